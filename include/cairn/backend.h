@@ -1,0 +1,148 @@
+/*
+ * cairn/backend.h — the backend vtable. Built-in backends (mem, file, sqlite,
+ * lmdb) implement it, and so can users: fill a cairn_backend_methods and pass
+ * it to cairn_backend_register(); stores whose URL starts with its scheme
+ * then use it. See examples/custom_backend.c.
+ *
+ * A backend stores opaque records (bytes) under keys (bytes) and keeps them
+ * sorted bytewise. It never sees formats, schemas or TTLs: the core encodes
+ * metadata into the record and decides every behaviour inside the
+ * callbacks below, which the backend runs while holding its write lock or
+ * transaction. That is what makes every set behaviour atomic on every
+ * backend: a backend only has to make update() atomic.
+ *
+ * Keys passed to a backend are normalised and valid (see cairn_key_normalize);
+ * they are NUL-terminated and klen excludes the NUL.
+ */
+#ifndef CAIRN_BACKEND_H
+#define CAIRN_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef CAIRN_API
+#if defined(CAIRN_BUILDING) && defined(__GNUC__)
+#define CAIRN_API __attribute__((visibility("default")))
+#else
+#define CAIRN_API
+#endif
+#endif
+
+#define CAIRN_BACKEND_VERSION 1
+
+/* What an update callback asks the backend to do with the key. */
+enum {
+    CAIRN_BACKEND_KEEP = 0,   /* leave the key as it is */
+    CAIRN_BACKEND_WRITE = 1,  /* store *rec (rec_len bytes) under the key */
+    CAIRN_BACKEND_DELETE = 2  /* remove the key (no-op if absent) */
+};
+
+/*
+ * Called by update() with the key's current record (rec NULL when absent).
+ * Returns one of CAIRN_BACKEND_KEEP/WRITE/DELETE, or a negative cairn status
+ * to abort: the backend then abandons the whole update (every op of it) and
+ * returns that status. For WRITE, *out and *out_len point to memory owned by the
+ * core, valid until update() returns.
+ */
+typedef int (*cairn_backend_update_fn)(void *ctx, const void *rec,
+                                       size_t rec_len, const void **out,
+                                       size_t *out_len);
+
+/* One operation of update(). */
+typedef struct {
+    const char *key;
+    size_t klen;
+    cairn_backend_update_fn fn;
+    void *ctx;
+} cairn_backend_op;
+
+/* Called by get() with the record; rec is borrowed for the call only.
+ * Returns a cairn status that get() returns. */
+typedef int (*cairn_backend_read_fn)(void *ctx, const void *rec,
+                                     size_t rec_len);
+
+/* Called by scan() for each key in order. rec is borrowed for the call; when
+ * scan() was called with want_value 0 it may hold only a prefix of the
+ * record that is at least min(rec size, CAIRN_RECORD_HEAD_MAX) bytes.
+ * Returns 0 to go on, 1 to stop (scan returns CAIRN_OK), <0 to abort (scan
+ * returns it). */
+typedef int (*cairn_backend_scan_fn)(void *ctx, const char *key, size_t klen,
+                                     const void *rec, size_t rec_len);
+
+#define CAIRN_RECORD_HEAD_MAX 1024
+
+struct cairn_options; /* cairn.h */
+
+typedef struct cairn_backend_methods {
+    /* CAIRN_BACKEND_VERSION the backend was written against. Slots are only
+     * ever appended; the core checks the version before calling a newer one. */
+    int version;
+    /* URL scheme without the colon, e.g. "mem". Static. */
+    const char *name;
+
+    /* Open the store at location (the URL without "scheme:"; may be "").
+     * opt is never NULL. On success set *self. Must not be NULL. Errors as
+     * cairn_store_open(); set the detail with cairn_backend_error(). */
+    int (*open)(const char *location, const struct cairn_options *opt,
+                void **self);
+    /* Release everything. Must not be NULL. */
+    void (*close)(void *self);
+
+    /* Look key up; call fn(ctx, rec, len) if present and return its status;
+     * return CAIRN_ENOTFOUND without calling fn if absent. Must not be NULL.
+     * Safe to call from many threads at once. */
+    int (*get)(void *self, const char *key, size_t klen,
+               cairn_backend_read_fn fn, void *ctx);
+
+    /* Apply n ops atomically, in order, as one transaction: for each op
+     * read its key's current record, call op.fn, and act on its answer. A
+     * later op sees the effect of an earlier one. Everything happens under
+     * a lock that excludes every other writer in this and other processes;
+     * on a negative answer or an error nothing is changed. Durability as
+     * the store's options say. Must not be NULL. Thread-safe. */
+    int (*update)(void *self, const cairn_backend_op *ops, size_t n);
+
+    /* Call fn for each key k with lo <= k (lo < k if lo_excl) and k < hi
+     * (hi NULL: no upper bound; lo NULL: from the first), in bytewise order
+     * (memcmp, shorter first on a tie). want_value 0 lets the backend pass
+     * only a prefix of each record (see cairn_backend_scan_fn). Must not be
+     * NULL. Thread-safe; may run concurrently with writers and need not be
+     * a snapshot, but must never yield a key twice or out of order. */
+    int (*scan)(void *self, const char *lo, size_t lolen, int lo_excl,
+                const char *hi, size_t hilen, int want_value,
+                cairn_backend_scan_fn fn, void *ctx);
+} cairn_backend_methods;
+
+/*
+ * cairn_backend_register — make a backend available to cairn_store_open()
+ * under m->name. m must stay valid for the life of the process. Registering
+ * a name that is taken (built-in or not) replaces it.
+ * Errors: CAIRN_EINVAL (NULL slot, bad name, version newer than this
+ * library), CAIRN_ENOMEM. Thread-safe.
+ */
+CAIRN_API int cairn_backend_register(const cairn_backend_methods *m);
+
+/*
+ * cairn_backend_error — for backend authors: record a status and a detail
+ * message (printf format) for the calling thread, as cairn_errmsg() shows
+ * it. Returns status, so a backend can write
+ *     return cairn_backend_error(CAIRN_EIO, "open %s: %s", path, strerror(e));
+ */
+CAIRN_API int cairn_backend_error(int status, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Unix time in milliseconds, as the core stamps records. */
+CAIRN_API int64_t cairn_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CAIRN_BACKEND_H */

@@ -1,0 +1,397 @@
+/*
+ * cairn.h — the public API of libcairn: a store for the results and state of
+ * data pipelines. Include this header only; it includes the rest.
+ *
+ * Conventions that hold for every function below unless it says otherwise:
+ *  - Functions return a status: CAIRN_OK (0), a positive informational code
+ *    (CAIRN_SKIPPED, CAIRN_DONE) or a negative error code (CAIRN_E*).
+ *    cairn_strerror() names a code; cairn_errmsg() gives this thread's detail
+ *    of its last failure (which key, which field, which backend error).
+ *  - Out-parameters are written only on success.
+ *  - Every destroy/free function accepts NULL.
+ *  - Keys are UTF-8 C strings; see cairn_key_normalize() for the rules.
+ *  - A cairn_store handle is thread-safe: many threads may share one handle.
+ *    Iterators and values are not: use one from one thread at a time.
+ *  - Many processes may open the same store (all persistent backends).
+ */
+#ifndef CAIRN_H
+#define CAIRN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CAIRN_BUILDING) && defined(__GNUC__)
+#define CAIRN_API __attribute__((visibility("default")))
+#else
+#define CAIRN_API
+#endif
+
+#define CAIRN_VERSION_MAJOR 0
+#define CAIRN_VERSION_MINOR 1
+#define CAIRN_VERSION_PATCH 0
+#define CAIRN_VERSION_STRING "0.1.0"
+
+/* Limits that hold on every backend. */
+#define CAIRN_KEY_MAX 1024              /* bytes in a normalised key */
+#define CAIRN_SEGMENT_MAX 255           /* bytes in one key segment */
+#define CAIRN_VALUE_MAX (1024u * 1024u * 1024u) /* bytes in one value (1 GiB) */
+#define CAIRN_MODEL_MAX 200             /* bytes in a model reference */
+
+/*
+ * Status codes. One table generates the enum and cairn_strerror(), so the two
+ * never fall out of step. Codes are stable: never renumber, only append.
+ */
+#define CAIRN_STATUS_MAP(X)                                                   \
+    X(OK,           0, "success")                                             \
+    X(SKIPPED,      1, "skipped: the key already exists")                     \
+    X(DONE,         2, "no more items")                                       \
+    X(ENOTFOUND,   -1, "not found")                                           \
+    X(EEXISTS,     -2, "already exists")                                      \
+    X(EDIFFERENT,  -3, "a different value already exists")                    \
+    X(ECONFLICT,   -4, "version conflict")                                    \
+    X(EKEY,        -5, "invalid key")                                         \
+    X(EINVAL,      -6, "invalid argument")                                    \
+    X(EURL,        -7, "invalid store URL")                                   \
+    X(EFORMAT,     -8, "value does not match its format")                     \
+    X(EVALIDATION, -9, "validation failed")                                   \
+    X(EMODEL,     -10, "wrong model")                                         \
+    X(ECORRUPT,   -11, "corrupt record")                                      \
+    X(EIO,        -12, "I/O error")                                           \
+    X(ECONN,      -13, "connection failed")                                   \
+    X(EBUSY,      -14, "busy or timed out")                                   \
+    X(EUNSUPPORTED, -15, "unsupported")                                       \
+    X(ENOMEM,     -16, "out of memory")                                       \
+    X(EFULL,      -17, "store is full")
+
+typedef enum {
+#define CAIRN__ENUM(name, code, text) CAIRN_##name = code,
+    CAIRN_STATUS_MAP(CAIRN__ENUM)
+#undef CAIRN__ENUM
+    CAIRN__STATUS_LAST = -18
+} cairn_status;
+
+/*
+ * cairn_strerror — the name of a status code as a static English string.
+ * Unknown codes give "unknown status". Thread-safe.
+ */
+CAIRN_API const char *cairn_strerror(int status);
+
+/*
+ * cairn_errmsg — the detail of the calling thread's last failed call, e.g.
+ * "put runs/1: already exists (version 3)". Static per thread: valid until
+ * the next cairn call on this thread. Never NULL ("" when there is none).
+ */
+CAIRN_API const char *cairn_errmsg(void);
+
+/* ------------------------------------------------------------------ */
+/* Opening a store                                                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct cairn_store cairn_store; /* opaque; thread-safe */
+typedef struct cairn_value cairn_value; /* value bytes + metadata; caller frees */
+typedef struct cairn_iter cairn_iter;   /* streaming list/range */
+
+/* How hard a write tries to survive a crash. */
+typedef enum {
+    /* Default. Every acknowledged write survives a kill -9 of the process
+     * at any instant; the last writes may be lost on power loss. */
+    CAIRN_DURABILITY_NORMAL = 0,
+    /* Nothing is flushed: may lose anything not yet written back. */
+    CAIRN_DURABILITY_NONE = 1,
+    /* fsync on every commit: acknowledged writes survive power loss. */
+    CAIRN_DURABILITY_FULL = 2
+} cairn_durability;
+
+/* Options for cairn_store_open(). Zero-initialised means defaults. */
+typedef struct cairn_options {
+    cairn_durability durability;
+    int64_t default_ttl_ms;  /* TTL of puts that give none; <=0: never expire */
+    int64_t busy_timeout_ms; /* wait for locks this long; 0: 10000 ms */
+    uint64_t map_size;       /* lmdb: map size in bytes; 0: 64 GiB */
+} cairn_options;
+
+/*
+ * cairn_store_open — open (creating if needed) the store named by url.
+ *
+ *   mem:             in-process, gone at close (mem:NAME is the same)
+ *   file:DIR         one file per record under DIR; a bare path means this
+ *   sqlite:PATH      one SQLite database file (WAL mode)
+ *   lmdb:DIR         an LMDB environment in DIR
+ *
+ * url: in, borrowed. opt: in, may be NULL for defaults. out: receives the
+ * handle, closed with cairn_store_close().
+ * Errors: CAIRN_EURL (unknown scheme, named in the message; empty path),
+ * CAIRN_EUNSUPPORTED (backend not built in), CAIRN_EIO, CAIRN_EBUSY,
+ * CAIRN_ECORRUPT (not a cairn store), CAIRN_EINVAL (bad options),
+ * CAIRN_ENOMEM. Thread-safe.
+ */
+CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
+                               cairn_store **out);
+
+/* cairn_store_close — close the handle and free it. NULL is fine. No other
+ * thread may use the handle during or after the call. */
+CAIRN_API void cairn_store_close(cairn_store *s);
+
+/* cairn_store_backend — the backend's scheme name ("file", "lmdb", ...).
+ * Static string owned by the library. */
+CAIRN_API const char *cairn_store_backend(const cairn_store *s);
+
+/* ------------------------------------------------------------------ */
+/* Keys                                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * cairn_key_normalize — check a key and write its normal form.
+ *
+ * Keys are UTF-8 paths of segments joined by '/'. Leading, trailing and
+ * repeated slashes are removed. The normal form is 1..CAIRN_KEY_MAX bytes,
+ * each segment at most CAIRN_SEGMENT_MAX. Rejected: an empty key, "." or
+ * ".." segments, NUL or other control bytes (0x00-0x1F, 0x7F), backslash,
+ * invalid UTF-8 (overlong forms and surrogates included).
+ *
+ * key: in. buf: out, at least CAIRN_KEY_MAX + 1 bytes; receives the
+ * NUL-terminated normal form. len: out, may be NULL.
+ * Errors: CAIRN_EKEY with a message saying why; CAIRN_EINVAL for NULL
+ * arguments. Thread-safe. Keys under "_cairn/" pass here but are refused by
+ * writes through the public API (reserved for the library's own records).
+ */
+CAIRN_API int cairn_key_normalize(const char *key, char *buf, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The format of a value. The library checks a value against its format
+ * on put: JSON must be valid JSON (RFC 8259), text valid UTF-8. */
+typedef enum {
+    CAIRN_FORMAT_JSON = 0, /* default */
+    CAIRN_FORMAT_TEXT = 1,
+    CAIRN_FORMAT_BYTES = 2
+} cairn_format;
+
+/* Name of a format ("json", "text", "bytes"); static string. */
+CAIRN_API const char *cairn_format_name(cairn_format f);
+/* Parse a format name; CAIRN_EINVAL for an unknown one. */
+CAIRN_API int cairn_format_parse(const char *name, cairn_format *out);
+
+/* What happens when the key already holds a (live) record. */
+typedef enum {
+    CAIRN_FAIL_IF_EXISTS = 0,    /* default: CAIRN_EEXISTS */
+    CAIRN_SKIP_IF_EXISTS = 1,    /* never overwrite: return CAIRN_SKIPPED */
+    CAIRN_FAIL_IF_DIFFERENT = 2, /* equal value: no write, CAIRN_OK;
+                                    different: CAIRN_EDIFFERENT. JSON equality
+                                    is semantic (key order, white space and
+                                    1 vs 1.0 do not matter). */
+    CAIRN_OVERWRITE = 3
+} cairn_behavior;
+
+/* Options for a put. Zero-initialised means defaults. */
+typedef struct {
+    cairn_behavior behavior;
+    int64_t ttl_ms;      /* 0: the store default; <0: never expires */
+    cairn_format format; /* default JSON */
+    const char *model;   /* "ns/name" reference kept in the metadata, or NULL */
+    uint64_t if_version; /* non-zero: compare-and-set; write only if the
+                            current version equals it (behavior ignored) */
+} cairn_put_opts;
+
+/* Metadata of a record. Strings are borrowed from the value or iterator
+ * that returned the struct. */
+typedef struct {
+    uint64_t version;     /* grows by one on every write of the key */
+    cairn_format format;
+    int64_t created_ms;   /* Unix time in ms of the first write */
+    int64_t updated_ms;   /* Unix time in ms of the last write */
+    int64_t expires_ms;   /* Unix time in ms; 0: never expires */
+    uint64_t size;        /* value bytes */
+    uint64_t checksum;    /* XXH3-64 of the value bytes, verified on read */
+    const char *compression; /* "none" */
+    const char *model;    /* "" when none */
+} cairn_meta;
+
+/*
+ * cairn_put — store val (len bytes) under key.
+ *
+ * key: in, normalised as cairn_key_normalize(). val: in, borrowed; may be
+ * NULL when len is 0. opt: in, NULL for defaults.
+ * Returns CAIRN_OK when written (or, for FAIL_IF_DIFFERENT, when an equal
+ * value was already there), CAIRN_SKIPPED for SKIP_IF_EXISTS on a live key.
+ * Errors: CAIRN_EEXISTS, CAIRN_EDIFFERENT, CAIRN_ECONFLICT (if_version did not
+ * match), CAIRN_ENOTFOUND (if_version on an absent key), CAIRN_EKEY,
+ * CAIRN_EFORMAT (value not valid for its format), CAIRN_EINVAL, CAIRN_ECORRUPT
+ * (existing record unreadable and behaviour needs it), CAIRN_EIO, CAIRN_EBUSY,
+ * CAIRN_EFULL. On error nothing is written. Atomic across threads and
+ * processes. Thread-safe.
+ */
+CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val,
+                        size_t len, const cairn_put_opts *opt);
+
+/*
+ * cairn_get — read the live record under key.
+ * out: receives a value freed with cairn_value_free().
+ * Errors: CAIRN_ENOTFOUND (absent or expired), CAIRN_EKEY, CAIRN_ECORRUPT
+ * (checksum or header mismatch), CAIRN_EIO, CAIRN_ENOMEM. Thread-safe.
+ */
+CAIRN_API int cairn_get(cairn_store *s, const char *key, cairn_value **out);
+
+/* The value bytes (borrowed from v; followed by a NUL byte not counted in
+ * len, so text and JSON can be used as C strings). len may be NULL. */
+CAIRN_API const void *cairn_value_data(const cairn_value *v, size_t *len);
+/* The metadata (borrowed from v). */
+CAIRN_API const cairn_meta *cairn_value_meta(const cairn_value *v);
+/* The key the value was read from (borrowed from v). */
+CAIRN_API const char *cairn_value_key(const cairn_value *v);
+/* Free a value. NULL is fine. */
+CAIRN_API void cairn_value_free(cairn_value *v);
+
+/* cairn_exists — CAIRN_OK when a live record is under key, else
+ * CAIRN_ENOTFOUND; other errors as cairn_get(). Thread-safe. */
+CAIRN_API int cairn_exists(cairn_store *s, const char *key);
+
+/* cairn_delete — remove the record under key. CAIRN_ENOTFOUND when there
+ * is no live record (an expired one is removed all the same). Thread-safe. */
+CAIRN_API int cairn_delete(cairn_store *s, const char *key);
+
+/*
+ * cairn_delete_prefix — remove every record under prefix (whole segments:
+ * "teams" removes "teams" and "teams/x", never "teams2"). n: out, may be
+ * NULL; the number of live records removed. Each record is removed
+ * atomically; the whole is not one transaction. Thread-safe.
+ */
+CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix,
+                                  uint64_t *n);
+
+/*
+ * cairn_update — atomic read-modify-write of one key.
+ *
+ * fn is called with the current live value (NULL when absent or expired)
+ * while the key is locked against every other writer, in this and other
+ * processes. It returns CAIRN_OK after setting *val and *len to the new value
+ * (memory owned by fn's caller context that stays valid until cairn_update
+ * returns), CAIRN_SKIPPED to leave the record as it is, or a negative code
+ * to abort (cairn_update returns it). fn must not call into the same store.
+ * Backends that retry on conflict may call fn more than once: fn must have
+ * no side effect beyond producing the value.
+ * opt: format, ttl and model of the new value (behavior and if_version are
+ * ignored). Returns CAIRN_OK, CAIRN_SKIPPED or an error as cairn_put().
+ */
+typedef int (*cairn_update_fn)(const cairn_value *cur, void *arg,
+                               const void **val, size_t *len);
+CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
+                           void *arg, const cairn_put_opts *opt);
+
+/*
+ * cairn_incr — atomically add by to the JSON integer under key (absent: 0)
+ * and store the result. out: receives the new value, may be NULL.
+ * Errors: CAIRN_EFORMAT (the value is not a JSON integer),
+ * CAIRN_EINVAL (overflow), others as cairn_put(). The record keeps its TTL.
+ */
+CAIRN_API int cairn_incr(cairn_store *s, const char *key, int64_t by,
+                         int64_t *out);
+
+/* ------------------------------------------------------------------ */
+/* Listing                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * cairn_list — iterate over the live keys under prefix, sorted bytewise.
+ * prefix matches whole segments: "teams" yields "teams" and "teams/eng",
+ * never "teams2/x". NULL or "" lists every key except the library's own
+ * ("_cairn/..."). The iterator streams: memory does not grow with the
+ * number of keys. Writes made during iteration may or may not be seen;
+ * keys are never repeated or yielded out of order.
+ * out: receives an iterator freed with cairn_iter_free(). Thread-safe.
+ */
+CAIRN_API int cairn_list(cairn_store *s, const char *prefix, cairn_iter **out);
+
+/*
+ * cairn_range — iterate over live keys k with start <= k < end, bytewise;
+ * start NULL: from the first key; end NULL: to the last; limit 0: no limit,
+ * otherwise at most limit keys (the first ones in order).
+ */
+CAIRN_API int cairn_range(cairn_store *s, const char *start, const char *end,
+                          uint64_t limit, cairn_iter **out);
+
+/*
+ * cairn_iter_next — advance. key: out, borrowed until the next call on it;
+ * NUL-terminated. key_len: out, may be NULL. Returns CAIRN_OK, CAIRN_DONE at
+ * the end, or an error (the iterator is then finished).
+ */
+CAIRN_API int cairn_iter_next(cairn_iter *it, const char **key,
+                              size_t *key_len);
+/* cairn_iter_meta — metadata of the current key (after a CAIRN_OK from
+ * cairn_iter_next). Strings borrowed until the next call on it. */
+CAIRN_API int cairn_iter_meta(cairn_iter *it, cairn_meta *meta);
+/* Free an iterator. NULL is fine. */
+CAIRN_API void cairn_iter_free(cairn_iter *it);
+
+/* cairn_count — number of live keys under prefix (as cairn_list()). */
+CAIRN_API int cairn_count(cairn_store *s, const char *prefix, uint64_t *out);
+
+/* ------------------------------------------------------------------ */
+/* Batches                                                             */
+/* ------------------------------------------------------------------ */
+
+/* One item of cairn_put_many(). status is written per item: CAIRN_OK,
+ * CAIRN_SKIPPED, or the error that failed the batch. */
+typedef struct {
+    const char *key;
+    const void *val;
+    size_t len;
+    int status;
+} cairn_put_item;
+
+/*
+ * cairn_put_many — put n items with one set of options in one transaction:
+ * either every item is applied (or skipped, per behaviour) or none is.
+ * The same key may not appear twice (CAIRN_EINVAL). Returns CAIRN_OK or the
+ * first item's error. On the file backend the batch is atomic against
+ * other writers, but a crash in the middle may leave a prefix of it applied.
+ */
+CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
+                             const cairn_put_opts *opt);
+
+/*
+ * cairn_get_many — read n keys. out: n slots receiving values (NULL for an
+ * absent key), each freed with cairn_value_free(). Returns CAIRN_OK when
+ * every key was read or absent; on an error every slot is NULL.
+ */
+CAIRN_API int cairn_get_many(cairn_store *s, const char *const *keys, size_t n,
+                             cairn_value **out);
+
+/* cairn_delete_many — delete n keys in one transaction. n_deleted: out, may
+ * be NULL: how many live records were removed. Absent keys are not errors. */
+CAIRN_API int cairn_delete_many(cairn_store *s, const char *const *keys,
+                                size_t n, uint64_t *n_deleted);
+
+/* ------------------------------------------------------------------ */
+/* Maintenance and statistics                                          */
+/* ------------------------------------------------------------------ */
+
+/* cairn_purge_expired — physically remove expired records. n: out, may be
+ * NULL. Expired records are already invisible; this reclaims their space. */
+CAIRN_API int cairn_purge_expired(cairn_store *s, uint64_t *n);
+
+typedef struct {
+    const char *backend;  /* scheme name, static */
+    uint64_t keys;        /* live keys (the library's own excluded) */
+    uint64_t value_bytes; /* sum of their value sizes */
+    uint64_t expired;     /* expired records not yet purged */
+    /* Counters of this handle since it was opened. */
+    uint64_t puts, skips, gets, get_misses, deletes;
+} cairn_stats;
+
+/* cairn_stats_get — fill out; counts keys by a scan (O(keys)). */
+CAIRN_API int cairn_stats_get(cairn_store *s, cairn_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#include "cairn/backend.h"
+
+#endif /* CAIRN_H */

@@ -1,0 +1,102 @@
+/*
+ * error.c — status names (generated from CAIRN_STATUS_MAP) and the
+ * per-thread detail message behind cairn_errmsg().
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define MSG_MAX 1024
+static _Thread_local char tls_msg[MSG_MAX];
+
+CAIRN_API const char *cairn_strerror(int status)
+{
+    switch (status) {
+#define CAIRN__CASE(name, code, text) case code: return text;
+        CAIRN_STATUS_MAP(CAIRN__CASE)
+#undef CAIRN__CASE
+    default:
+        return "unknown status";
+    }
+}
+
+CAIRN_API const char *cairn_errmsg(void)
+{
+    return tls_msg;
+}
+
+void cairn__err_clear(void)
+{
+    tls_msg[0] = '\0';
+}
+
+int cairn__verr(int status, const char *fmt, va_list ap)
+{
+    vsnprintf(tls_msg, sizeof tls_msg, fmt, ap);
+    return status;
+}
+
+int cairn__err(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cairn__verr(status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int cairn__err_prefix(int status, const char *fmt, ...)
+{
+    char old[MSG_MAX], pre[MSG_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    memcpy(old, tls_msg, sizeof old);
+    /* Keep both parts whole up to the buffer; truncation is harmless. */
+    const char *rest = old[0] ? old : cairn_strerror(status);
+    size_t pl = strlen(pre);
+    memcpy(tls_msg, pre, pl);
+    memcpy(tls_msg + pl, ": ", 2);
+    size_t rl = strnlen(rest, MSG_MAX - pl - 3);
+    memcpy(tls_msg + pl + 2, rest, rl);
+    tls_msg[pl + 2 + rl] = '\0';
+    return status;
+}
+
+CAIRN_API int cairn_backend_error(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cairn__verr(status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int cairn__errno_status(int e)
+{
+    switch (e) {
+    case ENOMEM: return CAIRN_ENOMEM;
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG: return CAIRN_EFULL;
+    case EAGAIN:
+    case EBUSY:
+    case ETIMEDOUT:
+    case EINTR: return CAIRN_EBUSY;
+    case ENAMETOOLONG: return CAIRN_EKEY;
+    case ENOENT: return CAIRN_ENOTFOUND;
+    case ENOTSUP: return CAIRN_EUNSUPPORTED;
+    default: return CAIRN_EIO;
+    }
+}
+
+CAIRN_API int64_t cairn_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

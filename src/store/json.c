@@ -1,0 +1,342 @@
+/*
+ * json.c — UTF-8 validation, a non-allocating JSON syntax check for the put
+ * path, and semantic JSON equality (via jansson) for FAIL_IF_DIFFERENT.
+ *
+ * Why our own syntax check: a put only needs to know the bytes are JSON, and
+ * building a tree costs as much as the store write itself (jansson ~15 us per
+ * 1 KiB document; bench/json_check compares the two). Equality, which needs
+ * the values, uses jansson, which keeps int64 exactly.
+ */
+#include "internal.h"
+
+#include <jansson.h>
+#include <string.h>
+
+/* Length of the UTF-8 sequence at p (n bytes left), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0; /* continuation byte or overlong 2-byte lead */
+    if (c < 0xE0) {
+        if (n < 2 || (p[1] & 0xC0) != 0x80)
+            return 0;
+        return 2;
+    }
+    if (c < 0xF0) {
+        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && p[1] < 0xA0)
+            return 0; /* overlong */
+        if (c == 0xED && p[1] >= 0xA0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (p[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && p[1] < 0x90)
+            return 0; /* overlong */
+        if (c == 0xF4 && p[1] >= 0x90)
+            return 0; /* above U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+bool cairn__utf8_valid(const void *buf, size_t n, size_t *bad)
+{
+    const unsigned char *p = buf;
+    size_t i = 0;
+    while (i < n) {
+        /* Fast path: eight ASCII bytes at a time. */
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if ((w & 0x8080808080808080ull) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        size_t k = utf8_seq(p + i, n - i);
+        if (k == 0) {
+            if (bad)
+                *bad = i;
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}
+
+/* ---- JSON syntax check ---- */
+
+#define JSON_DEPTH_MAX 512
+
+typedef struct {
+    const unsigned char *p, *end, *start;
+    const char *why;
+} jscan;
+
+static void skip_ws(jscan *s)
+{
+    while (s->p < s->end &&
+           (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+        s->p++;
+}
+
+static bool is_hex(unsigned c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+static bool scan_string(jscan *s)
+{
+    s->p++; /* opening quote */
+    while (s->p < s->end) {
+        unsigned c = *s->p;
+        if (c == '"') {
+            s->p++;
+            return true;
+        }
+        if (c == '\\') {
+            if (s->end - s->p < 2)
+                break;
+            c = s->p[1];
+            if (c == 'u') {
+                if (s->end - s->p < 6 || !is_hex(s->p[2]) || !is_hex(s->p[3]) ||
+                    !is_hex(s->p[4]) || !is_hex(s->p[5])) {
+                    s->why = "bad \\u escape";
+                    return false;
+                }
+                s->p += 6;
+            } else if (strchr("\"\\/bfnrt", (int)c) && c) {
+                s->p += 2;
+            } else {
+                s->why = "bad escape";
+                return false;
+            }
+        } else if (c < 0x20) {
+            s->why = "control character in string";
+            return false;
+        } else if (c < 0x80) {
+            s->p++;
+        } else {
+            size_t k = utf8_seq(s->p, (size_t)(s->end - s->p));
+            if (!k) {
+                s->why = "invalid UTF-8 in string";
+                return false;
+            }
+            s->p += k;
+        }
+    }
+    s->why = "unterminated string";
+    return false;
+}
+
+static bool scan_digits(jscan *s)
+{
+    const unsigned char *b = s->p;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+        s->p++;
+    return s->p > b;
+}
+
+static bool scan_number(jscan *s)
+{
+    if (*s->p == '-')
+        s->p++;
+    if (s->p < s->end && *s->p == '0') {
+        s->p++;
+    } else if (!scan_digits(s)) {
+        s->why = "bad number";
+        return false;
+    }
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (!scan_digits(s)) {
+            s->why = "bad number fraction";
+            return false;
+        }
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        if (!scan_digits(s)) {
+            s->why = "bad number exponent";
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool scan_word(jscan *s, const char *w, size_t n)
+{
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0) {
+        s->why = "unexpected character";
+        return false;
+    }
+    s->p += n;
+    return true;
+}
+
+/* Scan one scalar value, or open a container (pushing it; *opened = 1). */
+static bool scan_value(jscan *s, char *stack, int *depth, bool *opened)
+{
+    *opened = false;
+    if (s->p >= s->end) {
+        s->why = "unexpected end";
+        return false;
+    }
+    switch (*s->p) {
+    case '{':
+    case '[':
+        if (*depth >= JSON_DEPTH_MAX) {
+            s->why = "nesting deeper than 512";
+            return false;
+        }
+        stack[(*depth)++] = (char)*s->p;
+        s->p++;
+        *opened = true;
+        return true;
+    case '"':
+        return scan_string(s);
+    case 't':
+        return scan_word(s, "true", 4);
+    case 'f':
+        return scan_word(s, "false", 5);
+    case 'n':
+        return scan_word(s, "null", 4);
+    default:
+        if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+            return scan_number(s);
+        s->why = "unexpected character";
+        return false;
+    }
+}
+
+int cairn__json_check(const void *buf, size_t n)
+{
+    char stack[JSON_DEPTH_MAX];
+    int depth = 0;
+    bool first; /* the innermost container was just opened */
+    jscan s = {buf, (const unsigned char *)buf + n, buf, NULL};
+
+    skip_ws(&s);
+    if (!scan_value(&s, stack, &depth, &first))
+        goto bad;
+    for (;;) {
+        skip_ws(&s);
+        if (depth == 0)
+            break;
+        char top = stack[depth - 1];
+        if (s.p >= s.end) {
+            s.why = "unexpected end";
+            goto bad;
+        }
+        unsigned char c = *s.p;
+        if ((top == '{' && c == '}') || (top == '[' && c == ']')) {
+            depth--;
+            s.p++;
+            first = false;
+            continue;
+        }
+        if (!first) {
+            if (c != ',') {
+                s.why = top == '{' ? "expected ',' or '}'" : "expected ',' or ']'";
+                goto bad;
+            }
+            s.p++;
+            skip_ws(&s);
+        }
+        if (top == '{') {
+            if (s.p >= s.end || *s.p != '"') {
+                s.why = "expected a string key";
+                goto bad;
+            }
+            if (!scan_string(&s))
+                goto bad;
+            skip_ws(&s);
+            if (s.p >= s.end || *s.p != ':') {
+                s.why = "expected ':'";
+                goto bad;
+            }
+            s.p++;
+            skip_ws(&s);
+        }
+        if (!scan_value(&s, stack, &depth, &first))
+            goto bad;
+    }
+    if (s.p != s.end) {
+        s.why = "trailing characters after the JSON value";
+        goto bad;
+    }
+    return CAIRN_OK;
+bad:
+    return cairn__err(CAIRN_EFORMAT, "invalid JSON at byte %zu: %s",
+                      (size_t)(s.p - s.start), s.why ? s.why : "syntax error");
+}
+
+/* ---- semantic equality ---- */
+
+static bool jequal(const json_t *a, const json_t *b)
+{
+    if (json_is_number(a) && json_is_number(b)) {
+        if (json_is_integer(a) && json_is_integer(b))
+            return json_integer_value(a) == json_integer_value(b);
+        return json_number_value(a) == json_number_value(b);
+    }
+    if (json_typeof(a) != json_typeof(b))
+        return false;
+    switch (json_typeof(a)) {
+    case JSON_OBJECT: {
+        if (json_object_size(a) != json_object_size(b))
+            return false;
+        const char *k;
+        json_t *va;
+        json_object_foreach((json_t *)a, k, va) {
+            json_t *vb = json_object_get(b, k);
+            if (!vb || !jequal(va, vb))
+                return false;
+        }
+        return true;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(a);
+        if (n != json_array_size(b))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (!jequal(json_array_get(a, i), json_array_get(b, i)))
+                return false;
+        return true;
+    }
+    case JSON_STRING:
+        return json_string_length(a) == json_string_length(b) &&
+               memcmp(json_string_value(a), json_string_value(b),
+                      json_string_length(a)) == 0;
+    default:
+        return true; /* true, false, null */
+    }
+}
+
+int cairn__json_equal(const void *a, size_t alen, const void *b, size_t blen,
+                      bool *eq)
+{
+    json_error_t e;
+    json_t *ja = json_loadb(a, alen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    if (!ja)
+        return cairn__err(CAIRN_EFORMAT, "invalid JSON: %s", e.text);
+    json_t *jb = json_loadb(b, blen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    if (!jb) {
+        json_decref(ja);
+        return cairn__err(CAIRN_EFORMAT, "invalid JSON: %s", e.text);
+    }
+    *eq = jequal(ja, jb);
+    json_decref(ja);
+    json_decref(jb);
+    return CAIRN_OK;
+}

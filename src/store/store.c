@@ -1,0 +1,1283 @@
+/*
+ * store.c — the front API. Every write is one backend update() whose
+ * callbacks (below) decide the set behaviour, TTL, version and metadata
+ * while the backend holds its lock, so all behaviours are atomic on every
+ * backend. Reads decode and verify the record; listing streams in batches.
+ */
+#include "internal.h"
+#include "url.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cairn_store {
+    const cairn_backend_methods *m;
+    void *be;
+    cairn_options opt;
+    uint64_t n_put, n_skip, n_get, n_miss, n_del; /* atomic counters */
+};
+
+struct cairn_value {
+    cairn_meta meta;
+    char model[CAIRN_MODEL_MAX + 1];
+    char *key;
+    size_t len;
+    char *data; /* len bytes + NUL */
+};
+
+#define COUNT(s, f) __atomic_add_fetch(&(s)->f, 1, __ATOMIC_RELAXED)
+
+int cairn__grow(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return CAIRN_OK;
+    size_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    char *b = realloc(*buf, c);
+    if (!b)
+        return cairn__err(CAIRN_ENOMEM, "out of memory (%zu bytes)", c);
+    *buf = b;
+    *cap = c;
+    return CAIRN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Backend registry                                                    */
+/* ------------------------------------------------------------------ */
+
+#define USER_BACKENDS_MAX 16
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static const cairn_backend_methods *user_backends[USER_BACKENDS_MAX];
+
+static const cairn_backend_methods *const builtin_backends[] = {
+    &cairn__backend_mem,
+#ifdef CAIRN_HAVE_FILE
+    &cairn__backend_file,
+#endif
+#ifdef CAIRN_HAVE_SQLITE
+    &cairn__backend_sqlite,
+#endif
+#ifdef CAIRN_HAVE_LMDB
+    &cairn__backend_lmdb,
+#endif
+    NULL};
+
+/* Schemes we know of but that may not be built into this library. */
+static const char *const known_schemes[] = {"mem", "file", "sqlite", "lmdb", "redis",
+                                            "rediss", "postgres", "postgresql", NULL};
+
+CAIRN_API int cairn_backend_register(const cairn_backend_methods *m)
+{
+    if (!m || !m->name || !*m->name || strlen(m->name) > CAIRN__SCHEME_MAX)
+        return cairn__err(CAIRN_EINVAL, "backend: name missing or too long");
+    if (m->version < 1 || m->version > CAIRN_BACKEND_VERSION)
+        return cairn__err(CAIRN_EINVAL, "backend %s: version %d not supported (max %d)",
+                          m->name, m->version, CAIRN_BACKEND_VERSION);
+    if (!m->open || !m->close || !m->get || !m->update || !m->scan)
+        return cairn__err(CAIRN_EINVAL, "backend %s: a required slot is NULL", m->name);
+    for (const char *p = m->name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '+' ||
+              *p == '.' || *p == '-'))
+            return cairn__err(CAIRN_EINVAL, "backend %s: scheme must be lower case",
+                              m->name);
+    pthread_mutex_lock(&reg_lock);
+    int slot = -1;
+    for (int i = 0; i < USER_BACKENDS_MAX; i++) {
+        if (user_backends[i] && strcmp(user_backends[i]->name, m->name) == 0) {
+            slot = i;
+            break;
+        }
+        if (!user_backends[i] && slot < 0)
+            slot = i;
+    }
+    if (slot >= 0)
+        user_backends[slot] = m;
+    pthread_mutex_unlock(&reg_lock);
+    if (slot < 0)
+        return cairn__err(CAIRN_ENOMEM, "backend %s: too many registered backends",
+                          m->name);
+    return CAIRN_OK;
+}
+
+static const cairn_backend_methods *find_backend(const char *scheme)
+{
+    const cairn_backend_methods *m = NULL;
+    pthread_mutex_lock(&reg_lock);
+    for (int i = 0; i < USER_BACKENDS_MAX && !m; i++)
+        if (user_backends[i] && strcmp(user_backends[i]->name, scheme) == 0)
+            m = user_backends[i];
+    pthread_mutex_unlock(&reg_lock);
+    for (int i = 0; !m && builtin_backends[i]; i++)
+        if (strcmp(builtin_backends[i]->name, scheme) == 0)
+            m = builtin_backends[i];
+    return m;
+}
+
+/* ------------------------------------------------------------------ */
+/* Open / close                                                        */
+/* ------------------------------------------------------------------ */
+
+CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
+                               cairn_store **out)
+{
+    char scheme[CAIRN__SCHEME_MAX + 1];
+    const char *loc;
+    cairn__err_clear();
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "open: out is NULL");
+    int rc = cairn__url_split(url, scheme, &loc);
+    if (rc)
+        return rc;
+    if (!strcmp(scheme, "postgresql"))
+        strcpy(scheme, "postgres");
+    const cairn_backend_methods *m = find_backend(scheme);
+    if (!m) {
+        for (int i = 0; known_schemes[i]; i++)
+            if (!strcmp(known_schemes[i], scheme))
+                return cairn__err(CAIRN_EUNSUPPORTED,
+                                  "open %s: the %s backend is not built into this libcairn",
+                                  url, scheme);
+        return cairn__err(CAIRN_EURL,
+                          "open %s: unknown scheme '%s' (known: mem, file, sqlite, lmdb, "
+                          "redis, postgres)",
+                          url, scheme);
+    }
+    cairn_options o = {0};
+    if (opt)
+        o = *opt;
+    if ((unsigned)o.durability > CAIRN_DURABILITY_FULL)
+        return cairn__err(CAIRN_EINVAL, "open %s: unknown durability %d", url,
+                          (int)o.durability);
+    if (o.busy_timeout_ms < 0)
+        return cairn__err(CAIRN_EINVAL, "open %s: negative busy_timeout_ms", url);
+    if (o.busy_timeout_ms == 0)
+        o.busy_timeout_ms = 10000;
+    if (o.default_ttl_ms < 0)
+        o.default_ttl_ms = 0;
+
+    cairn_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return cairn__err(CAIRN_ENOMEM, "open %s: out of memory", url);
+    s->m = m;
+    s->opt = o;
+    rc = m->open(loc, &s->opt, &s->be);
+    if (rc) {
+        free(s);
+        if (rc > 0)
+            rc = CAIRN_EIO;
+        return cairn__err_prefix(rc, "open %s", url);
+    }
+    *out = s;
+    return CAIRN_OK;
+}
+
+CAIRN_API void cairn_store_close(cairn_store *s)
+{
+    if (!s)
+        return;
+    s->m->close(s->be);
+    free(s);
+}
+
+CAIRN_API const char *cairn_store_backend(const cairn_store *s)
+{
+    return s ? s->m->name : "";
+}
+
+/* ------------------------------------------------------------------ */
+/* Values                                                              */
+/* ------------------------------------------------------------------ */
+
+static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r)
+{
+    size_t len = (size_t)r->meta.size;
+    cairn_value *v = malloc(sizeof *v + klen + 1 + len + 1);
+    if (!v) {
+        cairn__err(CAIRN_ENOMEM, "out of memory (%zu bytes)", len);
+        return NULL;
+    }
+    v->meta = r->meta;
+    memcpy(v->model, r->model, sizeof v->model);
+    v->meta.model = v->model;
+    v->meta.compression = "none";
+    v->key = (char *)(v + 1);
+    memcpy(v->key, key, klen);
+    v->key[klen] = '\0';
+    v->data = v->key + klen + 1;
+    if (len)
+        memcpy(v->data, r->value, len);
+    v->data[len] = '\0';
+    v->len = len;
+    return v;
+}
+
+CAIRN_API const void *cairn_value_data(const cairn_value *v, size_t *len)
+{
+    if (len)
+        *len = v ? v->len : 0;
+    return v ? v->data : NULL;
+}
+
+CAIRN_API const cairn_meta *cairn_value_meta(const cairn_value *v)
+{
+    return v ? &v->meta : NULL;
+}
+
+CAIRN_API const char *cairn_value_key(const cairn_value *v)
+{
+    return v ? v->key : NULL;
+}
+
+CAIRN_API void cairn_value_free(cairn_value *v)
+{
+    free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Argument checks                                                     */
+/* ------------------------------------------------------------------ */
+
+static int check_store(cairn_store *s, const char *what)
+{
+    cairn__err_clear();
+    if (!s)
+        return cairn__err(CAIRN_EINVAL, "%s: store is NULL", what);
+    return CAIRN_OK;
+}
+
+/* Normalise key into buf; writes refuse the reserved namespace. */
+static int norm_key(const char *what, const char *key, char *buf, size_t *len,
+                    bool write)
+{
+    int rc = cairn__key_norm(key, buf, len);
+    if (rc)
+        return cairn__err_prefix(rc, "%s %s", what, key ? key : "(null)");
+    if (write && cairn__key_reserved(buf, *len))
+        return cairn__err(CAIRN_EKEY, "%s %s: invalid key: '_cairn/' is reserved for "
+                                      "the library's own records",
+                          what, buf);
+    return CAIRN_OK;
+}
+
+static int check_value(const cairn_put_opts *o, const void *val, size_t len)
+{
+    if (!val && len)
+        return cairn__err(CAIRN_EINVAL, "value is NULL with length %zu", len);
+    if (len > CAIRN_VALUE_MAX)
+        return cairn__err(CAIRN_EINVAL, "value is %zu bytes (max %u)", len,
+                          CAIRN_VALUE_MAX);
+    switch (o->format) {
+    case CAIRN_FORMAT_JSON:
+        return cairn__json_check(val, len);
+    case CAIRN_FORMAT_TEXT: {
+        size_t bad;
+        if (!cairn__utf8_valid(val, len, &bad))
+            return cairn__err(CAIRN_EFORMAT, "text is not valid UTF-8 at byte %zu", bad);
+        return CAIRN_OK;
+    }
+    case CAIRN_FORMAT_BYTES:
+        return CAIRN_OK;
+    }
+    return CAIRN_OK;
+}
+
+static int check_opts(const cairn_put_opts *o)
+{
+    if ((unsigned)o->behavior > CAIRN_OVERWRITE)
+        return cairn__err(CAIRN_EINVAL, "unknown behavior %d", (int)o->behavior);
+    if ((unsigned)o->format > CAIRN_FORMAT_BYTES)
+        return cairn__err(CAIRN_EINVAL, "unknown format %d", (int)o->format);
+    if (o->model && !cairn__model_ref_valid(o->model))
+        return cairn__err(CAIRN_EINVAL,
+                          "bad model reference '%s' (1..%d bytes of A-Z a-z 0-9 _ . @ # / -)",
+                          o->model, CAIRN_MODEL_MAX);
+    return CAIRN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writes: one callback for put, update, incr and delete               */
+/* ------------------------------------------------------------------ */
+
+typedef enum { OP_PUT, OP_UPDATE, OP_DELETE, OP_PURGE } op_kind;
+
+typedef struct {
+    cairn_store *s;
+    op_kind kind;
+    const char *key;
+    size_t klen;
+    const void *val;
+    size_t len;
+    cairn_put_opts o;
+    bool keep_ttl;      /* keep the old record's expiry (incr) */
+    int64_t now;
+    int status;         /* CAIRN_OK / CAIRN_SKIPPED / ENOTFOUND for deletes */
+    char *buf;          /* encoded new record */
+    size_t cap;
+    cairn_update_fn ufn;
+    void *uarg;
+} wctx;
+
+static int encode(wctx *c, const cairn__rec *old, bool have_old, const void *val,
+                  size_t len, const void **out, size_t *olen)
+{
+    cairn_meta m = {0};
+    m.version = have_old ? old->meta.version + 1 : 1;
+    m.format = c->o.format;
+    m.created_ms = have_old ? old->meta.created_ms : c->now;
+    m.updated_ms = c->now;
+    int64_t ttl = c->o.ttl_ms ? c->o.ttl_ms : c->s->opt.default_ttl_ms;
+    if (c->keep_ttl && have_old)
+        m.expires_ms = old->meta.expires_ms;
+    else
+        m.expires_ms = ttl > 0 ? c->now + ttl : 0;
+    m.size = len;
+    m.checksum = cairn__hash(val, len);
+    m.model = c->o.model;
+    int rc = cairn__grow(&c->buf, &c->cap, CAIRN__HEAD_MAX + len);
+    if (rc)
+        return rc;
+    size_t h = cairn__rec_head(c->buf, &m);
+    if (len)
+        memcpy(c->buf + h, val, len);
+    *out = c->buf;
+    *olen = h + len;
+    return CAIRN_BACKEND_WRITE;
+}
+
+static bool values_equal(const wctx *c, const cairn__rec *old)
+{
+    if (old->meta.format != c->o.format)
+        return false;
+    if (c->o.format == CAIRN_FORMAT_JSON) {
+        bool eq = false;
+        if (cairn__json_equal(old->value, old->meta.size, c->val, c->len, &eq))
+            return false;
+        return eq;
+    }
+    return old->meta.size == c->len && memcmp(old->value, c->val, c->len) == 0;
+}
+
+static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
+                    size_t *olen)
+{
+    wctx *c = ctx;
+    cairn__rec old;
+    bool decoded = false, live = false;
+    /* Reading the value (and so verifying it) is only needed by some ops. */
+    bool need_value = c->kind == OP_UPDATE ||
+                      (c->kind == OP_PUT && !c->o.if_version &&
+                       c->o.behavior == CAIRN_FAIL_IF_DIFFERENT);
+    c->status = CAIRN_OK;
+    if (rec) {
+        int rc = cairn__rec_decode(rec, rlen, need_value, &old);
+        if (rc == CAIRN_OK) {
+            decoded = true;
+            live = !cairn__expired(old.meta.expires_ms, c->now);
+        } else if (c->kind == OP_DELETE || c->kind == OP_PURGE ||
+                   (c->kind == OP_PUT && c->o.behavior == CAIRN_OVERWRITE &&
+                    !c->o.if_version)) {
+            live = c->kind == OP_DELETE; /* a corrupt record is still a record */
+        } else {
+            return rc;
+        }
+    }
+
+    switch (c->kind) {
+    case OP_DELETE:
+        c->status = live ? CAIRN_OK : CAIRN_ENOTFOUND;
+        return rec ? CAIRN_BACKEND_DELETE : CAIRN_BACKEND_KEEP;
+    case OP_PURGE:
+        if (rec && decoded && !live)
+            return CAIRN_BACKEND_DELETE;
+        c->status = CAIRN_ENOTFOUND;
+        return CAIRN_BACKEND_KEEP;
+    case OP_UPDATE: {
+        cairn_value *cur = NULL;
+        if (live && !(cur = value_new(c->key, c->klen, &old)))
+            return CAIRN_ENOMEM;
+        const void *nv = NULL;
+        size_t nl = 0;
+        int rc = c->ufn(cur, c->uarg, &nv, &nl);
+        cairn_value_free(cur);
+        if (rc == CAIRN_SKIPPED) {
+            c->status = CAIRN_SKIPPED;
+            return CAIRN_BACKEND_KEEP;
+        }
+        if (rc < 0)
+            return rc;
+        if (rc != CAIRN_OK)
+            return cairn__err(CAIRN_EINVAL, "update function returned %d", rc);
+        if ((rc = check_value(&c->o, nv, nl)))
+            return rc;
+        return encode(c, &old, decoded, nv, nl, out, olen);
+    }
+    case OP_PUT:
+        break;
+    }
+
+    if (c->o.if_version) {
+        if (!live)
+            return cairn__err(CAIRN_ENOTFOUND, "compare-and-set on an absent key");
+        if (old.meta.version != c->o.if_version)
+            return cairn__err(CAIRN_ECONFLICT, "version is %llu, expected %llu",
+                              (unsigned long long)old.meta.version,
+                              (unsigned long long)c->o.if_version);
+    } else if (live) {
+        switch (c->o.behavior) {
+        case CAIRN_FAIL_IF_EXISTS:
+            return cairn__err(CAIRN_EEXISTS, "already exists (version %llu)",
+                              (unsigned long long)old.meta.version);
+        case CAIRN_SKIP_IF_EXISTS:
+            c->status = CAIRN_SKIPPED;
+            return CAIRN_BACKEND_KEEP;
+        case CAIRN_FAIL_IF_DIFFERENT:
+            if (values_equal(c, &old))
+                return CAIRN_BACKEND_KEEP;
+            return cairn__err(CAIRN_EDIFFERENT,
+                              "a different value exists (version %llu)",
+                              (unsigned long long)old.meta.version);
+        case CAIRN_OVERWRITE:
+            break;
+        }
+    }
+    return encode(c, &old, decoded, c->val, c->len, out, olen);
+}
+
+static int run_ops(cairn_store *s, const cairn_backend_op *ops, size_t n)
+{
+    int rc = s->m->update(s->be, ops, n);
+    return rc > 0 ? CAIRN_EIO : rc;
+}
+
+static void wctx_init(wctx *c, cairn_store *s, op_kind kind, const char *key,
+                      size_t klen, const cairn_put_opts *o)
+{
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    c->kind = kind;
+    c->key = key;
+    c->klen = klen;
+    if (o)
+        c->o = *o;
+    c->now = cairn_now_ms();
+}
+
+CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t len,
+                        const cairn_put_opts *opt)
+{
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    int rc;
+    if ((rc = check_store(s, "put")) || (rc = norm_key("put", key, k, &klen, true)))
+        return rc;
+    wctx c;
+    wctx_init(&c, s, OP_PUT, k, klen, opt);
+    c.val = val;
+    c.len = len;
+    if ((rc = check_opts(&c.o)) || (rc = check_value(&c.o, val, len)))
+        return cairn__err_prefix(rc, "put %s", k);
+    cairn_backend_op op = {k, klen, write_cb, &c};
+    rc = run_ops(s, &op, 1);
+    free(c.buf);
+    if (rc)
+        return cairn__err_prefix(rc, "put %s", k);
+    COUNT(s, n_put);
+    if (c.status == CAIRN_SKIPPED)
+        COUNT(s, n_skip);
+    return c.status;
+}
+
+CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
+                           void *arg, const cairn_put_opts *opt)
+{
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    int rc;
+    if ((rc = check_store(s, "update")) || (rc = norm_key("update", key, k, &klen, true)))
+        return rc;
+    if (!fn)
+        return cairn__err(CAIRN_EINVAL, "update %s: fn is NULL", k);
+    wctx c;
+    wctx_init(&c, s, OP_UPDATE, k, klen, opt);
+    c.ufn = fn;
+    c.uarg = arg;
+    if ((rc = check_opts(&c.o)))
+        return cairn__err_prefix(rc, "update %s", k);
+    cairn_backend_op op = {k, klen, write_cb, &c};
+    rc = run_ops(s, &op, 1);
+    free(c.buf);
+    if (rc)
+        return cairn__err_prefix(rc, "update %s", k);
+    COUNT(s, n_put);
+    return c.status;
+}
+
+typedef struct {
+    int64_t by, result;
+    char buf[32];
+} incr_arg;
+
+static int incr_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+{
+    incr_arg *a = arg;
+    int64_t n = 0;
+    if (cur) {
+        const char *p = cur->data, *e = cur->data + cur->len;
+        while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+            p++;
+        bool neg = p < e && *p == '-';
+        if (neg)
+            p++;
+        if (p == e || *p < '0' || *p > '9')
+            return cairn__err(CAIRN_EFORMAT, "value is not a JSON integer");
+        uint64_t u = 0;
+        for (; p < e && *p >= '0' && *p <= '9'; p++) {
+            if (u > (UINT64_MAX - 9) / 10)
+                return cairn__err(CAIRN_EFORMAT, "value is not a 64-bit integer");
+            u = u * 10 + (uint64_t)(*p - '0');
+        }
+        while (p < e && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+            p++;
+        if (p != e || (!neg && u > INT64_MAX) || (neg && u > (uint64_t)INT64_MAX + 1))
+            return cairn__err(CAIRN_EFORMAT, "value is not a 64-bit JSON integer");
+        n = neg ? (int64_t)(0 - u) : (int64_t)u;
+    }
+    if (__builtin_add_overflow(n, a->by, &a->result))
+        return cairn__err(CAIRN_EINVAL, "increment overflows a 64-bit integer");
+    int w = snprintf(a->buf, sizeof a->buf, "%lld", (long long)a->result);
+    *val = a->buf;
+    *len = (size_t)w;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_incr(cairn_store *s, const char *key, int64_t by, int64_t *out)
+{
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    int rc;
+    if ((rc = check_store(s, "incr")) || (rc = norm_key("incr", key, k, &klen, true)))
+        return rc;
+    incr_arg a = {by, 0, {0}};
+    wctx c;
+    wctx_init(&c, s, OP_UPDATE, k, klen, NULL);
+    c.ufn = incr_fn;
+    c.uarg = &a;
+    c.keep_ttl = true;
+    cairn_backend_op op = {k, klen, write_cb, &c};
+    rc = run_ops(s, &op, 1);
+    free(c.buf);
+    if (rc)
+        return cairn__err_prefix(rc, "incr %s", k);
+    COUNT(s, n_put);
+    if (out)
+        *out = a.result;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_delete(cairn_store *s, const char *key)
+{
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    int rc;
+    if ((rc = check_store(s, "delete")) || (rc = norm_key("delete", key, k, &klen, true)))
+        return rc;
+    wctx c;
+    wctx_init(&c, s, OP_DELETE, k, klen, NULL);
+    cairn_backend_op op = {k, klen, write_cb, &c};
+    rc = run_ops(s, &op, 1);
+    if (rc)
+        return cairn__err_prefix(rc, "delete %s", k);
+    if (c.status == CAIRN_ENOTFOUND)
+        return cairn__err(CAIRN_ENOTFOUND, "delete %s: not found", k);
+    COUNT(s, n_del);
+    return CAIRN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Batches                                                             */
+/* ------------------------------------------------------------------ */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Normalise n keys into one allocation; refuse duplicates. keys_out[i]
+ * points into *arena. */
+static int norm_keys(const char *what, const char *const *keys, size_t n, bool write,
+                     char ***keys_out, size_t **lens_out)
+{
+    char **ks = calloc(n ? n : 1, sizeof *ks);
+    size_t *ls = calloc(n ? n : 1, sizeof *ls);
+    char **sorted = calloc(n ? n : 1, sizeof *sorted);
+    int rc = CAIRN_OK;
+    if (!ks || !ls || !sorted) {
+        rc = cairn__err(CAIRN_ENOMEM, "%s: out of memory", what);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char k[CAIRN_KEY_MAX + 1];
+        if ((rc = norm_key(what, keys[i], k, &ls[i], write)))
+            goto out;
+        if (!(ks[i] = malloc(ls[i] + 1))) {
+            rc = cairn__err(CAIRN_ENOMEM, "%s: out of memory", what);
+            goto out;
+        }
+        memcpy(ks[i], k, ls[i] + 1);
+        sorted[i] = ks[i];
+    }
+    qsort(sorted, n, sizeof *sorted, cmp_str);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+            rc = cairn__err(CAIRN_EINVAL, "%s: key %s appears twice in the batch", what,
+                            sorted[i]);
+            goto out;
+        }
+out:
+    free(sorted);
+    if (rc) {
+        for (size_t i = 0; ks && i < n; i++)
+            free(ks[i]);
+        free(ks);
+        free(ls);
+        return rc;
+    }
+    *keys_out = ks;
+    *lens_out = ls;
+    return CAIRN_OK;
+}
+
+static void free_keys(char **ks, size_t *ls, size_t n)
+{
+    for (size_t i = 0; ks && i < n; i++)
+        free(ks[i]);
+    free(ks);
+    free(ls);
+}
+
+/* Run n write contexts as one backend update. */
+static int run_batch(cairn_store *s, wctx *cs, size_t n)
+{
+    cairn_backend_op *ops = malloc((n ? n : 1) * sizeof *ops);
+    if (!ops)
+        return cairn__err(CAIRN_ENOMEM, "batch: out of memory");
+    for (size_t i = 0; i < n; i++)
+        ops[i] = (cairn_backend_op){cs[i].key, cs[i].klen, write_cb, &cs[i]};
+    int rc = n ? run_ops(s, ops, n) : CAIRN_OK;
+    free(ops);
+    return rc;
+}
+
+CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
+                             const cairn_put_opts *opt)
+{
+    int rc;
+    if ((rc = check_store(s, "put_many")))
+        return rc;
+    if (!items && n)
+        return cairn__err(CAIRN_EINVAL, "put_many: items is NULL");
+    const char **keys = malloc((n ? n : 1) * sizeof *keys);
+    if (!keys)
+        return cairn__err(CAIRN_ENOMEM, "put_many: out of memory");
+    for (size_t i = 0; i < n; i++)
+        keys[i] = items[i].key;
+    char **ks = NULL;
+    size_t *ls = NULL;
+    rc = norm_keys("put_many", keys, n, true, &ks, &ls);
+    free(keys);
+    if (rc)
+        return rc;
+    wctx *cs = calloc(n ? n : 1, sizeof *cs);
+    if (!cs) {
+        free_keys(ks, ls, n);
+        return cairn__err(CAIRN_ENOMEM, "put_many: out of memory");
+    }
+    size_t i;
+    for (i = 0; i < n; i++) {
+        wctx_init(&cs[i], s, OP_PUT, ks[i], ls[i], opt);
+        cs[i].val = items[i].val;
+        cs[i].len = items[i].len;
+        items[i].status = CAIRN_OK;
+        if ((rc = check_opts(&cs[i].o)) || (rc = check_value(&cs[i].o, items[i].val,
+                                                             items[i].len))) {
+            items[i].status = rc;
+            rc = cairn__err_prefix(rc, "put_many %s", ks[i]);
+            goto out;
+        }
+    }
+    rc = run_batch(s, cs, n);
+    for (i = 0; i < n; i++) {
+        if (rc == CAIRN_OK) {
+            items[i].status = cs[i].status;
+            COUNT(s, n_put);
+            if (cs[i].status == CAIRN_SKIPPED)
+                COUNT(s, n_skip);
+        } else {
+            items[i].status = rc;
+        }
+    }
+    if (rc)
+        rc = cairn__err_prefix(rc, "put_many");
+out:
+    for (i = 0; i < n; i++)
+        free(cs[i].buf);
+    free(cs);
+    free_keys(ks, ls, n);
+    return rc;
+}
+
+CAIRN_API int cairn_delete_many(cairn_store *s, const char *const *keys, size_t n,
+                                uint64_t *n_deleted)
+{
+    int rc;
+    if ((rc = check_store(s, "delete_many")))
+        return rc;
+    if (!keys && n)
+        return cairn__err(CAIRN_EINVAL, "delete_many: keys is NULL");
+    char **ks = NULL;
+    size_t *ls = NULL;
+    if ((rc = norm_keys("delete_many", keys, n, true, &ks, &ls)))
+        return rc;
+    wctx *cs = calloc(n ? n : 1, sizeof *cs);
+    if (!cs) {
+        free_keys(ks, ls, n);
+        return cairn__err(CAIRN_ENOMEM, "delete_many: out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        wctx_init(&cs[i], s, OP_DELETE, ks[i], ls[i], NULL);
+    rc = run_batch(s, cs, n);
+    uint64_t d = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        d += cs[i].status == CAIRN_OK;
+    free(cs);
+    free_keys(ks, ls, n);
+    if (rc)
+        return cairn__err_prefix(rc, "delete_many");
+    __atomic_add_fetch(&s->n_del, d, __ATOMIC_RELAXED);
+    if (n_deleted)
+        *n_deleted = d;
+    return CAIRN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reads                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    const char *key;
+    size_t klen;
+    int64_t now;
+    cairn_value *v; /* NULL when expired */
+    bool head_only;
+} rctx;
+
+static int read_cb(void *ctx, const void *rec, size_t len)
+{
+    rctx *c = ctx;
+    cairn__rec r;
+    int rc = cairn__rec_decode(rec, len, !c->head_only, &r);
+    if (rc)
+        return rc;
+    if (cairn__expired(r.meta.expires_ms, c->now))
+        return CAIRN_ENOTFOUND;
+    if (c->head_only)
+        return CAIRN_OK;
+    if (!(c->v = value_new(c->key, c->klen, &r)))
+        return CAIRN_ENOMEM;
+    return CAIRN_OK;
+}
+
+static int get_one(cairn_store *s, const char *k, size_t klen, bool head_only,
+                   cairn_value **out)
+{
+    rctx c = {k, klen, cairn_now_ms(), NULL, head_only};
+    int rc = s->m->get(s->be, k, klen, read_cb, &c);
+    if (rc > 0)
+        rc = CAIRN_EIO;
+    COUNT(s, n_get);
+    if (rc == CAIRN_ENOTFOUND) {
+        COUNT(s, n_miss);
+        return cairn__err(CAIRN_ENOTFOUND, "not found");
+    }
+    if (rc)
+        return rc;
+    if (out)
+        *out = c.v;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_get(cairn_store *s, const char *key, cairn_value **out)
+{
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    int rc;
+    if ((rc = check_store(s, "get")) || (rc = norm_key("get", key, k, &klen, false)))
+        return rc;
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "get %s: out is NULL", k);
+    if ((rc = get_one(s, k, klen, false, out)))
+        return cairn__err_prefix(rc, "get %s", k);
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_exists(cairn_store *s, const char *key)
+{
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    int rc;
+    if ((rc = check_store(s, "exists")) || (rc = norm_key("exists", key, k, &klen, false)))
+        return rc;
+    if ((rc = get_one(s, k, klen, true, NULL)))
+        return cairn__err_prefix(rc, "exists %s", k);
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_get_many(cairn_store *s, const char *const *keys, size_t n,
+                             cairn_value **out)
+{
+    int rc;
+    if ((rc = check_store(s, "get_many")))
+        return rc;
+    if ((!keys || !out) && n)
+        return cairn__err(CAIRN_EINVAL, "get_many: keys or out is NULL");
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    for (size_t i = 0; i < n; i++) {
+        char k[CAIRN_KEY_MAX + 1];
+        size_t klen;
+        if ((rc = norm_key("get_many", keys[i], k, &klen, false)))
+            goto fail;
+        rc = get_one(s, k, klen, false, &out[i]);
+        if (rc == CAIRN_ENOTFOUND)
+            continue;
+        if (rc) {
+            cairn__err_prefix(rc, "get_many %s", k);
+            goto fail;
+        }
+    }
+    cairn__err_clear();
+    return CAIRN_OK;
+fail:
+    for (size_t i = 0; i < n; i++) {
+        cairn_value_free(out[i]);
+        out[i] = NULL;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Listing                                                             */
+/* ------------------------------------------------------------------ */
+
+#define ITER_BATCH 256
+
+typedef struct {
+    size_t koff, klen, hoff, hlen;
+} iter_item;
+
+struct cairn_iter {
+    cairn_store *s;
+    char *lo, *hi, *prefix; /* owned; hi NULL: no bound; prefix NULL: none */
+    size_t lolen, lo_cap, hilen, plen;
+    bool lo_excl, hide_reserved, done;
+    uint64_t limit, yielded;
+    int64_t now;
+    char *arena;
+    size_t arena_len, arena_cap;
+    iter_item items[ITER_BATCH];
+    size_t n, pos;
+    int err;
+    cairn__rec cur; /* metadata of the current key, for cairn_iter_meta */
+};
+
+/* Does key pass the iterator's filters (prefix by segment, reserved)? */
+static bool iter_wants(const cairn_iter *it, const char *key, size_t klen)
+{
+    if (it->prefix && !(klen == it->plen || key[it->plen] == '/'))
+        return false;
+    if (it->hide_reserved && cairn__key_reserved(key, klen))
+        return false;
+    return true;
+}
+
+static int iter_fill_cb(void *ctx, const char *key, size_t klen, const void *rec,
+                        size_t rlen)
+{
+    cairn_iter *it = ctx;
+    int rc;
+    if (!iter_wants(it, key, klen))
+        goto resume;
+    cairn__rec r;
+    size_t hlen = rlen < CAIRN_RECORD_HEAD_MAX ? rlen : CAIRN_RECORD_HEAD_MAX;
+    if (cairn__rec_decode(rec, rlen, false, &r) == CAIRN_OK) {
+        if (cairn__expired(r.meta.expires_ms, it->now))
+            goto resume;
+        hlen = r.head_len;
+    }
+    if ((rc = cairn__grow(&it->arena, &it->arena_cap, it->arena_len + klen + 1 + hlen)))
+        return rc;
+    iter_item *item = &it->items[it->n++];
+    item->koff = it->arena_len;
+    item->klen = klen;
+    memcpy(it->arena + it->arena_len, key, klen);
+    it->arena[it->arena_len + klen] = '\0';
+    item->hoff = it->arena_len + klen + 1;
+    item->hlen = hlen;
+    memcpy(it->arena + item->hoff, rec, hlen);
+    it->arena_len += klen + 1 + hlen;
+resume:
+    /* lo becomes this key, exclusive: the next batch starts after it,
+     * also after keys the filters skipped. */
+    {
+        if ((rc = cairn__grow(&it->lo, &it->lo_cap, klen + 1)))
+            return rc;
+        memcpy(it->lo, key, klen);
+        it->lo[klen] = '\0';
+        it->lolen = klen;
+        it->lo_excl = true;
+    }
+    return it->n == ITER_BATCH ? 1 : 0;
+}
+
+static int iter_fill(cairn_iter *it)
+{
+    it->n = it->pos = 0;
+    it->arena_len = 0;
+    int rc = it->s->m->scan(it->s->be, it->lo, it->lolen, it->lo_excl, it->hi,
+                            it->hilen, 0, iter_fill_cb, it);
+    if (rc > 0)
+        rc = CAIRN_EIO;
+    if (rc)
+        return rc;
+    if (it->n < ITER_BATCH)
+        it->done = true; /* the scan ran to the end */
+    return CAIRN_OK;
+}
+
+static int iter_new(cairn_store *s, const char *lo, size_t lolen, const char *hi,
+                    size_t hilen, bool has_hi, const char *prefix, size_t plen,
+                    uint64_t limit, bool hide_reserved, cairn_iter **out)
+{
+    cairn_iter *it = calloc(1, sizeof *it);
+    if (!it)
+        return cairn__err(CAIRN_ENOMEM, "list: out of memory");
+    it->s = s;
+    it->limit = limit;
+    it->hide_reserved = hide_reserved;
+    it->now = cairn_now_ms();
+    if (lo) {
+        it->lo = malloc(lolen + 1);
+        if (it->lo) {
+            memcpy(it->lo, lo, lolen);
+            it->lo[lolen] = '\0';
+            it->lo_cap = lolen + 1;
+        }
+        it->lolen = lolen;
+    }
+    if (has_hi) {
+        it->hi = malloc(hilen + 1);
+        if (it->hi) {
+            memcpy(it->hi, hi, hilen);
+            it->hi[hilen] = '\0';
+        }
+        it->hilen = hilen;
+    }
+    if (prefix) {
+        it->prefix = malloc(plen + 1);
+        if (it->prefix) {
+            memcpy(it->prefix, prefix, plen);
+            it->prefix[plen] = '\0';
+        }
+        it->plen = plen;
+    }
+    if ((lo && !it->lo) || (has_hi && !it->hi) || (prefix && !it->prefix)) {
+        cairn_iter_free(it);
+        return cairn__err(CAIRN_ENOMEM, "list: out of memory");
+    }
+    *out = it;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_list(cairn_store *s, const char *prefix, cairn_iter **out)
+{
+    int rc;
+    if ((rc = check_store(s, "list")))
+        return rc;
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "list: out is NULL");
+    bool all = !prefix;
+    if (prefix) {
+        /* "", "/" and the like list everything. */
+        const char *p = prefix;
+        while (*p == '/')
+            p++;
+        all = !*p;
+    }
+    if (all)
+        return iter_new(s, NULL, 0, NULL, 0, false, NULL, 0, 0, true, out);
+    char k[CAIRN_KEY_MAX + 2];
+    size_t klen;
+    if ((rc = norm_key("list", prefix, k, &klen, false)))
+        return rc;
+    /* Keys equal to k or under "k/": scan [k, k"0") ('0' follows '/'),
+     * then keep whole-segment matches. */
+    char hi[CAIRN_KEY_MAX + 2];
+    memcpy(hi, k, klen);
+    hi[klen] = '0';
+    return iter_new(s, k, klen, hi, klen + 1, true, k, klen, 0,
+                    cairn__key_reserved(k, klen) ? false : true, out);
+}
+
+CAIRN_API int cairn_range(cairn_store *s, const char *start, const char *end,
+                          uint64_t limit, cairn_iter **out)
+{
+    int rc;
+    if ((rc = check_store(s, "range")))
+        return rc;
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "range: out is NULL");
+    size_t sl = start ? strlen(start) : 0, el = end ? strlen(end) : 0;
+    if (sl > CAIRN_KEY_MAX + 1 || el > CAIRN_KEY_MAX + 1)
+        return cairn__err(CAIRN_EINVAL, "range: bound longer than %d bytes", CAIRN_KEY_MAX);
+    bool hide = !(start && strncmp(start, "_cairn", 6) == 0);
+    return iter_new(s, start, sl, end, el, end != NULL, NULL, 0, limit, hide, out);
+}
+
+CAIRN_API int cairn_iter_next(cairn_iter *it, const char **key, size_t *key_len)
+{
+    if (!it)
+        return cairn__err(CAIRN_EINVAL, "iter_next: iterator is NULL");
+    if (it->err)
+        return it->err;
+    if (it->limit && it->yielded >= it->limit)
+        return CAIRN_DONE;
+    if (it->pos >= it->n) {
+        if (it->done)
+            return CAIRN_DONE;
+        int rc = iter_fill(it);
+        if (rc) {
+            it->err = rc;
+            return cairn__err_prefix(rc, "list");
+        }
+        if (it->n == 0)
+            return CAIRN_DONE;
+    }
+    it->pos++;
+    it->yielded++;
+    iter_item *item = &it->items[it->pos - 1];
+    if (key)
+        *key = it->arena + item->koff;
+    if (key_len)
+        *key_len = item->klen;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_iter_meta(cairn_iter *it, cairn_meta *meta)
+{
+    if (!it || !meta || it->pos == 0)
+        return cairn__err(CAIRN_EINVAL, "iter_meta: no current key");
+    iter_item *item = &it->items[it->pos - 1];
+    int rc = cairn__rec_decode(it->arena + item->hoff, item->hlen, false, &it->cur);
+    if (rc)
+        return cairn__err_prefix(rc, "list %s", it->arena + item->koff);
+    *meta = it->cur.meta;
+    return CAIRN_OK;
+}
+
+CAIRN_API void cairn_iter_free(cairn_iter *it)
+{
+    if (!it)
+        return;
+    free(it->lo);
+    free(it->hi);
+    free(it->prefix);
+    free(it->arena);
+    free(it);
+}
+
+/* ------------------------------------------------------------------ */
+/* Whole-store scans: count, stats, purge, delete by prefix            */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    cairn_iter *it; /* for the filters */
+    uint64_t live, expired, bytes;
+} tally;
+
+static int tally_cb(void *ctx, const char *key, size_t klen, const void *rec,
+                    size_t rlen)
+{
+    tally *t = ctx;
+    if (!iter_wants(t->it, key, klen))
+        return 0;
+    cairn__rec r;
+    if (cairn__rec_decode(rec, rlen, false, &r) == CAIRN_OK) {
+        if (cairn__expired(r.meta.expires_ms, t->it->now)) {
+            t->expired++;
+            return 0;
+        }
+        t->bytes += r.meta.size;
+    }
+    t->live++;
+    return 0;
+}
+
+static int tally_scan(cairn_store *s, const char *prefix, tally *t)
+{
+    cairn_iter *it;
+    int rc = cairn_list(s, prefix, &it);
+    if (rc)
+        return rc;
+    t->it = it;
+    rc = s->m->scan(s->be, it->lo, it->lolen, 0, it->hi, it->hilen, 0, tally_cb, t);
+    cairn_iter_free(it);
+    return rc > 0 ? CAIRN_EIO : rc;
+}
+
+CAIRN_API int cairn_count(cairn_store *s, const char *prefix, uint64_t *out)
+{
+    tally t = {0};
+    int rc;
+    if ((rc = check_store(s, "count")))
+        return rc;
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "count: out is NULL");
+    if ((rc = tally_scan(s, prefix, &t)))
+        return cairn__err_prefix(rc, "count");
+    *out = t.live;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_stats_get(cairn_store *s, cairn_stats *out)
+{
+    tally t = {0};
+    int rc;
+    if ((rc = check_store(s, "stats")))
+        return rc;
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "stats: out is NULL");
+    if ((rc = tally_scan(s, NULL, &t)))
+        return cairn__err_prefix(rc, "stats");
+    memset(out, 0, sizeof *out);
+    out->backend = s->m->name;
+    out->keys = t.live;
+    out->value_bytes = t.bytes;
+    out->expired = t.expired;
+    out->puts = __atomic_load_n(&s->n_put, __ATOMIC_RELAXED);
+    out->skips = __atomic_load_n(&s->n_skip, __ATOMIC_RELAXED);
+    out->gets = __atomic_load_n(&s->n_get, __ATOMIC_RELAXED);
+    out->get_misses = __atomic_load_n(&s->n_miss, __ATOMIC_RELAXED);
+    out->deletes = __atomic_load_n(&s->n_del, __ATOMIC_RELAXED);
+    return CAIRN_OK;
+}
+
+/* Collect up to ITER_BATCH keys (with the iterator's filters), then run an
+ * op of kind on each, one transaction per batch, until the scan is done. */
+typedef struct {
+    cairn_iter *it;
+    bool expired_only;
+    char *keys[ITER_BATCH];
+    size_t lens[ITER_BATCH];
+    size_t n;
+} collect;
+
+static int collect_cb(void *ctx, const char *key, size_t klen, const void *rec,
+                      size_t rlen)
+{
+    collect *c = ctx;
+    if (!iter_wants(c->it, key, klen))
+        return 0;
+    if (c->expired_only) {
+        cairn__rec r;
+        if (cairn__rec_decode(rec, rlen, false, &r) != CAIRN_OK ||
+            !cairn__expired(r.meta.expires_ms, c->it->now))
+            return 0;
+    }
+    if (!(c->keys[c->n] = malloc(klen + 1)))
+        return cairn__err(CAIRN_ENOMEM, "out of memory");
+    memcpy(c->keys[c->n], key, klen);
+    c->keys[c->n][klen] = '\0';
+    c->lens[c->n++] = klen;
+    return c->n == ITER_BATCH ? 1 : 0;
+}
+
+static int sweep(cairn_store *s, const char *prefix, op_kind kind, uint64_t *n_out)
+{
+    cairn_iter *it;
+    int rc = cairn_list(s, prefix, &it);
+    if (rc)
+        return rc;
+    if (kind == OP_PURGE)
+        it->hide_reserved = false;
+    collect c = {.it = it, .expired_only = kind == OP_PURGE};
+    uint64_t total = 0;
+    for (;;) {
+        c.n = 0;
+        rc = s->m->scan(s->be, it->lo, it->lolen, it->lo_excl, it->hi, it->hilen, 0,
+                        collect_cb, &c);
+        if (rc > 0)
+            rc = CAIRN_EIO;
+        if (rc == CAIRN_OK && c.n) {
+            wctx cs[ITER_BATCH];
+            for (size_t i = 0; i < c.n; i++)
+                wctx_init(&cs[i], s, kind, c.keys[i], c.lens[i], NULL);
+            rc = run_batch(s, cs, c.n);
+            for (size_t i = 0; i < c.n && !rc; i++)
+                total += cs[i].status == CAIRN_OK;
+            /* Resume after the last key seen. */
+            int grc = cairn__grow(&it->lo, &it->lo_cap, c.lens[c.n - 1] + 1);
+            if (grc == CAIRN_OK) {
+                memcpy(it->lo, c.keys[c.n - 1], c.lens[c.n - 1] + 1);
+                it->lolen = c.lens[c.n - 1];
+                it->lo_excl = true;
+            } else if (!rc) {
+                rc = grc;
+            }
+        }
+        size_t got = c.n;
+        for (size_t i = 0; i < c.n; i++)
+            free(c.keys[i]);
+        if (rc || got < ITER_BATCH)
+            break;
+    }
+    cairn_iter_free(it);
+    if (n_out)
+        *n_out = total;
+    return rc;
+}
+
+CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix, uint64_t *n)
+{
+    int rc;
+    if ((rc = check_store(s, "delete_prefix")))
+        return rc;
+    if (!prefix)
+        return cairn__err(CAIRN_EINVAL, "delete_prefix: prefix is NULL");
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    if ((rc = norm_key("delete_prefix", prefix, k, &klen, true)))
+        return rc;
+    uint64_t d = 0;
+    if ((rc = sweep(s, k, OP_DELETE, &d)))
+        return cairn__err_prefix(rc, "delete_prefix %s", k);
+    __atomic_add_fetch(&s->n_del, d, __ATOMIC_RELAXED);
+    if (n)
+        *n = d;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_purge_expired(cairn_store *s, uint64_t *n)
+{
+    int rc;
+    if ((rc = check_store(s, "purge")))
+        return rc;
+    uint64_t d = 0;
+    if ((rc = sweep(s, NULL, OP_PURGE, &d)))
+        return cairn__err_prefix(rc, "purge");
+    if (n)
+        *n = d;
+    return CAIRN_OK;
+}

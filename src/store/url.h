@@ -1,0 +1,16 @@
+/* url.h — store URL splitting (src/store/url.c), shared with fuzz/. */
+#ifndef CAIRN_URL_H
+#define CAIRN_URL_H
+
+#include "internal.h"
+
+#define CAIRN__SCHEME_MAX 31
+
+/* Split url into a lower-case scheme and the location after "scheme:"
+ * (with a leading "//" dropped for path schemes). A url without a scheme
+ * ("./data", "/tmp/x") gives "file" and the whole url.
+ * Returns CAIRN_OK or CAIRN_EURL (empty URL). *location points into url. */
+int cairn__url_split(const char *url, char scheme[CAIRN__SCHEME_MAX + 1],
+                     const char **location);
+
+#endif
