@@ -883,6 +883,9 @@ struct cairn_iter {
     char *lo, *hi, *prefix; /* owned; hi NULL: no bound; prefix NULL: none */
     size_t lolen, lo_cap, hilen, plen;
     bool lo_excl, hide_reserved, done;
+    char *next; /* last key seen by the running scan */
+    size_t next_len, next_cap;
+    bool have_next;
     uint64_t limit, yielded;
     int64_t now;
     char *arena;
@@ -929,16 +932,14 @@ static int iter_fill_cb(void *ctx, const char *key, size_t klen, const void *rec
     memcpy(it->arena + item->hoff, rec, hlen);
     it->arena_len += klen + 1 + hlen;
 resume:
-    /* lo becomes this key, exclusive: the next batch starts after it,
-     * also after keys the filters skipped. */
-    {
-        if ((rc = cairn__grow(&it->lo, &it->lo_cap, klen + 1)))
-            return rc;
-        memcpy(it->lo, key, klen);
-        it->lo[klen] = '\0';
-        it->lolen = klen;
-        it->lo_excl = true;
-    }
+    /* The next batch starts after this key, also after keys the filters
+     * skipped. Kept apart from lo, which the backend may still be reading. */
+    if ((rc = cairn__grow(&it->next, &it->next_cap, klen + 1)))
+        return rc;
+    memcpy(it->next, key, klen);
+    it->next[klen] = '\0';
+    it->next_len = klen;
+    it->have_next = true;
     return it->n == ITER_BATCH ? 1 : 0;
 }
 
@@ -946,12 +947,23 @@ static int iter_fill(cairn_iter *it)
 {
     it->n = it->pos = 0;
     it->arena_len = 0;
+    it->have_next = false;
     int rc = it->s->m->scan(it->s->be, it->lo, it->lolen, it->lo_excl, it->hi,
                             it->hilen, 0, iter_fill_cb, it);
     if (rc > 0)
         rc = CAIRN_EIO;
     if (rc)
         return rc;
+    if (it->have_next) {
+        char *t = it->lo;
+        size_t tc = it->lo_cap;
+        it->lo = it->next;
+        it->lo_cap = it->next_cap;
+        it->lolen = it->next_len;
+        it->lo_excl = true;
+        it->next = t;
+        it->next_cap = tc;
+    }
     if (it->n < ITER_BATCH)
         it->done = true; /* the scan ran to the end */
     return CAIRN_OK;
@@ -1092,6 +1104,7 @@ CAIRN_API void cairn_iter_free(cairn_iter *it)
     if (!it)
         return;
     free(it->lo);
+    free(it->next);
     free(it->hi);
     free(it->prefix);
     free(it->arena);

@@ -1,0 +1,1059 @@
+/*
+ * file.c — the directory backend: one file per record in folders that mirror
+ * the key, written by temp file + rename, serialised by striped fcntl locks.
+ *
+ * Layout (docs/backends.md, "file", says the same for users):
+ *   DIR/runs/2026-11/items/4711.rec   the record of key runs/2026-11/items/4711
+ *   DIR/.cairn/locks                  64 one-byte lock stripes
+ *   DIR/<dir>/.t<16 hex>.tmp          a record being written (or left by a crash)
+ * Segments are escaped so that no key can reach a dot-name and a file never
+ * shares its name with a folder: '%' and a leading '.' become %25 and %2E, and
+ * a segment whose escaped form ends in ".rec" gets that last '.' written as
+ * %2E. Files are "<escaped>.rec", folders "<escaped>".
+ */
+#define _GNU_SOURCE /* F_OFD_SETLK */
+
+#include "../store/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SUFFIX ".rec"
+#define SUFFIX_LEN 4
+#define STRIPES 64
+#define NAME_LIM 255 /* NAME_MAX on Linux file systems */
+/* Escaped keys grow at most 3x; slashes and suffixes add a little more. */
+#define PATH_CAP (4 * CAIRN_KEY_MAX + 64)
+#define TMP_NAME_LEN 22          /* ".t" + 16 hex + ".tmp" */
+#define MKDIR_RETRIES 100        /* against deleters removing empty folders */
+
+typedef struct {
+    int root;        /* fd of DIR; every path below is relative to it */
+    int lockfd;      /* DIR/.cairn/locks, -1 when the store is read-only */
+    int lock_errno;  /* why lockfd is -1 */
+    pid_t pid;       /* process that opened lockfd (see ensure_lockfd) */
+    pthread_mutex_t fork_mu;
+    char *dir;       /* DIR as given, for messages */
+    cairn_durability durability;
+    int64_t busy_ms;
+    pthread_mutex_t stripe[STRIPES];
+} fstore;
+
+/* ---- errors ---- */
+
+/* An OS error on path (relative to DIR) as a cairn status and message.
+ * write_path: ENOENT on a write path is an I/O problem, not "not found". */
+static int os_err(const fstore *fs, const char *what, const char *rel, int e,
+                  bool write_path)
+{
+    int st = (write_path && (e == ENOENT || e == ENOTDIR)) ? CAIRN_EIO
+                                                            : cairn__errno_status(e);
+    return cairn_backend_error(st, "file: %s %s/%s: %s", what, fs->dir,
+                               rel && *rel ? rel : ".", strerror(e));
+}
+
+/* ---- names ---- */
+
+static bool is_hex_upper(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+static int hex_val(char c)
+{
+    return c <= '9' ? c - '0' : c - 'A' + 10;
+}
+
+/* Append the escaped form of seg to out at *pos. Returns the escaped
+ * length, or 0 when it would not fit in cap. */
+static size_t esc_append(char *out, size_t cap, size_t *pos, const char *seg,
+                         size_t sl)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t p = *pos, start = p;
+    for (size_t i = 0; i < sl; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        if (c == '%' || (i == 0 && c == '.')) {
+            if (p + 3 >= cap)
+                return 0;
+            out[p++] = '%';
+            out[p++] = hex[c >> 4];
+            out[p++] = hex[c & 15];
+        } else {
+            if (p + 1 >= cap)
+                return 0;
+            out[p++] = (char)c;
+        }
+    }
+    /* "x.rec" would be the file of key "x": write its dot as %2E. The dot
+     * is a literal one (escapes never produce '.'), and never the first. */
+    if (p - start >= SUFFIX_LEN && memcmp(out + p - SUFFIX_LEN, SUFFIX, SUFFIX_LEN) == 0) {
+        if (p + 2 >= cap)
+            return 0;
+        memmove(out + p - SUFFIX_LEN + 3, out + p - SUFFIX_LEN + 1, SUFFIX_LEN - 1);
+        memcpy(out + p - SUFFIX_LEN, "%2E", 3);
+        p += 2;
+    }
+    *pos = p;
+    return p - start;
+}
+
+/* Decode a directory entry name (without the file suffix) back to a key
+ * segment. False for any name the escaper would not have produced, so
+ * foreign files and folders stay out of the key space. */
+static bool unesc(const char *name, size_t nl, char *seg, size_t *sl)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nl; i++) {
+        if (name[i] == '%') {
+            if (i + 2 >= nl || !is_hex_upper(name[i + 1]) || !is_hex_upper(name[i + 2]))
+                return false;
+            seg[n++] = (char)(hex_val(name[i + 1]) * 16 + hex_val(name[i + 2]));
+            i += 2;
+        } else {
+            seg[n++] = name[i];
+        }
+    }
+    if (n == 0 || n > CAIRN_SEGMENT_MAX)
+        return false;
+    if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        if (c < 0x20 || c == 0x7F || c == '\\' || c == '/')
+            return false;
+    }
+    if (!cairn__utf8_valid(seg, n, NULL))
+        return false;
+    /* Only the canonical spelling is a key: "%41" on disk is not "A". */
+    char re[NAME_LIM + 8];
+    size_t rl = 0;
+    if (!esc_append(re, sizeof re, &rl, seg, n) || rl != nl || memcmp(re, name, nl) != 0)
+        return false;
+    *sl = n;
+    return true;
+}
+
+/* The path of key's record relative to DIR: "esc1/esc2/escN.rec".
+ * *dirlen receives the length of the folder part ("esc1/esc2"; 0 at the
+ * top). CAIRN_EKEY when a name would exceed NAME_MAX. */
+static int key_path(const char *key, size_t klen, char *path, size_t *dirlen)
+{
+    size_t pos = 0, seg0 = 0, nseg = 0;
+    *dirlen = 0;
+    for (size_t i = 0; i <= klen; i++) {
+        if (i < klen && key[i] != '/')
+            continue;
+        size_t sl = i - seg0;
+        bool last = i == klen;
+        nseg++;
+        size_t el = esc_append(path, PATH_CAP - SUFFIX_LEN - 1, &pos, key + seg0, sl);
+        if (el == 0 || el + (last ? SUFFIX_LEN : 0) > NAME_LIM)
+            return cairn_backend_error(
+                CAIRN_EKEY,
+                "file: segment %zu is too long for a file name once escaped (at most "
+                "%d bytes; '%%' and a leading '.' take 3 bytes each, a last segment "
+                "4 more for \"" SUFFIX "\")",
+                nseg, NAME_LIM);
+        if (last) {
+            memcpy(path + pos, SUFFIX, SUFFIX_LEN);
+            pos += SUFFIX_LEN;
+        } else {
+            *dirlen = pos;
+            path[pos++] = '/';
+        }
+        seg0 = i + 1;
+    }
+    path[pos] = '\0';
+    return CAIRN_OK;
+}
+
+/* The temp file of a key: in the record's folder, named by the key's hash.
+ * Every writer of the key holds the key's stripe, and keys whose hashes
+ * collide share a stripe, so no two writers ever use one temp name at once;
+ * a temp left by a killed writer is truncated by the next one. */
+static void tmp_path(const char *path, size_t dirlen, uint64_t h, char *out)
+{
+    if (dirlen) {
+        memcpy(out, path, dirlen);
+        out[dirlen] = '/';
+        dirlen++;
+    }
+    snprintf(out + dirlen, TMP_NAME_LEN + 1, ".t%016llx.tmp", (unsigned long long)h);
+}
+
+static bool is_tmp_name(const char *name)
+{
+    if (strlen(name) != TMP_NAME_LEN || name[0] != '.' || name[1] != 't' ||
+        memcmp(name + 18, ".tmp", 4) != 0)
+        return false;
+    for (int i = 2; i < 18; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* ---- small I/O helpers ---- */
+
+/* Make *buf hold at least need bytes, exactly need when it grows: a 10 MiB
+ * record should not cost 16 MiB. */
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return CAIRN_OK;
+    char *b = realloc(*buf, need);
+    if (!b)
+        return CAIRN_ENOMEM;
+    *buf = b;
+    *cap = need;
+    return CAIRN_OK;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Read rel into *buf (grown as needed), at most limit bytes.
+ * CAIRN_ENOTFOUND when the file is absent. */
+static int read_file(const fstore *fs, const char *rel, size_t limit, char **buf,
+                     size_t *cap, size_t *len)
+{
+    int fd = openat(fs->root, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return CAIRN_ENOTFOUND;
+        return os_err(fs, "open", rel, errno, false);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return os_err(fs, "stat", rel, e, false);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return cairn_backend_error(CAIRN_ECORRUPT, "file: %s/%s is not a regular file",
+                                   fs->dir, rel);
+    }
+    /* Records are never changed in place (only replaced by rename), so the
+     * size is exact; the loop still reads to EOF in case it is not. */
+    size_t want = (size_t)st.st_size < limit ? (size_t)st.st_size : limit;
+    size_t n = 0;
+    int rc = reserve(buf, cap, want + 1);
+    while (rc == CAIRN_OK && n < limit) {
+        if (n == *cap && (rc = reserve(buf, cap, n + n / 2 + 4096)))
+            break;
+        size_t room = *cap - n < limit - n ? *cap - n : limit - n;
+        ssize_t r = read(fd, *buf + n, room);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = os_err(fs, "read", rel, errno, false);
+            break;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (rc == CAIRN_ENOMEM)
+        return cairn_backend_error(CAIRN_ENOMEM, "file: out of memory reading %s/%s",
+                                   fs->dir, rel);
+    if (rc)
+        return rc;
+    *len = n;
+    return CAIRN_OK;
+}
+
+/* fsync the folder rel ("" is DIR) so that entries made in it persist. */
+static int sync_dir(const fstore *fs, const char *rel)
+{
+    int fd = *rel ? openat(fs->root, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : fs->root;
+    if (fd < 0)
+        return os_err(fs, "open", rel, errno, true);
+    int rc = CAIRN_OK;
+    if (fsync(fd) != 0 && errno != EINVAL)
+        rc = os_err(fs, "fsync", rel, errno, true);
+    if (fd != fs->root)
+        close(fd);
+    return rc;
+}
+
+/* Create the folders of path[0..dirlen) as needed. A concurrent delete may
+ * remove an empty parent between two mkdirs; then start again. */
+static int mkdir_p(const fstore *fs, const char *path, size_t dirlen)
+{
+    char sub[PATH_CAP];
+    memcpy(sub, path, dirlen);
+    sub[dirlen] = '\0';
+    for (int tries = 0; tries < MKDIR_RETRIES; tries++) {
+        bool restart = false;
+        for (size_t i = 1; i <= dirlen && !restart; i++) {
+            if (i < dirlen && sub[i] != '/')
+                continue;
+            sub[i] = '\0';
+            if (mkdirat(fs->root, sub, 0777) == 0) {
+                if (fs->durability == CAIRN_DURABILITY_FULL) {
+                    /* the new folder's entry lives in its parent */
+                    char *slash = strrchr(sub, '/');
+                    int rc;
+                    if (slash) {
+                        *slash = '\0';
+                        rc = sync_dir(fs, sub);
+                        *slash = '/';
+                    } else {
+                        rc = sync_dir(fs, "");
+                    }
+                    if (rc)
+                        return rc;
+                }
+            } else if (errno == ENOENT) {
+                restart = true;
+            } else if (errno != EEXIST) {
+                int e = errno;
+                return os_err(fs, "mkdir", sub, e, true);
+            }
+            if (i < dirlen)
+                sub[i] = '/';
+        }
+        if (!restart)
+            return CAIRN_OK;
+        memcpy(sub, path, dirlen);
+        sub[dirlen] = '\0';
+    }
+    return cairn_backend_error(CAIRN_EBUSY, "file: mkdir %s/%.*s: folders keep vanishing",
+                               fs->dir, (int)dirlen, path);
+}
+
+/* Remove path[0..dirlen) and its parents while they are empty. */
+static void rmdir_up(const fstore *fs, char *path, size_t dirlen)
+{
+    char sub[PATH_CAP];
+    memcpy(sub, path, dirlen);
+    sub[dirlen] = '\0';
+    size_t n = dirlen;
+    while (n > 0) {
+        /* Fails with ENOTEMPTY when a writer's temp or record is there:
+         * that folder and all above it stay. */
+        if (unlinkat(fs->root, sub, AT_REMOVEDIR) != 0)
+            break;
+        while (n > 0 && sub[n - 1] != '/')
+            n--;
+        if (n > 0)
+            n--;
+        sub[n] = '\0';
+    }
+    if (fs->durability == CAIRN_DURABILITY_FULL && n < dirlen)
+        (void)sync_dir(fs, sub); /* best effort: the delete itself is done */
+}
+
+/* ---- open / close ---- */
+
+static int mkdir_abs(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *p = malloc(n + 1);
+    if (!p)
+        return ENOMEM;
+    memcpy(p, dir, n + 1);
+    int e = 0;
+    for (size_t i = 1; i <= n && !e; i++) {
+        if (i < n && p[i] != '/')
+            continue;
+        p[i] = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            e = errno;
+        if (i < n)
+            p[i] = '/';
+    }
+    free(p);
+    return e;
+}
+
+static int open_lockfd(fstore *fs)
+{
+    int fd = openat(fs->root, ".cairn/locks", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        fs->lock_errno = errno;
+        return -1;
+    }
+    return fd;
+}
+
+static int file_open(const char *location, const struct cairn_options *opt, void **self)
+{
+    if (!location || !*location)
+        return cairn_backend_error(CAIRN_EURL, "file: needs a directory");
+    fstore *fs = calloc(1, sizeof *fs);
+    if (!fs || !(fs->dir = strdup(location))) {
+        free(fs);
+        return cairn_backend_error(CAIRN_ENOMEM, "file: out of memory");
+    }
+    fs->root = fs->lockfd = -1;
+    fs->durability = opt->durability;
+    fs->busy_ms = opt->busy_timeout_ms == 0 ? 10000 : opt->busy_timeout_ms;
+    int rc;
+    int e = mkdir_abs(location);
+    if (e && e != EACCES && e != EROFS) {
+        rc = cairn_backend_error(cairn__errno_status(e), "file: mkdir %s: %s", location,
+                                 strerror(e));
+        goto fail;
+    }
+    fs->root = open(location, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fs->root < 0) {
+        if (errno == ENOENT && e) { /* say why it could not be made */
+            rc = cairn_backend_error(CAIRN_EIO, "file: mkdir %s: %s", location,
+                                     strerror(e));
+            goto fail;
+        }
+        e = errno;
+        rc = cairn_backend_error(e == ENOENT ? CAIRN_EIO : cairn__errno_status(e),
+                                 "file: directory %s: %s", location, strerror(e));
+        goto fail;
+    }
+    if (mkdirat(fs->root, ".cairn", 0777) != 0 && errno != EEXIST && errno != EACCES &&
+        errno != EROFS) {
+        rc = os_err(fs, "mkdir", ".cairn", errno, true);
+        goto fail;
+    }
+    /* Without write access the store still reads; writes say why not. */
+    fs->lockfd = open_lockfd(fs);
+    fs->pid = getpid();
+    pthread_mutex_init(&fs->fork_mu, NULL);
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_init(&fs->stripe[i], NULL);
+    *self = fs;
+    return CAIRN_OK;
+fail:
+    if (fs->root >= 0)
+        close(fs->root);
+    free(fs->dir);
+    free(fs);
+    return rc;
+}
+
+static void file_close(void *self)
+{
+    fstore *fs = self;
+    if (fs->lockfd >= 0)
+        close(fs->lockfd);
+    close(fs->root);
+    pthread_mutex_destroy(&fs->fork_mu);
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_destroy(&fs->stripe[i]);
+    free(fs->dir);
+    free(fs);
+}
+
+/* ---- locking ---- */
+
+/* Open file description locks belong to the descriptor's open file, which a
+ * forked child shares with its parent: a child using an inherited handle
+ * would not be excluded by its parent. So a child opens its own. */
+static int current_lockfd(fstore *fs, int *err)
+{
+    pthread_mutex_lock(&fs->fork_mu);
+    pid_t me = getpid();
+    if (me != fs->pid) {
+        int old = fs->lockfd;
+        fs->lockfd = open_lockfd(fs);
+        if (old >= 0)
+            close(old);
+        fs->pid = me;
+    }
+    int fd = fs->lockfd;
+    *err = fs->lock_errno;
+    pthread_mutex_unlock(&fs->fork_mu);
+    return fd;
+}
+
+static int ensure_lockfd(fstore *fs)
+{
+    int e;
+    if (current_lockfd(fs, &e) >= 0)
+        return CAIRN_OK;
+    int st = cairn__errno_status(e);
+    return cairn_backend_error(st == CAIRN_ENOTFOUND ? CAIRN_EIO : st,
+                               "file: store %s cannot be written: %s/.cairn/locks: %s",
+                               fs->dir, fs->dir, strerror(e));
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static int busy_err(const fstore *fs)
+{
+    return cairn_backend_error(CAIRN_EBUSY,
+                               "file: %s: another writer held the lock for more than "
+                               "%lld ms",
+                               fs->dir, (long long)fs->busy_ms);
+}
+
+/* Take stripe s: the in-process mutex (threads share one lock fd, so the
+ * fcntl lock alone would not exclude them), then the byte s of the lock
+ * file. Polls until the deadline; deadline < 0 means try once. */
+static int lock_stripe(fstore *fs, unsigned s, int64_t deadline)
+{
+    if (deadline < 0) {
+        if (pthread_mutex_trylock(&fs->stripe[s]) != 0)
+            return busy_err(fs);
+    } else {
+        /* Threads of this process queue on the mutex itself. */
+        int64_t left = deadline - mono_ms();
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (left > 0) {
+            ts.tv_sec += (time_t)(left / 1000);
+            ts.tv_nsec += (long)(left % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+        }
+        int e;
+        while ((e = pthread_mutex_timedlock(&fs->stripe[s], &ts)) == EINTR)
+            ;
+        if (e)
+            return busy_err(fs);
+    }
+    long nap = 50;
+    for (;;) {
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = (off_t)s;
+        fl.l_len = 1;
+        if (fcntl(fs->lockfd, F_OFD_SETLK, &fl) == 0)
+            return CAIRN_OK;
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        if (e != EAGAIN && e != EACCES) {
+            pthread_mutex_unlock(&fs->stripe[s]);
+            return os_err(fs, "lock", ".cairn/locks", e, true);
+        }
+        if (mono_ms() >= deadline) {
+            pthread_mutex_unlock(&fs->stripe[s]);
+            return busy_err(fs);
+        }
+        nap_us(nap);
+        nap = nap < 2000 ? nap * 2 : 2000;
+    }
+}
+
+static void unlock_stripe(fstore *fs, unsigned s)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)s;
+    fl.l_len = 1;
+    while (fcntl(fs->lockfd, F_OFD_SETLK, &fl) != 0 && errno == EINTR)
+        ;
+    pthread_mutex_unlock(&fs->stripe[s]);
+}
+
+/* ---- get ---- */
+
+static int file_get(void *self, const char *key, size_t klen, cairn_backend_read_fn fn,
+                    void *ctx)
+{
+    fstore *fs = self;
+    char path[PATH_CAP];
+    size_t dirlen;
+    int rc = key_path(key, klen, path, &dirlen);
+    if (rc)
+        return rc;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    /* No lock: a record file is replaced by rename, never rewritten. */
+    rc = read_file(fs, path, SIZE_MAX, &buf, &cap, &len);
+    if (rc == CAIRN_OK)
+        rc = fn(ctx, buf, len);
+    free(buf);
+    return rc;
+}
+
+/* ---- update ---- */
+
+typedef struct {
+    char *path; /* record, relative to DIR; tmp follows it in one allocation */
+    char *tmp;
+    size_t dirlen;
+    uint64_t hash;
+    int action;
+    bool tmp_made;
+} opstate;
+
+/* Write rec into the op's temp file, creating folders as needed. */
+static int write_tmp(const fstore *fs, opstate *o, const void *rec, size_t len)
+{
+    int fd;
+    for (int tries = 0;; tries++) {
+        fd = openat(fs->root, o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                    0666);
+        if (fd >= 0)
+            break;
+        if (errno != ENOENT || tries >= MKDIR_RETRIES)
+            return os_err(fs, "create", o->tmp, errno, true);
+        int rc = mkdir_p(fs, o->path, o->dirlen);
+        if (rc)
+            return rc;
+    }
+    o->tmp_made = true;
+    int e = write_all(fd, rec, len);
+    if (!e && fs->durability == CAIRN_DURABILITY_FULL && fdatasync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e && errno != EINTR)
+        e = errno;
+    if (e)
+        return os_err(fs, "write", o->tmp, e, true);
+    return CAIRN_OK;
+}
+
+/* Make op o's decision visible: rename its temp over the record, or
+ * unlink the record. */
+static int apply_op(const fstore *fs, opstate *o)
+{
+    bool full = fs->durability == CAIRN_DURABILITY_FULL;
+    char dir[PATH_CAP];
+    memcpy(dir, o->path, o->dirlen);
+    dir[o->dirlen] = '\0';
+    if (o->action == CAIRN_BACKEND_WRITE) {
+        /* The temp keeps its folder non-empty, so no delete removes it. */
+        if (renameat(fs->root, o->tmp, fs->root, o->path) != 0)
+            return os_err(fs, "rename", o->tmp, errno, true);
+        o->tmp_made = false;
+        return full ? sync_dir(fs, dir) : CAIRN_OK;
+    }
+    if (o->action == CAIRN_BACKEND_DELETE) {
+        if (unlinkat(fs->root, o->path, 0) != 0) {
+            if (errno == ENOENT)
+                return CAIRN_OK;
+            return os_err(fs, "unlink", o->path, errno, true);
+        }
+        (void)unlinkat(fs->root, o->tmp, 0); /* a crashed writer's leftover */
+        if (full) {
+            int rc = sync_dir(fs, dir);
+            if (rc)
+                return rc;
+        }
+        if (o->dirlen)
+            rmdir_up(fs, o->path, o->dirlen);
+    }
+    return CAIRN_OK;
+}
+
+static int file_update(void *self, const cairn_backend_op *ops, size_t n)
+{
+    fstore *fs = self;
+    if (n == 0)
+        return CAIRN_OK;
+    int rc = ensure_lockfd(fs);
+    if (rc)
+        return rc;
+    opstate *st = calloc(n, sizeof *st);
+    if (!st)
+        return cairn_backend_error(CAIRN_ENOMEM, "file: out of memory");
+    bool want[STRIPES] = {false};
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
+        char path[PATH_CAP];
+        if ((rc = key_path(ops[i].key, ops[i].klen, path, &st[i].dirlen)))
+            break;
+        size_t pl = strlen(path);
+        /* the temp name is the folder part plus TMP_NAME_LEN bytes */
+        if (!(st[i].path = malloc(pl + 1 + st[i].dirlen + 1 + TMP_NAME_LEN + 1))) {
+            rc = cairn_backend_error(CAIRN_ENOMEM, "file: out of memory");
+            break;
+        }
+        memcpy(st[i].path, path, pl + 1);
+        st[i].tmp = st[i].path + pl + 1;
+        st[i].hash = cairn__hash(ops[i].key, ops[i].klen);
+        tmp_path(st[i].path, st[i].dirlen, st[i].hash, st[i].tmp);
+        want[st[i].hash % STRIPES] = true;
+    }
+    if (rc) {
+        for (size_t i = 0; i < n; i++)
+            free(st[i].path);
+        free(st);
+        return rc;
+    }
+
+    /* Stripes in ascending order: two batches can never wait on each other. */
+    int64_t deadline = fs->busy_ms < 0 ? -1 : mono_ms() + fs->busy_ms;
+    unsigned held[STRIPES];
+    size_t nheld = 0;
+    for (unsigned s = 0; s < STRIPES && rc == CAIRN_OK; s++) {
+        if (!want[s])
+            continue;
+        if ((rc = lock_stripe(fs, s, deadline)) == CAIRN_OK)
+            held[nheld++] = s;
+    }
+
+    /* Phase 1: read, ask, and stage every write in its temp file. */
+    char *buf = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
+        size_t len = 0;
+        int r = read_file(fs, st[i].path, SIZE_MAX, &buf, &cap, &len);
+        if (r != CAIRN_OK && r != CAIRN_ENOTFOUND) {
+            rc = r;
+            break;
+        }
+        const void *out = NULL;
+        size_t olen = 0;
+        int a = ops[i].fn(ops[i].ctx, r == CAIRN_OK ? buf : NULL, r == CAIRN_OK ? len : 0,
+                          &out, &olen);
+        if (a < 0) {
+            rc = a;
+            break;
+        }
+        if (a != CAIRN_BACKEND_KEEP && a != CAIRN_BACKEND_WRITE && a != CAIRN_BACKEND_DELETE) {
+            rc = cairn_backend_error(CAIRN_EINVAL, "file: update callback answered %d", a);
+            break;
+        }
+        st[i].action = a;
+        if (a == CAIRN_BACKEND_WRITE)
+            rc = write_tmp(fs, &st[i], out, olen);
+    }
+    free(buf);
+
+    /* Phase 2: renames and unlinks only. A crash here leaves a prefix of
+     * the batch applied, each record whole. */
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++)
+        rc = apply_op(fs, &st[i]);
+
+    for (size_t i = 0; i < n; i++)
+        if (st[i].tmp_made)
+            (void)unlinkat(fs->root, st[i].tmp, 0);
+    while (nheld > 0)
+        unlock_stripe(fs, held[--nheld]);
+    for (size_t i = 0; i < n; i++)
+        free(st[i].path);
+    free(st);
+    return rc;
+}
+
+/* ---- scan ---- */
+
+typedef struct {
+    size_t name_off; /* escaped name in the arena, NUL-terminated */
+    size_t seg_off;
+    size_t seg_len;
+    const char *seg; /* set once the arena stops moving */
+    bool dir;
+} entry;
+
+typedef struct {
+    fstore *fs;
+    const char *lo, *hi;
+    size_t lolen, hilen;
+    bool lo_excl, has_lo, has_hi, want_value;
+    cairn_backend_scan_fn fn;
+    void *ctx;
+    char key[CAIRN_KEY_MAX + 2];
+    char path[PATH_CAP];
+    char *buf;
+    size_t cap;
+} scanner;
+
+#define SCAN_STOP 1
+
+static int keycmp(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    if (c)
+        return c;
+    return al < bl ? -1 : al > bl;
+}
+
+/* Order entries as their keys sort: a folder as "seg/", a file as "seg". */
+static int entry_cmp(const void *pa, const void *pb)
+{
+    const entry *a = pa, *b = pb;
+    size_t m = a->seg_len < b->seg_len ? a->seg_len : b->seg_len;
+    int c = memcmp(a->seg, b->seg, m);
+    if (c)
+        return c;
+    int ca = a->seg_len > m ? (unsigned char)a->seg[m] : a->dir ? '/' : -1;
+    int cb = b->seg_len > m ? (unsigned char)b->seg[m] : b->dir ? '/' : -1;
+    return ca - cb;
+}
+
+/* Would any key of this entry (key[0..kl) is the file's key or the folder's
+ * "prefix/") fall in the scan's range? */
+static bool in_range(const scanner *sc, size_t kl, bool dir)
+{
+    if (sc->has_hi && keycmp(sc->key, kl, sc->hi, sc->hilen) >= 0)
+        return false;
+    if (!sc->has_lo)
+        return true;
+    if (dir) /* below lo only when it differs from lo before either ends */
+        return memcmp(sc->key, sc->lo, kl < sc->lolen ? kl : sc->lolen) >= 0;
+    int c = keycmp(sc->key, kl, sc->lo, sc->lolen);
+    return c > 0 || (c == 0 && !sc->lo_excl);
+}
+
+/* Remove a temp file left by a killed writer. Its name carries the hash of
+ * its key, hence its stripe; whoever holds that stripe is the only one who
+ * may be writing it, so with the stripe taken here the file is surely
+ * stale. A held stripe (a live writer) is skipped, never waited for. */
+static void drop_stale_tmp(const scanner *sc, int dfd, const char *name)
+{
+    fstore *fs = sc->fs;
+    char *end;
+    unsigned long long h = strtoull(name + 2, &end, 16);
+    int e;
+    if (end != name + 18 || current_lockfd(fs, &e) < 0)
+        return;
+    unsigned s = (unsigned)(h % STRIPES);
+    if (pthread_mutex_trylock(&fs->stripe[s]) != 0)
+        return;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)s;
+    fl.l_len = 1;
+    if (fcntl(fs->lockfd, F_OFD_SETLK, &fl) != 0) {
+        pthread_mutex_unlock(&fs->stripe[s]);
+        return;
+    }
+    (void)unlinkat(dfd, name, 0);
+    unlock_stripe(fs, s);
+}
+
+/* Read folder path[0..plen) whose keys start with key[0..klen), keeping
+ * the entries in range. */
+static int read_entries(scanner *sc, size_t klen, size_t plen, entry **out, size_t *nout,
+                        char **arena)
+{
+    sc->path[plen] = '\0';
+    int dfd = openat(sc->fs->root, plen ? sc->path : ".",
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (dfd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return CAIRN_OK; /* removed since the parent was read */
+        return os_err(sc->fs, "open", sc->path, errno, false);
+    }
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        int e = errno;
+        close(dfd);
+        return os_err(sc->fs, "opendir", sc->path, e, false);
+    }
+    entry *ents = NULL;
+    size_t n = 0, ecap = 0, alen = 0, acap = 0;
+    char *ar = NULL;
+    int rc = CAIRN_OK;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno)
+                rc = os_err(sc->fs, "readdir", sc->path, errno, false);
+            break;
+        }
+        const char *name = de->d_name;
+        if (name[0] == '.') {
+            if (is_tmp_name(name))
+                drop_stale_tmp(sc, dfd, name);
+            continue;
+        }
+        int type = de->d_type;
+        if (type == DT_UNKNOWN) {
+            struct stat st;
+            if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                continue;
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        }
+        if (type != DT_DIR && type != DT_REG)
+            continue;
+        bool dir = type == DT_DIR;
+        size_t nl = strlen(name);
+        if (!dir) {
+            if (nl <= SUFFIX_LEN || memcmp(name + nl - SUFFIX_LEN, SUFFIX, SUFFIX_LEN) != 0)
+                continue;
+            nl -= SUFFIX_LEN;
+        }
+        char seg[NAME_LIM + 1];
+        size_t sl;
+        if (nl > NAME_LIM || !unesc(name, nl, seg, &sl))
+            continue;
+        size_t kl = klen + sl + (dir ? 1 : 0);
+        if (kl > CAIRN_KEY_MAX)
+            continue;
+        memcpy(sc->key + klen, seg, sl);
+        if (dir)
+            sc->key[klen + sl] = '/';
+        if (!in_range(sc, kl, dir))
+            continue;
+        size_t full = strlen(name);
+        if ((rc = cairn__grow(&ar, &acap, alen + full + 1 + sl)))
+            break;
+        if (n == ecap) {
+            size_t nc = ecap ? ecap * 2 : 64;
+            entry *ne = realloc(ents, nc * sizeof *ne);
+            if (!ne) {
+                rc = CAIRN_ENOMEM;
+                break;
+            }
+            ents = ne;
+            ecap = nc;
+        }
+        entry *e = &ents[n++];
+        e->name_off = alen;
+        memcpy(ar + alen, name, full + 1);
+        alen += full + 1;
+        e->seg_off = alen;
+        e->seg_len = sl;
+        memcpy(ar + alen, seg, sl);
+        alen += sl;
+        e->dir = dir;
+    }
+    closedir(d);
+    if (rc == CAIRN_ENOMEM)
+        rc = cairn_backend_error(CAIRN_ENOMEM, "file: out of memory listing %s/%s",
+                                 sc->fs->dir, plen ? sc->path : ".");
+    if (rc) {
+        free(ents);
+        free(ar);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        ents[i].seg = ar + ents[i].seg_off;
+    if (n > 1)
+        qsort(ents, n, sizeof *ents, entry_cmp);
+    *out = ents;
+    *nout = n;
+    *arena = ar;
+    return CAIRN_OK;
+}
+
+/* Walk one folder in key order, recursing into subfolders. Holds this
+ * level's sorted entries (those in range) while it recurses. */
+static int scan_dir(scanner *sc, size_t klen, size_t plen)
+{
+    entry *ents = NULL;
+    char *ar = NULL;
+    size_t n = 0;
+    int rc = read_entries(sc, klen, plen, &ents, &n, &ar);
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
+        const entry *e = &ents[i];
+        const char *name = ar + e->name_off;
+        size_t nl = strlen(name);
+        size_t np = plen + (plen ? 1 : 0) + nl;
+        if (np + 1 > PATH_CAP)
+            continue;
+        if (plen)
+            sc->path[plen] = '/';
+        memcpy(sc->path + np - nl, name, nl + 1);
+        memcpy(sc->key + klen, e->seg, e->seg_len);
+        size_t kl = klen + e->seg_len;
+        if (e->dir) {
+            sc->key[kl++] = '/';
+            rc = scan_dir(sc, kl, np);
+            continue;
+        }
+        size_t len = 0;
+        int r = read_file(sc->fs, sc->path, sc->want_value ? SIZE_MAX : CAIRN_RECORD_HEAD_MAX,
+                          &sc->buf, &sc->cap, &len);
+        if (r == CAIRN_ENOTFOUND)
+            continue; /* deleted since the folder was read */
+        if (r) {
+            rc = r;
+            break;
+        }
+        sc->key[kl] = '\0';
+        r = sc->fn(sc->ctx, sc->key, kl, sc->buf, len);
+        if (r < 0)
+            rc = r;
+        else if (r > 0)
+            rc = SCAN_STOP;
+    }
+    free(ents);
+    free(ar);
+    return rc;
+}
+
+static int file_scan(void *self, const char *lo, size_t lolen, int lo_excl, const char *hi,
+                     size_t hilen, int want_value, cairn_backend_scan_fn fn, void *ctx)
+{
+    scanner *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return cairn_backend_error(CAIRN_ENOMEM, "file: out of memory");
+    /* Copies: a callback may reuse the caller's bound buffers (the core's
+     * iterator moves its lo along as it goes). */
+    char *lo_copy = lo ? malloc(lolen + 1) : NULL;
+    char *hi_copy = hi ? malloc(hilen + 1) : NULL;
+    if ((lo && !lo_copy) || (hi && !hi_copy)) {
+        free(lo_copy);
+        free(hi_copy);
+        free(sc);
+        return cairn_backend_error(CAIRN_ENOMEM, "file: out of memory");
+    }
+    if (lo)
+        memcpy(lo_copy, lo, lolen);
+    if (hi)
+        memcpy(hi_copy, hi, hilen);
+    sc->fs = self;
+    sc->lo = lo_copy;
+    sc->lolen = lolen;
+    sc->has_lo = lo != NULL;
+    sc->lo_excl = lo_excl != 0;
+    sc->hi = hi_copy;
+    sc->hilen = hilen;
+    sc->has_hi = hi != NULL;
+    sc->want_value = want_value != 0;
+    sc->fn = fn;
+    sc->ctx = ctx;
+    int rc = scan_dir(sc, 0, 0);
+    free(sc->buf);
+    free(lo_copy);
+    free(hi_copy);
+    free(sc);
+    return rc == SCAN_STOP ? CAIRN_OK : rc;
+}
+
+const cairn_backend_methods cairn__backend_file = {
+    .version = CAIRN_BACKEND_VERSION,
+    .name = "file",
+    .open = file_open,
+    .close = file_close,
+    .get = file_get,
+    .update = file_update,
+    .scan = file_scan,
+};
