@@ -326,10 +326,13 @@ static int encode(wctx *c, const cairn__rec *old, bool have_old, const void *val
     cairn_meta m = {0};
     m.version = have_old ? old->meta.version + 1 : 1;
     m.format = c->o.format;
-    m.created_ms = have_old ? old->meta.created_ms : c->now;
+    /* An expired old record is absent: only its version number carries
+     * over (so compare-and-set never sees a version twice). */
+    bool live = have_old && !cairn__expired(old->meta.expires_ms, c->now);
+    m.created_ms = live ? old->meta.created_ms : c->now;
     m.updated_ms = c->now;
     int64_t ttl = c->o.ttl_ms ? c->o.ttl_ms : c->s->opt.default_ttl_ms;
-    if (c->keep_ttl && have_old)
+    if (c->keep_ttl && live)
         m.expires_ms = old->meta.expires_ms;
     else
         m.expires_ms = ttl > 0 ? c->now + ttl : 0;
@@ -357,7 +360,9 @@ static bool values_equal(const wctx *c, const cairn__rec *old)
             return false;
         return eq;
     }
-    return old->meta.size == c->len && memcmp(old->value, c->val, c->len) == 0;
+    /* c->val may be NULL when c->len is 0: memcmp must not see it. */
+    return old->meta.size == c->len &&
+           (c->len == 0 || memcmp(old->value, c->val, c->len) == 0);
 }
 
 static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,

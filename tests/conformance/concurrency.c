@@ -1,0 +1,425 @@
+/*
+ * concurrency.c — conformance: the set behaviours, compare-and-set, update
+ * and incr raced by 8 threads on one handle (every backend) and by 8 forked
+ * processes each with its own handle (persistent backends): exactly one
+ * winner where there must be one, and no lost update.
+ */
+#include "conf.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WORKERS 8
+#define RACE_KEYS 24
+#define INCRS 200
+#define CAS_ROUNDS 40
+#define UPDATES 60
+
+/* What the workers of one race report, in memory shared by threads or by
+ * processes (MAP_SHARED). Only atomics and a first error message. */
+typedef struct {
+    unsigned ok[RACE_KEYS], skipped[RACE_KEYS], lost[RACE_KEYS];
+    int winner[RACE_KEYS];
+    unsigned errors;
+    unsigned cas_retries;
+    char first_error[512];
+    int error_lock; /* spin flag guarding first_error */
+} race;
+
+typedef enum {
+    R_FAIL_IF_EXISTS,
+    R_SKIP_IF_EXISTS,
+    R_FAIL_IF_DIFFERENT,
+    R_FAIL_IF_DIFFERENT_SAME,
+    R_CAS,
+    R_INCR,
+    R_UPDATE,
+    R_OVERWRITE,
+} race_kind;
+
+static void note_error(race *r, const char *what, int rc)
+{
+    __atomic_add_fetch(&r->errors, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_exchange_n(&r->error_lock, 1, __ATOMIC_SEQ_CST) == 0 && !r->first_error[0])
+        snprintf(r->first_error, sizeof r->first_error, "%s: %s: %s", what,
+                 cairn_strerror(rc), cairn_errmsg());
+}
+
+static int cas_incr(cairn_store *s, race *r, const char *key)
+{
+    for (int attempt = 0; attempt < 100000; attempt++) {
+        cairn_value *v;
+        int rc = cairn_get(s, key, &v);
+        if (rc)
+            return rc;
+        long long n = atoll(cairn_value_data(v, NULL));
+        uint64_t ver = cairn_value_meta(v)->version;
+        cairn_value_free(v);
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", n + 1);
+        cairn_put_opts o = {.if_version = ver};
+        rc = cairn_put(s, key, buf, strlen(buf), &o);
+        if (rc != CAIRN_ECONFLICT)
+            return rc;
+        __atomic_add_fetch(&r->cas_retries, 1, __ATOMIC_RELAXED);
+    }
+    return CAIRN_EBUSY;
+}
+
+typedef struct {
+    char buf[32];
+} upd_arg;
+
+static int upd_add_one(const cairn_value *cur, void *arg, const void **val, size_t *len)
+{
+    upd_arg *a = arg;
+    long long n = cur ? atoll(cairn_value_data(cur, NULL)) : 0;
+    snprintf(a->buf, sizeof a->buf, "%lld", n + 1);
+    *val = a->buf;
+    *len = strlen(a->buf);
+    return CAIRN_OK;
+}
+
+/* One worker's share of a race. */
+static void worker(cairn_store *s, race *r, race_kind kind, int id)
+{
+    char key[64], val[64];
+    int rc;
+    switch (kind) {
+    case R_FAIL_IF_EXISTS:
+    case R_SKIP_IF_EXISTS:
+    case R_FAIL_IF_DIFFERENT:
+    case R_FAIL_IF_DIFFERENT_SAME:
+        for (int j = 0; j < RACE_KEYS; j++) {
+            int k = (j + id * 3) % RACE_KEYS; /* workers start on different keys */
+            snprintf(key, sizeof key, "race/%d", k);
+            if (kind == R_FAIL_IF_DIFFERENT_SAME) /* equal JSON, other spelling */
+                snprintf(val, sizeof val, id % 2 ? "{\"k\":%d,\"v\":1}" : "{ \"v\":1.0, \"k\":%d }", k);
+            else
+                snprintf(val, sizeof val, "{\"worker\":%d}", id);
+            cairn_behavior b = kind == R_FAIL_IF_EXISTS     ? CAIRN_FAIL_IF_EXISTS
+                               : kind == R_SKIP_IF_EXISTS  ? CAIRN_SKIP_IF_EXISTS
+                                                           : CAIRN_FAIL_IF_DIFFERENT;
+            rc = cf_put(s, key, val, b);
+            if (rc == CAIRN_OK) {
+                __atomic_add_fetch(&r->ok[k], 1, __ATOMIC_SEQ_CST);
+                r->winner[k] = id;
+            } else if (rc == CAIRN_SKIPPED && kind == R_SKIP_IF_EXISTS) {
+                __atomic_add_fetch(&r->skipped[k], 1, __ATOMIC_SEQ_CST);
+            } else if (rc == CAIRN_EEXISTS && kind == R_FAIL_IF_EXISTS) {
+                __atomic_add_fetch(&r->lost[k], 1, __ATOMIC_SEQ_CST);
+            } else if (rc == CAIRN_EDIFFERENT && kind == R_FAIL_IF_DIFFERENT) {
+                __atomic_add_fetch(&r->lost[k], 1, __ATOMIC_SEQ_CST);
+            } else {
+                note_error(r, key, rc);
+            }
+        }
+        break;
+    case R_CAS:
+        for (int i = 0; i < CAS_ROUNDS; i++)
+            if ((rc = cas_incr(s, r, "race/cas")))
+                note_error(r, "cas", rc);
+        break;
+    case R_INCR:
+        for (int i = 0; i < INCRS; i++) {
+            snprintf(key, sizeof key, "race/incr%d", i % 2);
+            if ((rc = cairn_incr(s, key, 1, NULL)))
+                note_error(r, key, rc);
+        }
+        break;
+    case R_UPDATE:
+        for (int i = 0; i < UPDATES; i++) {
+            upd_arg a;
+            if ((rc = cairn_update(s, "race/update", upd_add_one, &a, NULL)))
+                note_error(r, "update", rc);
+        }
+        break;
+    case R_OVERWRITE:
+        for (int i = 0; i < UPDATES; i++) {
+            snprintf(val, sizeof val, "{\"worker\":%d,\"i\":%d}", id, i);
+            if ((rc = cf_put(s, "race/overwrite", val, CAIRN_OVERWRITE)))
+                note_error(r, "overwrite", rc);
+            /* a reader in between never sees a broken record */
+            cairn_value *v;
+            if ((rc = cairn_get(s, "race/overwrite", &v)))
+                note_error(r, "get overwrite", rc);
+            else
+                cairn_value_free(v);
+        }
+        break;
+    }
+}
+
+/* Check a finished race; the store is open in s. */
+static void check_race(cairn_store *s, race *r, race_kind kind, const char *how)
+{
+    if (r->errors)
+        fail_msg("%s: %u unexpected results; first: %s", how, r->errors, r->first_error);
+    char key[64], val[64];
+    switch (kind) {
+    case R_FAIL_IF_EXISTS:
+    case R_SKIP_IF_EXISTS:
+    case R_FAIL_IF_DIFFERENT:
+        for (int k = 0; k < RACE_KEYS; k++) {
+            unsigned others = kind == R_SKIP_IF_EXISTS ? r->skipped[k] : r->lost[k];
+            if (r->ok[k] != 1 || others != WORKERS - 1)
+                fail_msg("%s: key race/%d had %u winners and %u losers (expected 1 and %d)",
+                         how, k, r->ok[k], others, WORKERS - 1);
+            snprintf(key, sizeof key, "race/%d", k);
+            snprintf(val, sizeof val, "{\"worker\":%d}", r->winner[k]);
+            cf_expect_str(s, key, val); /* the winner's value, written once */
+            assert_int_equal(cf_meta(s, key).version, 1);
+        }
+        break;
+    case R_FAIL_IF_DIFFERENT_SAME:
+        for (int k = 0; k < RACE_KEYS; k++) {
+            if (r->ok[k] != WORKERS)
+                fail_msg("%s: equal values: %u of %d puts succeeded on race/%d", how,
+                         r->ok[k], WORKERS, k);
+            snprintf(key, sizeof key, "race/%d", k);
+            assert_int_equal(cf_meta(s, key).version, 1);
+        }
+        break;
+    case R_CAS:
+        snprintf(val, sizeof val, "%d", WORKERS * CAS_ROUNDS);
+        cf_expect_str(s, "race/cas", val);
+        assert_int_equal(cf_meta(s, "race/cas").version, WORKERS * CAS_ROUNDS + 1);
+        break;
+    case R_INCR:
+        snprintf(val, sizeof val, "%d", WORKERS * INCRS / 2);
+        cf_expect_str(s, "race/incr0", val);
+        cf_expect_str(s, "race/incr1", val);
+        assert_int_equal(cf_meta(s, "race/incr0").version, WORKERS * INCRS / 2);
+        break;
+    case R_UPDATE:
+        snprintf(val, sizeof val, "%d", WORKERS * UPDATES);
+        cf_expect_str(s, "race/update", val);
+        break;
+    case R_OVERWRITE:
+        assert_int_equal(cf_meta(s, "race/overwrite").version, WORKERS * UPDATES);
+        break;
+    }
+}
+
+static void seed_race(cairn_store *s, race_kind kind)
+{
+    if (kind == R_CAS)
+        assert_ok(cf_put(s, "race/cas", "0", CAIRN_FAIL_IF_EXISTS));
+}
+
+/* ---- threads on one handle ---- */
+
+typedef struct {
+    cairn_store *s;
+    race *r;
+    race_kind kind;
+    int id;
+    pthread_barrier_t *start;
+} thr;
+
+static void *thr_main(void *p)
+{
+    thr *t = p;
+    pthread_barrier_wait(t->start);
+    worker(t->s, t->r, t->kind, t->id);
+    return NULL;
+}
+
+static void thread_race(cf_fx *fx, race_kind kind, const char *how)
+{
+    /* each race on fresh keys */
+    uint64_t n;
+    assert_ok(cairn_delete_prefix(fx->s, "race", &n));
+    seed_race(fx->s, kind);
+    race *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, WORKERS);
+    pthread_t tid[WORKERS];
+    thr args[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        args[i] = (thr){fx->s, r, kind, i, &start};
+        assert_int_equal(pthread_create(&tid[i], NULL, thr_main, &args[i]), 0);
+    }
+    for (int i = 0; i < WORKERS; i++)
+        pthread_join(tid[i], NULL);
+    pthread_barrier_destroy(&start);
+    check_race(fx->s, r, kind, how);
+    free(r);
+}
+
+static void threads_share_one_handle(void **state)
+{
+    cf_fx *fx = FX(state);
+    thread_race(fx, R_FAIL_IF_EXISTS, "threads FAIL_IF_EXISTS");
+    thread_race(fx, R_SKIP_IF_EXISTS, "threads SKIP_IF_EXISTS");
+    thread_race(fx, R_FAIL_IF_DIFFERENT, "threads FAIL_IF_DIFFERENT");
+    thread_race(fx, R_FAIL_IF_DIFFERENT_SAME, "threads FAIL_IF_DIFFERENT (equal)");
+    thread_race(fx, R_CAS, "threads compare-and-set");
+    thread_race(fx, R_INCR, "threads incr");
+    thread_race(fx, R_UPDATE, "threads update");
+    thread_race(fx, R_OVERWRITE, "threads OVERWRITE");
+}
+
+/* Readers and listers alongside writers: every read succeeds or misses. */
+typedef struct {
+    cairn_store *s;
+    int id;
+    unsigned errors;
+    char first[256];
+} mix;
+
+static void *mix_main(void *p)
+{
+    mix *m = p;
+    char key[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof key, "mix/%03d", (i * 7 + m->id) % 100);
+        int rc;
+        if (m->id % 2) {
+            rc = cf_put(m->s, key, "[1,2,3]", CAIRN_OVERWRITE);
+            if (!rc && i % 10 == 0)
+                rc = cairn_delete(m->s, key);
+            if (rc == CAIRN_ENOTFOUND)
+                rc = CAIRN_OK;
+        } else if (i % 20 == 0) {
+            cairn_iter *it;
+            rc = cairn_list(m->s, "mix", &it);
+            const char *k;
+            while (!rc && (rc = cairn_iter_next(it, &k, NULL)) == CAIRN_OK)
+                ;
+            if (rc == CAIRN_DONE)
+                rc = CAIRN_OK;
+            cairn_iter_free(rc ? NULL : it);
+        } else {
+            cairn_value *v;
+            rc = cairn_get(m->s, key, &v);
+            if (rc == CAIRN_OK) {
+                if (strcmp(cairn_value_data(v, NULL), "[1,2,3]"))
+                    rc = CAIRN_ECORRUPT;
+                cairn_value_free(v);
+            } else if (rc == CAIRN_ENOTFOUND) {
+                rc = CAIRN_OK;
+            }
+        }
+        if (rc && m->errors++ == 0)
+            snprintf(m->first, sizeof m->first, "%s: %s: %s", key, cairn_strerror(rc),
+                     cairn_errmsg());
+    }
+    return NULL;
+}
+
+static void threads_read_while_writing(void **state)
+{
+    cf_fx *fx = FX(state);
+    pthread_t tid[WORKERS];
+    mix m[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        m[i] = (mix){fx->s, i, 0, ""};
+        assert_int_equal(pthread_create(&tid[i], NULL, mix_main, &m[i]), 0);
+    }
+    for (int i = 0; i < WORKERS; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < WORKERS; i++)
+        if (m[i].errors)
+            fail_msg("thread %d: %u errors; first: %s", i, m[i].errors, m[i].first);
+}
+
+/* ---- forked processes, each with its own handle ---- */
+
+static void process_race(cf_fx *fx, race_kind kind, const char *how)
+{
+    seed_race(fx->s, kind);
+    /* No handle crosses a fork: the parent closes its own first. */
+    cairn_store_close(fx->s);
+    fx->s = NULL;
+    race *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
+    assert_true(r != MAP_FAILED);
+    memset(r, 0, sizeof *r);
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    pid_t pid[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        fflush(stdout);
+        pid[i] = fork();
+        assert_true(pid[i] >= 0);
+        if (pid[i] == 0) {
+            tr_child_defaults();
+            close(gate[1]);
+            cairn_store *s = NULL;
+            int rc = cairn_store_open(fx->url, NULL, &s);
+            char c;
+            /* wait until every worker is forked, then go together */
+            while (read(gate[0], &c, 1) < 0)
+                ;
+            if (rc)
+                note_error(r, "open", rc);
+            else
+                worker(s, r, kind, i);
+            cairn_store_close(s);
+            _exit(0);
+        }
+    }
+    close(gate[0]);
+    close(gate[1]); /* the start signal: EOF for every worker */
+    for (int i = 0; i < WORKERS; i++) {
+        int st;
+        assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fail_msg("%s: worker %d died (status 0x%x)", how, i, st);
+    }
+    cf_reopen(fx, NULL);
+    race copy = *r;
+    munmap(r, sizeof *r);
+    check_race(fx->s, &copy, kind, how);
+}
+
+static void procs_fail_if_exists(void **state)
+{
+    process_race(FX(state), R_FAIL_IF_EXISTS, "processes FAIL_IF_EXISTS");
+}
+
+static void procs_skip_if_exists(void **state)
+{
+    process_race(FX(state), R_SKIP_IF_EXISTS, "processes SKIP_IF_EXISTS");
+}
+
+static void procs_fail_if_different(void **state)
+{
+    process_race(FX(state), R_FAIL_IF_DIFFERENT, "processes FAIL_IF_DIFFERENT");
+    uint64_t n;
+    assert_ok(cairn_delete_prefix(FX(state)->s, "race", &n));
+    process_race(FX(state), R_FAIL_IF_DIFFERENT_SAME, "processes FAIL_IF_DIFFERENT (equal)");
+}
+
+static void procs_compare_and_set(void **state)
+{
+    process_race(FX(state), R_CAS, "processes compare-and-set");
+}
+
+static void procs_incr(void **state)
+{
+    process_race(FX(state), R_INCR, "processes incr");
+}
+
+static void procs_update_and_overwrite(void **state)
+{
+    process_race(FX(state), R_UPDATE, "processes update");
+    process_race(FX(state), R_OVERWRITE, "processes OVERWRITE");
+}
+
+const tr_case cf_concurrency_cases[] = {
+    TR_CASE(threads_share_one_handle, TR_HEAVY, 120),
+    TR_CASE(threads_read_while_writing, TR_HEAVY, 120),
+    TR_CASE(procs_fail_if_exists, TR_PERSISTENT | TR_HEAVY, 120),
+    TR_CASE(procs_skip_if_exists, TR_PERSISTENT | TR_HEAVY, 120),
+    TR_CASE(procs_fail_if_different, TR_PERSISTENT | TR_HEAVY, 120),
+    TR_CASE(procs_compare_and_set, TR_PERSISTENT | TR_HEAVY, 120),
+    TR_CASE(procs_incr, TR_PERSISTENT | TR_HEAVY, 120),
+    TR_CASE(procs_update_and_overwrite, TR_PERSISTENT | TR_HEAVY, 120),
+};
+const size_t cf_concurrency_ncases = CF_NCASES(cf_concurrency_cases);

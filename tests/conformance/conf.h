@@ -1,0 +1,86 @@
+/*
+ * conf.h — what the conformance cases share: the fixture (a fresh store of
+ * the backend under test in a fresh temp dir), helpers, and the case tables
+ * gathered by main.c. Every case is written once and runs on every backend.
+ */
+#ifndef CAIRN_CONF_H
+#define CAIRN_CONF_H
+
+#include "../common/runner.h"
+#include "store/internal.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The backend under test, chosen on the command line. */
+typedef struct {
+    const char *name;                   /* "mem", "file", "sqlite", "lmdb" */
+    const cairn_backend_methods *methods;
+    bool persistent;                    /* outlives the handle; shared by processes */
+} cf_backend;
+
+extern const cf_backend *cf_be;
+
+/* The fixture every case gets in *state. */
+typedef struct {
+    char dir[PATH_MAX];       /* fresh temp dir, removed after the case */
+    char url[PATH_MAX + 32];  /* the store URL of the backend under test */
+    cairn_store *s;           /* open on url with default options */
+} cf_fx;
+
+#define FX(state) ((cf_fx *)*(state))
+
+/* Close the fixture's store (if open) and open url again with opt (NULL:
+ * defaults). For mem: this is a new, empty store. Fails the case on error. */
+void cf_reopen(cf_fx *fx, const cairn_options *opt);
+
+/* Open the fixture's location through the "tap" backend: a pass-through to
+ * the backend under test that lets a case write raw records (reserved keys,
+ * corrupt records) that the public API refuses. Replaces fx->s. */
+void cf_reopen_tap(cf_fx *fx);
+/* Store rec (len bytes) under key as it is, through the tap backend. */
+void cf_raw_put(const char *key, const void *rec, size_t len);
+/* Encode a record for value with fresh metadata (version 1, never expires);
+ * *n receives its length; free() the result. */
+char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n);
+
+/* Put with a behaviour (format JSON, no TTL). */
+int cf_put(cairn_store *s, const char *key, const char *json, cairn_behavior b);
+/* Get key and compare its value with want (len bytes); fails the case. */
+void cf_expect_value(cairn_store *s, const char *key, const void *want, size_t len);
+/* Shorthand for a NUL-terminated value. */
+#define cf_expect_str(s, key, str) cf_expect_value(s, key, str, strlen(str))
+/* Metadata of key (copied); fails the case when the get fails. */
+cairn_meta cf_meta(cairn_store *s, const char *key);
+
+/* Every key of an iterator, in order, joined by '\n' (caller frees). Fails
+ * the case on an error, a repeated key or a key out of order. */
+char *cf_drain(cairn_iter *it, size_t *count);
+/* cf_drain(cairn_list(s, prefix)) */
+char *cf_list(cairn_store *s, const char *prefix, size_t *count);
+/* Compare a drained listing with the expected keys (NULL-terminated). */
+void cf_expect_keys(const char *got, const char *const *want);
+
+/* bytewise key order as the backends keep it */
+int cf_keycmp(const char *a, const char *b);
+
+/* The case tables, one per file. */
+#define CF_TABLE(name)                                                        \
+    extern const tr_case name##_cases[];                                      \
+    extern const size_t name##_ncases;
+CF_TABLE(cf_basic)
+CF_TABLE(cf_behaviour)
+CF_TABLE(cf_ttl)
+CF_TABLE(cf_listing)
+CF_TABLE(cf_batch)
+CF_TABLE(cf_misc)
+CF_TABLE(cf_concurrency)
+CF_TABLE(cf_crash)
+#undef CF_TABLE
+
+#define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])
+
+#endif

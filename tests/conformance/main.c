@@ -1,0 +1,383 @@
+/*
+ * main.c — the conformance suite's entry point and fixture:
+ *   cairn_conformance                 every case on every built backend
+ *   cairn_conformance BACKEND [CASE]  the named cases (all when none) on one
+ *   cairn_conformance --list          case names
+ * Each case runs in its own process on a fresh store in a fresh temp dir.
+ */
+#include "conf.h"
+
+#include <unistd.h>
+
+static const cf_backend backends[] = {
+    {"mem", &cairn__backend_mem, false},
+#ifdef CAIRN_HAVE_FILE
+    {"file", &cairn__backend_file, true},
+#endif
+#ifdef CAIRN_HAVE_SQLITE
+    {"sqlite", &cairn__backend_sqlite, true},
+#endif
+#ifdef CAIRN_HAVE_LMDB
+    {"lmdb", &cairn__backend_lmdb, true},
+#endif
+};
+#define N_BACKENDS (sizeof backends / sizeof *backends)
+
+const cf_backend *cf_be;
+
+/* ---- the fixture ---- */
+
+/* The location (URL without scheme) of the store under test in dir. */
+static void location(const char *dir, char *buf, size_t cap)
+{
+    if (!strcmp(cf_be->name, "mem"))
+        snprintf(buf, cap, "%s", "");
+    else if (!strcmp(cf_be->name, "sqlite"))
+        snprintf(buf, cap, "%s/db.sqlite", dir);
+    else /* file, lmdb: a directory the backend creates */
+        snprintf(buf, cap, "%s/store", dir);
+}
+
+static int fx_setup(void **state)
+{
+    cf_fx *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    if (tr_mkdtemp(cf_be->name, fx->dir, sizeof fx->dir)) {
+        perror("mkdtemp");
+        free(fx);
+        return -1;
+    }
+    char loc[PATH_MAX + 16];
+    location(fx->dir, loc, sizeof loc);
+    snprintf(fx->url, sizeof fx->url, "%s:%s", cf_be->name, loc);
+    int rc = cairn_store_open(fx->url, NULL, &fx->s);
+    if (rc) {
+        print_error("open %s: %s: %s\n", fx->url, cairn_strerror(rc), cairn_errmsg());
+        tr_rm_rf(fx->dir);
+        free(fx);
+        return -1;
+    }
+    *state = fx;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    cf_fx *fx = *state;
+    if (!fx)
+        return 0;
+    cairn_store_close(fx->s);
+    if (!getenv("CAIRN_TEST_KEEP"))
+        tr_rm_rf(fx->dir);
+    free(fx);
+    return 0;
+}
+
+void cf_reopen(cf_fx *fx, const cairn_options *opt)
+{
+    cairn_store_close(fx->s);
+    fx->s = NULL;
+    int rc = cairn_store_open(fx->url, opt, &fx->s);
+    if (rc)
+        fail_msg("reopen %s: %s: %s", fx->url, cairn_strerror(rc), cairn_errmsg());
+}
+
+/* ---- the tap backend: a pass-through that exposes its handle ---- */
+
+static void *tap_self;
+
+static int tap_open(const char *loc, const struct cairn_options *opt, void **self)
+{
+    int rc = cf_be->methods->open(loc, opt, self);
+    if (rc == CAIRN_OK)
+        tap_self = *self;
+    return rc;
+}
+
+static void tap_close(void *self)
+{
+    if (self == tap_self)
+        tap_self = NULL;
+    cf_be->methods->close(self);
+}
+
+static int tap_get(void *self, const char *key, size_t klen, cairn_backend_read_fn fn,
+                   void *ctx)
+{
+    return cf_be->methods->get(self, key, klen, fn, ctx);
+}
+
+static int tap_update(void *self, const cairn_backend_op *ops, size_t n)
+{
+    return cf_be->methods->update(self, ops, n);
+}
+
+static int tap_scan(void *self, const char *lo, size_t lolen, int lo_excl, const char *hi,
+                    size_t hilen, int want_value, cairn_backend_scan_fn fn, void *ctx)
+{
+    return cf_be->methods->scan(self, lo, lolen, lo_excl, hi, hilen, want_value, fn, ctx);
+}
+
+static const cairn_backend_methods tap_methods = {
+    .version = CAIRN_BACKEND_VERSION,
+    .name = "tap",
+    .open = tap_open,
+    .close = tap_close,
+    .get = tap_get,
+    .update = tap_update,
+    .scan = tap_scan,
+};
+
+void cf_reopen_tap(cf_fx *fx)
+{
+    cairn_store_close(fx->s);
+    fx->s = NULL;
+    assert_ok(cairn_backend_register(&tap_methods));
+    char url[PATH_MAX + 32];
+    const char *colon = strchr(fx->url, ':');
+    snprintf(url, sizeof url, "tap%s", colon);
+    assert_ok(cairn_store_open(url, NULL, &fx->s));
+    assert_non_null(tap_self);
+    assert_string_equal(cairn_store_backend(fx->s), "tap");
+}
+
+typedef struct {
+    const void *rec;
+    size_t len;
+} raw_ctx;
+
+static int raw_cb(void *ctx, const void *rec, size_t rec_len, const void **out,
+                  size_t *out_len)
+{
+    (void)rec;
+    (void)rec_len;
+    raw_ctx *c = ctx;
+    *out = c->rec;
+    *out_len = c->len;
+    return CAIRN_BACKEND_WRITE;
+}
+
+void cf_raw_put(const char *key, const void *rec, size_t len)
+{
+    assert_non_null(tap_self);
+    raw_ctx c = {rec, len};
+    cairn_backend_op op = {key, strlen(key), raw_cb, &c};
+    assert_ok(cf_be->methods->update(tap_self, &op, 1));
+}
+
+char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n)
+{
+    int64_t now = cairn_now_ms();
+    cairn_meta m = {.version = 1, .format = f, .created_ms = now, .updated_ms = now,
+                    .size = len, .checksum = cairn__hash(val, len)};
+    char *buf = malloc(CAIRN__HEAD_MAX + len);
+    assert_non_null(buf);
+    size_t h = cairn__rec_head(buf, &m);
+    memcpy(buf + h, val, len);
+    *n = h + len;
+    return buf;
+}
+
+/* ---- helpers ---- */
+
+int cf_put(cairn_store *s, const char *key, const char *json, cairn_behavior b)
+{
+    cairn_put_opts o = {.behavior = b};
+    return cairn_put(s, key, json, strlen(json), &o);
+}
+
+void cf_expect_value(cairn_store *s, const char *key, const void *want, size_t len)
+{
+    cairn_value *v = NULL;
+    int rc = cairn_get(s, key, &v);
+    if (rc)
+        fail_msg("get %s: %s: %s", key, cairn_strerror(rc), cairn_errmsg());
+    size_t got;
+    const char *d = cairn_value_data(v, &got);
+    if (got != len || memcmp(d, want, len) != 0) {
+        if (len < 200 && got < 200)
+            fail_msg("get %s: value \"%.*s\" (%zu bytes), expected \"%.*s\" (%zu bytes)",
+                     key, (int)got, d, got, (int)len, (const char *)want, len);
+        fail_msg("get %s: value differs (%zu bytes, expected %zu)", key, got, len);
+    }
+    assert_int_equal(d[got], '\0'); /* documented NUL after the value */
+    assert_int_equal(cairn_value_meta(v)->size, len);
+    cairn_value_free(v);
+}
+
+cairn_meta cf_meta(cairn_store *s, const char *key)
+{
+    cairn_value *v = NULL;
+    int rc = cairn_get(s, key, &v);
+    if (rc)
+        fail_msg("get %s: %s: %s", key, cairn_strerror(rc), cairn_errmsg());
+    cairn_meta m = *cairn_value_meta(v);
+    m.model = ""; /* borrowed strings die with v */
+    m.compression = "none";
+    cairn_value_free(v);
+    return m;
+}
+
+int cf_keycmp(const char *a, const char *b)
+{
+    return strcmp(a, b); /* strcmp compares as unsigned char: bytewise */
+}
+
+char *cf_drain(cairn_iter *it, size_t *count)
+{
+    size_t cap = 1024, len = 0, n = 0;
+    char *out = malloc(cap), *prev = NULL;
+    assert_non_null(out);
+    out[0] = '\0';
+    const char *k;
+    size_t kl;
+    int rc;
+    while ((rc = cairn_iter_next(it, &k, &kl)) == CAIRN_OK) {
+        assert_int_equal(strlen(k), kl);
+        if (prev && cf_keycmp(prev, k) >= 0)
+            fail_msg("iterator yielded \"%s\" after \"%s\"", k, prev);
+        while (len + kl + 2 > cap) {
+            cap *= 2;
+            out = realloc(out, cap);
+            assert_non_null(out);
+        }
+        if (n)
+            out[len++] = '\n';
+        memcpy(out + len, k, kl + 1);
+        prev = out + len;
+        len += kl;
+        n++;
+    }
+    if (rc != CAIRN_DONE)
+        fail_msg("iterator: %s: %s", cairn_strerror(rc), cairn_errmsg());
+    /* stays done */
+    assert_rc(cairn_iter_next(it, &k, &kl), CAIRN_DONE);
+    cairn_iter_free(it);
+    if (count)
+        *count = n;
+    return out;
+}
+
+char *cf_list(cairn_store *s, const char *prefix, size_t *count)
+{
+    cairn_iter *it = NULL;
+    assert_ok(cairn_list(s, prefix, &it));
+    return cf_drain(it, count);
+}
+
+void cf_expect_keys(const char *got, const char *const *want)
+{
+    size_t cap = 64, len = 0;
+    char *w = malloc(cap);
+    assert_non_null(w);
+    w[0] = '\0';
+    for (size_t i = 0; want[i]; i++) {
+        size_t kl = strlen(want[i]);
+        while (len + kl + 2 > cap) {
+            cap *= 2;
+            w = realloc(w, cap);
+            assert_non_null(w);
+        }
+        if (i)
+            w[len++] = '\n';
+        memcpy(w + len, want[i], kl + 1);
+        len += kl;
+    }
+    if (strcmp(got, w) != 0)
+        fail_msg("listing:\n---\n%s\n--- expected:\n%s\n---", got, w);
+    free(w);
+}
+
+/* ---- main ---- */
+
+typedef struct {
+    const tr_case *cases;
+    const size_t *n;
+} table;
+
+static const table tables[] = {
+    {cf_basic_cases, &cf_basic_ncases},
+    {cf_behaviour_cases, &cf_behaviour_ncases},
+    {cf_ttl_cases, &cf_ttl_ncases},
+    {cf_listing_cases, &cf_listing_ncases},
+    {cf_batch_cases, &cf_batch_ncases},
+    {cf_misc_cases, &cf_misc_ncases},
+    {cf_concurrency_cases, &cf_concurrency_ncases},
+    {cf_crash_cases, &cf_crash_ncases},
+};
+#define N_TABLES (sizeof tables / sizeof *tables)
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: cairn_conformance [all|BACKEND [CASE...]] | --list\n"
+                    "backends built in:");
+    for (size_t b = 0; b < N_BACKENDS; b++)
+        fprintf(stderr, " %s", backends[b].name);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--list")) {
+        for (size_t t = 0; t < N_TABLES; t++)
+            for (size_t i = 0; i < *tables[t].n; i++)
+                printf("%s%s\n", tables[t].cases[i].name,
+                       tables[t].cases[i].flags & TR_PERSISTENT ? " (persistent only)"
+                                                                : "");
+        return 0;
+    }
+    const char *want_be = argc > 1 ? argv[1] : "all";
+    bool all_be = !strcmp(want_be, "all");
+    bool found_be = all_be;
+    tr_tally tally = {0};
+    int matched = 0, named = argc > 2 ? argc - 2 : 0;
+    bool name_found[64] = {false};
+    if (named > 64)
+        return usage();
+
+    for (size_t b = 0; b < N_BACKENDS; b++) {
+        if (!all_be && strcmp(backends[b].name, want_be))
+            continue;
+        found_be = true;
+        cf_be = &backends[b];
+        char group[64];
+        snprintf(group, sizeof group, "conformance/%s", cf_be->name);
+        tr_suite suite = {group, fx_setup, fx_teardown};
+        for (size_t t = 0; t < N_TABLES; t++) {
+            for (size_t i = 0; i < *tables[t].n; i++) {
+                const tr_case *c = &tables[t].cases[i];
+                bool want = named == 0;
+                for (int a = 2; a < argc && !want; a++)
+                    if ((want = !strcmp(argv[a], c->name)))
+                        name_found[a - 2] = true;
+                if (!want)
+                    continue;
+                matched++;
+                if ((c->flags & TR_PERSISTENT) && !cf_be->persistent) {
+                    if (named) { /* asked for by name: say why it did not run */
+                        printf("[  SKIP    ] %s: %s: needs a persistent backend\n",
+                               group, c->name);
+                        tr_tally_add(&tally, group, c->name, TR_SKIP_CODE);
+                    }
+                    continue;
+                }
+                tr_tally_add(&tally, group, c->name, tr_run_case(&suite, c));
+            }
+        }
+    }
+    if (!found_be) {
+        fprintf(stderr, "cairn_conformance: backend '%s' is not built in\n", want_be);
+        return usage();
+    }
+    for (int a = 0; a < named; a++)
+        if (!name_found[a]) {
+            fprintf(stderr, "cairn_conformance: unknown case '%s' (try --list)\n",
+                    argv[a + 2]);
+            return 2;
+        }
+    if (named == 1 && matched == 1) /* one case: its own status for CTest */
+        return tally.failed ? 1 : tally.skipped ? TR_SKIP_CODE : 0;
+    return tr_summary(&tally);
+}

@@ -1,0 +1,256 @@
+/*
+ * test_record.c — the record encoding every backend stores: round trip of
+ * every metadata field, and detection of corrupt or truncated records.
+ */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Encode meta + value into a fresh buffer; *n receives its length. */
+static char *encode(cairn_meta *m, const void *val, size_t len, size_t *n)
+{
+    m->size = len;
+    m->checksum = cairn__hash(val, len);
+    char *buf = malloc(CAIRN__HEAD_MAX + len);
+    assert_non_null(buf);
+    size_t h = cairn__rec_head(buf, m);
+    assert_true(h > 0 && h < CAIRN__HEAD_MAX);
+    assert_int_equal(buf[h - 1], '\n');
+    if (len)
+        memcpy(buf + h, val, len);
+    *n = h + len;
+    return buf;
+}
+
+static void check_meta(const cairn_meta *got, const cairn_meta *want)
+{
+    assert_int_equal(got->version, want->version);
+    assert_int_equal(got->format, want->format);
+    assert_int_equal(got->created_ms, want->created_ms);
+    assert_int_equal(got->updated_ms, want->updated_ms);
+    assert_int_equal(got->expires_ms, want->expires_ms);
+    assert_int_equal(got->size, want->size);
+    assert_int_equal(got->checksum, want->checksum);
+    assert_string_equal(got->compression, "none");
+    assert_string_equal(got->model, want->model ? want->model : "");
+}
+
+static void record_roundtrip(void **state)
+{
+    (void)state;
+    const char *val = "{\"a\":[1,2,3]}";
+    cairn_meta m = {.version = 3, .format = CAIRN_FORMAT_JSON,
+                    .created_ms = 1700000000000, .updated_ms = 1700000000123,
+                    .expires_ms = 1700000060000, .model = "ns/name@2"};
+    size_t n;
+    char *rec = encode(&m, val, strlen(val), &n);
+    cairn__rec r;
+    assert_ok(cairn__rec_decode(rec, n, true, &r));
+    check_meta(&r.meta, &m);
+    assert_string_equal(r.model, "ns/name@2");
+    assert_int_equal(r.head_len, n - strlen(val));
+    assert_ptr_equal(r.value, rec + r.head_len);
+    assert_memory_equal(r.value, val, strlen(val));
+    /* the header line is itself a JSON document */
+    assert_ok(cairn__json_check(rec, r.head_len - 1));
+    /* header-only decoding works on a prefix */
+    assert_ok(cairn__rec_decode(rec, r.head_len, false, &r));
+    check_meta(&r.meta, &m);
+    free(rec);
+}
+
+static void record_formats_and_edges(void **state)
+{
+    (void)state;
+    static const unsigned char bin[] = {0, 1, 2, 0xFF, 0, '\n', '}', 0x80};
+    const struct {
+        cairn_format f;
+        const void *v;
+        size_t n;
+    } cases[] = {
+        {CAIRN_FORMAT_TEXT, "", 0},
+        {CAIRN_FORMAT_BYTES, "", 0},
+        {CAIRN_FORMAT_BYTES, bin, sizeof bin},
+        {CAIRN_FORMAT_TEXT, "line\nline\n", 10},
+        {CAIRN_FORMAT_JSON, "1", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cairn_meta m = {.version = 1, .format = cases[i].f, .created_ms = 1,
+                        .updated_ms = 2, .expires_ms = 0, .model = NULL};
+        size_t n;
+        char *rec = encode(&m, cases[i].v, cases[i].n, &n);
+        cairn__rec r;
+        assert_ok(cairn__rec_decode(rec, n, true, &r));
+        check_meta(&r.meta, &m);
+        if (cases[i].n)
+            assert_memory_equal(r.value, cases[i].v, cases[i].n);
+        free(rec);
+    }
+    /* extremes of every number, and the longest model reference */
+    char model[CAIRN_MODEL_MAX + 1];
+    memset(model, 'm', CAIRN_MODEL_MAX);
+    model[CAIRN_MODEL_MAX] = '\0';
+    cairn_meta m = {.version = UINT64_MAX, .format = CAIRN_FORMAT_BYTES,
+                    .created_ms = INT64_MAX, .updated_ms = INT64_MAX,
+                    .expires_ms = INT64_MAX, .model = model};
+    size_t n;
+    char *rec = encode(&m, "x", 1, &n);
+    cairn__rec r;
+    assert_ok(cairn__rec_decode(rec, n, true, &r));
+    check_meta(&r.meta, &m);
+    free(rec);
+}
+
+static void record_corrupt_value(void **state)
+{
+    (void)state;
+    char val[300];
+    for (size_t i = 0; i < sizeof val; i++)
+        val[i] = (char)('a' + i % 26);
+    cairn_meta m = {.version = 1, .format = CAIRN_FORMAT_TEXT, .created_ms = 5,
+                    .updated_ms = 5};
+    size_t n;
+    char *rec = encode(&m, val, sizeof val, &n);
+    cairn__rec r;
+    assert_ok(cairn__rec_decode(rec, n, true, &r));
+    size_t h = r.head_len;
+    /* flipping any single bit of the value is detected */
+    for (size_t i = h; i < n; i++) {
+        for (int bit = 0; bit < 8; bit += 3) {
+            rec[i] = (char)(rec[i] ^ (1 << bit));
+            if (cairn__rec_decode(rec, n, true, &r) != CAIRN_ECORRUPT)
+                fail_msg("flipped bit %d of value byte %zu went unnoticed", bit, i - h);
+            assert_errmsg_has("checksum");
+            /* a header-only read does not look at the value */
+            assert_ok(cairn__rec_decode(rec, n, false, &r));
+            rec[i] = (char)(rec[i] ^ (1 << bit));
+        }
+    }
+    /* a truncated value, and a value with bytes appended */
+    assert_rc(cairn__rec_decode(rec, n - 1, true, &r), CAIRN_ECORRUPT);
+    assert_rc(cairn__rec_decode(rec, h, true, &r), CAIRN_ECORRUPT);
+    char *longer = malloc(n + 1);
+    assert_non_null(longer);
+    memcpy(longer, rec, n);
+    longer[n] = 'z';
+    assert_rc(cairn__rec_decode(longer, n + 1, true, &r), CAIRN_ECORRUPT);
+    free(longer);
+    /* a wrong checksum in the header */
+    char *x = strstr(rec, "\"xxh3\":\"");
+    assert_non_null(x);
+    x[8] = x[8] == '0' ? '1' : '0';
+    assert_rc(cairn__rec_decode(rec, n, true, &r), CAIRN_ECORRUPT);
+    free(rec);
+}
+
+static void record_corrupt_header(void **state)
+{
+    (void)state;
+    cairn_meta m = {.version = 7, .format = CAIRN_FORMAT_JSON, .created_ms = 10,
+                    .updated_ms = 20, .expires_ms = 0, .model = "a/b"};
+    size_t n;
+    char *rec = encode(&m, "[true]", 6, &n);
+    cairn__rec r;
+    assert_ok(cairn__rec_decode(rec, n, true, &r));
+    size_t h = r.head_len;
+    /* every truncation of the header is refused, with or without verify */
+    for (size_t i = 0; i < h; i++) {
+        if (cairn__rec_decode(rec, i, false, &r) != CAIRN_ECORRUPT)
+            fail_msg("header truncated to %zu of %zu bytes was accepted", i, h);
+        assert_errmsg_has("corrupt record");
+        assert_rc(cairn__rec_decode(rec, i, true, &r), CAIRN_ECORRUPT);
+    }
+    /* structural damage anywhere in the header is refused */
+    static const char *const bad[] = {
+        "",
+        "garbage",
+        "\n",
+        "{}\n",
+        "{\"cairn\":2,\"ver\":1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
+        "{\"cairn\":1,\"ver\":1,\"fmt\":\"xml\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
+        "{\"cairn\":1,\"ver\":-1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
+        "{\"cairn\":1,\"ver\":01,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
+        "{\"cairn\":1,\"ver\":1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"zstd\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
+        "{\"cairn\":1,\"ver\":1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"none\",\"xxh3\":\"000000000000000G\",\"model\":\"\"}\n1",
+        "{\"cairn\":1,\"ver\":1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"a b\"}\n1",
+        "{\"cairn\":1,\"ver\":1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":99999999999,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
+        "{\"cairn\":1,\"ver\":99999999999999999999999,\"fmt\":\"json\",\"ctime\":1,"
+        "\"mtime\":1,\"exp\":0,\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\","
+        "\"model\":\"\"}\n1",
+        "{\"cairn\":1,\"ver\":1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}1",
+        "{\"cairn\":1, \"ver\":1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (cairn__rec_decode(bad[i], strlen(bad[i]), false, &r) != CAIRN_ECORRUPT)
+            fail_msg("bad header %zu accepted: %s", i, bad[i]);
+    /* damaging the header so that it no longer matches the value: size and
+     * checksum digits */
+    char *p = strstr(rec, "\"size\":6");
+    assert_non_null(p);
+    p[7] = '5';
+    assert_rc(cairn__rec_decode(rec, n, true, &r), CAIRN_ECORRUPT);
+    free(rec);
+}
+
+static void record_hash_and_names(void **state)
+{
+    (void)state;
+    assert_int_equal(cairn__hash("abc", 3), cairn__hash("abc", 3));
+    assert_int_not_equal(cairn__hash("abc", 3), cairn__hash("abd", 3));
+    assert_int_not_equal(cairn__hash("", 0), cairn__hash("\0", 1));
+    assert_string_equal(cairn_format_name(CAIRN_FORMAT_JSON), "json");
+    assert_string_equal(cairn_format_name(CAIRN_FORMAT_TEXT), "text");
+    assert_string_equal(cairn_format_name(CAIRN_FORMAT_BYTES), "bytes");
+    assert_string_equal(cairn_format_name((cairn_format)42), "unknown");
+    cairn_format f = CAIRN_FORMAT_JSON;
+    assert_ok(cairn_format_parse("bytes", &f));
+    assert_int_equal(f, CAIRN_FORMAT_BYTES);
+    assert_ok(cairn_format_parse("text", &f));
+    assert_int_equal(f, CAIRN_FORMAT_TEXT);
+    assert_rc(cairn_format_parse("JSON", &f), CAIRN_EINVAL);
+    assert_rc(cairn_format_parse("", &f), CAIRN_EINVAL);
+    assert_rc(cairn_format_parse(NULL, &f), CAIRN_EINVAL);
+    assert_int_equal(f, CAIRN_FORMAT_TEXT);
+    assert_true(cairn__model_ref_valid("ns/name"));
+    assert_true(cairn__model_ref_valid("a.b-c_d@2#x"));
+    assert_false(cairn__model_ref_valid(""));
+    assert_false(cairn__model_ref_valid("has space"));
+    assert_false(cairn__model_ref_valid("quote\""));
+    assert_false(cairn__model_ref_valid("\xC3\xA9"));
+    char m[CAIRN_MODEL_MAX + 2];
+    memset(m, 'm', sizeof m - 1);
+    m[CAIRN_MODEL_MAX + 1] = '\0';
+    assert_false(cairn__model_ref_valid(m));
+    m[CAIRN_MODEL_MAX] = '\0';
+    assert_true(cairn__model_ref_valid(m));
+}
+
+static void expiry_rule(void **state)
+{
+    (void)state;
+    assert_false(cairn__expired(0, 1000));    /* 0: never */
+    assert_false(cairn__expired(1001, 1000));
+    assert_true(cairn__expired(1000, 1000));  /* expiring at now is expired */
+    assert_true(cairn__expired(999, 1000));
+}
+
+const tr_case unit_record_cases[] = {
+    TR_CASE(record_roundtrip, TR_NONE, 0),
+    TR_CASE(record_formats_and_edges, TR_NONE, 0),
+    TR_CASE(record_corrupt_value, TR_NONE, 0),
+    TR_CASE(record_corrupt_header, TR_NONE, 0),
+    TR_CASE(record_hash_and_names, TR_NONE, 0),
+    TR_CASE(expiry_rule, TR_NONE, 0),
+};
+const size_t unit_record_ncases = UNIT_NCASES(unit_record_cases);

@@ -1,0 +1,24 @@
+/*
+ * unit.h — the case tables of the unit suite (one per file), gathered by
+ * main.c. Unit tests call the library's internal functions directly.
+ */
+#ifndef CAIRN_UNIT_H
+#define CAIRN_UNIT_H
+
+#include "../common/runner.h"
+#include "store/internal.h"
+
+#include <string.h>
+
+extern const tr_case unit_key_cases[];
+extern const size_t unit_key_ncases;
+extern const tr_case unit_json_cases[];
+extern const size_t unit_json_ncases;
+extern const tr_case unit_record_cases[];
+extern const size_t unit_record_ncases;
+extern const tr_case unit_misc_cases[];
+extern const size_t unit_misc_ncases;
+
+#define UNIT_NCASES(t) (sizeof(t) / sizeof(t)[0])
+
+#endif
