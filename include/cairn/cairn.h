@@ -37,7 +37,7 @@ extern "C" {
 
 /* Limits that hold on every backend. */
 #define CAIRN_KEY_MAX 1024              /* bytes in a normalised key */
-#define CAIRN_SEGMENT_MAX 255           /* bytes in one key segment */
+#define CAIRN_SEGMENT_MAX 240           /* bytes in one key segment (fits a file name) */
 #define CAIRN_VALUE_MAX (1024u * 1024u * 1024u) /* bytes in one value (1 GiB) */
 #define CAIRN_MODEL_MAX 200             /* bytes in a model reference */
 

@@ -7,9 +7,9 @@
  *   DIR/.cairn/locks                  64 one-byte lock stripes
  *   DIR/<dir>/.t<16 hex>.tmp          a record being written (or left by a crash)
  * Segments are escaped so that no key can reach a dot-name and a file never
- * shares its name with a folder: '%' and a leading '.' become %25 and %2E, and
- * a segment whose escaped form ends in ".rec" gets that last '.' written as
- * %2E. Files are "<escaped>.rec", folders "<escaped>".
+ * shares its name with a folder: a leading '.' and the '.' of a segment that
+ * ends in ".rec" get a backslash before them (keys never hold one). Files
+ * are "<escaped>.rec", folders "<escaped>".
  */
 #define _GNU_SOURCE /* F_OFD_SETLK */
 
@@ -31,8 +31,8 @@
 #define SUFFIX_LEN 4
 #define STRIPES 64
 #define NAME_LIM 255 /* NAME_MAX on Linux file systems */
-/* Escaped keys grow at most 3x; slashes and suffixes add a little more. */
-#define PATH_CAP (4 * CAIRN_KEY_MAX + 64)
+/* Escaping adds at most two bytes per segment, the suffix four. */
+#define PATH_CAP (3 * CAIRN_KEY_MAX + 64)
 #define TMP_NAME_LEN 22          /* ".t" + 16 hex + ".tmp" */
 #define MKDIR_RETRIES 100        /* against deleters removing empty folders */
 
@@ -63,45 +63,26 @@ static int os_err(const fstore *fs, const char *what, const char *rel, int e,
 
 /* ---- names ---- */
 
-static bool is_hex_upper(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
-}
-
-static int hex_val(char c)
-{
-    return c <= '9' ? c - '0' : c - 'A' + 10;
-}
-
 /* Append the escaped form of seg to out at *pos. Returns the escaped
- * length, or 0 when it would not fit in cap. */
+ * length, or 0 when it would not fit in cap. The escape character is a
+ * backslash, which keys never contain, so escaping grows a segment by at
+ * most two bytes and any key segment (CAIRN_SEGMENT_MAX) fits a file name. */
 static size_t esc_append(char *out, size_t cap, size_t *pos, const char *seg,
                          size_t sl)
 {
-    static const char hex[] = "0123456789ABCDEF";
     size_t p = *pos, start = p;
-    for (size_t i = 0; i < sl; i++) {
-        unsigned char c = (unsigned char)seg[i];
-        if (c == '%' || (i == 0 && c == '.')) {
-            if (p + 3 >= cap)
-                return 0;
-            out[p++] = '%';
-            out[p++] = hex[c >> 4];
-            out[p++] = hex[c & 15];
-        } else {
-            if (p + 1 >= cap)
-                return 0;
-            out[p++] = (char)c;
-        }
-    }
-    /* "x.rec" would be the file of key "x": write its dot as %2E. The dot
-     * is a literal one (escapes never produce '.'), and never the first. */
-    if (p - start >= SUFFIX_LEN && memcmp(out + p - SUFFIX_LEN, SUFFIX, SUFFIX_LEN) == 0) {
-        if (p + 2 >= cap)
-            return 0;
-        memmove(out + p - SUFFIX_LEN + 3, out + p - SUFFIX_LEN + 1, SUFFIX_LEN - 1);
-        memcpy(out + p - SUFFIX_LEN, "%2E", 3);
-        p += 2;
+    if (p + sl + 2 >= cap)
+        return 0;
+    if (sl && seg[0] == '.')
+        out[p++] = '\\';
+    memcpy(out + p, seg, sl);
+    p += sl;
+    /* "x.rec" would be the file of key "x": escape its dot. */
+    if (p - start > SUFFIX_LEN && memcmp(out + p - SUFFIX_LEN, SUFFIX, SUFFIX_LEN) == 0 &&
+        out[p - SUFFIX_LEN - 1] != '\\') {
+        memmove(out + p - SUFFIX_LEN + 1, out + p - SUFFIX_LEN, SUFFIX_LEN);
+        out[p - SUFFIX_LEN] = '\\';
+        p++;
     }
     *pos = p;
     return p - start;
@@ -114,14 +95,14 @@ static bool unesc(const char *name, size_t nl, char *seg, size_t *sl)
 {
     size_t n = 0;
     for (size_t i = 0; i < nl; i++) {
-        if (name[i] == '%') {
-            if (i + 2 >= nl || !is_hex_upper(name[i + 1]) || !is_hex_upper(name[i + 2]))
+        if (name[i] == '\\') {
+            if (i + 1 >= nl || name[i + 1] != '.')
                 return false;
-            seg[n++] = (char)(hex_val(name[i + 1]) * 16 + hex_val(name[i + 2]));
-            i += 2;
-        } else {
-            seg[n++] = name[i];
+            i++;
         }
+        if (n >= CAIRN_SEGMENT_MAX)
+            return false;
+        seg[n++] = name[i];
     }
     if (n == 0 || n > CAIRN_SEGMENT_MAX)
         return false;
@@ -160,9 +141,7 @@ static int key_path(const char *key, size_t klen, char *path, size_t *dirlen)
         if (el == 0 || el + (last ? SUFFIX_LEN : 0) > NAME_LIM)
             return cairn_backend_error(
                 CAIRN_EKEY,
-                "file: segment %zu is too long for a file name once escaped (at most "
-                "%d bytes; '%%' and a leading '.' take 3 bytes each, a last segment "
-                "4 more for \"" SUFFIX "\")",
+                "file: segment %zu is too long for a file name (at most %d bytes)",
                 nseg, NAME_LIM);
         if (last) {
             memcpy(path + pos, SUFFIX, SUFFIX_LEN);

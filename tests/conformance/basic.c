@@ -204,31 +204,35 @@ static char **evil_keys(size_t *n)
         "x/_cairn",
     };
     size_t nf = sizeof fixed / sizeof *fixed;
-    char **k = calloc(nf + 8, sizeof *k);
+    char **k = calloc(nf + 10, sizeof *k);
     assert_non_null(k);
     size_t i = 0;
     for (; i < nf; i++)
         k[i] = strdup(fixed[i]);
-    /* 255-byte segments: plain, all '%' (escapes triple a name), ends in .rec */
-    char seg[256];
-    memset(seg, 's', 255);
-    seg[255] = '\0';
+    /* Longest segments (CAIRN_SEGMENT_MAX): plain, all '%', ends in .rec,
+     * all dots, starts with a dot and ends in .rec */
+    char seg[CAIRN_SEGMENT_MAX + 1];
+    memset(seg, 's', CAIRN_SEGMENT_MAX);
+    seg[CAIRN_SEGMENT_MAX] = '\0';
     k[i] = malloc(300);
     snprintf(k[i++], 300, "seg/%s", seg);
-    memset(seg, '%', 255);
+    memset(seg, '%', CAIRN_SEGMENT_MAX);
     k[i] = malloc(300);
     snprintf(k[i++], 300, "pct/%s", seg);
-    memset(seg, 'r', 255);
-    memcpy(seg + 251, ".rec", 4);
+    memset(seg, 'r', CAIRN_SEGMENT_MAX);
+    memcpy(seg + CAIRN_SEGMENT_MAX - 4, ".rec", 4);
     k[i] = malloc(300);
     snprintf(k[i++], 300, "%s", seg);
-    memset(seg, '.', 255);
+    seg[0] = '.';
+    k[i] = malloc(300);
+    snprintf(k[i++], 300, "dotrec/%s", seg);
+    memset(seg, '.', CAIRN_SEGMENT_MAX);
     k[i] = malloc(300);
     snprintf(k[i++], 300, "dots/%s", seg);
-    /* 1024 bytes: 5 segments (255+255+255+254+1) and 4 slashes */
+    /* 1024 bytes: 5 segments (240+240+240+240+60) and 4 slashes */
     k[i] = malloc(CAIRN_KEY_MAX + 1);
     memset(k[i], 'L', CAIRN_KEY_MAX);
-    k[i][255] = k[i][511] = k[i][767] = k[i][1022] = '/';
+    k[i][240] = k[i][481] = k[i][722] = k[i][963] = '/';
     k[i++][CAIRN_KEY_MAX] = '\0';
     /* 1024 bytes of 4-byte characters and slashes */
     k[i] = malloc(CAIRN_KEY_MAX + 1);
@@ -236,7 +240,7 @@ static char **evil_keys(size_t *n)
     while (p + 5 <= CAIRN_KEY_MAX) {
         memcpy(k[i] + p, "\xF0\x9F\x98\x80", 4);
         p += 4;
-        if ((in_seg += 4) == 252) { /* 63 characters per segment */
+        if ((in_seg += 4) == 240) { /* 60 characters per segment */
             k[i][p++] = '/';
             in_seg = 0;
         }
