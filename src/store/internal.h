@@ -50,10 +50,12 @@ bool cairn__key_reserved(const char *key, size_t len);
  *
  * A record is one header line of JSON, a newline, then the value bytes:
  *   {"cairn":1,"ver":3,"fmt":"json","ctime":..,"mtime":..,"exp":0,
- *    "size":1024,"zip":"none","xxh3":"0123456789abcdef","model":""}\n<value>
+ *    "size":1024,"zip":"none","xxh3":"0123456789abcdef","model":"",
+ *    "hh":"89abcdef"}\n<value>
  * so a file-backend record of a JSON value reads with cat, and jq reads it
  * as two documents (the header, then the value). Fields are in this fixed
- * order and the decoder accepts nothing else.
+ * order and the decoder accepts nothing else. xxh3 is the XXH3-64 of the
+ * value; hh the low 32 bits of the XXH3-64 of the header up to ',"hh"'.
  */
 typedef struct {
     cairn_meta meta;
@@ -63,7 +65,7 @@ typedef struct {
 } cairn__rec;
 
 /* Largest header the encoder writes (model reference included). */
-#define CAIRN__HEAD_MAX 400
+#define CAIRN__HEAD_MAX 512
 
 /* Write the header for meta (meta->size and meta->checksum already set)
  * into buf (CAIRN__HEAD_MAX bytes). Returns its length. */

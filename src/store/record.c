@@ -53,11 +53,15 @@ size_t cairn__rec_head(char *buf, const cairn_meta *m)
     int n = snprintf(buf, CAIRN__HEAD_MAX,
                      "{\"cairn\":1,\"ver\":%llu,\"fmt\":\"%s\",\"ctime\":%lld,"
                      "\"mtime\":%lld,\"exp\":%lld,\"size\":%llu,\"zip\":\"none\","
-                     "\"xxh3\":\"%016llx\",\"model\":\"%s\"}\n",
+                     "\"xxh3\":\"%016llx\",\"model\":\"%s\"",
                      (unsigned long long)m->version, cairn_format_name(m->format),
                      (long long)m->created_ms, (long long)m->updated_ms,
                      (long long)m->expires_ms, (unsigned long long)m->size,
                      (unsigned long long)m->checksum, m->model ? m->model : "");
+    /* The header guards itself too: a flipped digit in a time or version
+     * would otherwise decode as a plausible record. */
+    uint32_t hh = (uint32_t)cairn__hash(buf, (size_t)n);
+    n += snprintf(buf + n, CAIRN__HEAD_MAX - (size_t)n, ",\"hh\":\"%08x\"}\n", hh);
     return (size_t)n;
 }
 
@@ -184,8 +188,25 @@ int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out)
         c.p += ml + 1;
     }
     m->model = out->model;
+    what = "header checksum";
+    {
+        uint32_t want = (uint32_t)cairn__hash(rec, (size_t)(c.p - (const char *)rec));
+        uint64_t got;
+        if (!lit(&c, ",\"hh\":\"") || c.end - c.p < 8)
+            goto bad;
+        char hex[17] = "00000000";
+        memcpy(hex + 8, c.p, 8);
+        cur hc = {hex, hex + 16};
+        if (!hex64(&hc, &got))
+            goto bad;
+        c.p += 8;
+        if (got != want)
+            return cairn__err(CAIRN_ECORRUPT,
+                              "corrupt record: header checksum %08x, header says %08x",
+                              want, (unsigned)got);
+    }
     what = "header end";
-    if (!lit(&c, "}\n"))
+    if (!lit(&c, "\"}\n"))
         goto bad;
     out->head_len = (size_t)(c.p - (const char *)rec);
     out->value = c.p;

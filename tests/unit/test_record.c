@@ -201,6 +201,19 @@ static void record_corrupt_header(void **state)
     p[7] = '5';
     assert_rc(cairn__rec_decode(rec, n, true, &r), CAIRN_ECORRUPT);
     free(rec);
+    /* the header checksum catches any single changed byte in a field that
+     * would otherwise still parse (a time, the version, the expiry) */
+    rec = encode(&m, "[true]", 6, &n);
+    assert_ok(cairn__rec_decode(rec, n, false, &r));
+    for (size_t i = 0; i < h - 1; i++) {
+        char was = rec[i];
+        rec[i] = (char)(was >= '0' && was <= '8' ? was + 1 : was == '9' ? '0' : was ^ 1);
+        if (cairn__rec_decode(rec, n, false, &r) != CAIRN_ECORRUPT)
+            fail_msg("header byte %zu changed and still accepted", i);
+        rec[i] = was;
+    }
+    assert_ok(cairn__rec_decode(rec, n, true, &r));
+    free(rec);
 }
 
 static void record_hash_and_names(void **state)
