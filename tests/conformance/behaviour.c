@@ -81,6 +81,17 @@ static void fail_if_different(void **state)
     cf_expect_str(s, "team", a);
     assert_int_equal(cf_meta(s, "team").version, 1);
 
+    /* valid JSON that jansson refuses: the same bytes are equal */
+    const char *odd[] = {"\"\\ud800\"", "1e400", "[99999999999999999999]",
+                         "{\"\\u0000\":1}"};
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "odd/%zu", i);
+        assert_ok(cf_put(s, k, odd[i], CAIRN_FAIL_IF_DIFFERENT));
+        assert_rc(cf_put(s, k, odd[i], CAIRN_FAIL_IF_DIFFERENT), CAIRN_OK);
+        assert_int_equal(cf_meta(s, k).version, 1);
+    }
+
     /* text and bytes compare byte for byte */
     cairn_put_opts t = {.behavior = CAIRN_FAIL_IF_DIFFERENT, .format = CAIRN_FORMAT_TEXT};
     assert_ok(cairn_put(s, "txt", "a b", 3, &t));

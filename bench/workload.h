@@ -1,0 +1,176 @@
+/*
+ * workload.h — the benchmark workload shared by `cairn bench` and the raw
+ * baselines: keys, the 1 KiB JSON documents, the seeded shuffle, timing.
+ *
+ * Every program of the benchmark generates exactly the same bytes (the Python
+ * baseline, bench/diskcache_bench.py, mirrors this file; doc_hash= in every
+ * output line lets bench/run.sh check that they agree). Header-only, so that
+ * cli/bench.c and the bench/ programs use one definition without a library between them.
+ */
+#ifndef CAIRN_BENCH_WORKLOAD_H
+#define CAIRN_BENCH_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define BENCH_DOC_LEN 1024      /* bytes of every document */
+#define BENCH_KEY_LEN 24        /* "runs/rNN/items/NNNNNNN" + NUL, rounded up */
+#define BENCH_N_DEFAULT 100000
+#define BENCH_N_MAX 9999999     /* i is printed with 7 digits */
+#define BENCH_SEED_DEFAULT 42
+#define BENCH_LIST_PREFIX "runs/r42"
+#define BENCH_TEXT_LEN 4096     /* the pool the documents' notes are cut from */
+
+/* splitmix64: tiny, well mixed, and easy to mirror in Python. */
+static inline uint64_t bench_mix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Key number i: runs/rNN/items/NNNNNNN with NN = i mod 100. buf holds at
+ * least BENCH_KEY_LEN bytes. Returns the length. */
+static inline size_t bench_key(char *buf, uint64_t i)
+{
+    int n = snprintf(buf, BENCH_KEY_LEN, "runs/r%02u/items/%07u",
+                     (unsigned)(i % 100), (unsigned)i);
+    return (size_t)n;
+}
+
+/* A text of words built once from a fixed seed; documents quote slices of
+ * it, so each note differs without costing 700 random draws per document. */
+static inline const char *bench_text(void)
+{
+    static char text[BENCH_TEXT_LEN + 1];
+    if (!text[0]) {
+        uint64_t st = 0x5EEDull;
+        size_t p = 0;
+        while (p < BENCH_TEXT_LEN) {
+            uint64_t r = bench_mix(&st);
+            size_t wlen = 2 + (size_t)(r % 9); /* a word of 2..10 letters */
+            r /= 9;
+            for (size_t k = 0; k < wlen && p < BENCH_TEXT_LEN; k++, r /= 26)
+                text[p++] = (char)('a' + r % 26);
+            if (p < BENCH_TEXT_LEN)
+                text[p++] = ' ';
+        }
+        text[BENCH_TEXT_LEN] = 0;
+    }
+    return text;
+}
+
+/*
+ * Document number i: one JSON object of exactly BENCH_DOC_LEN bytes, varied
+ * per key (numbers and the note's slice come from a generator seeded by i).
+ * Only integer arithmetic, so Python prints the very same bytes.
+ * buf holds at least BENCH_DOC_LEN + 1 bytes (a NUL follows the document).
+ */
+static inline size_t bench_doc(char *buf, uint64_t i)
+{
+    uint64_t st = i;
+    uint64_t r[6];
+    for (int k = 0; k < 6; k++)
+        r[k] = bench_mix(&st);
+    int p = snprintf(buf, BENCH_DOC_LEN + 1,
+                     "{\"id\":\"runs/r%02u/items/%07u\",\"run\":%u,\"item\":%u,"
+                     "\"ok\":%s,\"score\":0.%06u,\"metrics\":{\"loss\":%u.%04u,"
+                     "\"acc\":0.%04u,\"epoch\":%u},\"samples\":[",
+                     (unsigned)(i % 100), (unsigned)i, (unsigned)(i % 100), (unsigned)i,
+                     (r[0] & 1) ? "true" : "false", (unsigned)(r[1] % 1000000),
+                     (unsigned)(r[2] % 10), (unsigned)(r[2] / 10 % 10000),
+                     (unsigned)(r[3] % 10000), (unsigned)(r[3] / 10000 % 500));
+    for (int k = 0; k < 16; k++) {
+        uint64_t s = bench_mix(&st);
+        p += snprintf(buf + p, (size_t)(BENCH_DOC_LEN + 1 - p), "%s%u", k ? "," : "",
+                      (unsigned)(s % 100000));
+    }
+    p += snprintf(buf + p, (size_t)(BENCH_DOC_LEN + 1 - p), "],\"note\":\"");
+    /* The note fills the document up to its closing "} exactly. */
+    size_t fill = (size_t)(BENCH_DOC_LEN - 2 - p);
+    size_t from = (size_t)(r[4] % (BENCH_TEXT_LEN - fill + 1));
+    memcpy(buf + p, bench_text() + from, fill);
+    memcpy(buf + BENCH_DOC_LEN - 2, "\"}", 3);
+    (void)r[5];
+    return BENCH_DOC_LEN;
+}
+
+/* The get order: a Fisher-Yates shuffle of 0..n-1 seeded by seed. */
+static inline void bench_shuffle(uint32_t *order, uint32_t n, uint64_t seed)
+{
+    uint64_t st = seed;
+    for (uint32_t k = 0; k < n; k++)
+        order[k] = k;
+    for (uint32_t k = n; k > 1; k--) {
+        uint32_t j = (uint32_t)(bench_mix(&st) % k);
+        uint32_t t = order[k - 1];
+        order[k - 1] = order[j];
+        order[j] = t;
+    }
+}
+
+/* FNV-1a 64 of documents 0 and n-1: equal across programs means they ran
+ * the same workload. */
+static inline uint64_t bench_doc_hash(uint64_t n)
+{
+    char doc[BENCH_DOC_LEN + 1];
+    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t ids[2] = {0, n ? n - 1 : 0};
+    for (int k = 0; k < 2; k++) {
+        bench_doc(doc, ids[k]);
+        for (size_t b = 0; b < BENCH_DOC_LEN; b++) {
+            h ^= (unsigned char)doc[b];
+            h *= 0x100000001b3ull;
+        }
+    }
+    return h;
+}
+
+static inline double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The results every program prints, one line of name=value fields. */
+typedef struct {
+    const char *backend;
+    uint64_t n;
+    double put_s, get_s, list_s; /* wall-clock seconds of each phase */
+    uint64_t list_keys;
+} bench_result;
+
+static inline void bench_print(FILE *f, const bench_result *r)
+{
+    double n = (double)r->n;
+    fprintf(f,
+            "backend=%s n=%llu put_ops_s=%.0f get_ops_s=%.0f list_ms=%.3f "
+            "put_us=%.2f get_us=%.2f list_keys=%llu doc_bytes=%d doc_hash=%016llx\n",
+            r->backend, (unsigned long long)r->n, r->put_s > 0 ? n / r->put_s : 0.0,
+            r->get_s > 0 ? n / r->get_s : 0.0, r->list_s * 1e3,
+            n > 0 ? r->put_s * 1e6 / n : 0.0, n > 0 ? r->get_s * 1e6 / n : 0.0,
+            (unsigned long long)r->list_keys, BENCH_DOC_LEN,
+            (unsigned long long)bench_doc_hash(r->n));
+    fflush(f);
+}
+
+/* Parse a count for --n: 1..BENCH_N_MAX. Returns 0 when it is not one. */
+static inline uint64_t bench_parse_n(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    uint64_t v = 0;
+    for (const char *c = s; *c; c++) {
+        if (*c < '0' || *c > '9' || v > BENCH_N_MAX)
+            return 0;
+        v = v * 10 + (uint64_t)(*c - '0');
+    }
+    return v <= BENCH_N_MAX ? v : 0;
+}
+
+#endif /* CAIRN_BENCH_WORKLOAD_H */

@@ -1,0 +1,208 @@
+/*
+ * bench.c — `cairn bench`: the standard workload (bench/workload.h) run over
+ * the public API on any store, printed as one line of name=value fields.
+ *
+ * N keys runs/rNN/items/NNNNNNN, each a 1 KiB JSON document, are put one by
+ * one (one commit each, the store's default durability), then read back in a
+ * seeded shuffled order, then list("runs/r42") is timed. bench/run.sh sets
+ * these figures against raw LMDB, raw SQLite and diskcache doing the same.
+ */
+#include "cli.h"
+
+#include "cairn/cairn.h"
+#include "../bench/workload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char bench_usage[] =
+    "usage: cairn [--store URL] bench [--n N] [--seed S]\n"
+    "\n"
+    "Run the standard workload on the store and print one line of name=value\n"
+    "fields (backend= n= put_ops_s= get_ops_s= list_ms= put_us= get_us=\n"
+    "list_keys= doc_bytes= doc_hash=):\n"
+    "  1. put N keys runs/rNN/items/NNNNNNN (NN = i mod 100), each a 1 KiB JSON\n"
+    "     document, one by one, one commit each, at the default durability;\n"
+    "  2. get them all in a shuffled order (seeded, so every run is the same);\n"
+    "  3. time list(\"runs/r42\") (N/100 keys).\n"
+    "The store must hold no key under runs/ (use a fresh store: the keys are\n"
+    "written with FAIL_IF_EXISTS and left in place afterwards).\n"
+    "\n"
+    "  --n N       number of keys, 1..9999999 (default 100000)\n"
+    "  --seed S    seed of the get order (default 42)\n"
+    "  -h, --help  this help\n"
+    "\n"
+    "bench/run.sh runs it on every backend next to raw LMDB, raw SQLite and\n"
+    "Python's diskcache and prints the ratios; docs/performance.md has figures.\n";
+
+/* A value of an option: "--n=5" or "--n 5". Advances *k past a separate
+ * value. NULL when the option is not name. */
+static const char *bench_opt(int argc, char **argv, int *k, const char *name, int *missing)
+{
+    size_t nl = strlen(name);
+    const char *a = argv[*k];
+    if (strncmp(a, name, nl) != 0)
+        return NULL;
+    if (a[nl] == '=')
+        return a + nl + 1;
+    if (a[nl] != 0)
+        return NULL;
+    if (*k + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*k];
+}
+
+static int bench_fail(const char *what, const char *key, int rc)
+{
+    fprintf(stderr, "cairn bench: %s %s: %s (%s)\n", what, key ? key : "", cairn_errmsg(),
+            cairn_strerror(rc));
+    return cli_exit_status(rc);
+}
+
+/* The workload refuses a store that already has runs/ keys: the puts would
+ * fail with "already exists" half way, or time other data's listing. */
+static int bench_check_fresh(cairn_store *s, const char *url)
+{
+    cairn_iter *it = NULL;
+    int rc = cairn_list(s, "runs", &it);
+    if (rc < 0)
+        return bench_fail("list", "runs", rc);
+    const char *key = NULL;
+    rc = cairn_iter_next(it, &key, NULL);
+    if (rc == CAIRN_OK) {
+        fprintf(stderr,
+                "cairn bench: store %s already holds keys under runs/ (such as %s); "
+                "run the benchmark on a fresh store, e.g. --store lmdb:$(mktemp -d)\n",
+                url, key);
+        cairn_iter_free(it);
+        return CLI_CONFLICT;
+    }
+    cairn_iter_free(it);
+    if (rc < 0)
+        return bench_fail("list", "runs", rc);
+    return CLI_OK;
+}
+
+static int bench_run(cairn_store *s, uint64_t n, uint64_t seed, bench_result *res)
+{
+    char key[BENCH_KEY_LEN];
+    char doc[BENCH_DOC_LEN + 1];
+    int rc;
+
+    /* 1. puts: default options, i.e. FAIL_IF_EXISTS, JSON (checked), no TTL.
+     * The document is generated inside the timed loop, as in every baseline
+     * (well under a microsecond). */
+    double t0 = bench_now();
+    for (uint64_t i = 0; i < n; i++) {
+        bench_key(key, i);
+        size_t len = bench_doc(doc, i);
+        if ((rc = cairn_put(s, key, doc, len, NULL)) != CAIRN_OK)
+            return bench_fail("put", key, rc < 0 ? rc : CAIRN_EEXISTS);
+    }
+    res->put_s = bench_now() - t0;
+
+    /* 2. gets in a shuffled order, each value checked for its length and
+     * the key it names ({"id":"<key>") so a wrong answer cannot pass for a
+     * fast one. */
+    uint32_t *order = malloc((size_t)n * sizeof *order);
+    if (!order) {
+        fprintf(stderr, "cairn bench: out of memory for %llu keys\n", (unsigned long long)n);
+        return CLI_ERROR;
+    }
+    bench_shuffle(order, (uint32_t)n, seed);
+    t0 = bench_now();
+    for (uint64_t k = 0; k < n; k++) {
+        size_t klen = bench_key(key, order[k]);
+        cairn_value *v = NULL;
+        if ((rc = cairn_get(s, key, &v)) != CAIRN_OK) {
+            free(order);
+            return bench_fail("get", key, rc);
+        }
+        size_t len = 0;
+        const char *data = cairn_value_data(v, &len);
+        if (len != BENCH_DOC_LEN || memcmp(data + 7, key, klen) != 0) {
+            fprintf(stderr, "cairn bench: get %s: read back %zu bytes that are not the "
+                            "document written\n", key, len);
+            cairn_value_free(v);
+            free(order);
+            return CLI_ERROR;
+        }
+        cairn_value_free(v);
+    }
+    res->get_s = bench_now() - t0;
+    free(order);
+
+    /* 3. one listing of a run: N/100 keys among N. */
+    cairn_iter *it = NULL;
+    uint64_t count = 0;
+    t0 = bench_now();
+    if ((rc = cairn_list(s, BENCH_LIST_PREFIX, &it)) != CAIRN_OK)
+        return bench_fail("list", BENCH_LIST_PREFIX, rc);
+    const char *k = NULL;
+    while ((rc = cairn_iter_next(it, &k, NULL)) == CAIRN_OK)
+        count++;
+    cairn_iter_free(it);
+    res->list_s = bench_now() - t0;
+    if (rc != CAIRN_DONE)
+        return bench_fail("list", BENCH_LIST_PREFIX, rc);
+    res->list_keys = count;
+    uint64_t want = n / 100 + (n % 100 > 42);
+    if (count != want) {
+        fprintf(stderr, "cairn bench: list %s: %llu keys, expected %llu\n", BENCH_LIST_PREFIX,
+                (unsigned long long)count, (unsigned long long)want);
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+int cli_bench(const char *store_url, int argc, char **argv)
+{
+    uint64_t n = BENCH_N_DEFAULT;
+    uint64_t seed = BENCH_SEED_DEFAULT;
+
+    for (int k = 1; k < argc; k++) {
+        const char *v;
+        int missing = 0;
+        if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help")) {
+            fputs(bench_usage, stdout);
+            return CLI_OK;
+        } else if ((v = bench_opt(argc, argv, &k, "--n", &missing)) || missing) {
+            if (missing || !(n = bench_parse_n(v))) {
+                fprintf(stderr, "cairn bench: --n needs a count of keys from 1 to %d, "
+                                "got '%s'\n", BENCH_N_MAX, missing ? "" : v);
+                return CLI_USAGE;
+            }
+        } else if ((v = bench_opt(argc, argv, &k, "--seed", &missing)) || missing) {
+            char *end = NULL;
+            if (missing || !*v || (seed = strtoull(v, &end, 10), *end)) {
+                fprintf(stderr, "cairn bench: --seed needs a number, got '%s'\n",
+                        missing ? "" : v);
+                return CLI_USAGE;
+            }
+        } else {
+            fprintf(stderr, "cairn bench: unknown argument '%s' (see cairn bench --help)\n",
+                    argv[k]);
+            return CLI_USAGE;
+        }
+    }
+    if (!store_url || !*store_url) {
+        fprintf(stderr, "cairn bench: no store URL\n");
+        return CLI_USAGE;
+    }
+
+    cairn_store *s = NULL;
+    int rc = cairn_store_open(store_url, NULL, &s);
+    if (rc != CAIRN_OK)
+        return bench_fail("open", store_url, rc);
+    int ex = bench_check_fresh(s, store_url);
+    bench_result res = {.backend = cairn_store_backend(s), .n = n};
+    if (ex == CLI_OK)
+        ex = bench_run(s, n, seed, &res);
+    if (ex == CLI_OK)
+        bench_print(stdout, &res);
+    cairn_store_close(s);
+    return ex;
+}

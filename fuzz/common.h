@@ -1,0 +1,38 @@
+/* common.h — what the fuzz targets share: the libFuzzer entry point's
+ * prototype and a check that aborts with a message (so -Werror builds stay
+ * quiet and a failed property shows what broke). */
+#ifndef CAIRN_FUZZ_COMMON_H
+#define CAIRN_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_CHECK(cond, ...)                                                  \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "%s:%d: property failed: %s: ", __FILE__,          \
+                    __LINE__, #cond);                                          \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fputc('\n', stderr);                                               \
+            abort();                                                           \
+        }                                                                      \
+    } while (0)
+
+/* A NUL-terminated copy of the input (the APIs under test take C strings).
+ * The caller frees it. */
+static inline char *fuzz_cstr(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s)
+        abort();
+    for (size_t i = 0; i < size; i++)
+        s[i] = (char)data[i];
+    s[size] = '\0';
+    return s;
+}
+
+#endif

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# test.sh — everything `make test` (and so CI) runs, stage by stage: install
+# the packages, build with -Werror and run every test, run the unit and
+# conformance suites under ASan+UBSan, build the fuzz targets and fuzz each
+# one briefly. Ends with one line "N passed, M failed" (stages); exits
+# non-zero when any stage failed.
+#
+# Environment (all optional):
+#   CAIRN_JOBS=N              parallel build and test jobs (default: nproc)
+#   CAIRN_FUZZ_SECONDS=S      fuzzing time per target (default 20)
+#   CAIRN_SKIP_DEPS=1         do not check or install packages
+#   CAIRN_SKIP_ASAN=1         skip the sanitizer stages   } for quick local runs: a
+#   CAIRN_SKIP_FUZZ=1         skip the fuzz stages        } skip is listed, not counted
+#   CAIRN_BUILD_PREFIX=build  build dirs are PREFIX-test, PREFIX-asan, PREFIX-fuzz
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+# shellcheck source=scripts/deps.sh
+. scripts/deps.sh
+# shellcheck source=scripts/servers.sh
+. scripts/servers.sh
+
+JOBS=${CAIRN_JOBS:-$(nproc 2>/dev/null || echo 2)}
+FUZZ_SECONDS=${CAIRN_FUZZ_SECONDS:-20}
+PREFIX=${CAIRN_BUILD_PREFIX:-build}
+B_TEST=$PREFIX-test
+B_ASAN=$PREFIX-asan
+B_FUZZ=$PREFIX-fuzz
+FUZZERS=(key url record record_roundtrip json)
+# Generous outer limits: each CTest test has its own, tighter timeout.
+CTEST_LIMIT=900
+ASAN_CTEST_LIMIT=1200
+
+passed=0
+failed=0
+failures=()
+skipped=()
+T0=$SECONDS
+
+# stage NAME COMMAND... — run one stage, report it and count it.
+stage() {
+    local name=$1 t=$SECONDS rc
+    shift
+    printf '\n==> %s\n' "$name"
+    "$@"
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        passed=$((passed + 1))
+        printf '==> %s: PASSED (%ds)\n' "$name" $((SECONDS - t))
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        printf '==> %s: FAILED with status %d (%ds)\n' "$name" $rc $((SECONDS - t))
+    fi
+    return $rc
+}
+
+# not_run NAME WHY — a stage that cannot run because an earlier one failed.
+not_run() {
+    failed=$((failed + 1))
+    failures+=("$1 (not run: $2)")
+    printf '\n==> %s: FAILED (not run: %s)\n' "$1" "$2"
+}
+
+summary() {
+    cairn_servers_stop
+    printf '\n==== make test summary (%d min %d s)\n' $(((SECONDS - T0) / 60)) $(((SECONDS - T0) % 60))
+    local f
+    for f in "${failures[@]+"${failures[@]}"}"; do
+        printf '  FAILED: %s\n' "$f"
+    done
+    for f in "${skipped[@]+"${skipped[@]}"}"; do
+        printf '  skipped: %s\n' "$f"
+    done
+    printf '%d passed, %d failed\n' "$passed" "$failed"
+}
+
+configure_build() {
+    local dir=$1
+    shift
+    cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+        cmake --build "$dir" -j "$JOBS"
+}
+
+run_ctest() {
+    local dir=$1 limit=$2
+    shift 2
+    timeout -k 30 "$limit" ctest --test-dir "$dir" -j "$JOBS" --output-on-failure \
+        --no-tests=error --timeout 600 "$@"
+}
+
+fuzz_build() {
+    cmake -S "$ROOT" -B "$B_FUZZ" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_C_COMPILER=clang -DCAIRN_FUZZ=ON -DCAIRN_BUILD_TESTS=OFF \
+        -DCAIRN_WERROR=ON &&
+        cmake --build "$B_FUZZ" -j "$JOBS" --target cairn_fuzz
+}
+
+# fuzz_one NAME — fuzz one target from its committed seed corpus. New
+# inputs go to a corpus kept in the build dir, so later runs go deeper.
+fuzz_one() {
+    local name=$1 exe="$B_FUZZ/fuzz/fuzz_$1" work="$B_FUZZ/corpus/$1"
+    local log="$B_FUZZ/logs/$1.log" arts="$B_FUZZ/artifacts"
+    mkdir -p "$work" "$B_FUZZ/logs" "$arts"
+    timeout -k 10 $((FUZZ_SECONDS + 120)) "$exe" -max_total_time="$FUZZ_SECONDS" \
+        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$arts/$name-" "$work" "fuzz/corpus/$name" >"$log" 2>&1
+    local rc=$?
+    grep -E '^(Done|stat::number_of_executed_units)' "$log" | sed 's/^/    /'
+    if [ $rc -ne 0 ]; then
+        tail -n 40 "$log"
+        echo "    full log: $log; reproduce: $exe $arts/$name-<crash file>"
+    fi
+    return $rc
+}
+
+trap 'summary; exit 130' INT TERM
+
+if [ "${CAIRN_SKIP_DEPS:-0}" = 1 ]; then
+    skipped+=("packages (CAIRN_SKIP_DEPS=1)")
+elif ! stage "packages" cairn_deps_install test; then
+    summary
+    exit 1
+fi
+stage "test servers" cairn_servers_start
+
+if stage "build ($B_TEST, -Werror)" configure_build "$B_TEST" -DCAIRN_WERROR=ON \
+    -DCAIRN_BUILD_TESTS=ON -DCAIRN_SANITIZE=OFF -DCAIRN_FUZZ=OFF; then
+    stage "tests ($B_TEST: unit, conformance, examples)" run_ctest "$B_TEST" "$CTEST_LIMIT"
+else
+    not_run "tests ($B_TEST)" "build failed"
+fi
+
+if [ "${CAIRN_SKIP_ASAN:-0}" = 1 ]; then
+    skipped+=("ASan+UBSan stages (CAIRN_SKIP_ASAN=1)")
+elif stage "build ($B_ASAN, ASan+UBSan)" configure_build "$B_ASAN" -DCAIRN_WERROR=ON \
+    -DCAIRN_BUILD_TESTS=ON -DCAIRN_SANITIZE=ON -DCAIRN_FUZZ=OFF; then
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+        UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+        stage "tests under ASan+UBSan ($B_ASAN: unit, conformance)" \
+        run_ctest "$B_ASAN" "$ASAN_CTEST_LIMIT" -L 'unit|conformance'
+else
+    not_run "tests under ASan+UBSan" "build failed"
+fi
+
+if [ "${CAIRN_SKIP_FUZZ:-0}" = 1 ]; then
+    skipped+=("fuzz stages (CAIRN_SKIP_FUZZ=1)")
+elif stage "build fuzz targets ($B_FUZZ, clang)" fuzz_build; then
+    for f in "${FUZZERS[@]}"; do
+        stage "fuzz $f (${FUZZ_SECONDS}s)" fuzz_one "$f"
+    done
+else
+    for f in "${FUZZERS[@]}"; do
+        not_run "fuzz $f" "fuzz build failed"
+    done
+fi
+
+summary
+[ "$failed" -eq 0 ]

@@ -1,0 +1,565 @@
+#!/bin/sh
+# cli_test.sh — end-to-end test of the cairn command: every command, option
+# and exit status of docs/cli.md, run against one store.
+#
+# usage: cli_test.sh CAIRN_BINARY STORE
+#   STORE is a backend name (file, sqlite, lmdb: a fresh store is made in a
+#   temporary folder) or a store URL naming an empty store.
+# Prints one line per failed check and a final "N passed, M failed"; exits
+# non-zero when a check failed.
+
+set -u
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 CAIRN_BINARY STORE" >&2
+    exit 2
+fi
+CAIRN=$1
+T=$(mktemp -d "${TMPDIR:-/tmp}/cairn-cli-test.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' HUP INT TERM
+
+# A relative binary path must survive the `cd` of the default-store check.
+case $CAIRN in
+/*) ;;
+*) CAIRN=$(pwd)/$CAIRN ;;
+esac
+if [ ! -x "$CAIRN" ]; then
+    echo "$0: $CAIRN is not an executable" >&2
+    exit 1
+fi
+
+# store_url NAME: a fresh store of backend scheme NAME under $T.
+store_url() {
+    case $1 in
+    file) echo "file:$T/$2" ;;
+    sqlite) echo "sqlite:$T/$2.db" ;;
+    lmdb) echo "lmdb:$T/$2" ;;
+    mem) echo "mem:" ;;
+    *) return 1 ;;
+    esac
+}
+SCHEME=
+if URL=$(store_url "$2" store); then
+    SCHEME=$2
+else
+    URL=$2
+fi
+if [ "$SCHEME" = mem ]; then
+    echo "$0: mem: does not outlive one process; give file, sqlite or lmdb" >&2
+    exit 2
+fi
+unset CAIRN_STORE
+
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); }
+bad() {
+    FAIL=$((FAIL + 1))
+    echo "FAIL: $*"
+}
+
+# c ARGS...: run cairn on the store; stdout in $T/out, stderr in $T/err,
+# exit status in $RC. Stdin is empty unless redirected by the caller (ci).
+c() {
+    "$CAIRN" --store "$URL" "$@" >"$T/out" 2>"$T/err" </dev/null
+    RC=$?
+}
+# ci FILE ARGS...: the same with stdin read from FILE.
+ci() {
+    f=$1
+    shift
+    "$CAIRN" --store "$URL" "$@" >"$T/out" 2>"$T/err" <"$f"
+    RC=$?
+}
+
+# rc NAME EXPECTED: check the last exit status.
+rc() {
+    if [ "$RC" -eq "$2" ]; then
+        ok
+    else
+        bad "$1: exit $RC, expected $2 (stderr: $(head -c 300 "$T/err"))"
+    fi
+}
+# out NAME EXPECTED: check the last stdout (trailing newlines ignored).
+out() {
+    got=$(cat "$T/out")
+    if [ "$got" = "$2" ]; then
+        ok
+    else
+        bad "$1: stdout '$got', expected '$2'"
+    fi
+}
+# has NAME FILE STRING: FILE contains STRING (fixed string).
+has() {
+    if grep -F -q -e "$3" "$2"; then
+        ok
+    else
+        bad "$1: $(basename "$2") lacks '$3': $(head -c 300 "$2")"
+    fi
+}
+# one_line NAME: stderr is exactly one line.
+one_line() {
+    n=$(wc -l <"$T/err")
+    if [ "$n" -eq 1 ]; then ok; else bad "$1: stderr has $n lines: $(cat "$T/err")"; fi
+}
+# same NAME FILE1 FILE2: byte-identical files.
+same() {
+    if cmp -s "$2" "$3"; then ok; else bad "$1: $2 and $3 differ"; fi
+}
+# json_lines NAME FILE: every line of FILE is one JSON object (when a python3
+# is there to check; the grep checks elsewhere do not need it).
+PY=
+for p in /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import json' 2>/dev/null; then
+        PY=$p
+        break
+    fi
+done
+json_lines() {
+    [ -n "$PY" ] || return 0
+    if "$PY" -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    assert isinstance(json.loads(line), dict)
+' "$2" 2>"$T/pyerr"; then
+        ok
+    else
+        bad "$1: not one JSON object per line: $(tail -n 1 "$T/pyerr")"
+    fi
+}
+
+# ---- the store starts empty ----
+c count
+rc "count on a fresh store" 0
+out "fresh store is empty" 0
+if [ "$(cat "$T/out")" != 0 ]; then
+    echo "$0: the store $URL is not empty; give an empty one" >&2
+    exit 1
+fi
+
+# ---- help and version ----
+c --help
+rc "--help" 0
+has "--help lists commands" "$T/out" "Usage: cairn"
+for cmd in put get exists rm ls range count incr purge stats bench help; do
+    c "$cmd" --help
+    rc "$cmd --help" 0
+    has "$cmd --help" "$T/out" "cairn [--store URL] $cmd"
+    c help "$cmd"
+    rc "help $cmd" 0
+done
+c help nosuch
+rc "help of an unknown command" 2
+c --version
+rc "--version" 0
+has "--version" "$T/out" "cairn "
+"$CAIRN" >"$T/out" 2>"$T/err"
+RC=$?
+rc "no command" 2
+
+# ---- usage errors: exit 2 ----
+c nosuch
+rc "unknown command" 2
+one_line "unknown command: one line"
+c put
+rc "put without KEY" 2
+c put k 1 extra
+rc "put with too many arguments" 2
+c get
+rc "get without KEY" 2
+c get k --nosuch
+rc "unknown option" 2
+c put k 1 --if-exists sometimes
+rc "--if-exists bad mode" 2
+c put k 1 --format yaml
+rc "--format bad name" 2
+c put k 1 --ttl
+rc "--ttl without a value" 2
+for d in 5 5x 1.5s ms -3s 0s "" 99999999999999999999d; do
+    c put k 1 --ttl "$d"
+    rc "--ttl '$d' rejected" 2
+done
+c put k 1 --if-version 0
+rc "--if-version 0" 2
+c put k 1 --if-version 3 --if-exists overwrite
+rc "--if-version with --if-exists" 2
+c ls --limit x
+rc "--limit not a number" 2
+c incr k notanumber
+rc "incr BY not a number" 2
+c rm
+rc "rm without KEY" 2
+c rm a --prefix b
+rc "rm KEY and --prefix" 2
+c stats extra
+rc "stats with an argument" 2
+c exists k
+rc "usage errors wrote nothing" 3
+
+# ---- put / get ----
+c put runs/1 '{"loss": 0.25, "tags": ["a", "b"]}'
+rc "put" 0
+c get runs/1
+rc "get" 0
+out "get prints the value" '{"loss": 0.25, "tags": ["a", "b"]}'
+c put runs/1 '{"loss": 0.5}'
+rc "put on an existing key fails" 4
+has "exists error names key and reason" "$T/err" "put runs/1: already exists"
+one_line "exists error is one line"
+c put runs/1 '{"loss": 0.5}' --if-exists fail
+rc "--if-exists fail" 4
+c put runs/1 '{"loss": 0.5}' --if-exists skip
+rc "--if-exists skip exits 0" 0
+has "skip says skipped" "$T/err" "skipped"
+c get runs/1
+out "skip left the value" '{"loss": 0.25, "tags": ["a", "b"]}'
+c put runs/1 '{ "tags":["a","b"], "loss":0.25 }' --if-exists different
+rc "--if-exists different, same JSON" 0
+c put runs/1 '{"loss": 0.3}' --if-exists different
+rc "--if-exists different, different JSON" 4
+has "different error names the key" "$T/err" "runs/1"
+c put runs/1 '{"loss": 0.3}' --if-exists overwrite
+rc "--if-exists overwrite" 0
+c get runs/1
+out "overwrite wrote" '{"loss": 0.3}'
+c put /runs//2/ '7'
+rc "put normalises the key" 0
+c get runs/2
+out "normalised key reads back" 7
+c put --format text -- -dash 'plain text'
+rc "-- ends options" 0
+c get -- -dash
+out "key starting with a dash" 'plain text'
+c put --if-exists=overwrite --format=text runs/2 'eq-form'
+rc "--opt=value form" 0
+c get runs/2
+out "--opt=value wrote" 'eq-form'
+
+# ---- metadata ----
+c get runs/1 --meta
+rc "get --meta" 0
+for f in '"key":"runs/1"' '"version":2' '"format":"json"' '"size":13' '"checksum":"' \
+    '"compression":"none"' '"model":null' '"created":"' '"created_ms":' '"updated":"' \
+    '"updated_ms":' '"expires":null' '"expires_ms":null'; do
+    has "get --meta field $f" "$T/out" "$f"
+done
+json_lines "get --meta is JSON" "$T/out"
+if grep -q -E '"created":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z"' "$T/out"; then
+    ok
+else
+    bad "created is not ISO-8601 UTC: $(cat "$T/out")"
+fi
+c get runs/1 -m
+rc "get -m" 0
+c put modelled '{"a":1}' --model ns/point
+rc "put --model" 0
+c get modelled --meta
+has "--model kept in metadata" "$T/out" '"model":"ns/point"'
+ver=$(sed -n 's/.*"version":\([0-9]*\).*/\1/p' "$T/out")
+c put badmodel '{"a":1}' --model 'bad model!'
+rc "put --model with a bad reference" 5
+
+# ---- compare-and-set ----
+c put modelled '{"a":2}' --if-version "$ver"
+rc "--if-version current" 0
+c put modelled '{"a":3}' --if-version "$ver"
+rc "--if-version stale" 4
+has "--if-version error names the key" "$T/err" "modelled"
+c get modelled
+out "stale CAS wrote nothing" '{"a":2}'
+c put cas/absent 1 --if-version 1
+rc "--if-version on an absent key" 3
+
+# ---- stdin ----
+printf '{"from": "stdin"}\n' >"$T/in"
+ci "$T/in" put in/1
+rc "put from stdin (no VALUE)" 0
+c get in/1
+same "stdin value byte-exact (newline kept)" "$T/out" "$T/in"
+ci "$T/in" put in/2 -
+rc "put from stdin (VALUE -)" 0
+c get in/2
+same "stdin '-' byte-exact" "$T/out" "$T/in"
+printf 'no newline' >"$T/in"
+ci "$T/in" put in/3 --format text
+c get in/3
+same "get adds no newline" "$T/out" "$T/in"
+# Every byte value, through a pipe.
+i=0
+: >"$T/bin"
+while [ $i -lt 256 ]; do
+    # shellcheck disable=SC2059
+    printf "\\$(printf %03o $i)" >>"$T/bin"
+    i=$((i + 1))
+done
+"$CAIRN" --store "$URL" put in/bin --format bytes <"$T/bin" >/dev/null 2>"$T/err"
+RC=$?
+rc "put binary bytes" 0
+c get in/bin
+same "binary value byte-exact" "$T/out" "$T/bin"
+c get in/bin --meta
+has "binary format" "$T/out" '"format":"bytes"'
+has "binary size" "$T/out" '"size":256'
+# 10 MiB values, bytes and JSON.
+head -c 10485760 /dev/urandom >"$T/big"
+cat "$T/big" | "$CAIRN" --store "$URL" put in/big --format bytes >/dev/null 2>"$T/err"
+RC=$?
+rc "put 10 MiB from a pipe" 0
+c get in/big
+same "10 MiB read back" "$T/out" "$T/big"
+{
+    printf '{"blob": "'
+    head -c 11000000 /dev/zero | tr '\0' 'x'
+    printf '"}'
+} >"$T/bigjson"
+ci "$T/bigjson" put in/bigjson
+rc "put 11 MB JSON from a file" 0
+c get in/bigjson
+same "11 MB JSON read back" "$T/out" "$T/bigjson"
+ci "$T/big" put in/notjson
+rc "binary bytes as JSON rejected" 5
+c rm in/big in/bigjson
+rc "rm two keys" 0
+
+# ---- invalid input: exit 5 ----
+c put k '{"unclosed": '
+rc "invalid JSON" 5
+has "invalid JSON names the key" "$T/err" "put k:"
+one_line "invalid JSON: one line"
+c put k 'not json'
+rc "bare word is not JSON" 5
+printf '\377\376' >"$T/in"
+ci "$T/in" put k --format text
+rc "invalid UTF-8 text" 5
+for key in 'a/../b' 'a/./b' '' '/' 'back\slash' "$(printf 'tab\there')"; do
+    c put "$key" 1
+    rc "bad key '$key' on put" 5
+done
+c get 'a/../b'
+rc "bad key on get" 5
+has "bad key error says why" "$T/err" ".."
+c put _cairn/mine 1
+rc "reserved key" 5
+c exists ''
+rc "bad key on exists" 5
+
+# ---- exists, rm ----
+c exists runs/1
+rc "exists present" 0
+c exists runs/nope
+rc "exists absent" 3
+c get runs/nope
+rc "get absent" 3
+has "not found names the key" "$T/err" "runs/nope"
+has "not found says so" "$T/err" "not found"
+one_line "not found: one line"
+c rm runs/2
+rc "rm" 0
+c exists runs/2
+rc "rm removed" 3
+c rm runs/2
+rc "rm absent" 3
+has "rm absent names the key" "$T/err" "runs/2"
+
+# ---- ls, range, count ----
+for k in teams teams/eng teams/ops teams/eng/alice teams2/x B b 'é/ü' Z/1; do
+    c put "$k" '1'
+    [ "$RC" -eq 0 ] || bad "put $k for listing: exit $RC"
+done
+c ls teams
+rc "ls PREFIX" 0
+out "ls matches whole segments" "$(printf 'teams\nteams/eng\nteams/eng/alice\nteams/ops')"
+c ls
+rc "ls" 0
+LC_ALL=C sort "$T/out" >"$T/sorted"
+same "ls is sorted bytewise" "$T/out" "$T/sorted"
+has "ls lists UTF-8 keys" "$T/out" 'é/ü'
+if grep -q '^_cairn' "$T/out"; then bad "ls shows reserved keys"; else ok; fi
+c ls --limit 2
+out "ls --limit" "$(sed -n 1,2p "$T/sorted")"
+c ls --limit 0
+out "ls --limit 0" ""
+c ls teams --json
+rc "ls --json" 0
+json_lines "ls --json lines" "$T/out"
+has "ls --json key" "$T/out" '{"key":"teams/eng","version":1,'
+n=$(wc -l <"$T/out")
+[ "$n" -eq 4 ] && ok || bad "ls --json: $n lines, expected 4"
+c ls nothing/here
+rc "ls empty prefix" 0
+out "ls empty prefix prints nothing" ""
+c range teams teams2
+rc "range" 0
+out "range START END (end exclusive)" "$(printf 'teams\nteams/eng\nteams/eng/alice\nteams/ops')"
+c range teams2
+out "range START" "$(printf 'teams2/x\n\303\251/\303\274')"
+c range teams --limit 2
+out "range --limit" "$(printf 'teams\nteams/eng')"
+c range B b
+out "range is bytewise (B < Z < b)" "$(printf 'B\nZ/1')"
+c range teams teams2 -j
+json_lines "range --json lines" "$T/out"
+c range
+rc "range without START" 2
+c count teams
+rc "count PREFIX" 0
+out "count PREFIX" 4
+c ls
+total=$(wc -l <"$T/out")
+c count
+out "count matches ls" "$total"
+c rm --prefix teams
+rc "rm --prefix" 0
+out "rm --prefix prints the count" 4
+c ls teams2
+out "rm --prefix kept teams2" "teams2/x"
+c count teams
+out "rm --prefix removed the prefix" 0
+
+# ---- incr ----
+c incr counters/a
+rc "incr new key" 0
+out "incr new key" 1
+c incr counters/a 41
+out "incr BY" 42
+c incr counters/a -50
+out "incr negative BY" -8
+c get counters/a
+out "incr stored" -8
+c incr runs/1
+rc "incr on a non-integer" 5
+c put counters/max 9223372036854775807
+c incr counters/max
+rc "incr overflow" 5
+c get counters/max
+out "failed incr wrote nothing" 9223372036854775807
+c incr counters/a 99999999999999999999
+rc "incr BY out of range" 2
+# Processes racing: no increment is lost.
+for p in 1 2 3 4; do
+    (
+        j=0
+        while [ $j -lt 10 ]; do
+            "$CAIRN" --store "$URL" incr counters/race >/dev/null 2>>"$T/race.err" ||
+                echo "incr failed" >>"$T/race.err"
+            j=$((j + 1))
+        done
+    ) &
+done
+wait
+c get counters/race
+out "40 racing increments" 40
+[ ! -s "$T/race.err" ] && ok || bad "racing incr errors: $(head -n 3 "$T/race.err")"
+
+# ---- TTL (no timing is asserted: a long TTL is alive, a short one gone
+# after a sleep several times longer) ----
+c put ttl/long 1 --ttl 1h
+rc "put --ttl 1h" 0
+c get ttl/long --meta
+if grep -q -E '"expires":"[^"]+","expires_ms":[0-9]+' "$T/out"; then ok; else
+    bad "--ttl sets expires: $(cat "$T/out")"
+fi
+c put ttl/short 1 --ttl 300ms
+rc "put --ttl 300ms" 0
+c put ttl/compound 1 --ttl 1h30m
+rc "put --ttl 1h30m" 0
+c put ttl/never 1 --ttl never
+rc "put --ttl never" 0
+sleep 1
+c exists ttl/short
+rc "expired record is absent" 3
+c get ttl/short
+rc "get expired" 3
+c ls ttl
+out "ls hides expired" "$(printf 'ttl/compound\nttl/long\nttl/never')"
+c count ttl
+out "count hides expired" 3
+c put ttl/short 2
+rc "put over an expired record" 0
+c put ttl/gone 1 --ttl 200ms
+sleep 1
+c stats
+rc "stats" 0
+json_lines "stats is JSON" "$T/out"
+has "stats expired" "$T/out" '"expired":1'
+c purge
+rc "purge" 0
+out "purge counts expired records" 1
+c purge
+out "purge again" 0
+c rm --prefix ttl
+rc "rm --prefix ttl" 0
+
+# ---- stats ----
+c stats
+rc "stats" 0
+for f in '"store":' '"backend":' '"keys":' '"value_bytes":' '"expired":0'; do
+    has "stats field $f" "$T/out" "$f"
+done
+c count
+keys=$(cat "$T/out")
+c stats
+has "stats keys" "$T/out" "\"keys\":$keys,"
+[ -n "$SCHEME" ] && has "stats backend" "$T/out" "\"backend\":\"$SCHEME\""
+
+# ---- store selection: --store, $CAIRN_STORE, ./cairn-data ----
+CAIRN_STORE=$URL "$CAIRN" get runs/1 >"$T/out" 2>"$T/err"
+RC=$?
+rc "\$CAIRN_STORE" 0
+out "\$CAIRN_STORE reads the store" '{"loss": 0.3}'
+"$CAIRN" get runs/1 --store "$URL" >"$T/out" 2>"$T/err"
+RC=$?
+rc "--store after the command" 0
+CAIRN_STORE=file:$T/elsewhere "$CAIRN" --store "$URL" exists runs/1 >/dev/null 2>&1
+RC=$?
+rc "--store wins over \$CAIRN_STORE" 0
+mkdir "$T/cwd"
+(cd "$T/cwd" && "$CAIRN" put here 1 >/dev/null 2>&1)
+RC=$?
+rc "default store" 0
+[ -d "$T/cwd/cairn-data" ] && ok || bad "default store is not ./cairn-data"
+(cd "$T/cwd" && "$CAIRN" --store ./cairn-data get here >"$T/out" 2>&1)
+out "default store is the file backend at ./cairn-data" 1
+
+# ---- bad URLs and unavailable backends ----
+"$CAIRN" --store 'nosuch:x' get k >"$T/out" 2>"$T/err"
+RC=$?
+rc "unknown URL scheme" 5
+has "unknown scheme named" "$T/err" "nosuch"
+one_line "unknown scheme: one line"
+"$CAIRN" --store '' get k >"$T/out" 2>"$T/err"
+RC=$?
+rc "empty URL" 5
+# Not built in, or nothing listens on port 1: unavailable either way.
+"$CAIRN" --store 'redis://127.0.0.1:1/0' get k >"$T/out" 2>"$T/err"
+RC=$?
+rc "redis unavailable" 6
+"$CAIRN" --store 'postgres://127.0.0.1:1/x' get k >"$T/out" 2>"$T/err"
+RC=$?
+rc "postgres unavailable" 6
+
+# ---- bench (when built): a tiny run on a store of its own ----
+if [ -n "$SCHEME" ]; then
+    BURL=$(store_url "$SCHEME" bench)
+    "$CAIRN" --store "$BURL" bench --n 200 >"$T/out" 2>"$T/err"
+    RC=$?
+    if grep -q 'not built' "$T/err"; then
+        rc "bench not built" 1
+    else
+        rc "bench --n 200" 0
+        has "bench prints put_ops_s" "$T/out" "put_ops_s="
+        has "bench prints get_ops_s" "$T/out" "get_ops_s="
+        has "bench prints list_ms" "$T/out" "list_ms="
+    fi
+fi
+
+# ---- output errors ----
+if [ -w /dev/full ]; then
+    "$CAIRN" --store "$URL" ls >/dev/full 2>"$T/err"
+    RC=$?
+    rc "write error on stdout" 1
+fi
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
