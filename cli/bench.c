@@ -55,10 +55,15 @@ static const char *bench_opt(int argc, char **argv, int *k, const char *name, in
     return argv[++*k];
 }
 
+/* The library's message already names the call and the key; ours only
+ * fills in when it has none. */
 static int bench_fail(const char *what, const char *key, int rc)
 {
-    fprintf(stderr, "cairn bench: %s %s: %s (%s)\n", what, key ? key : "", cairn_errmsg(),
-            cairn_strerror(rc));
+    const char *msg = cairn_errmsg();
+    if (msg && *msg)
+        fprintf(stderr, "cairn bench: %s\n", msg);
+    else
+        fprintf(stderr, "cairn bench: %s %s: %s\n", what, key, cairn_strerror(rc));
     return cli_exit_status(rc);
 }
 

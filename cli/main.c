@@ -32,8 +32,8 @@ struct command {
 static const char *g_store_url; /* from --store; NULL: $CAIRN_STORE or default */
 
 #define COMMON_HELP                                                          \
-    "  -s, --store URL   the store (default: $CAIRN_STORE, else ./cairn-data)\n" \
-    "  -h, --help        show this help\n"
+    "  -s, --store URL       the store (default: $CAIRN_STORE, else ./cairn-data)\n" \
+    "  -h, --help            show this help\n"
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */

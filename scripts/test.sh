@@ -2,8 +2,9 @@
 # test.sh — everything `make test` (and so CI) runs, stage by stage: install
 # the packages, build with -Werror and run every test, run the unit and
 # conformance suites under ASan+UBSan, build the fuzz targets and fuzz each
-# one briefly. Ends with one line "N passed, M failed" (stages); exits
-# non-zero when any stage failed.
+# one briefly. Ends with "stages: N passed, M failed" and then the line CI
+# reads, "N passed, M failed", counting test cases (CTest tests of both
+# builds, one per fuzz target); exits non-zero when any stage failed.
 #
 # Environment (all optional):
 #   CAIRN_JOBS=N              parallel build and test jobs (default: nproc)
@@ -34,6 +35,8 @@ ASAN_CTEST_LIMIT=1200
 
 passed=0
 failed=0
+cases_passed=0 # test cases: CTest tests of both builds, one per fuzz target
+cases_failed=0
 failures=()
 skipped=()
 T0=$SECONDS
@@ -73,7 +76,14 @@ summary() {
     for f in "${skipped[@]+"${skipped[@]}"}"; do
         printf '  skipped: %s\n' "$f"
     done
-    printf '%d passed, %d failed\n' "$passed" "$failed"
+    printf 'stages: %d passed, %d failed\n' "$passed" "$failed"
+    # The closing line CI reads: test cases (a failed stage that ran no
+    # case counts as one failed case).
+    local cf=$cases_failed
+    if [ "$failed" -gt 0 ] && [ "$cf" -eq 0 ]; then
+        cf=$failed
+    fi
+    printf '%d passed, %d failed\n' "$cases_passed" "$cf"
 }
 
 configure_build() {
@@ -83,11 +93,27 @@ configure_build() {
         cmake --build "$dir" -j "$JOBS"
 }
 
+# run_ctest DIR LIMIT ARGS... — run CTest; its counts of test cases go into
+# the final line (cases_passed, cases_failed).
 run_ctest() {
-    local dir=$1 limit=$2
+    local dir=$1 limit=$2 log rc
     shift 2
+    log=$(mktemp)
     timeout -k 30 "$limit" ctest --test-dir "$dir" -j "$JOBS" --output-on-failure \
-        --no-tests=error --timeout 600 "$@"
+        --no-tests=error --timeout 600 "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    local line total bad
+    line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+    if [ -n "$line" ]; then
+        bad=$(sed -E 's/.* ([0-9]+) tests? failed out of.*/\1/' <<<"$line")
+        total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+        cases_passed=$((cases_passed + total - bad))
+        cases_failed=$((cases_failed + bad))
+    elif [ "$rc" -ne 0 ]; then
+        cases_failed=$((cases_failed + 1))
+    fi
+    rm -f "$log"
+    return "$rc"
 }
 
 fuzz_build() {
@@ -148,7 +174,11 @@ if [ "${CAIRN_SKIP_FUZZ:-0}" = 1 ]; then
     skipped+=("fuzz stages (CAIRN_SKIP_FUZZ=1)")
 elif stage "build fuzz targets ($B_FUZZ, clang)" fuzz_build; then
     for f in "${FUZZERS[@]}"; do
-        stage "fuzz $f (${FUZZ_SECONDS}s)" fuzz_one "$f"
+        if stage "fuzz $f (${FUZZ_SECONDS}s)" fuzz_one "$f"; then
+            cases_passed=$((cases_passed + 1))
+        else
+            cases_failed=$((cases_failed + 1))
+        fi
     done
 else
     for f in "${FUZZERS[@]}"; do

@@ -280,7 +280,7 @@ static int env_acquire(const lm *h, env_ent **out)
         err = ENOTDIR;
     if (err)
         return cairn_backend_error(err == ENOMEM ? CAIRN_ENOMEM : CAIRN_EIO,
-                                   "lmdb %s: cannot create the directory: %s", h->path,
+                                   "lmdb %s: cannot use it as the store directory: %s", h->path,
                                    strerror(err));
     int rc = CAIRN_OK;
     pthread_mutex_lock(&g_lock);
