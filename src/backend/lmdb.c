@@ -620,6 +620,7 @@ static int lm_update(void *self, const cairn_backend_op *ops, size_t n)
         return rc;
     for (;;) {
         pthread_rwlock_rdlock(&e->maplock);
+        size_t seen = map_now(e); /* to grow from, unless someone else does */
         MDB_txn *t;
         int m = mdb_txn_begin(e->env, NULL, 0, &t);
         if (m) {
@@ -647,7 +648,6 @@ static int lm_update(void *self, const cairn_backend_op *ops, size_t n)
         if (m != MDB_MAP_FULL)
             return rc;
         /* Out of map: grow it (sparse, only address space) and redo. */
-        size_t seen = map_now(e);
         size_t want = seen > SIZE_MAX / 2 ? SIZE_MAX : seen * 2;
         int g = grows++ < GROW_TRIES ? remap(e, want, seen) : MDB_MAP_FULL;
         if (g)
