@@ -39,16 +39,15 @@ static inline uint64_t bench_mix(uint64_t *state)
 static inline char *bench_num(char *p, uint64_t v, int width)
 {
     char tmp[24];
-    int k = 0;
+    char *end = tmp + sizeof tmp, *q = end;
     do {
-        tmp[k++] = (char)('0' + v % 10);
+        *--q = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    while (k < width)
-        tmp[k++] = '0';
-    while (k)
-        *p++ = tmp[--k];
-    return p;
+    while (end - q < width && q > tmp)
+        *--q = '0';
+    memcpy(p, q, (size_t)(end - q));
+    return p + (end - q);
 }
 
 static inline char *bench_lit(char *p, const char *s)

@@ -77,6 +77,12 @@ size_t cairn__rec_head(char *buf, const cairn_meta *meta);
  * rec. */
 int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out);
 
+/* After a header-only decode of a record of rec_len bytes: does the value
+ * have the size the header says? CAIRN_OK or CAIRN_ECORRUPT. */
+int cairn__rec_check_size(const cairn__rec *r, size_t rec_len);
+/* Does value (meta.size bytes, e.g. a copy) match the header's checksum? */
+int cairn__rec_check_sum(const cairn__rec *r, const void *value);
+
 /* XXH3-64 of the value bytes. */
 uint64_t cairn__hash(const void *p, size_t n);
 

@@ -93,10 +93,31 @@ static bool is_hex(unsigned c)
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
+/* True when none of the eight bytes in w needs a look: no control byte,
+ * quote, backslash or non-ASCII byte (the usual bit tricks). */
+static inline bool plain8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    /* A byte below 0x20, or equal to '"' or '\\' (x ^ c == 0), borrows and
+     * sets its high bit; borrows only start at such a byte. */
+    return ((w | (w - ones * 0x20) | ((w ^ (ones * '"')) - ones) |
+             ((w ^ (ones * '\\')) - ones)) & high) == 0;
+}
+
 static bool scan_string(jscan *s)
 {
     s->p++; /* opening quote */
     while (s->p < s->end) {
+        /* Plain ASCII runs go eight bytes at a time. */
+        while (s->end - s->p >= 8) {
+            uint64_t w;
+            memcpy(&w, s->p, 8);
+            if (!plain8(w))
+                break;
+            s->p += 8;
+        }
+        if (s->p >= s->end)
+            break;
         unsigned c = *s->p;
         if (c == '"') {
             s->p++;

@@ -25,6 +25,7 @@ struct cairn_value {
     char *key;
     size_t len;
     char *data; /* len bytes + NUL */
+    size_t cap; /* bytes of this allocation */
 };
 
 #define COUNT(s, f) __atomic_add_fetch(&(s)->f, 1, __ATOMIC_RELAXED)
@@ -191,13 +192,55 @@ CAIRN_API const char *cairn_store_backend(const cairn_store *s)
 /* Values                                                              */
 /* ------------------------------------------------------------------ */
 
+/* Each thread keeps its last freed small value block for the next get: a
+ * get-use-free loop then never reaches malloc. */
+#define VALUE_CACHE_MAX (64 * 1024)
+static _Thread_local cairn_value *tls_spare;
+static _Thread_local char *tls_buf; /* see buf_take() */
+static _Thread_local size_t tls_cap;
+static _Thread_local bool tls_busy, tls_registered;
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+/* At thread exit, free what the thread kept. */
+static void tls_free(void *unused)
+{
+    (void)unused;
+    free(tls_spare);
+    tls_spare = NULL;
+    free(tls_buf);
+    tls_buf = NULL;
+    tls_cap = 0;
+}
+
+static void tls_key_init(void)
+{
+    (void)pthread_key_create(&tls_key, tls_free);
+}
+
+/* Make sure tls_free() runs when this thread exits. */
+static void tls_register(void)
+{
+    if (!tls_registered) {
+        pthread_once(&tls_once, tls_key_init);
+        (void)pthread_setspecific(tls_key, &tls_registered);
+        tls_registered = true;
+    }
+}
+
 static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r)
 {
     size_t len = (size_t)r->meta.size;
-    cairn_value *v = malloc(sizeof *v + klen + 1 + len + 1);
-    if (!v) {
-        cairn__err(CAIRN_ENOMEM, "out of memory (%zu bytes)", len);
-        return NULL;
+    size_t need = sizeof(cairn_value) + klen + 1 + len + 1;
+    cairn_value *v = tls_spare;
+    if (v && v->cap >= need) {
+        tls_spare = NULL;
+    } else {
+        if (!(v = malloc(need))) {
+            cairn__err(CAIRN_ENOMEM, "out of memory (%zu bytes)", len);
+            return NULL;
+        }
+        v->cap = need;
     }
     v->meta = r->meta;
     memcpy(v->model, r->model, sizeof v->model);
@@ -233,6 +276,12 @@ CAIRN_API const char *cairn_value_key(const cairn_value *v)
 
 CAIRN_API void cairn_value_free(cairn_value *v)
 {
+    if (v && v->cap <= VALUE_CACHE_MAX) {
+        tls_register();
+        cairn_value *old = tls_spare;
+        tls_spare = v;
+        v = old;
+    }
     free(v);
 }
 
@@ -318,6 +367,7 @@ typedef struct {
     size_t cap;
     cairn_update_fn ufn;
     void *uarg;
+    bool tls; /* buf is the thread's cached buffer */
 } wctx;
 
 static int encode(wctx *c, const cairn__rec *old, bool have_old, const void *val,
@@ -454,6 +504,38 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
     return encode(c, &old, decoded, c->val, c->len, out, olen);
 }
 
+/* One-key writes encode into a buffer the thread keeps (a put then makes
+ * no allocation); a nested use on the same thread gets its own. */
+#define ENCODE_CACHE_MAX (1024 * 1024)
+
+static void buf_take(wctx *c)
+{
+    if (!tls_busy) {
+        tls_busy = true;
+        c->buf = tls_buf;
+        c->cap = tls_cap;
+        c->tls = true;
+    }
+}
+
+static void buf_give(wctx *c)
+{
+    if (!c->tls) {
+        free(c->buf);
+        return;
+    }
+    if (c->cap > ENCODE_CACHE_MAX) {
+        free(c->buf);
+        c->buf = NULL;
+        c->cap = 0;
+    }
+    if (c->buf)
+        tls_register();
+    tls_buf = c->buf;
+    tls_cap = c->cap;
+    tls_busy = false;
+}
+
 static int run_ops(cairn_store *s, const cairn_backend_op *ops, size_t n)
 {
     int rc = s->m->update(s->be, ops, n);
@@ -488,8 +570,9 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
     if ((rc = check_opts(&c.o)) || (rc = check_value(&c.o, val, len)))
         return cairn__err_prefix(rc, "put %s", k);
     cairn_backend_op op = {k, klen, write_cb, &c};
+    buf_take(&c);
     rc = run_ops(s, &op, 1);
-    free(c.buf);
+    buf_give(&c);
     if (rc)
         return cairn__err_prefix(rc, "put %s", k);
     COUNT(s, n_put);
@@ -515,8 +598,9 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
     if ((rc = check_opts(&c.o)))
         return cairn__err_prefix(rc, "update %s", k);
     cairn_backend_op op = {k, klen, write_cb, &c};
+    buf_take(&c);
     rc = run_ops(s, &op, 1);
-    free(c.buf);
+    buf_give(&c);
     if (rc)
         return cairn__err_prefix(rc, "update %s", k);
     COUNT(s, n_put);
@@ -575,8 +659,9 @@ CAIRN_API int cairn_incr(cairn_store *s, const char *key, int64_t by, int64_t *o
     c.uarg = &a;
     c.keep_ttl = true;
     cairn_backend_op op = {k, klen, write_cb, &c};
+    buf_take(&c);
     rc = run_ops(s, &op, 1);
-    free(c.buf);
+    buf_give(&c);
     if (rc)
         return cairn__err_prefix(rc, "incr %s", k);
     COUNT(s, n_put);
@@ -786,15 +871,25 @@ static int read_cb(void *ctx, const void *rec, size_t len)
 {
     rctx *c = ctx;
     cairn__rec r;
-    int rc = cairn__rec_decode(rec, len, !c->head_only, &r);
+    int rc = cairn__rec_decode(rec, len, false, &r);
     if (rc)
         return rc;
     if (cairn__expired(r.meta.expires_ms, c->now))
         return CAIRN_ENOTFOUND;
     if (c->head_only)
         return CAIRN_OK;
+    /* Copy first, then verify the copy: the copy streams the value in from
+     * the backend's (often cold) memory faster than hashing does, and the
+     * hash then runs on warm cache lines. */
+    if ((rc = cairn__rec_check_size(&r, len)))
+        return rc;
     if (!(c->v = value_new(c->key, c->klen, &r)))
         return CAIRN_ENOMEM;
+    if ((rc = cairn__rec_check_sum(&r, c->v->data))) {
+        cairn_value_free(c->v);
+        c->v = NULL;
+        return rc;
+    }
     return CAIRN_OK;
 }
 
