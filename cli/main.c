@@ -213,13 +213,21 @@ static const char *store_url(void)
     return DEFAULT_STORE;
 }
 
-/* Open the store; on failure report it and return the exit status. */
-static int open_store(cairn_store **s)
+/* Open the store; on failure report it and return the exit status. Only
+ * writes create a store: a read of a store that is not there (a mistyped
+ * --store) is "not found", not a new empty store. */
+static int open_store_as(cairn_store **s, bool create)
 {
-    int rc = cairn_store_open(store_url(), NULL, s);
+    cairn_options o = {.must_exist = !create};
+    int rc = cairn_store_open(store_url(), &o, s);
     if (rc)
         return fail(rc, "open", store_url());
     return CLI_OK;
+}
+
+static int open_store(cairn_store **s)
+{
+    return open_store_as(s, false);
 }
 
 /* Normal form of key for messages; the key itself when it has none. */
@@ -320,7 +328,7 @@ static int cmd_put(const command *cmd, int argc, char **argv)
     }
 
     cairn_store *s;
-    int ex = open_store(&s);
+    int ex = open_store_as(&s, true);
     if (ex) {
         free(buf);
         return ex;
@@ -629,7 +637,7 @@ static int cmd_incr(const command *cmd, int argc, char **argv)
     if (n == 2 && cli_parse_i64(pos[1], &by))
         return usage(cmd, "BY: '%s' is not a 64-bit integer", pos[1]);
     cairn_store *s;
-    if ((ex = open_store(&s)))
+    if ((ex = open_store_as(&s, true)))
         return ex;
     int64_t v;
     int rc = cairn_incr(s, pos[0], by, &v);

@@ -112,6 +112,8 @@ typedef struct cairn_options {
     int64_t default_ttl_ms;  /* TTL of puts that give none; <=0: never expire */
     int64_t busy_timeout_ms; /* wait for locks this long; 0: 10000 ms */
     uint64_t map_size;       /* lmdb: map size in bytes; 0: 64 GiB */
+    int must_exist;          /* non-zero: never create the store; opening one
+                                that does not exist fails with CAIRN_ENOTFOUND */
 } cairn_options;
 
 /*
@@ -124,7 +126,8 @@ typedef struct cairn_options {
  *
  * url: in, borrowed. opt: in, may be NULL for defaults. out: receives the
  * handle, closed with cairn_store_close().
- * Errors: CAIRN_EURL (unknown scheme, named in the message; empty path),
+ * Errors: CAIRN_ENOTFOUND (opt->must_exist and no store there),
+ * CAIRN_EURL (unknown scheme, named in the message; empty path),
  * CAIRN_EUNSUPPORTED (backend not built in), CAIRN_EIO, CAIRN_EBUSY,
  * CAIRN_ECORRUPT (not a cairn store), CAIRN_EINVAL (bad options),
  * CAIRN_ENOMEM. Thread-safe.

@@ -393,6 +393,11 @@ static int file_open(const char *location, const struct cairn_options *opt, void
     fs->durability = opt->durability;
     fs->busy_ms = opt->busy_timeout_ms == 0 ? 10000 : opt->busy_timeout_ms;
     int rc;
+    struct stat st;
+    if (opt->must_exist && (stat(location, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        rc = cairn_backend_error(CAIRN_ENOTFOUND, "file: no store at %s", location);
+        goto fail;
+    }
     int e = mkdir_abs(location);
     if (e && e != EACCES && e != EROFS) {
         rc = cairn_backend_error(cairn__errno_status(e), "file: mkdir %s: %s", location,

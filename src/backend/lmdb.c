@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,13 @@ static int lm_open(const char *location, const struct cairn_options *opt, void *
     pthread_once(&once, init_once);
     if (!*location)
         return cairn_backend_error(CAIRN_EURL, "lmdb: needs a directory");
+    if (opt->must_exist) {
+        char dm[PATH_MAX];
+        struct stat st;
+        snprintf(dm, sizeof dm, "%s/data.mdb", location);
+        if (stat(dm, &st) != 0)
+            return cairn_backend_error(CAIRN_ENOTFOUND, "lmdb: no store at %s", location);
+    }
     lm *h = calloc(1, sizeof *h);
     if (!h || !(h->path = strdup(location))) {
         free(h);

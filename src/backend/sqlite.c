@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define SCHEMA_VERSION 1
@@ -437,6 +438,9 @@ static int sq_open(const char *location, const struct cairn_options *opt, void *
     if (!sqlite3_threadsafe())
         return cairn_backend_error(CAIRN_EUNSUPPORTED,
                                    "sqlite: the SQLite library was built without threads");
+    struct stat st;
+    if (opt->must_exist && stat(location, &st) != 0)
+        return cairn_backend_error(CAIRN_ENOTFOUND, "sqlite: no store at %s", location);
     pthread_once(&fork_once, register_fork_handler);
     sq *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(location))) {

@@ -9,6 +9,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* must_exist: a store that is not there is not created; one that is there
+ * opens as usual. The fixture's URL names a store that exists; the same
+ * name under another parent does not. */
+static void open_must_exist(void **state)
+{
+    cf_fx *fx = FX(state);
+    cairn_options o = {.must_exist = 1};
+    cairn_store *t = NULL;
+    assert_ok(cf_put(fx->s, "k", "1", CAIRN_FAIL_IF_EXISTS));
+    assert_ok(cairn_store_open(fx->url, &o, &t));
+    cf_expect_str(t, "k", "1");
+    cairn_store_close(t);
+
+    char missing[sizeof fx->url + 16], url[sizeof fx->url + 64];
+    snprintf(missing, sizeof missing, "%s/nothere", fx->dir);
+    const char *colon = strchr(fx->url, ':');
+    const char *base = strrchr(colon, '/');
+    snprintf(url, sizeof url, "%.*s%s%s", (int)(colon + 1 - fx->url), fx->url, missing, base);
+    t = NULL;
+    assert_rc(cairn_store_open(url, &o, &t), CAIRN_ENOTFOUND);
+    assert_null(t);
+    assert_errmsg_has("no store");
+    struct stat st;
+    assert_int_equal(stat(missing, &st), -1); /* nothing was created */
+}
+
 static void reopen_persists(void **state)
 {
     cf_fx *fx = FX(state);
@@ -335,6 +361,7 @@ static void bad_urls(void **state)
 
 const tr_case cf_misc_cases[] = {
     TR_CASE(reopen_persists, TR_PERSISTENT, 0),
+    TR_CASE(open_must_exist, TR_PERSISTENT, 0),
     TR_CASE(two_handles_one_store, TR_PERSISTENT, 0),
     TR_CASE(stats_counters, TR_NONE, 0),
     TR_CASE(corrupt_records_detected, TR_NONE, 0),

@@ -129,6 +129,25 @@ for line in open(sys.argv[1], encoding="utf-8"):
     fi
 }
 
+# ---- reads never create a store; the first write does ----
+if [ -n "$SCHEME" ]; then
+    for cmd in "get k" "exists k" "ls" "range a" "count" "stats" "rm k" "rm --prefix p" "purge"; do
+        # shellcheck disable=SC2086
+        c $cmd
+        rc "$cmd on a store that does not exist" 3
+        has "$cmd on a store that does not exist says so" "$T/err" "no store at"
+    done
+    if [ -e "$T/store" ] || [ -e "$T/store.db" ]; then
+        bad "a read created the store"
+    else
+        ok
+    fi
+    c put k/init 1
+    rc "put creates the store" 0
+    c rm k/init
+    rc "rm on the new store" 0
+fi
+
 # ---- the store starts empty ----
 c count
 rc "count on a fresh store" 0
