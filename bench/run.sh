@@ -77,7 +77,7 @@ run() {
         return
     fi
     printf '  %s\n' "$out"
-    printf '%s\n' "$out" >>"$LINES"
+    printf 'round=%s %s\n' "$r" "$out" >>"$LINES"
 }
 
 echo "== cairn benchmark: n=$N rounds=$ROUNDS $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -118,18 +118,30 @@ function field(line, name,    m) {
 }
 {
     b = field(" " $0, "backend")
+    rd = field(" " $0, "round")
     if (!(b in put)) { order[++nb] = b; put[b] = 0; get[b] = 0; lst[b] = 1e99 }
     p = field(" " $0, "put_ops_s") + 0; g = field(" " $0, "get_ops_s") + 0; l = field(" " $0, "list_ms") + 0
+    rput[b, rd] = p; rget[b, rd] = g
     if (p > put[b]) put[b] = p
     if (g > get[b]) get[b] = g
     if (l < lst[b]) lst[b] = l
     allhash[field(" " $0, "doc_hash")] = 1
 }
-function ratio(a, b, op, target,    v, ok) {
+# The ratio of the best figures, then the ratio within each round (the two
+# programs ran minutes apart at most, so these pair off the noise of the machine).
+function ratio(a, b, op, target,    v, ok, r, per, x, y) {
     if (!(a in put) || !(b in put)) return
     v = (op == "put") ? (put[b] ? put[a] / put[b] : 0) : (get[b] ? get[a] / get[b] : 0)
     ok = (v >= target) ? "meets" : "MISSES"
-    printf "  %-22s %-4s %8.2fx   target >= %-5s %s\n", a " / " b, op, v, target "x", ok
+    per = ""
+    if (rounds > 1)
+        for (r = 1; r <= rounds; r++) {
+            x = (op == "put") ? rput[a, r] : rget[a, r]
+            y = (op == "put") ? rput[b, r] : rget[b, r]
+            per = per sprintf(" %.2f", (y > 0) ? x / y : 0)
+        }
+    printf "  %-22s %-4s %8.2fx   target >= %-5s %-7s%s\n", a " / " b, op, v, target "x", ok,
+           per == "" ? "" : "  per round:" per
 }
 END {
     printf "\n== results (best of %d round%s)\n", rounds, (rounds > 1 ? "s" : "")
