@@ -136,7 +136,8 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
                                cairn_store **out);
 
 /* cairn_store_close — close the handle and free it. NULL is fine. No other
- * thread may use the handle during or after the call. */
+ * thread may use the handle during or after the call; free the handle's
+ * iterators first (values stay valid: they own their bytes). */
 CAIRN_API void cairn_store_close(cairn_store *s);
 
 /* cairn_store_backend — the backend's scheme name ("file", "lmdb", ...).

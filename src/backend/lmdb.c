@@ -528,6 +528,22 @@ static int apply_short(env_ent *e, MDB_txn *t, const cairn_backend_op *op, int *
     MDB_val k = {op->klen, (void *)op->key}, v;
     const void *rec = NULL, *out = NULL;
     size_t rlen = 0, olen = 0;
+    /* Most writes of a pipeline create their key. Ask fn as if the key were
+     * absent and insert with MDB_NOOVERWRITE: one B-tree search instead of
+     * a lookup and an insert. If the key is there, LMDB hands back its
+     * value and fn is asked again (the vtable allows more than one call).
+     * Any answer but WRITE takes the plain path below. */
+    int a = op->fn(op->ctx, NULL, 0, &out, &olen);
+    if (a == CAIRN_BACKEND_WRITE) {
+        MDB_val d = {olen, (void *)out};
+        *m = mdb_put(t, e->dbi, &k, &d, MDB_NOOVERWRITE);
+        if (*m != MDB_KEYEXIST)
+            return 0;
+        rec = d.mv_data; /* the existing value, valid until the put below */
+        rlen = d.mv_size;
+        *m = 0;
+        goto ask;
+    }
     if ((*m = mdb_get(t, e->dbi, &k, &v)) == 0) {
         rec = v.mv_data; /* into the map: valid until the put below */
         rlen = v.mv_size;
@@ -535,7 +551,8 @@ static int apply_short(env_ent *e, MDB_txn *t, const cairn_backend_op *op, int *
         return 0;
     }
     *m = 0;
-    int a = op->fn(op->ctx, rec, rlen, &out, &olen);
+ask:
+    a = op->fn(op->ctx, rec, rlen, &out, &olen);
     if (a < 0)
         return a;
     if (a == CAIRN_BACKEND_WRITE) {
