@@ -20,30 +20,12 @@ static int fail(const char *what, const char *key, int rc)
     return 1;
 }
 
-static int usage(void)
-{
-    fprintf(stderr, "usage: raw_lmdb DIR [--n N] [--seed S]\n");
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
-    const char *dir = NULL;
-    uint64_t n = BENCH_N_DEFAULT, seed = BENCH_SEED_DEFAULT;
-    for (int k = 1; k < argc; k++) {
-        if (!strcmp(argv[k], "--n") && k + 1 < argc) {
-            if (!(n = bench_parse_n(argv[++k])))
-                return usage();
-        } else if (!strcmp(argv[k], "--seed") && k + 1 < argc) {
-            seed = strtoull(argv[++k], NULL, 10);
-        } else if (argv[k][0] != '-' && !dir) {
-            dir = argv[k];
-        } else {
-            return usage();
-        }
-    }
-    if (!dir)
-        return usage();
+    const char *dir;
+    uint64_t n, seed;
+    if (bench_args(argc, argv, "raw_lmdb DIR [--n N] [--seed S]", &dir, &n, &seed))
+        return 2;
 
     MDB_env *env;
     MDB_txn *txn;

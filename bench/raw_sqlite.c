@@ -20,30 +20,12 @@ static int fail(sqlite3 *db, const char *what, const char *key)
     return 1;
 }
 
-static int usage(void)
-{
-    fprintf(stderr, "usage: raw_sqlite PATH [--n N] [--seed S]\n");
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
-    const char *path = NULL;
-    uint64_t n = BENCH_N_DEFAULT, seed = BENCH_SEED_DEFAULT;
-    for (int k = 1; k < argc; k++) {
-        if (!strcmp(argv[k], "--n") && k + 1 < argc) {
-            if (!(n = bench_parse_n(argv[++k])))
-                return usage();
-        } else if (!strcmp(argv[k], "--seed") && k + 1 < argc) {
-            seed = strtoull(argv[++k], NULL, 10);
-        } else if (argv[k][0] != '-' && !path) {
-            path = argv[k];
-        } else {
-            return usage();
-        }
-    }
-    if (!path)
-        return usage();
+    const char *path;
+    uint64_t n, seed;
+    if (bench_args(argc, argv, "raw_sqlite PATH [--n N] [--seed S]", &path, &n, &seed))
+        return 2;
 
     sqlite3 *db = NULL;
     sqlite3_stmt *ins, *sel, *lst;

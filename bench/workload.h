@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -209,6 +210,33 @@ static inline uint64_t bench_parse_n(const char *s)
         v = v * 10 + (uint64_t)(*c - '0');
     }
     return v <= BENCH_N_MAX ? v : 0;
+}
+
+/* The command line of a raw baseline: "PROG TARGET [--n N] [--seed S]".
+ * Returns 0, or 2 after printing the usage line to stderr. */
+static inline int bench_args(int argc, char **argv, const char *usage,
+                             const char **target, uint64_t *n, uint64_t *seed)
+{
+    *target = NULL;
+    *n = BENCH_N_DEFAULT;
+    *seed = BENCH_SEED_DEFAULT;
+    for (int k = 1; k < argc; k++) {
+        if (!strcmp(argv[k], "--n") && k + 1 < argc) {
+            if (!(*n = bench_parse_n(argv[++k])))
+                break;
+        } else if (!strcmp(argv[k], "--seed") && k + 1 < argc) {
+            *seed = strtoull(argv[++k], NULL, 10);
+        } else if (argv[k][0] != '-' && !*target) {
+            *target = argv[k];
+        } else {
+            *target = NULL;
+            break;
+        }
+    }
+    if (*target && *n)
+        return 0;
+    fprintf(stderr, "usage: %s\n", usage);
+    return 2;
 }
 
 #endif /* CAIRN_BENCH_WORKLOAD_H */
