@@ -20,8 +20,10 @@ int cairn__key_norm(const char *key, char *buf, size_t *len)
         if (!*p)
             break;
         const unsigned char *seg = p;
+        unsigned high = 0; /* any byte >= 0x80: UTF-8 to check */
         while (*p && *p != '/') {
             unsigned c = *p;
+            high |= c;
             if (c < 0x20 || c == 0x7F)
                 return cairn__err(CAIRN_EKEY,
                                   "invalid key: control byte 0x%02X in segment %zu",
@@ -40,7 +42,7 @@ int cairn__key_norm(const char *key, char *buf, size_t *len)
                               "invalid key: segment %zu is %zu bytes (max %d)",
                               nseg + 1, sl, CAIRN_SEGMENT_MAX);
         size_t bad;
-        if (!cairn__utf8_valid(seg, sl, &bad))
+        if ((high & 0x80) && !cairn__utf8_valid(seg, sl, &bad))
             return cairn__err(CAIRN_EKEY,
                               "invalid key: invalid UTF-8 at byte %zu of segment %zu",
                               bad, nseg + 1);

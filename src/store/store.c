@@ -862,7 +862,6 @@ CAIRN_API int cairn_delete_many(cairn_store *s, const char *const *keys, size_t 
 typedef struct {
     const char *key;
     size_t klen;
-    int64_t now;
     cairn_value *v; /* NULL when expired */
     bool head_only;
 } rctx;
@@ -882,7 +881,8 @@ static int read_cb(void *ctx, const void *rec, size_t len)
     int rc = cairn__rec_decode(rec, len, false, &r);
     if (rc)
         return rc;
-    if (cairn__expired(r.meta.expires_ms, c->now))
+    /* The clock is read only for records that can expire. */
+    if (r.meta.expires_ms && cairn__expired(r.meta.expires_ms, cairn_now_ms()))
         return CAIRN_ENOTFOUND;
     if (c->head_only)
         return CAIRN_OK;
@@ -904,7 +904,7 @@ static int read_cb(void *ctx, const void *rec, size_t len)
 static int get_one(cairn_store *s, const char *k, size_t klen, bool head_only,
                    cairn_value **out)
 {
-    rctx c = {k, klen, cairn_now_ms(), NULL, head_only};
+    rctx c = {k, klen, NULL, head_only};
     int rc = s->m->get(s->be, k, klen, read_cb, &c);
     if (rc > 0)
         rc = CAIRN_EIO;
