@@ -605,41 +605,6 @@ typedef struct {
     int anon; /* >= 0: an unnamed O_TMPFILE holding the record, to link */
 } opstate;
 
-/* A new record of a one-key update is written into an unnamed file
- * (O_TMPFILE) that is then linked under its name: one directory change
- * instead of two (create a temp name, rename it), about a third faster on
- * ext4, and nothing to clean up after a crash. Returns CAIRN_OK, or
- * CAIRN_EUNSUPPORTED when the file system cannot (the caller falls back to
- * a named temp file), or an error. */
-static int write_anon(const fstore *fs, opstate *o, const void *rec, size_t len)
-{
-    char dir[PATH_CAP];
-    memcpy(dir, o->path, o->dirlen);
-    strcpy(dir + o->dirlen, o->dirlen ? "" : ".");
-    int fd;
-    for (int tries = 0;; tries++) {
-        fd = openat(fs->root, dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
-        if (fd >= 0)
-            break;
-        if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
-            return CAIRN_EUNSUPPORTED;
-        if (errno != ENOENT || tries >= MKDIR_RETRIES)
-            return os_err(fs, "create in", dir, errno, true);
-        int rc = mkdir_p(fs, o->path, o->dirlen);
-        if (rc)
-            return rc;
-    }
-    int e = write_all(fd, rec, len);
-    if (!e && fs->durability == CAIRN_DURABILITY_FULL && fdatasync(fd) != 0)
-        e = errno;
-    if (e) {
-        close(fd);
-        return os_err(fs, "write", o->path, e, true);
-    }
-    o->anon = fd;
-    return CAIRN_OK;
-}
-
 /* Link op o's unnamed file under the record's name. */
 static int link_anon(const fstore *fs, opstate *o)
 {
@@ -660,29 +625,47 @@ static int link_anon(const fstore *fs, opstate *o)
     return CAIRN_OK;
 }
 
-/* Write rec into the op's temp file, creating folders as needed. */
-static int write_tmp(const fstore *fs, opstate *o, const void *rec, size_t len)
+/* Write rec into a new file for op o, creating folders as needed: its
+ * named temp file, or with anon an unnamed file (O_TMPFILE, kept open in
+ * o->anon) that apply_op() links under the record's name. A new record of a
+ * one-key update takes the unnamed way: one directory change instead of two
+ * (create a temp name, rename it), about a third faster on ext4, and
+ * nothing to clean up after a crash. With anon, CAIRN_EUNSUPPORTED tells
+ * that the file system cannot: the caller takes the named way. */
+static int write_new(const fstore *fs, opstate *o, bool anon, const void *rec,
+                     size_t len)
 {
+    char dir[PATH_CAP];
+    memcpy(dir, o->path, o->dirlen);
+    strcpy(dir + o->dirlen, o->dirlen ? "" : ".");
+    const char *name = anon ? dir : o->tmp;
     int fd;
     for (int tries = 0;; tries++) {
-        fd = openat(fs->root, o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                    0666);
+        fd = anon ? openat(fs->root, dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666)
+                  : openat(fs->root, o->tmp,
+                           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
         if (fd >= 0)
             break;
+        if (anon && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
+            return CAIRN_EUNSUPPORTED;
         if (errno != ENOENT || tries >= MKDIR_RETRIES)
-            return os_err(fs, "create", o->tmp, errno, true);
+            return os_err(fs, "create", name, errno, true);
         int rc = mkdir_p(fs, o->path, o->dirlen);
         if (rc)
             return rc;
     }
-    o->tmp_made = true;
+    o->tmp_made = !anon;
     int e = write_all(fd, rec, len);
     if (!e && fs->durability == CAIRN_DURABILITY_FULL && fdatasync(fd) != 0)
         e = errno;
+    if (anon && !e) {
+        o->anon = fd;
+        return CAIRN_OK;
+    }
     if (close(fd) != 0 && !e && errno != EINTR)
         e = errno;
     if (e)
-        return os_err(fs, "write", o->tmp, e, true);
+        return os_err(fs, "write", name, e, true);
     return CAIRN_OK;
 }
 
@@ -796,9 +779,9 @@ static int file_update(void *self, const cairn_backend_op *ops, size_t n)
         if (a == CAIRN_BACKEND_WRITE) {
             rc = CAIRN_EUNSUPPORTED;
             if (n == 1 && r == CAIRN_ENOTFOUND && fs->anon_ok)
-                rc = write_anon(fs, &st[i], out, olen);
+                rc = write_new(fs, &st[i], true, out, olen);
             if (rc == CAIRN_EUNSUPPORTED)
-                rc = write_tmp(fs, &st[i], out, olen);
+                rc = write_new(fs, &st[i], false, out, olen);
         }
     }
     free(buf);
