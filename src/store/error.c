@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MSG_MAX 1024
+#define MSG_MAX 4096 /* a 1024-byte key and its reason always fit */
 static _Thread_local char tls_msg[MSG_MAX];
 
 CAIRN_API const char *cairn_strerror(int status)

@@ -139,10 +139,10 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
         for (int i = 0; known_schemes[i]; i++)
             if (!strcmp(known_schemes[i], scheme))
                 return cairn__err(CAIRN_EUNSUPPORTED,
-                                  "open %s: the %s backend is not built into this libcairn",
+                                  "open %.200s: the %s backend is not built into this libcairn",
                                   url, scheme);
         return cairn__err(CAIRN_EURL,
-                          "open %s: unknown scheme '%s' (known: mem, file, sqlite, lmdb, "
+                          "open %.200s: unknown scheme '%s' (known: mem, file, sqlite, lmdb, "
                           "redis, postgres)",
                           url, scheme);
     }
@@ -150,10 +150,10 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
     if (opt)
         o = *opt;
     if ((unsigned)o.durability > CAIRN_DURABILITY_FULL)
-        return cairn__err(CAIRN_EINVAL, "open %s: unknown durability %d", url,
+        return cairn__err(CAIRN_EINVAL, "open %.200s: unknown durability %d", url,
                           (int)o.durability);
     if (o.busy_timeout_ms < 0)
-        return cairn__err(CAIRN_EINVAL, "open %s: negative busy_timeout_ms", url);
+        return cairn__err(CAIRN_EINVAL, "open %.200s: negative busy_timeout_ms", url);
     if (o.busy_timeout_ms == 0)
         o.busy_timeout_ms = 10000;
     if (o.default_ttl_ms < 0)
@@ -161,7 +161,7 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
 
     cairn_store *s = calloc(1, sizeof *s);
     if (!s)
-        return cairn__err(CAIRN_ENOMEM, "open %s: out of memory", url);
+        return cairn__err(CAIRN_ENOMEM, "open %.200s: out of memory", url);
     s->m = m;
     s->opt = o;
     rc = m->open(loc, &s->opt, &s->be);
@@ -169,7 +169,7 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
         free(s);
         if (rc > 0)
             rc = CAIRN_EIO;
-        return cairn__err_prefix(rc, "open %s", url);
+        return cairn__err_prefix(rc, "open %.200s", url);
     }
     *out = s;
     return CAIRN_OK;

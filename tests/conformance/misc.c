@@ -35,6 +35,29 @@ static void open_must_exist(void **state)
     assert_int_equal(stat(missing, &st), -1); /* nothing was created */
 }
 
+/* Error messages keep their reason however long the key (1024 bytes). */
+static void long_key_messages(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    char k[CAIRN_KEY_MAX + 1];
+    memset(k, 'm', CAIRN_KEY_MAX);
+    for (size_t i = 200; i < CAIRN_KEY_MAX; i += 201)
+        k[i] = '/';
+    k[CAIRN_KEY_MAX] = '\0';
+    assert_rc(cairn_delete(s, k), CAIRN_ENOTFOUND);
+    assert_errmsg_has("not found");
+    assert_ok(cairn_put(s, k, "1", 1, NULL));
+    assert_rc(cairn_put(s, k, "1", 1, NULL), CAIRN_EEXISTS);
+    assert_errmsg_has("already exists");
+    char url[400];
+    memset(url, 'u', sizeof url - 1);
+    memcpy(url, "nope:", 5);
+    url[sizeof url - 1] = '\0';
+    cairn_store *t = NULL;
+    assert_rc(cairn_store_open(url, NULL, &t), CAIRN_EURL);
+    assert_errmsg_has("unknown scheme 'nope'");
+}
+
 static void reopen_persists(void **state)
 {
     cf_fx *fx = FX(state);
@@ -360,6 +383,7 @@ static void bad_urls(void **state)
 }
 
 const tr_case cf_misc_cases[] = {
+    TR_CASE(long_key_messages, TR_NONE, 0),
     TR_CASE(reopen_persists, TR_PERSISTENT, 0),
     TR_CASE(open_must_exist, TR_PERSISTENT, 0),
     TR_CASE(two_handles_one_store, TR_PERSISTENT, 0),
