@@ -646,7 +646,10 @@ static int write_new(const fstore *fs, opstate *o, bool anon, const void *rec,
                            O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
         if (fd >= 0)
             break;
-        if (anon && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
+        /* No O_TMPFILE here (EOPNOTSUPP, EISDIR, EINVAL), or a folder a
+         * delete is removing this instant (EPERM on ext4): the named way
+         * copes with all of them. */
+        if (anon && errno != ENOENT)
             return CAIRN_EUNSUPPORTED;
         if (errno != ENOENT || tries >= MKDIR_RETRIES)
             return os_err(fs, "create", name, errno, true);
