@@ -506,6 +506,19 @@ static int busy_err(const fstore *fs)
                                fs->dir, (long long)fs->busy_ms);
 }
 
+/* Take (F_WRLCK) or drop (F_UNLCK) the OFD lock on stripe s's byte of
+ * DIR/.cairn/locks, without waiting. 0 or -1 with errno, as fcntl. */
+static int stripe_fcntl(const fstore *fs, unsigned s, short type)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)s;
+    fl.l_len = 1;
+    return fcntl(fs->lockfd, F_OFD_SETLK, &fl);
+}
+
 /* Take stripe s: the in-process mutex (threads share one lock fd, so the
  * fcntl lock alone would not exclude them), then the byte s of the lock
  * file. Polls until the deadline; deadline < 0 means try once. */
@@ -535,13 +548,7 @@ static int lock_stripe(fstore *fs, unsigned s, int64_t deadline)
     }
     long nap = 50;
     for (;;) {
-        struct flock fl;
-        memset(&fl, 0, sizeof fl);
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        fl.l_start = (off_t)s;
-        fl.l_len = 1;
-        if (fcntl(fs->lockfd, F_OFD_SETLK, &fl) == 0)
+        if (stripe_fcntl(fs, s, F_WRLCK) == 0)
             return CAIRN_OK;
         int e = errno;
         if (e == EINTR)
@@ -561,13 +568,7 @@ static int lock_stripe(fstore *fs, unsigned s, int64_t deadline)
 
 static void unlock_stripe(fstore *fs, unsigned s)
 {
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_UNLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)s;
-    fl.l_len = 1;
-    while (fcntl(fs->lockfd, F_OFD_SETLK, &fl) != 0 && errno == EINTR)
+    while (stripe_fcntl(fs, s, F_UNLCK) != 0 && errno == EINTR)
         ;
     pthread_mutex_unlock(&fs->stripe[s]);
 }
@@ -883,13 +884,7 @@ static void drop_stale_tmp(const scanner *sc, int dfd, const char *name)
     unsigned s = (unsigned)(h % STRIPES);
     if (pthread_mutex_trylock(&fs->stripe[s]) != 0)
         return;
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)s;
-    fl.l_len = 1;
-    if (fcntl(fs->lockfd, F_OFD_SETLK, &fl) != 0) {
+    if (stripe_fcntl(fs, s, F_WRLCK) != 0) {
         pthread_mutex_unlock(&fs->stripe[s]);
         return;
     }

@@ -83,6 +83,7 @@ struct sq {
     conn *free_list; /* LIFO: one thread keeps reusing one warm connection */
     int nconn;       /* connections opened or being opened */
     conn *all[POOL_MAX];
+    struct sq *prev, *next; /* every open handle of the process (fork) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -92,14 +93,78 @@ struct sq {
 static unsigned fork_gen;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
+/* No connection may be open across fork(), not even in the parent: the
+ * child inherits SQLite's per-process lock bookkeeping, and then a child's
+ * own connection and the parent fail to exclude each other (seen: both got
+ * the write lock at once; conformance busy_timeout). So before a fork every
+ * handle waits until its connections are idle and closes them, holding its
+ * pool lock until the fork is done; they reopen on demand. */
+static pthread_mutex_t handles_mu = PTHREAD_MUTEX_INITIALIZER;
+static sq *handles;
+
+static void conn_free(conn *c);
+
+static void on_fork_prepare(void)
+{
+    pthread_mutex_lock(&handles_mu);
+    for (sq *h = handles; h; h = h->next) {
+        pthread_mutex_lock(&h->pool_lock);
+        for (;;) {
+            int idle = 0;
+            for (conn *c = h->free_list; c; c = c->next_free)
+                idle++;
+            if (idle == h->nconn)
+                break;
+            pthread_cond_wait(&h->pool_cv, &h->pool_lock);
+        }
+        for (int i = 0; i < POOL_MAX; i++) {
+            conn_free(h->all[i]);
+            h->all[i] = NULL;
+        }
+        h->free_list = NULL;
+        h->nconn = 0;
+    }
+}
+
+static void on_fork_parent(void)
+{
+    for (sq *h = handles; h; h = h->next)
+        pthread_mutex_unlock(&h->pool_lock);
+    pthread_mutex_unlock(&handles_mu);
+}
+
 static void on_fork_child(void)
 {
+    on_fork_parent();
     __atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELAXED);
 }
 
 static void register_fork_handler(void)
 {
-    pthread_atfork(NULL, NULL, on_fork_child);
+    pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
+}
+
+static void handle_link(sq *s)
+{
+    pthread_mutex_lock(&handles_mu);
+    s->prev = NULL;
+    s->next = handles;
+    if (handles)
+        handles->prev = s;
+    handles = s;
+    pthread_mutex_unlock(&handles_mu);
+}
+
+static void handle_unlink(sq *s)
+{
+    pthread_mutex_lock(&handles_mu);
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (handles == s)
+        handles = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    pthread_mutex_unlock(&handles_mu);
 }
 
 /* A handle opened before fork() and used in the child: forget the parent's
@@ -464,6 +529,7 @@ static int sq_open(const char *location, const struct cairn_options *opt, void *
     s->all[0] = c;
     s->nconn = 1;
     s->free_list = c;
+    handle_link(s);
     *self = s;
     return CAIRN_OK;
 }
@@ -471,6 +537,7 @@ static int sq_open(const char *location, const struct cairn_options *opt, void *
 static void sq_close(void *self)
 {
     sq *s = self;
+    handle_unlink(s);
     check_fork(s); /* in a child, leave the parent's connections alone */
     sq_free(s);
 }

@@ -5,7 +5,6 @@
  */
 #include "internal.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define XXH_INLINE_ALL

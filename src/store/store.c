@@ -1080,9 +1080,11 @@ static int iter_fill(cairn_iter *it)
     return CAIRN_OK;
 }
 
+/* An iterator over [lo, hi) (NULL: unbounded) keeping whole-segment
+ * matches of prefix (NULL: all). The bounds are copied. */
 static int iter_new(cairn_store *s, const char *lo, size_t lolen, const char *hi,
-                    size_t hilen, bool has_hi, const char *prefix, size_t plen,
-                    uint64_t limit, bool hide_reserved, cairn_iter **out)
+                    size_t hilen, const char *prefix, size_t plen, uint64_t limit,
+                    bool hide_reserved, cairn_iter **out)
 {
     cairn_iter *it = calloc(1, sizeof *it);
     if (!it)
@@ -1091,32 +1093,12 @@ static int iter_new(cairn_store *s, const char *lo, size_t lolen, const char *hi
     it->limit = limit;
     it->hide_reserved = hide_reserved;
     it->now = cairn_now_ms();
-    if (lo) {
-        it->lo = malloc(lolen + 1);
-        if (it->lo) {
-            memcpy(it->lo, lo, lolen);
-            it->lo[lolen] = '\0';
-            it->lo_cap = lolen + 1;
-        }
-        it->lolen = lolen;
-    }
-    if (has_hi) {
-        it->hi = malloc(hilen + 1);
-        if (it->hi) {
-            memcpy(it->hi, hi, hilen);
-            it->hi[hilen] = '\0';
-        }
-        it->hilen = hilen;
-    }
-    if (prefix) {
-        it->prefix = malloc(plen + 1);
-        if (it->prefix) {
-            memcpy(it->prefix, prefix, plen);
-            it->prefix[plen] = '\0';
-        }
-        it->plen = plen;
-    }
-    if ((lo && !it->lo) || (has_hi && !it->hi) || (prefix && !it->prefix)) {
+    it->lolen = lolen;
+    it->lo_cap = lo ? lolen + 1 : 0;
+    it->hilen = hilen;
+    it->plen = plen;
+    if ((lo && !(it->lo = strndup(lo, lolen))) || (hi && !(it->hi = strndup(hi, hilen))) ||
+        (prefix && !(it->prefix = strndup(prefix, plen)))) {
         cairn_iter_free(it);
         return cairn__err(CAIRN_ENOMEM, "list: out of memory");
     }
@@ -1140,7 +1122,7 @@ CAIRN_API int cairn_list(cairn_store *s, const char *prefix, cairn_iter **out)
         all = !*p;
     }
     if (all)
-        return iter_new(s, NULL, 0, NULL, 0, false, NULL, 0, 0, true, out);
+        return iter_new(s, NULL, 0, NULL, 0, NULL, 0, 0, true, out);
     char k[CAIRN_KEY_MAX + 2];
     size_t klen;
     if ((rc = norm_key("list", prefix, k, &klen, false)))
@@ -1150,8 +1132,8 @@ CAIRN_API int cairn_list(cairn_store *s, const char *prefix, cairn_iter **out)
     char hi[CAIRN_KEY_MAX + 2];
     memcpy(hi, k, klen);
     hi[klen] = '0';
-    return iter_new(s, k, klen, hi, klen + 1, true, k, klen, 0,
-                    cairn__key_reserved(k, klen) ? false : true, out);
+    return iter_new(s, k, klen, hi, klen + 1, k, klen, 0, !cairn__key_reserved(k, klen),
+                    out);
 }
 
 CAIRN_API int cairn_range(cairn_store *s, const char *start, const char *end,
@@ -1166,7 +1148,7 @@ CAIRN_API int cairn_range(cairn_store *s, const char *start, const char *end,
     if (sl > CAIRN_KEY_MAX + 1 || el > CAIRN_KEY_MAX + 1)
         return cairn__err(CAIRN_EINVAL, "range: bound longer than %d bytes", CAIRN_KEY_MAX);
     bool hide = !(start && strncmp(start, "_cairn", 6) == 0);
-    return iter_new(s, start, sl, end, el, end != NULL, NULL, 0, limit, hide, out);
+    return iter_new(s, start, sl, end, el, NULL, 0, limit, hide, out);
 }
 
 CAIRN_API int cairn_iter_next(cairn_iter *it, const char **key, size_t *key_len)

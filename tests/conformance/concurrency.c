@@ -412,6 +412,55 @@ static void procs_update_and_overwrite(void **state)
     process_race(FX(state), R_OVERWRITE, "processes OVERWRITE");
 }
 
+/* Holds the key's write lock: tells the parent through the pipe, then
+ * sleeps inside the update. */
+static int hold_lock(const cairn_value *cur, void *arg, const void **val, size_t *len)
+{
+    (void)cur;
+    int fd = *(int *)arg;
+    if (write(fd, "x", 1) != 1)
+        return CAIRN_EIO;
+    usleep(1500 * 1000);
+    *val = "1";
+    *len = 1;
+    return CAIRN_OK;
+}
+
+/* A writer that cannot get the lock within busy_timeout_ms gets CAIRN_EBUSY
+ * and changes nothing. (lmdb: LMDB's writer lock has no timeout, see
+ * docs/backends.md.) */
+static void busy_timeout(void **state)
+{
+    cf_fx *fx = FX(state);
+    if (!strcmp(cf_be->name, "lmdb"))
+        tr_skip("LMDB's writer lock has no timeout");
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        cairn_store *c;
+        if (cairn_store_open(fx->url, NULL, &c))
+            _exit(2);
+        int rc = cairn_update(c, "busy/k", hold_lock, &p[1], NULL);
+        cairn_store_close(c);
+        _exit(rc == CAIRN_OK ? 0 : 3);
+    }
+    close(p[1]);
+    char x;
+    assert_int_equal(read(p[0], &x, 1), 1); /* the child holds the lock */
+    cairn_options o = {.busy_timeout_ms = 200};
+    cf_reopen(fx, &o);
+    assert_rc(cairn_put(fx->s, "busy/k", "2", 1, NULL), CAIRN_EBUSY);
+    assert_errmsg_has("busy/k");
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(p[0]);
+    cf_expect_str(fx->s, "busy/k", "1"); /* the holder's write, not ours */
+}
+
 const tr_case cf_concurrency_cases[] = {
     TR_CASE(threads_share_one_handle, TR_HEAVY, 120),
     TR_CASE(threads_read_while_writing, TR_HEAVY, 120),
@@ -421,5 +470,6 @@ const tr_case cf_concurrency_cases[] = {
     TR_CASE(procs_compare_and_set, TR_PERSISTENT | TR_HEAVY, 120),
     TR_CASE(procs_incr, TR_PERSISTENT | TR_HEAVY, 120),
     TR_CASE(procs_update_and_overwrite, TR_PERSISTENT | TR_HEAVY, 120),
+    TR_CASE(busy_timeout, TR_PERSISTENT, 60),
 };
 const size_t cf_concurrency_ncases = CF_NCASES(cf_concurrency_cases);
