@@ -376,7 +376,7 @@ static int cmd_get(const command *cmd, int argc, char **argv)
     int ex = open_store(&s);
     if (ex)
         return ex;
-    cairn_value *v;
+    cairn_value *v = NULL;
     int rc = cairn_get(s, key, &v);
     if (rc) {
         ex = fail(rc, "get", key);

@@ -19,12 +19,14 @@ libxxhash-dev     run
 libsqlite3-dev    run
 liblmdb-dev       run
 libzstd-dev       run
+libpcre2-dev      run
 jq                run
 libcmocka-dev     test
 clang             test
 libclang-rt-14-dev test
 python3           test
 python3-diskcache test
+python3-pydantic  test
 "
 
 # cairn_deps_list run|test — `run` packages, or all of them for `test`.

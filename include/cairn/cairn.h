@@ -94,6 +94,7 @@ CAIRN_API const char *cairn_errmsg(void);
 typedef struct cairn_store cairn_store; /* opaque; thread-safe */
 typedef struct cairn_value cairn_value; /* value bytes + metadata; caller frees */
 typedef struct cairn_iter cairn_iter;   /* streaming list/range */
+typedef struct cairn_verrors cairn_verrors; /* validation errors (schema.h) */
 
 /* How hard a write tries to survive a crash. */
 typedef enum {
@@ -198,7 +199,12 @@ typedef struct {
     cairn_behavior behavior;
     int64_t ttl_ms;      /* 0: the store default; <0: never expires */
     cairn_format format; /* default JSON */
-    const char *model;   /* "ns/name" reference kept in the metadata, or NULL */
+    const char *model;   /* model reference ("name", "ns/name", "ns/name@2"):
+                            the value is validated against it and the
+                            resolved "ns/name@version" kept in the metadata;
+                            NULL: none */
+    int fill_defaults;   /* with model: store the value with the schema's
+                            defaults filled in (cairn_schema_fill_defaults) */
     uint64_t if_version; /* non-zero: compare-and-set; write only if the
                             current version equals it (behavior ignored) */
 } cairn_put_opts;
@@ -236,7 +242,8 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val,
 
 /*
  * cairn_get — read the live record under key.
- * out: receives a value freed with cairn_value_free().
+ * out: receives a value freed with cairn_value_free(); set to NULL on
+ *   every failure, so freeing it after an error is safe.
  * Errors: CAIRN_ENOTFOUND (absent or expired), CAIRN_EKEY, CAIRN_ECORRUPT
  * (checksum or header mismatch), CAIRN_EIO, CAIRN_ENOMEM. Thread-safe.
  */
@@ -392,10 +399,119 @@ typedef struct {
 /* cairn_stats_get — fill out; counts keys by a scan (O(keys)). */
 CAIRN_API int cairn_stats_get(cairn_store *s, cairn_stats *out);
 
+
+/* ------------------------------------------------------------------ */
+/* Models: named JSON Schemas kept in the store (see docs/models.md)   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A model is (namespace, name, version) with a JSON Schema (schema.h). It is
+ * written "ns/name@version"; "ns/" may be left out (see resolution below)
+ * and so may "@version" (the newest). Namespaces and names are 1..64 bytes
+ * of A-Z a-z 0-9 _ . -; versions count from 1. The registry lives in the
+ * store under "_cairn/models/", so every process and the CLI see the same
+ * models; a compiled schema is cached in the handle.
+ *
+ * Resolution of a reference without a namespace: the "default" namespace
+ * if it has the name, else the only namespace that has it; when several
+ * do, CAIRN_EMODEL with the candidates in the message.
+ *
+ * A put with cairn_put_opts.model validates the value first (CAIRN_EVALIDATION,
+ * nothing written, the errors in cairn_validation_errors()) and records the
+ * resolved reference "ns/name@version" in the record's metadata.
+ */
+
+#define CAIRN_MODEL_NEW_VERSION 0x1u /* cairn_model_register: a different
+                                        schema under a taken name becomes
+                                        its next version */
+
+/*
+ * cairn_model_register — register schema (len bytes of JSON) as ref.
+ *
+ * ref: "name", "ns/name" (namespace "default" when left out); no version.
+ * resolved: out, may be NULL; receives "ns/name@version" (at least
+ * CAIRN_MODEL_MAX + 1 bytes).
+ * Returns CAIRN_OK when registered, CAIRN_SKIPPED when the same schema
+ * (semantically equal JSON) is already the newest version (a no-op).
+ * Errors: CAIRN_EDIFFERENT (a different schema is registered under ref and
+ * flags lacks CAIRN_MODEL_NEW_VERSION; the message names the first
+ * difference as a JSON Pointer into the schemas), CAIRN_EINVAL (bad ref,
+ * or the schema does not compile: the message says why), CAIRN_EFORMAT,
+ * backend errors. Atomic across processes. Thread-safe.
+ */
+CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *schema,
+                                   size_t len, unsigned flags, char *resolved);
+
+/*
+ * cairn_model_resolve — the full reference "ns/name@version" of ref.
+ * out: at least CAIRN_MODEL_MAX + 1 bytes.
+ * Errors: CAIRN_ENOTFOUND (no such model), CAIRN_EMODEL (ambiguous: the
+ * message lists the candidates), CAIRN_EINVAL (bad ref). Thread-safe.
+ */
+CAIRN_API int cairn_model_resolve(cairn_store *s, const char *ref, char *out);
+
+/*
+ * cairn_model_schema — the schema JSON of a model.
+ * out: receives a value (cairn_value_data() is the schema; the meta's
+ * version is the registry record's), freed with cairn_value_free().
+ * Errors: as cairn_model_resolve. Thread-safe.
+ */
+CAIRN_API int cairn_model_schema(cairn_store *s, const char *ref, cairn_value **out);
+
+/*
+ * cairn_model_list — every model version, sorted by namespace, name,
+ * version: fn is called once per version with its full reference; a
+ * non-zero return from fn stops the walk and is returned.
+ * Errors: backend errors. Thread-safe.
+ */
+CAIRN_API int cairn_model_list(cairn_store *s,
+                               int (*fn)(void *ctx, const char *ns, const char *name,
+                                         unsigned version, const char *ref),
+                               void *ctx);
+
+/*
+ * cairn_model_remove — remove a model: with "@version" that version only,
+ * else every version. Records stored under it keep their metadata.
+ * n_removed: out, may be NULL. Errors: as cairn_model_resolve. Thread-safe.
+ */
+CAIRN_API int cairn_model_remove(cairn_store *s, const char *ref, uint64_t *n_removed);
+
+/*
+ * cairn_validate — validate doc (len bytes of JSON) against a model without
+ * storing it. errs: out, may be NULL; on CAIRN_EVALIDATION receives the
+ * errors (cairn_verrors_free()). Errors: as cairn_model_resolve,
+ * CAIRN_EVALIDATION, CAIRN_EFORMAT. Thread-safe.
+ */
+CAIRN_API int cairn_validate(cairn_store *s, const char *ref, const void *doc, size_t len,
+                             cairn_verrors **errs);
+
+/*
+ * cairn_validation_errors — the errors of this thread's last put or update
+ * that failed with CAIRN_EVALIDATION; borrowed, valid until this thread's
+ * next call into the library. NULL when the last failure was another.
+ */
+CAIRN_API const cairn_verrors *cairn_validation_errors(void);
+
+/* Flags of cairn_get_model. */
+#define CAIRN_GET_REVALIDATE 0x1u /* validate the value against the model's
+                                     schema as registered now (schema
+                                     drift): CAIRN_EVALIDATION if it fails */
+
+/*
+ * cairn_get_model — cairn_get, and check the record was stored under model
+ * ref: "name" or "ns/name" accepts any version of that model, "ns/name@2"
+ * only version 2. Errors: as cairn_get, CAIRN_EMODEL (stored under another
+ * model, or under none: the message names both), CAIRN_EVALIDATION (with
+ * CAIRN_GET_REVALIDATE). out is NULL on every failure. Thread-safe.
+ */
+CAIRN_API int cairn_get_model(cairn_store *s, const char *key, const char *ref,
+                              unsigned flags, cairn_value **out);
+
 #ifdef __cplusplus
 }
 #endif
 
 #include "cairn/backend.h"
+#include "cairn/schema.h"
 
 #endif /* CAIRN_H */

@@ -6,6 +6,22 @@
 
 #include <string.h>
 
+/* Bytes a key can hold as they are: everything but NUL, the control bytes,
+ * DEL, '/', '\\', '.' (a segment of dots is refused) and non-ASCII (UTF-8
+ * to check). The copy loop below runs over these; any other byte takes the
+ * careful path. */
+static const unsigned char plain_byte[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),                                                 /* 0x00-0x1F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,                 /* ' '..'/' */
+    R16(1), R16(1),                                                 /* 0x30-0x4F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,                 /* 'P'..'_' */
+    R16(1),                                                         /* 0x60-0x6F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,                 /* 'p'..DEL */
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), /* 0x80-0xFF */
+#undef R16
+};
+
 int cairn__key_norm(const char *key, char *buf, size_t *len)
 {
     if (!key || !buf)
@@ -19,18 +35,31 @@ int cairn__key_norm(const char *key, char *buf, size_t *len)
             p++;
         if (!*p)
             break;
+        /* Copy the segment as it is checked. Past CAIRN_KEY_MAX bytes the
+         * copy stops (buf holds no more) but the checks go on, so that a
+         * bad segment is named before the length. */
+        if (n && n < CAIRN_KEY_MAX)
+            buf[n] = '/';
+        n += n ? 1 : 0;
         const unsigned char *seg = p;
         unsigned high = 0; /* any byte >= 0x80: UTF-8 to check */
-        while (*p && *p != '/') {
+        for (;;) {
             unsigned c = *p;
-            high |= c;
-            if (c < 0x20 || c == 0x7F)
-                return cairn__err(CAIRN_EKEY,
-                                  "invalid key: control byte 0x%02X in segment %zu",
-                                  c, nseg + 1);
-            if (c == '\\')
-                return cairn__err(CAIRN_EKEY,
-                                  "invalid key: backslash in segment %zu", nseg + 1);
+            if (!plain_byte[c]) {
+                if (c == 0 || c == '/')
+                    break;
+                if (c < 0x20 || c == 0x7F)
+                    return cairn__err(CAIRN_EKEY,
+                                      "invalid key: control byte 0x%02X in segment %zu", c,
+                                      nseg + 1);
+                if (c == '\\')
+                    return cairn__err(CAIRN_EKEY,
+                                      "invalid key: backslash in segment %zu", nseg + 1);
+                high |= c; /* '.' or non-ASCII */
+            }
+            if (n < CAIRN_KEY_MAX)
+                buf[n] = (char)c;
+            n++;
             p++;
         }
         size_t sl = (size_t)(p - seg);
@@ -46,14 +75,9 @@ int cairn__key_norm(const char *key, char *buf, size_t *len)
             return cairn__err(CAIRN_EKEY,
                               "invalid key: invalid UTF-8 at byte %zu of segment %zu",
                               bad, nseg + 1);
-        size_t need = n + (n ? 1 : 0) + sl;
-        if (need > CAIRN_KEY_MAX)
+        if (n > CAIRN_KEY_MAX)
             return cairn__err(CAIRN_EKEY, "invalid key: longer than %d bytes",
                               CAIRN_KEY_MAX);
-        if (n)
-            buf[n++] = '/';
-        memcpy(buf + n, seg, sl);
-        n += sl;
         nseg++;
     }
     if (n == 0)

@@ -925,6 +925,8 @@ CAIRN_API int cairn_get(cairn_store *s, const char *key, cairn_value **out)
     char k[CAIRN_KEY_MAX + 1];
     size_t klen;
     int rc;
+    if (out)
+        *out = NULL; /* on every failure too */
     if ((rc = check_store(s, "get")) || (rc = norm_key("get", key, k, &klen, false)))
         return rc;
     if (!out)

@@ -151,7 +151,14 @@ static void stats_counters(void **state)
     cairn_value *v;
     assert_ok(cairn_get(s, "a", &v));
     cairn_value_free(v);
+    /* A failed get leaves out NULL, whatever it held: callers free it. */
+    v = (cairn_value *)&st;
     assert_rc(cairn_get(s, "nope", &v), CAIRN_ENOTFOUND);
+    assert_null(v);
+    v = (cairn_value *)&st;
+    assert_rc(cairn_get(s, "a/../b", &v), CAIRN_EKEY);
+    assert_null(v);
+    cairn_value_free(v);
     assert_ok(cf_put(s, "c", "1", CAIRN_FAIL_IF_EXISTS));
     assert_ok(cairn_delete(s, "c"));
     assert_ok(cairn_stats_get(s, &st));

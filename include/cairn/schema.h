@@ -1,0 +1,110 @@
+/*
+ * schema.h — JSON Schema (draft 2020-12) compiled once, validated fast.
+ * Included by cairn.h (include that); needs no store. The store's models (cairn.h,
+ * "Models") are built on it.
+ *
+ * A schema is compiled from its JSON text into a form that validates
+ * without re-reading the schema; validation reports every failure (up to a
+ * limit) with the JSON Pointer of the failing value and the rule, as
+ * "/members/1/age: expected integer, got string".
+ *
+ * Thread safety: a compiled schema is immutable; many threads may validate
+ * with one schema at once. cairn_verrors are owned by the caller.
+ */
+#ifndef CAIRN_SCHEMA_H
+#define CAIRN_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cairn_schema cairn_schema;   /* compiled; immutable */
+typedef struct cairn_verrors cairn_verrors; /* a list of validation errors */
+
+/* Flags of cairn_schema_opts.flags. */
+#define CAIRN_SCHEMA_FORMAT_ASSERT 0x1u /* "format" fails values that do not
+                                           match (date-time, date, time,
+                                           uuid, email, ...); without it
+                                           "format" is an annotation only,
+                                           as draft 2020-12 says by default */
+
+/*
+ * Loads a schema document that a $ref names by an absolute URI other than
+ * the schema's own (e.g. "http://localhost:1234/integer.json"). Writes a
+ * malloc'd copy of its JSON text to *json (the compiler frees it) and its
+ * length to *len. Returns CAIRN_OK, or CAIRN_ENOTFOUND if unknown.
+ */
+typedef int (*cairn_schema_loader)(void *ctx, const char *uri, char **json, size_t *len);
+
+/* Options of cairn_schema_compile. Zero-initialised means defaults. */
+typedef struct {
+    unsigned flags;             /* CAIRN_SCHEMA_* */
+    cairn_schema_loader loader; /* NULL: a $ref to another document fails
+                                   to compile (CAIRN_EUNSUPPORTED) */
+    void *loader_ctx;
+    unsigned max_errors;        /* errors kept per validation; 0: 100 */
+} cairn_schema_opts;
+
+/*
+ * cairn_schema_compile — compile a schema from its JSON text.
+ *
+ * json: in, len bytes (need not be NUL-terminated); an object or a boolean.
+ * opt: in, NULL for defaults. out: receives the schema, freed with
+ * cairn_schema_free().
+ * Errors: CAIRN_EFORMAT (not JSON), CAIRN_EINVAL (not a valid schema: a
+ * keyword with a value of the wrong type, a bad regular expression, a
+ * $ref that points nowhere; the message names the schema location),
+ * CAIRN_EUNSUPPORTED (a remote $ref without a loader), CAIRN_ENOMEM.
+ * Thread-safe.
+ */
+CAIRN_API int cairn_schema_compile(const void *json, size_t len, const cairn_schema_opts *opt,
+                         cairn_schema **out);
+
+/* Free a compiled schema. NULL is fine. */
+CAIRN_API void cairn_schema_free(cairn_schema *sc);
+
+/*
+ * cairn_schema_validate — validate one JSON document.
+ *
+ * doc: in, len bytes of JSON. errs: out, may be NULL; on CAIRN_EVALIDATION
+ * receives the list of errors (free with cairn_verrors_free()), else NULL.
+ * Returns CAIRN_OK when valid, CAIRN_EVALIDATION when not (cairn_errmsg()
+ * then holds the first error), CAIRN_EFORMAT when doc is not JSON,
+ * CAIRN_ENOMEM. Thread-safe.
+ */
+CAIRN_API int cairn_schema_validate(const cairn_schema *sc, const void *doc, size_t len,
+                          cairn_verrors **errs);
+
+/*
+ * cairn_schema_fill_defaults — the document with every missing property
+ * that has a "default" in the schema filled in (recursively, through
+ * properties, $ref and allOf; not through anyOf/oneOf, where the branch is
+ * not known).
+ *
+ * out: receives a malloc'd copy (free()), NUL-terminated, its length in
+ * *out_len. The input is not validated first. Errors: CAIRN_EFORMAT,
+ * CAIRN_ENOMEM. Thread-safe.
+ */
+CAIRN_API int cairn_schema_fill_defaults(const cairn_schema *sc, const void *doc, size_t len,
+                               char **out, size_t *out_len);
+
+/* Number of errors in the list (0 for NULL). */
+CAIRN_API size_t cairn_verrors_count(const cairn_verrors *e);
+/* JSON Pointer of the failing value of error i ("" is the document). */
+CAIRN_API const char *cairn_verrors_path(const cairn_verrors *e, size_t i);
+/* The rule that failed, as a phrase: "expected integer, got string",
+ * "required property 'age' is missing", "does not match pattern '^a'". */
+CAIRN_API const char *cairn_verrors_rule(const cairn_verrors *e, size_t i);
+/* True when more errors were found than were kept (max_errors). */
+CAIRN_API int cairn_verrors_truncated(const cairn_verrors *e);
+/* Free the list. NULL is fine. */
+CAIRN_API void cairn_verrors_free(cairn_verrors *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CAIRN_SCHEMA_H */
