@@ -84,13 +84,6 @@ typedef struct {
     const char *why;
 } jscan;
 
-static void skip_ws(jscan *s)
-{
-    while (s->p < s->end &&
-           (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-        s->p++;
-}
-
 static bool is_hex(unsigned c)
 {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
@@ -187,40 +180,53 @@ static bool scan_string(jscan *s)
     return false;
 }
 
-static bool scan_digits(jscan *s)
+/* Skip JSON white space; the first test settles the common case (a token
+ * right there). */
+static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
 {
-    const unsigned char *b = s->p;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-        s->p++;
-    return s->p > b;
+    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
 }
 
+static inline const unsigned char *skip_digits(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (unsigned)(*p - '0') < 10)
+        p++;
+    return p;
+}
+
+/* Scan a number at s->p (a '-' or a digit is there). */
 static bool scan_number(jscan *s)
 {
-    if (*s->p == '-')
-        s->p++;
-    if (s->p < s->end && *s->p == '0') {
-        s->p++;
-    } else if (!scan_digits(s)) {
+    const unsigned char *p = s->p, *end = s->end, *b;
+    if (*p == '-')
+        p++;
+    if (p < end && *p == '0') {
+        p++;
+    } else if (b = p, (p = skip_digits(p, end)) == b) {
+        s->p = p;
         s->why = "bad number";
         return false;
     }
-    if (s->p < s->end && *s->p == '.') {
-        s->p++;
-        if (!scan_digits(s)) {
+    if (p < end && *p == '.') {
+        if (b = p + 1, (p = skip_digits(b, end)) == b) {
+            s->p = p;
             s->why = "bad number fraction";
             return false;
         }
     }
-    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-        s->p++;
-        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-            s->p++;
-        if (!scan_digits(s)) {
+    if (p < end && (*p | 0x20) == 'e') {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (b = p, (p = skip_digits(p, end)) == b) {
+            s->p = p;
             s->why = "bad number exponent";
             return false;
         }
     }
+    s->p = p;
     return true;
 }
 
@@ -234,98 +240,106 @@ static bool scan_word(jscan *s, const char *w, size_t n)
     return true;
 }
 
-/* Scan one scalar value, or open a container (pushing it; *opened = 1). */
-static bool scan_value(jscan *s, char *stack, int *depth, bool *opened)
-{
-    *opened = false;
-    if (s->p >= s->end) {
-        s->why = "unexpected end";
-        return false;
-    }
-    switch (*s->p) {
-    case '{':
-    case '[':
-        if (*depth >= JSON_DEPTH_MAX) {
-            s->why = "nesting deeper than 512";
-            return false;
-        }
-        stack[(*depth)++] = (char)*s->p;
-        s->p++;
-        *opened = true;
-        return true;
-    case '"':
-        return scan_string(s);
-    case 't':
-        return scan_word(s, "true", 4);
-    case 'f':
-        return scan_word(s, "false", 5);
-    case 'n':
-        return scan_word(s, "null", 4);
-    default:
-        if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
-            return scan_number(s);
-        s->why = "unexpected character";
-        return false;
-    }
-}
-
+/* One pass as a small state machine: `value` expects a value, `key` an
+ * object member's name, `after` what may follow a complete value. The
+ * container stack holds '{' or '['. */
 int cairn__json_check(const void *buf, size_t n)
 {
-    char stack[JSON_DEPTH_MAX];
+    unsigned char stack[JSON_DEPTH_MAX];
     int depth = 0;
-    bool first; /* the innermost container was just opened */
     jscan s = {buf, (const unsigned char *)buf + n, buf, NULL};
 
-    skip_ws(&s);
-    if (!scan_value(&s, stack, &depth, &first))
+value:
+    s.p = skip_ws(s.p, s.end);
+    if (s.p >= s.end) {
+        s.why = "unexpected end";
         goto bad;
-    for (;;) {
-        skip_ws(&s);
-        if (depth == 0)
-            break;
-        char top = stack[depth - 1];
-        if (s.p >= s.end) {
-            s.why = "unexpected end";
+    }
+    switch (*s.p) {
+    case '{':
+    case '[':
+        if (depth >= JSON_DEPTH_MAX) {
+            s.why = "nesting deeper than 512";
             goto bad;
         }
-        unsigned char c = *s.p;
-        if ((top == '{' && c == '}') || (top == '[' && c == ']')) {
+        stack[depth++] = *s.p;
+        s.p = skip_ws(s.p + 1, s.end);
+        if (s.p < s.end && *s.p == (stack[depth - 1] == '{' ? '}' : ']')) {
+            s.p++;
             depth--;
-            s.p++;
-            first = false;
-            continue;
+            goto after;
         }
-        if (!first) {
-            if (c != ',') {
-                s.why = top == '{' ? "expected ',' or '}'" : "expected ',' or ']'";
-                goto bad;
-            }
-            s.p++;
-            skip_ws(&s);
-        }
-        if (top == '{') {
-            if (s.p >= s.end || *s.p != '"') {
-                s.why = "expected a string key";
-                goto bad;
-            }
-            if (!scan_string(&s))
-                goto bad;
-            skip_ws(&s);
-            if (s.p >= s.end || *s.p != ':') {
-                s.why = "expected ':'";
-                goto bad;
-            }
-            s.p++;
-            skip_ws(&s);
-        }
-        if (!scan_value(&s, stack, &depth, &first))
+        if (stack[depth - 1] == '{')
+            goto key;
+        goto value;
+    case '"':
+        if (!scan_string(&s))
             goto bad;
-    }
-    if (s.p != s.end) {
-        s.why = "trailing characters after the JSON value";
+        goto after;
+    case 't':
+        if (!scan_word(&s, "true", 4))
+            goto bad;
+        goto after;
+    case 'f':
+        if (!scan_word(&s, "false", 5))
+            goto bad;
+        goto after;
+    case 'n':
+        if (!scan_word(&s, "null", 4))
+            goto bad;
+        goto after;
+    case '-':
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        if (!scan_number(&s))
+            goto bad;
+        goto after;
+    default:
+        s.why = "unexpected character";
         goto bad;
     }
-    return CAIRN_OK;
+
+key:
+    s.p = skip_ws(s.p, s.end);
+    if (s.p >= s.end || *s.p != '"') {
+        s.why = "expected a string key";
+        goto bad;
+    }
+    if (!scan_string(&s))
+        goto bad;
+    s.p = skip_ws(s.p, s.end);
+    if (s.p >= s.end || *s.p != ':') {
+        s.why = "expected ':'";
+        goto bad;
+    }
+    s.p++;
+    goto value;
+
+after:
+    s.p = skip_ws(s.p, s.end);
+    if (depth == 0) {
+        if (s.p != s.end) {
+            s.why = "trailing characters after the JSON value";
+            goto bad;
+        }
+        return CAIRN_OK;
+    }
+    if (s.p >= s.end) {
+        s.why = "unexpected end";
+        goto bad;
+    }
+    if (*s.p == ',') {
+        s.p++;
+        if (stack[depth - 1] == '{')
+            goto key;
+        goto value;
+    }
+    if (*s.p == (stack[depth - 1] == '{' ? '}' : ']')) {
+        s.p++;
+        depth--;
+        goto after;
+    }
+    s.why = stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'";
 bad:
     return cairn__err(CAIRN_EFORMAT, "invalid JSON at byte %zu: %s",
                       (size_t)(s.p - s.start), s.why ? s.why : "syntax error");
