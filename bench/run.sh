@@ -64,6 +64,10 @@ run() {
     local name=$1 out rc
     shift
     rm -rf "$WORK/store" && mkdir "$WORK/store" || exit 1
+    # Start clean: the previous program's dirty pages (hundreds of MB for
+    # diskcache or the file backend) would otherwise be written back
+    # while this one runs, and charged to it.
+    sync
     out=$("$@" 2>"$WORK/err")
     rc=$?
     rm -rf "$WORK/store"
