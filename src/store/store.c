@@ -243,7 +243,7 @@ static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r)
         v->cap = need;
     }
     v->meta = r->meta;
-    memcpy(v->model, r->model, sizeof v->model);
+    memcpy(v->model, r->model, strnlen(r->model, CAIRN_MODEL_MAX) + 1);
     v->meta.model = v->model;
     v->meta.compression = "none";
     v->key = (char *)(v + 1);
