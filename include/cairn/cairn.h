@@ -7,7 +7,8 @@
  *    (CAIRN_SKIPPED, CAIRN_DONE) or a negative error code (CAIRN_E*).
  *    cairn_strerror() names a code; cairn_errmsg() gives this thread's detail
  *    of its last failure (which key, which field, which backend error).
- *  - Out-parameters are written only on success.
+ *  - Out-parameters are written only on success, unless a function says
+ *    otherwise (the get functions set their value to NULL on failure).
  *  - Every destroy/free function accepts NULL.
  *  - Keys are UTF-8 C strings; see cairn_key_normalize() for the rules.
  *  - A cairn_store handle is thread-safe: many threads may share one handle.
