@@ -604,14 +604,17 @@ bool jd_equal(const jd_node *a, const jd_node *b)
                 return false;
         return true;
     case JD_OBJ:
-        if (a->n != b->n)
-            return false;
+        /* By the values jd_get sees (the last of duplicate names); the
+         * member counts differ when only one side repeats a name. */
         for (uint32_t i = 0; i < a->n; i++) {
             const jd_node *m = &a->u.kids[i];
             const jd_node *o = jd_get(b, m->key, m->klen);
-            if (!o || !jd_equal(m, o))
+            if (!o || !jd_equal(jd_get(a, m->key, m->klen), o))
                 return false;
         }
+        for (uint32_t i = 0; i < b->n; i++)
+            if (!jd_get(a, b->u.kids[i].key, b->u.kids[i].klen))
+                return false;
         return true;
     default:
         return true;
@@ -651,6 +654,26 @@ static int put_str(const char *s, size_t n, char **buf, size_t *len, size_t *cap
     size_t from = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t k = cairn__utf8_seq((const unsigned char *)s + i, n - i);
+            if (k) {
+                i += k - 1;
+                continue;
+            }
+            /* Only a lone surrogate kept as WTF-8 gets here: write it as
+             * the escape it came from, so the output is JSON. */
+            if (put(buf, len, cap, s + from, i - from))
+                return CAIRN_ENOMEM;
+            unsigned cp = (c & 0x0Fu) << 12 | ((unsigned char)s[i + 1] & 0x3Fu) << 6 |
+                          ((unsigned char)s[i + 2] & 0x3Fu);
+            char e[7] = {'\\', 'u', hex[cp >> 12], hex[cp >> 8 & 15], hex[cp >> 4 & 15],
+                         hex[cp & 15], 0};
+            if (put(buf, len, cap, e, 6))
+                return CAIRN_ENOMEM;
+            i += 2;
+            from = i + 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         if (put(buf, len, cap, s + from, i - from))

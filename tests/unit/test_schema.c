@@ -469,6 +469,9 @@ static void schema_hostile_nesting(void **state)
         "{\"$ref\":\"#\"}",
         "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
         "\"$ref\":\"#/$defs/a\"}",
+        /* inside not / anyOf: still reported, still invalid */
+        "{\"not\":{\"$ref\":\"#\"}}",
+        "{\"anyOf\":[{\"$ref\":\"#\"},true]}",
     };
     for (size_t i = 0; i < sizeof loops / sizeof *loops; i++) {
         sc = compile_ok(loops[i], 0);
