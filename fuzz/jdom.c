@@ -14,11 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* An exact-size copy, so ASan sees any read past the end. */
-    char *buf = malloc(size ? size : 1);
-    if (!buf)
-        abort();
-    if (size)
-        memcpy(buf, data, size);
+    char *buf = fuzz_copy(data, size);
 
     int check = cairn__json_check(buf, size);
     jd_arena a;

@@ -39,11 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t slen = nul ? (size_t)(nul - data) : size;
     size_t dlen = nul ? size - slen - 1 : size;
     /* Exact-size copies, so ASan sees any read past the end. */
-    char *schema = malloc(slen ? slen : 1), *doc = malloc(dlen ? dlen : 1);
-    if (!schema || !doc)
-        abort();
-    memcpy(schema, data, slen);
-    memcpy(doc, nul ? nul + 1 : data, dlen);
+    char *schema = fuzz_copy(data, slen), *doc = fuzz_copy(nul ? nul + 1 : data, dlen);
 
     cairn_schema_opts opt = {0};
     opt.flags = slen % 2 ? CAIRN_SCHEMA_FORMAT_ASSERT : 0;
