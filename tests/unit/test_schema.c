@@ -8,6 +8,7 @@
 
 #include "model/jdom.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -424,6 +425,48 @@ static void schema_pydantic_v1(void **state)
     cairn_schema_free(sc);
 }
 
+/* One compiled schema, many threads validating at once (ASan/TSan builds
+ * see any shared write). */
+typedef struct {
+    const cairn_schema *sc;
+    int bad; /* results that differ from the expected ones */
+} thread_arg;
+
+static void *validate_many(void *p)
+{
+    thread_arg *t = p;
+    for (int i = 0; i < 2000; i++) {
+        cairn_verrors *e = NULL;
+        const char *good = "{\"title\":\"t\",\"members\":[{\"name\":\"a\",\"age\":1}]}";
+        const char *bad = "{\"title\":\"t\",\"members\":[{\"name\":\"a\",\"age\":-1}]}";
+        if (cairn_schema_validate(t->sc, good, strlen(good), NULL) != CAIRN_OK)
+            t->bad++;
+        if (cairn_schema_validate(t->sc, bad, strlen(bad), &e) != CAIRN_EVALIDATION ||
+            strcmp(cairn_verrors_path(e, 0), "/members/0/age") != 0 ||
+            strcmp(cairn_errmsg(), "/members/0/age: value -1 is below the minimum 0") != 0)
+            t->bad++;
+        cairn_verrors_free(e);
+    }
+    return NULL;
+}
+
+static void schema_threads(void **state)
+{
+    (void)state;
+    cairn_schema *sc = compile_ok(pydantic_v2, CAIRN_SCHEMA_FORMAT_ASSERT);
+    pthread_t th[4];
+    thread_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (thread_arg){sc, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, validate_many, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(args[i].bad, 0);
+    }
+    cairn_schema_free(sc);
+}
+
 static char *nested(const char *open, const char *mid, const char *close, int depth)
 {
     size_t lo = strlen(open), lm = strlen(mid), lc = strlen(close);
@@ -630,6 +673,7 @@ const tr_case unit_schema_cases[] = {
     TR_CASE(schema_fill_defaults, TR_NONE, 0),
     TR_CASE(schema_pydantic_v2, TR_NONE, 0),
     TR_CASE(schema_pydantic_v1, TR_NONE, 0),
+    TR_CASE(schema_threads, TR_NONE, 0),
     TR_CASE(schema_hostile_nesting, TR_NONE, 0),
     TR_CASE(schema_values_and_strings, TR_NONE, 0),
     TR_CASE(schema_json_tree, TR_NONE, 0),
