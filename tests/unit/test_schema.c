@@ -510,8 +510,8 @@ static void schema_hostile_nesting(void **state)
     /* $ref loops that never descend into the value end with an error */
     const char *loops[] = {
         "{\"$ref\":\"#\"}",
-        "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
-        "\"$ref\":\"#/$defs/a\"}",
+        ("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
+         "\"$ref\":\"#/$defs/a\"}"),
         /* inside not / anyOf: still reported, still invalid */
         "{\"not\":{\"$ref\":\"#\"}}",
         "{\"anyOf\":[{\"$ref\":\"#\"},true]}",
