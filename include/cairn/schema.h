@@ -93,7 +93,9 @@ CAIRN_API int cairn_schema_validate(const cairn_schema *sc, const void *doc, siz
  *
  * out: receives a malloc'd copy (free()), NUL-terminated, its length in
  * *out_len. The input is not validated first. Errors: CAIRN_EFORMAT,
- * CAIRN_ENOMEM. Thread-safe.
+ * CAIRN_EINVAL (defaults inserted inside inserted defaults more than 16
+ * deep, more than 100000 of them, or a result nested deeper than 512: a
+ * schema whose default refers to itself), CAIRN_ENOMEM. Thread-safe.
  */
 CAIRN_API int cairn_schema_fill_defaults(const cairn_schema *sc, const void *doc, size_t len,
                                char **out, size_t *out_len);

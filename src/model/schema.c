@@ -2034,12 +2034,28 @@ static const jd_node *find_default(const csch *s, int depth)
     return d;
 }
 
+#define FILL_NEST_MAX 16      /* defaults inserted inside inserted defaults */
+#define FILL_INSERT_MAX 100000 /* defaults inserted in all */
+
 typedef struct {
     jd_arena *a;
-    bool oom;
+    int budget;    /* insertions left */
+    bool too_deep; /* FILL_NEST_MAX or FILL_INSERT_MAX reached */
 } filler;
 
-static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth);
+static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth, int nest);
+
+/* Nesting of a value (0 for a scalar). */
+static int nesting(const jd_node *x)
+{
+    int d = 0;
+    if (x->type == JD_OBJ || x->type == JD_ARR)
+        for (uint32_t i = 0; i < x->n; i++) {
+            int k = nesting(&x->u.kids[i]);
+            d = k > d ? k : d;
+        }
+    return x->type == JD_OBJ || x->type == JD_ARR ? d + 1 : 0;
+}
 
 /* The schema for property key (klen) of objects under s, via $ref/allOf. */
 static const csch *prop_schema(const csch *s, const char *key, size_t klen, int depth)
@@ -2058,7 +2074,7 @@ static const csch *prop_schema(const csch *s, const char *key, size_t klen, int 
 /* Add the missing defaulted properties of s (and its $ref / allOf) to the
  * member list. */
 static bool add_defaults(filler *f, const csch *s, jd_node **kids, uint32_t *n, uint32_t *cap,
-                         int depth)
+                         int depth, int nest)
 {
     if (!s || s->boolean || depth > FILL_DEPTH_MAX)
         return true;
@@ -2070,6 +2086,12 @@ static bool add_defaults(filler *f, const csch *s, jd_node **kids, uint32_t *n, 
         const jd_node *d = have ? NULL : find_default(cp->s, 0);
         if (!d)
             continue;
+        /* A default that brings its own defaults again (a model whose
+         * default refers to itself) would never end. */
+        if (nest >= FILL_NEST_MAX || --f->budget < 0) {
+            f->too_deep = true;
+            return false;
+        }
         if (*n == *cap) {
             uint32_t nc = *cap ? *cap * 2 : 4;
             jd_node *nk = jd_alloc(f->a, nc * sizeof *nk);
@@ -2080,7 +2102,7 @@ static bool add_defaults(filler *f, const csch *s, jd_node **kids, uint32_t *n, 
             *kids = nk;
             *cap = nc;
         }
-        jd_node *filled = fill(f, cp->s, d, depth + 1);
+        jd_node *filled = fill(f, cp->s, d, depth + 1, nest + 1);
         if (!filled)
             return false;
         (*kids)[*n] = *filled;
@@ -2088,16 +2110,16 @@ static bool add_defaults(filler *f, const csch *s, jd_node **kids, uint32_t *n, 
         (*kids)[*n].klen = cp->len;
         (*n)++;
     }
-    if (!add_defaults(f, s->ref, kids, n, cap, depth + 1))
+    if (!add_defaults(f, s->ref, kids, n, cap, depth + 1, nest))
         return false;
     for (uint32_t i = 0; i < s->nallof; i++)
-        if (!add_defaults(f, s->allof[i], kids, n, cap, depth + 1))
+        if (!add_defaults(f, s->allof[i], kids, n, cap, depth + 1, nest))
             return false;
     return true;
 }
 
 /* A copy of x with defaults filled in (x itself when nothing changes below). */
-static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth)
+static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth, int nest)
 {
     jd_node *out = jd_alloc(f->a, sizeof *out);
     if (!out)
@@ -2120,14 +2142,14 @@ static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth)
                 t = t->ref;
             cs = !t || t->boolean ? NULL : k < t->nprefix ? t->prefix[k] : t->items;
         }
-        jd_node *fc = fill(f, cs, c, depth + 1);
+        jd_node *fc = fill(f, cs, c, depth + 1, nest);
         if (!fc)
             return NULL;
         kids[k] = *fc;
         kids[k].key = c->key;
         kids[k].klen = c->klen;
     }
-    if (x->type == JD_OBJ && !add_defaults(f, s, &kids, &n, &cap, 0))
+    if (x->type == JD_OBJ && !add_defaults(f, s, &kids, &n, &cap, 0, nest))
         return NULL;
     out->u.kids = kids;
     out->n = n;
@@ -2149,8 +2171,15 @@ CAIRN_API int cairn_schema_fill_defaults(const cairn_schema *sc, const void *doc
         jd_arena_free(&a);
         return rc;
     }
-    filler f = {&a, false};
-    jd_node *filled = fill(&f, sc->root, root, 0);
+    filler f = {&a, FILL_INSERT_MAX, false};
+    jd_node *filled = fill(&f, sc->root, root, 0, 0);
+    if (f.too_deep || (filled && nesting(filled) > JD_DEPTH_MAX)) {
+        jd_arena_free(&a);
+        return cairn__err(CAIRN_EINVAL, "defaults nest too deep (more than %d defaults inside "
+                                        "defaults, %d in all, or %d levels): a default that "
+                                        "refers to itself?",
+                          FILL_NEST_MAX, FILL_INSERT_MAX, JD_DEPTH_MAX);
+    }
     char *buf = NULL;
     size_t bl = 0, cap = 0;
     if (!filled || jd_write(filled, &buf, &bl, &cap) != CAIRN_OK) {

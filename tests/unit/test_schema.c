@@ -348,6 +348,19 @@ static void schema_fill_defaults(void **state)
     /* not an object: as it was, re-serialised compactly */
     expect_filled(sc, " [ 1 , \"\\u00e9\\t\" ] ", "[1,\"\xc3\xa9\\t\"]");
     cairn_schema_free(sc);
+
+    /* a default that brings itself again: refused, not endless (two such
+     * properties would double at every level) */
+    sc = compile_ok("{\"properties\":{\"a\":{\"$ref\":\"#\",\"default\":{}},"
+                    "\"b\":{\"$ref\":\"#\",\"default\":{}}}}",
+                    0);
+    char *out = (char *)1;
+    assert_rc(cairn_schema_fill_defaults(sc, "{}", 2, &out, NULL), CAIRN_EINVAL);
+    assert_null(out);
+    assert_non_null(strstr(cairn_errmsg(), "refers to itself"));
+    /* present values stop it: nothing is missing */
+    expect_filled(sc, "{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":2}");
+    cairn_schema_free(sc);
 }
 
 /* What Pydantic v2 exports for
