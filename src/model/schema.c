@@ -27,6 +27,9 @@
 #define EVAL_DEPTH_MAX 2048 /* nested evaluations (a $ref loop ends here) */
 #define DYN_SCOPE_MAX 256   /* distinct resources in one dynamic scope */
 #define REMOTE_MAX 64       /* documents a loader may add */
+#define MATCH_LIMIT 1000000 /* backtracking steps of one regex match (PCRE2's
+                               default is 10 000 000: a hostile pattern such
+                               as ^(a+)+$ would take seconds) */
 #define MAX_ERRORS_DEFAULT 100
 #define DRAFT_2020_12 "https://json-schema.org/draft/2020-12/schema"
 #define VOCAB_VALIDATION "https://json-schema.org/draft/2020-12/vocab/validation"
@@ -121,6 +124,7 @@ struct cairn_schema {
     unsigned flags, max_errors;
     bool annotations; /* some schema has unevaluated*: track evaluated sets */
     pcre2_code **regexes;
+    pcre2_match_context *mctx; /* the match limits; read-only once compiled */
     size_t nregex, capregex;
 };
 
@@ -1266,6 +1270,7 @@ CAIRN_API void cairn_schema_free(cairn_schema *sc)
         return;
     for (size_t i = 0; i < sc->nregex; i++)
         pcre2_code_free(sc->regexes[i]);
+    pcre2_match_context_free(sc->mctx);
     free(sc->regexes);
     jd_arena_free(&sc->arena);
     free(sc);
@@ -1283,6 +1288,11 @@ CAIRN_API int cairn_schema_compile(const void *json, size_t len, const cairn_sch
     jd_arena_init(&sc->arena, NULL, 0);
     sc->flags = opt ? opt->flags : 0;
     sc->max_errors = opt && opt->max_errors ? opt->max_errors : MAX_ERRORS_DEFAULT;
+    if (!(sc->mctx = pcre2_match_context_create(NULL))) {
+        free(sc);
+        return oom();
+    }
+    pcre2_set_match_limit(sc->mctx, MATCH_LIMIT);
     comp c = {.sc = sc, .a = &sc->arena, .opt = opt};
     c.where[0] = '\0';
 
@@ -1482,14 +1492,15 @@ static size_t code_points(const char *s, size_t n)
     return k;
 }
 
-/* 1 match, 0 no match, -1 error (message in why). */
+/* 1 match, 0 no match, -1 the match could not finish (the match limit,
+ * or out of memory). */
 static int re_match(vctx *v, pcre2_code *re, const char *s, size_t n)
 {
     if (!v->md && !(v->md = pcre2_match_data_create(1, NULL))) {
         v->oom = v->stop = true;
         return -1;
     }
-    int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, v->md, NULL);
+    int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, v->md, v->sc->mctx);
     if (rc >= 0)
         return 1;
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
@@ -1758,7 +1769,8 @@ static bool val_scalar(vctx *v, const csch *s, const jd_node *x)
                 FAILED();
             } else if (r < 0) {
                 fail(v, "cannot match pattern '%s' (%s)", s->pattern_src,
-                     x->bad_utf8 ? "the string holds a lone surrogate" : "regex engine error");
+                     x->bad_utf8 ? "the string holds a lone surrogate"
+                                 : "the regex backtracking limit was reached");
                 FAILED();
             }
         }

@@ -589,6 +589,15 @@ static void schema_values_and_strings(void **state)
     cairn_verrors_free(e);
     cairn_schema_free(sc);
 
+    /* catastrophic backtracking ends at the match limit, as a failure */
+    sc = compile_ok("{\"pattern\":\"^(a|aa)+$\"}", 0);
+    cairn_verrors_free(check(sc, "\"aaaa\"", CAIRN_OK));
+    e = check(sc, "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"",
+              CAIRN_EVALIDATION);
+    has_error(e, "", "the regex backtracking limit was reached");
+    cairn_verrors_free(e);
+    cairn_schema_free(sc);
+
     /* ECMA-262-ish patterns: \d is ASCII, $ only at the very end, \p{Letter} */
     sc = compile_ok("{\"patternProperties\":{\"^\\\\d+$\":{\"type\":\"integer\"},"
                     "\"^\\\\p{Letter}+$\":{\"type\":\"string\"}},"
