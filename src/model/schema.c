@@ -1531,7 +1531,19 @@ static void bits_or(bits *dst, const bits *src, size_t n)
 
 static bool val(vctx *v, const csch *s, const jd_node *x, bits *ev);
 
-/* Does a quick look (type keywords through $ref chains) rule this branch out? */
+static bool value_fits(const csch *s, const jd_node *x)
+{
+    if (s->constv && !jd_equal(s->constv, x))
+        return false;
+    if (s->enumv && s->enumv->n == 1 && !jd_equal(&s->enumv->u.kids[0], x))
+        return false;
+    return true;
+}
+
+/* Does a quick look rule this branch out? Its type, its const, and for
+ * objects a property fixed by const or a one-value enum that the value
+ * holds otherwise (the tag of a Pydantic discriminated union), all through
+ * $ref chains. */
 static bool type_fits(const csch *s, const jd_node *x)
 {
     for (int hops = 0; s && hops < 16; hops++, s = s->ref) {
@@ -1539,8 +1551,14 @@ static bool type_fits(const csch *s, const jd_node *x)
             return false;
         if (s->types && !(s->types & type_of(x)))
             return false;
-        if (s->constv && !jd_equal(s->constv, x))
+        if (!value_fits(s, x))
             return false;
+        for (uint32_t p = 0; x->type == JD_OBJ && p < s->nprops; p++) {
+            const csch *ps = s->props[p].s;
+            const jd_node *m = jd_get(x, s->props[p].name, s->props[p].len);
+            if (m && ps && !ps->boolean && !value_fits(ps, m))
+                return false;
+        }
     }
     return true;
 }

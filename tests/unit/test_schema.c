@@ -401,6 +401,32 @@ static void schema_pydantic_v2(void **state)
     e = check(sc, "{\"title\":\"t\",\"members\":[],\"lead\":7}", CAIRN_EVALIDATION);
     has_error(e, "/lead", "not valid against any schema of anyOf");
     cairn_verrors_free(e);
+    cairn_schema_free(sc);
+
+    /* A discriminated union (Union[Cat, Dog] = Field(discriminator="kind")):
+     * the branch whose tag matches explains, the others are ruled out. */
+    sc = compile_ok(
+        "{\"$defs\":{\"Cat\":{\"properties\":{\"kind\":{\"const\":\"cat\",\"title\":\"Kind\"},"
+        "\"lives\":{\"type\":\"integer\",\"maximum\":9}},\"required\":[\"kind\",\"lives\"],"
+        "\"type\":\"object\"},\"Dog\":{\"properties\":{\"kind\":{\"enum\":[\"dog\"]},"
+        "\"good\":{\"type\":\"boolean\"}},\"required\":[\"kind\",\"good\"],\"type\":\"object\"}},"
+        "\"properties\":{\"pet\":{\"discriminator\":{\"mapping\":{\"cat\":\"#/$defs/Cat\","
+        "\"dog\":\"#/$defs/Dog\"},\"propertyName\":\"kind\"},"
+        "\"oneOf\":[{\"$ref\":\"#/$defs/Cat\"},{\"$ref\":\"#/$defs/Dog\"}]}}}",
+        0);
+    cairn_verrors_free(check(sc, "{\"pet\":{\"kind\":\"dog\",\"good\":true}}", CAIRN_OK));
+    e = check(sc, "{\"pet\":{\"kind\":\"cat\",\"lives\":10}}", CAIRN_EVALIDATION);
+    assert_int_equal(cairn_verrors_count(e), 1);
+    has_error(e, "/pet/lives", "value 10 is above the maximum 9");
+    cairn_verrors_free(e);
+    e = check(sc, "{\"pet\":{\"kind\":\"dog\"}}", CAIRN_EVALIDATION);
+    has_error(e, "/pet", "required property 'good' is missing");
+    cairn_verrors_free(e);
+    e = check(sc, "{\"pet\":{\"kind\":\"cow\"}}", CAIRN_EVALIDATION);
+    has_error(e, "/pet", "not valid against any schema of oneOf");
+    cairn_verrors_free(e);
+    cairn_schema_free(sc);
+    sc = compile_ok(pydantic_v2, CAIRN_SCHEMA_FORMAT_ASSERT);
     expect_filled(sc, "{\"title\":\"t\",\"members\":[{\"name\":\"a\",\"age\":1}]}",
                   "{\"title\":\"t\",\"members\":[{\"name\":\"a\",\"age\":1,\"email\":null}],"
                   "\"lead\":null}");
