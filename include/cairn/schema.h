@@ -102,10 +102,12 @@ CAIRN_API int cairn_schema_fill_defaults(const cairn_schema *sc, const void *doc
 
 /* Number of errors in the list (0 for NULL). */
 CAIRN_API size_t cairn_verrors_count(const cairn_verrors *e);
-/* JSON Pointer of the failing value of error i ("" is the document). */
+/* JSON Pointer of the failing value of error i ("" is the document); NULL
+ * when i is out of range. Strings live until cairn_verrors_free(). */
 CAIRN_API const char *cairn_verrors_path(const cairn_verrors *e, size_t i);
 /* The rule that failed, as a phrase: "expected integer, got string",
- * "required property 'age' is missing", "does not match pattern '^a'". */
+ * "required property 'age' is missing", "does not match pattern '^a'";
+ * NULL when i is out of range. */
 CAIRN_API const char *cairn_verrors_rule(const cairn_verrors *e, size_t i);
 /* True when more errors were found than were kept (max_errors). */
 CAIRN_API int cairn_verrors_truncated(const cairn_verrors *e);
