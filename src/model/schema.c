@@ -1252,12 +1252,20 @@ static int read_vocabulary(comp *c, const jd_node *root)
     char *hash = strchr(u, '#');
     if (hash)
         *hash = '\0';
-    if (!strcmp(u, DRAFT_2020_12))
+    /* The drafts' own metaschemas are not fetched (no network, and their
+     * vocabularies are the default ones). */
+    if (!strcmp(u, DRAFT_2020_12) || !strncmp(u, "http://json-schema.org/", 23) ||
+        !strncmp(u, "https://json-schema.org/", 24))
         return CAIRN_OK;
     jd_node *doc = find_uri(c, u);
     int rc;
-    if (!doc && (rc = load_remote(c, u, &doc)))
-        return rc;
+    if (!doc && (rc = load_remote(c, u, &doc))) {
+        /* A metaschema the loader does not have: all vocabularies apply. */
+        if (rc == CAIRN_ENOMEM)
+            return rc;
+        cairn__err_clear();
+        return CAIRN_OK;
+    }
     const jd_node *voc = JD_GET(doc, "$vocabulary");
     if (voc && voc->type == JD_OBJ && !JD_GET(voc, VOCAB_VALIDATION))
         c->no_validation = true;

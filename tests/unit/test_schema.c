@@ -202,6 +202,15 @@ static void schema_max_errors(void **state)
     cairn_schema_free(NULL);
 }
 
+static int no_documents(void *ctx, const char *uri, char **json, size_t *len)
+{
+    (void)ctx;
+    (void)uri;
+    (void)json;
+    (void)len;
+    return CAIRN_ENOTFOUND;
+}
+
 static void schema_bad_schemas(void **state)
 {
     (void)state;
@@ -240,6 +249,28 @@ static void schema_bad_schemas(void **state)
     sc = compile_ok("{\"x-whatever\":{\"type\":7},\"title\":\"T\"}", 0);
     cairn_verrors_free(check(sc, "1", CAIRN_OK));
     cairn_schema_free(sc);
+
+    /* $schema: a draft's metaschema is never fetched; one the loader does not
+     * have leaves every vocabulary on */
+    static const char *const metas[] = {
+        "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"type\":\"integer\"}",
+        "{\"$schema\":\"https://example.com/unknown-meta\",\"type\":\"integer\"}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        cairn_schema_opts opt = {0};
+        opt.loader = no_documents;
+        assert_rc(cairn_schema_compile(metas[i], strlen(metas[i]), &opt, &sc), CAIRN_OK);
+        cairn_verrors_free(check(sc, "\"x\"", CAIRN_EVALIDATION));
+        cairn_schema_free(sc);
+    }
+    /* a $ref the loader cannot give */
+    cairn_schema_opts lopt = {0};
+    lopt.loader = no_documents;
+    const char *remote = "{\"properties\":{\"a\":{\"$ref\":\"http://x.org/y.json#/a\"}}}";
+    sc = (cairn_schema *)1;
+    assert_rc(cairn_schema_compile(remote, strlen(remote), &lopt, &sc), CAIRN_EINVAL);
+    assert_null(sc);
+    assert_non_null(strstr(cairn_errmsg(), "/properties/a/$ref: cannot load 'http://x.org/y.json'"));
 
     /* NULL arguments */
     assert_rc(cairn_schema_compile("{}", 2, NULL, NULL), CAIRN_EINVAL);
