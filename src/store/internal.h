@@ -9,6 +9,11 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define CAIRN__FMT(a, b) __attribute__((format(printf, a, b)))
 
@@ -28,6 +33,70 @@ void cairn__err_clear(void);
 void cairn__verrs_keep(cairn_verrors *errs);
 
 /* ---- UTF-8 and JSON (src/store/json.c) ---- */
+
+/* Shared by json.c and the JSON tree of src/model/jdom.c. */
+/* Length of the UTF-8 sequence at p (n bytes left), or 0 if invalid. */
+static inline size_t cairn__utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0; /* continuation byte or overlong 2-byte lead */
+    if (c < 0xE0) {
+        if (n < 2 || (p[1] & 0xC0) != 0x80)
+            return 0;
+        return 2;
+    }
+    if (c < 0xF0) {
+        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && p[1] < 0xA0)
+            return 0; /* overlong */
+        if (c == 0xED && p[1] >= 0xA0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (p[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && p[1] < 0x90)
+            return 0; /* overlong */
+        if (c == 0xF4 && p[1] >= 0x90)
+            return 0; /* above U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+/* True when none of the eight bytes in w needs a look: no control byte,
+ * quote, backslash or non-ASCII byte (the usual bit tricks). */
+static inline bool cairn__plain8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    /* A byte below 0x20, or equal to '"' or '\\' (x ^ c == 0), borrows and
+     * sets its high bit; borrows only start at such a byte. */
+    return ((w | (w - ones * 0x20) | ((w ^ (ones * '"')) - ones) |
+             ((w ^ (ones * '\\')) - ones)) & high) == 0;
+}
+
+#ifdef __SSE2__
+/* Skip the plain bytes at the front of p[0..16): returns how many there
+ * are (16 when all are). One signed compare catches both the control bytes
+ * (below 0x20) and the non-ASCII ones (negative as signed bytes). */
+static inline unsigned cairn__plain16(const unsigned char *p)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    const __m128i stop = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    unsigned bits = (unsigned)_mm_movemask_epi8(stop);
+    return bits ? (unsigned)__builtin_ctz(bits) : 16u;
+}
+#endif
+
 
 /* True when p[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
  * On false, *bad (may be NULL) receives the offset of the first bad byte. */

@@ -12,44 +12,6 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
-/* Length of the UTF-8 sequence at p (n bytes left), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2)
-        return 0; /* continuation byte or overlong 2-byte lead */
-    if (c < 0xE0) {
-        if (n < 2 || (p[1] & 0xC0) != 0x80)
-            return 0;
-        return 2;
-    }
-    if (c < 0xF0) {
-        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && p[1] < 0xA0)
-            return 0; /* overlong */
-        if (c == 0xED && p[1] >= 0xA0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-            (p[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && p[1] < 0x90)
-            return 0; /* overlong */
-        if (c == 0xF4 && p[1] >= 0x90)
-            return 0; /* above U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
 
 bool cairn__utf8_valid(const void *buf, size_t n, size_t *bad)
 {
@@ -65,7 +27,7 @@ bool cairn__utf8_valid(const void *buf, size_t n, size_t *bad)
                 continue;
             }
         }
-        size_t k = utf8_seq(p + i, n - i);
+        size_t k = cairn__utf8_seq(p + i, n - i);
         if (k == 0) {
             if (bad)
                 *bad = i;
@@ -97,33 +59,6 @@ static bool is_hex(unsigned c)
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
-/* True when none of the eight bytes in w needs a look: no control byte,
- * quote, backslash or non-ASCII byte (the usual bit tricks). */
-static inline bool plain8(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    /* A byte below 0x20, or equal to '"' or '\\' (x ^ c == 0), borrows and
-     * sets its high bit; borrows only start at such a byte. */
-    return ((w | (w - ones * 0x20) | ((w ^ (ones * '"')) - ones) |
-             ((w ^ (ones * '\\')) - ones)) & high) == 0;
-}
-
-#ifdef __SSE2__
-/* Skip the plain bytes at the front of p[0..16): returns how many there
- * are (16 when all are). One signed compare catches both the control bytes
- * (below 0x20) and the non-ASCII ones (negative as signed bytes). */
-static inline unsigned plain16(const unsigned char *p)
-{
-    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    const __m128i stop = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-    unsigned bits = (unsigned)_mm_movemask_epi8(stop);
-    return bits ? (unsigned)__builtin_ctz(bits) : 16u;
-}
-#endif
-
 static bool scan_string(jscan *s)
 {
     s->p++; /* opening quote */
@@ -132,7 +67,7 @@ static bool scan_string(jscan *s)
         /* Plain ASCII runs go sixteen bytes at a time (about 3x fewer
          * instructions than the eight-byte loop below for long strings). */
         while (s->end - s->p >= 16) {
-            unsigned k = plain16(s->p);
+            unsigned k = cairn__plain16(s->p);
             s->p += k;
             if (k < 16)
                 break;
@@ -142,7 +77,7 @@ static bool scan_string(jscan *s)
         while (s->end - s->p >= 8) {
             uint64_t w;
             memcpy(&w, s->p, 8);
-            if (!plain8(w))
+            if (!cairn__plain8(w))
                 break;
             s->p += 8;
         }
@@ -176,7 +111,7 @@ static bool scan_string(jscan *s)
         } else if (c < 0x80) {
             s->p++;
         } else {
-            size_t k = utf8_seq(s->p, (size_t)(s->end - s->p));
+            size_t k = cairn__utf8_seq(s->p, (size_t)(s->end - s->p));
             if (!k) {
                 s->why = "invalid UTF-8 in string";
                 return false;
