@@ -860,12 +860,14 @@ static int cmd_model_ls(const command *cmd, int argc, char **argv)
     return ex;
 }
 
-/* model show / model rm: NAME [--namespace NS]. */
+/* model show / model rm: NAME [--namespace NS] into ref. Returns an exit
+ * status; CLI_OK with an empty ref when there is nothing more to do (help). */
 static int model_name_args(const command *cmd, int argc, char **argv, char *ref, size_t cap)
 {
     static const optspec specs[] = {{"--namespace", "-n", true}, {NULL, NULL, false}};
     const char *name = NULL, *ns = NULL;
     int r;
+    ref[0] = '\0'; /* stays empty when --help was answered */
     scan sc;
     scan_init(&sc, cmd, argc, argv, specs);
     while ((r = scan_next(&sc)) == 1) {
@@ -888,7 +890,7 @@ static int cmd_model_show(const command *cmd, int argc, char **argv)
     char ref[CAIRN_MODEL_MAX + 1];
     int ex = model_name_args(cmd, argc, argv, ref, sizeof ref);
     cairn_store *s;
-    if (ex || (ex = open_store(&s)))
+    if (ex || !ref[0] || (ex = open_store(&s)))
         return ex;
     cairn_value *v = NULL;
     char resolved[CAIRN_MODEL_MAX + 1];
@@ -916,7 +918,7 @@ static int cmd_model_rm(const command *cmd, int argc, char **argv)
     char ref[CAIRN_MODEL_MAX + 1];
     int ex = model_name_args(cmd, argc, argv, ref, sizeof ref);
     cairn_store *s;
-    if (ex || (ex = open_store(&s)))
+    if (ex || !ref[0] || (ex = open_store(&s)))
         return ex;
     uint64_t n = 0;
     int rc = cairn_model_remove(s, ref, &n);
