@@ -217,6 +217,16 @@ static void put_valid_invalid(void **state)
     /* the next call forgets them */
     assert_null(cairn_validation_errors());
 
+    /* not JSON: the validator's parser refuses it as the plain check does */
+    assert_rc(put_model(s, "bad", "{\"name\":", "Person", CAIRN_FAIL_IF_EXISTS),
+              CAIRN_EFORMAT);
+    assert_rc(put_model(s, "bad", "{\"name\":\"\xff\",\"age\":1}", "Person",
+                        CAIRN_FAIL_IF_EXISTS),
+              CAIRN_EFORMAT);
+    cairn_put_opts fo = {.model = "Person", .fill_defaults = 1};
+    assert_rc(cairn_put(s, "bad", "[1,", 3, &fo), CAIRN_EFORMAT);
+    assert_rc(cairn_exists(s, "bad"), CAIRN_ENOTFOUND);
+
     /* over an existing record: the old value stays */
     assert_rc(put_model(s, "people/john", "{\"name\":\"John\"}", "Person", CAIRN_OVERWRITE),
               CAIRN_EVALIDATION);
