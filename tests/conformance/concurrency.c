@@ -330,49 +330,29 @@ static void threads_read_while_writing(void **state)
 
 /* ---- forked processes, each with its own handle ---- */
 
+typedef struct {
+    race *r;
+    race_kind kind;
+} race_job;
+
+static void race_worker(cairn_store *s, int open_rc, int id, void *arg)
+{
+    race_job *j = arg;
+    if (!s)
+        note_error(j->r, "open", open_rc);
+    else
+        worker(s, j->r, j->kind, id);
+}
+
 static void process_race(cf_fx *fx, race_kind kind, const char *how)
 {
     seed_race(fx->s, kind);
-    /* No handle crosses a fork: the parent closes its own first. */
-    cairn_store_close(fx->s);
-    fx->s = NULL;
     race *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                    -1, 0);
     assert_true(r != MAP_FAILED);
     memset(r, 0, sizeof *r);
-    int gate[2];
-    assert_int_equal(pipe(gate), 0);
-    pid_t pid[WORKERS];
-    for (int i = 0; i < WORKERS; i++) {
-        fflush(stdout);
-        pid[i] = fork();
-        assert_true(pid[i] >= 0);
-        if (pid[i] == 0) {
-            tr_child_defaults();
-            close(gate[1]);
-            cairn_store *s = NULL;
-            int rc = cairn_store_open(fx->url, NULL, &s);
-            char c;
-            /* wait until every worker is forked, then go together */
-            while (read(gate[0], &c, 1) < 0)
-                ;
-            if (rc)
-                note_error(r, "open", rc);
-            else
-                worker(s, r, kind, i);
-            cairn_store_close(s);
-            _exit(0);
-        }
-    }
-    close(gate[0]);
-    close(gate[1]); /* the start signal: EOF for every worker */
-    for (int i = 0; i < WORKERS; i++) {
-        int st;
-        assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-            fail_msg("%s: worker %d died (status 0x%x)", how, i, st);
-    }
-    cf_reopen(fx, NULL);
+    race_job j = {r, kind};
+    cf_fork_workers(fx, WORKERS, race_worker, &j, how);
     race copy = *r;
     munmap(r, sizeof *r);
     check_race(fx->s, &copy, kind, how);

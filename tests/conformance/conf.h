@@ -47,6 +47,16 @@ void cf_raw_put(const char *key, const void *rec, size_t len);
  * *n receives its length; free() the result. */
 char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n);
 
+/* Fork n worker processes on the fixture's store: the fixture's handle is
+ * closed first (no handle crosses a fork), each worker opens its own, waits
+ * until all are forked, then runs fn(s, open_rc, id, arg) (s NULL when the
+ * open failed with open_rc) and exits. Fails the case if a worker dies;
+ * reopens fx->s afterwards. Results travel through memory the caller maps
+ * MAP_SHARED. */
+void cf_fork_workers(cf_fx *fx, int n, void (*fn)(cairn_store *s, int open_rc, int id,
+                                                  void *arg),
+                     void *arg, const char *how);
+
 /* Put with a behaviour (format JSON, no TTL). */
 int cf_put(cairn_store *s, const char *key, const char *json, cairn_behavior b);
 /* Get key and compare its value with want (len bytes); fails the case. */

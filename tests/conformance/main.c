@@ -7,6 +7,7 @@
  */
 #include "conf.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const cf_backend backends[] = {
@@ -81,6 +82,46 @@ void cf_reopen(cf_fx *fx, const cairn_options *opt)
     int rc = cairn_store_open(fx->url, opt, &fx->s);
     if (rc)
         fail_msg("reopen %s: %s: %s", fx->url, cairn_strerror(rc), cairn_errmsg());
+}
+
+void cf_fork_workers(cf_fx *fx, int n, void (*fn)(cairn_store *s, int open_rc, int id,
+                                                  void *arg),
+                     void *arg, const char *how)
+{
+    cairn_store_close(fx->s);
+    fx->s = NULL;
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    pid_t *pid = calloc((size_t)n, sizeof *pid);
+    assert_non_null(pid);
+    for (int i = 0; i < n; i++) {
+        fflush(stdout);
+        pid[i] = fork();
+        assert_true(pid[i] >= 0);
+        if (pid[i] == 0) {
+            tr_child_defaults();
+            close(gate[1]);
+            cairn_store *s = NULL;
+            int rc = cairn_store_open(fx->url, NULL, &s);
+            char c;
+            /* wait until every worker is forked, then go together */
+            while (read(gate[0], &c, 1) < 0)
+                ;
+            fn(rc ? NULL : s, rc, i, arg);
+            cairn_store_close(s);
+            _exit(0);
+        }
+    }
+    close(gate[0]);
+    close(gate[1]); /* the start signal: EOF for every worker */
+    for (int i = 0; i < n; i++) {
+        int st;
+        assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fail_msg("%s: worker %d died (status 0x%x)", how, i, st);
+    }
+    free(pid);
+    cf_reopen(fx, NULL);
 }
 
 /* ---- the tap backend: a pass-through that exposes its handle ---- */

@@ -587,48 +587,31 @@ typedef struct {
     char err[PROCS][256];
 } reg_race;
 
+typedef struct {
+    reg_race *r;
+    bool distinct;
+} reg_job;
+
+static void reg_worker(cairn_store *s, int open_rc, int id, void *arg)
+{
+    reg_job *j = arg;
+    int rc = open_rc;
+    if (s) {
+        char schema[128];
+        snprintf(schema, sizeof schema,
+                 "{\"type\":\"object\",\"properties\":{\"w\":{\"const\":%d}}}",
+                 j->distinct ? id : 0);
+        rc = reg(s, "race/Model", schema, j->distinct ? CAIRN_MODEL_NEW_VERSION : 0,
+                 j->r->ref[id]);
+    }
+    j->r->status[id] = rc;
+    snprintf(j->r->err[id], sizeof j->r->err[id], "%s", cairn_errmsg());
+}
+
 static void process_register(cf_fx *fx, reg_race *r, bool distinct)
 {
-    cairn_store_close(fx->s); /* no handle crosses a fork */
-    fx->s = NULL;
-    int gate[2];
-    assert_int_equal(pipe(gate), 0);
-    pid_t pid[PROCS];
-    for (int i = 0; i < PROCS; i++) {
-        fflush(stdout);
-        pid[i] = fork();
-        assert_true(pid[i] >= 0);
-        if (pid[i] == 0) {
-            tr_child_defaults();
-            close(gate[1]);
-            cairn_store *s = NULL;
-            int rc = cairn_store_open(fx->url, NULL, &s);
-            char c;
-            while (read(gate[0], &c, 1) < 0)
-                ;
-            if (rc == CAIRN_OK) {
-                char schema[128];
-                snprintf(schema, sizeof schema,
-                         "{\"type\":\"object\",\"properties\":{\"w\":{\"const\":%d}}}",
-                         distinct ? i : 0);
-                rc = reg(s, "race/Model", schema,
-                         distinct ? CAIRN_MODEL_NEW_VERSION : 0, r->ref[i]);
-            }
-            r->status[i] = rc;
-            snprintf(r->err[i], sizeof r->err[i], "%s", cairn_errmsg());
-            cairn_store_close(s);
-            _exit(0);
-        }
-    }
-    close(gate[0]);
-    close(gate[1]);
-    for (int i = 0; i < PROCS; i++) {
-        int st;
-        assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-            fail_msg("worker %d died (status 0x%x)", i, st);
-    }
-    cf_reopen(fx, NULL);
+    reg_job j = {r, distinct};
+    cf_fork_workers(fx, PROCS, reg_worker, &j, "register race");
 }
 
 static reg_race *race_new(void)
