@@ -16,22 +16,11 @@
 int main(int argc, char **argv)
 {
     uint64_t ndocs = 1000, rounds = 100;
-    for (int k = 1; k < argc; k++) {
-        if (!strcmp(argv[k], "--docs") && k + 1 < argc && (ndocs = bench_parse_n(argv[k + 1])))
-            k++;
-        else if (!strcmp(argv[k], "--rounds") && k + 1 < argc &&
-                 (rounds = bench_parse_n(argv[k + 1])))
-            k++;
-        else {
-            fprintf(stderr, "usage: bench_json_check [--docs D] [--rounds R]\n");
-            return 2;
-        }
-    }
-    char *docs = malloc((size_t)ndocs * (BENCH_DOC_LEN + 1));
+    if (bench_micro_args(argc, argv, "bench_json_check [--docs D] [--rounds R]", &ndocs, &rounds))
+        return 2;
+    char *docs = bench_docs(ndocs);
     if (!docs)
         return 1;
-    for (uint64_t i = 0; i < ndocs; i++)
-        bench_doc(docs + i * (BENCH_DOC_LEN + 1), i);
 
     /* Interleave the two a few times so a frequency change on a shared
      * machine hurts both alike; the best of the passes is printed. */

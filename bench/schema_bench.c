@@ -34,27 +34,16 @@ static const char schema_json[] =
 int main(int argc, char **argv)
 {
     uint64_t ndocs = 1000, rounds = 100;
-    for (int k = 1; k < argc; k++) {
-        if (!strcmp(argv[k], "--docs") && k + 1 < argc && (ndocs = bench_parse_n(argv[k + 1])))
-            k++;
-        else if (!strcmp(argv[k], "--rounds") && k + 1 < argc &&
-                 (rounds = bench_parse_n(argv[k + 1])))
-            k++;
-        else {
-            fprintf(stderr, "usage: bench_schema [--docs D] [--rounds R]\n");
-            return 2;
-        }
-    }
+    if (bench_micro_args(argc, argv, "bench_schema [--docs D] [--rounds R]", &ndocs, &rounds))
+        return 2;
     cairn_schema *sc;
     if (cairn_schema_compile(schema_json, sizeof schema_json - 1, NULL, &sc) != CAIRN_OK) {
         fprintf(stderr, "bench_schema: schema: %s\n", cairn_errmsg());
         return 1;
     }
-    char *docs = malloc((size_t)ndocs * (BENCH_DOC_LEN + 1));
+    char *docs = bench_docs(ndocs);
     if (!docs)
         return 1;
-    for (uint64_t i = 0; i < ndocs; i++)
-        bench_doc(docs + i * (BENCH_DOC_LEN + 1), i);
 
     double best_val = 1e30, best_check = 1e30;
     for (int pass = 0; pass < 3; pass++) {

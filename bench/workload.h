@@ -237,6 +237,36 @@ static inline uint64_t bench_parse_n(const char *s)
     return v <= BENCH_N_MAX ? v : 0;
 }
 
+/* The command line of a microbenchmark: "PROG [--docs D] [--rounds R]".
+ * Returns 0, or 2 after printing the usage line to stderr. */
+static inline int bench_micro_args(int argc, char **argv, const char *usage, uint64_t *ndocs,
+                                   uint64_t *rounds)
+{
+    for (int k = 1; k < argc; k++) {
+        if (!strcmp(argv[k], "--docs") && k + 1 < argc && (*ndocs = bench_parse_n(argv[k + 1])))
+            k++;
+        else if (!strcmp(argv[k], "--rounds") && k + 1 < argc &&
+                 (*rounds = bench_parse_n(argv[k + 1])))
+            k++;
+        else {
+            fprintf(stderr, "usage: %s\n", usage);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Documents 0..ndocs-1, each at docs + i * (BENCH_DOC_LEN + 1); NULL when
+ * out of memory. The caller frees it. */
+static inline char *bench_docs(uint64_t ndocs)
+{
+    char *docs = malloc((size_t)ndocs * (BENCH_DOC_LEN + 1));
+    if (docs)
+        for (uint64_t i = 0; i < ndocs; i++)
+            bench_doc(docs + i * (BENCH_DOC_LEN + 1), i);
+    return docs;
+}
+
 /* The command line of a raw baseline: "PROG TARGET [--n N] [--seed S]".
  * Returns 0, or 2 after printing the usage line to stderr. */
 static inline int bench_args(int argc, char **argv, const char *usage,

@@ -35,4 +35,16 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
     return s;
 }
 
+/* An exact-size copy of data[0..size) (one byte allocated when empty), so
+ * ASan sees any read past the end. The caller frees it. */
+static inline char *fuzz_copy(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size ? size : 1);
+    if (!s)
+        abort();
+    for (size_t i = 0; i < size; i++)
+        s[i] = (char)data[i];
+    return s;
+}
+
 #endif

@@ -52,11 +52,7 @@ static int jansson_stricter(const json_error_t *e)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* An exact-size copy, so ASan sees any read past the end. */
-    char *buf = malloc(size ? size : 1);
-    if (!buf)
-        abort();
-    if (size)
-        memcpy(buf, data, size);
+    char *buf = fuzz_copy(data, size);
 
     int rc = cairn__json_check(buf, size);
     FUZZ_CHECK(rc == CAIRN_OK || rc == CAIRN_EFORMAT, "status %d", rc);

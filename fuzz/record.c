@@ -11,11 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* An exact-size copy, so ASan sees any read past the record. */
-    uint8_t *rec = malloc(size ? size : 1);
-    if (!rec)
-        abort();
-    if (size)
-        memcpy(rec, data, size);
+    uint8_t *rec = (uint8_t *)fuzz_copy(data, size);
 
     cairn__rec head, full;
     int rh = cairn__rec_decode(rec, size, false, &head);

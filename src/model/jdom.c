@@ -182,86 +182,34 @@ static size_t unescape(const unsigned char *b, const unsigned char *e, char *o0,
 /* Scan a string at s->p (the opening quote); set *str and *len. */
 static bool parse_string(parser *s, const char **str, uint32_t *len, uint8_t *bad_utf8)
 {
-    const unsigned char *b = ++s->p;
+    const unsigned char *b = s->p + 1;
     bool esc = false;
-    while (s->p < s->end) {
-#ifdef __SSE2__
-        while (s->end - s->p >= 16) {
-            unsigned k = cairn__plain16(s->p);
-            s->p += k;
-            if (k < 16)
-                break;
-        }
-#endif
-        while (s->end - s->p >= 8) {
-            uint64_t w;
-            memcpy(&w, s->p, 8);
-            if (!cairn__plain8(w))
-                break;
-            s->p += 8;
-        }
-        if (s->p >= s->end)
-            break;
-        unsigned c = *s->p;
-        if (c == '"') {
-            const unsigned char *e = s->p++;
-            size_t n = (size_t)(e - b);
-            if (n > UINT32_MAX - 8) {
-                s->why = "string too long";
-                return false;
-            }
-            bool bad = false;
-            if (!esc) {
-                *str = (const char *)b;
-                *len = (uint32_t)n;
-            } else {
-                char *o = jd_alloc(s->a, n + 1);
-                if (!o) {
-                    s->oom = true;
-                    return false;
-                }
-                n = unescape(b, e, o, &bad);
-                o[n] = '\0';
-                *str = o;
-                *len = (uint32_t)n;
-            }
-            if (bad_utf8)
-                *bad_utf8 = bad;
-            return true;
-        }
-        if (c == '\\') {
-            if (s->end - s->p < 2)
-                break;
-            c = s->p[1];
-            if (c == 'u') {
-                if (s->end - s->p < 6 || hex4(s->p + 2) > 0xFFFF) {
-                    s->why = "bad \\u escape";
-                    return false;
-                }
-                s->p += 6;
-            } else if (c && strchr("\"\\/bfnrt", (int)c)) {
-                s->p += 2;
-            } else {
-                s->why = "bad escape";
-                return false;
-            }
-            esc = true;
-        } else if (c < 0x20) {
-            s->why = "control character in string";
-            return false;
-        } else if (c < 0x80) {
-            s->p++;
-        } else {
-            size_t k = cairn__utf8_seq(s->p, (size_t)(s->end - s->p));
-            if (!k) {
-                s->why = "invalid UTF-8 in string";
-                return false;
-            }
-            s->p += k;
-        }
+    if (!cairn__json_string(&s->p, s->end, &esc, &s->why))
+        return false;
+    const unsigned char *e = s->p - 1; /* the closing quote */
+    size_t n = (size_t)(e - b);
+    if (n > UINT32_MAX - 8) {
+        s->why = "string too long";
+        return false;
     }
-    s->why = "unterminated string";
-    return false;
+    bool bad = false;
+    if (!esc) {
+        *str = (const char *)b;
+        *len = (uint32_t)n;
+    } else {
+        char *o = jd_alloc(s->a, n + 1);
+        if (!o) {
+            s->oom = true;
+            return false;
+        }
+        n = unescape(b, e, o, &bad);
+        o[n] = '\0';
+        *str = o;
+        *len = (uint32_t)n;
+    }
+    if (bad_utf8)
+        *bad_utf8 = bad;
+    return true;
 }
 
 static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -604,14 +552,17 @@ bool jd_equal(const jd_node *a, const jd_node *b)
                 return false;
         return true;
     case JD_OBJ:
-        if (a->n != b->n)
-            return false;
+        /* By the values jd_get sees (the last of duplicate names); the
+         * member counts differ when only one side repeats a name. */
         for (uint32_t i = 0; i < a->n; i++) {
             const jd_node *m = &a->u.kids[i];
             const jd_node *o = jd_get(b, m->key, m->klen);
-            if (!o || !jd_equal(m, o))
+            if (!o || !jd_equal(jd_get(a, m->key, m->klen), o))
                 return false;
         }
+        for (uint32_t i = 0; i < b->n; i++)
+            if (!jd_get(a, b->u.kids[i].key, b->u.kids[i].klen))
+                return false;
         return true;
     default:
         return true;
@@ -651,6 +602,26 @@ static int put_str(const char *s, size_t n, char **buf, size_t *len, size_t *cap
     size_t from = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t k = cairn__utf8_seq((const unsigned char *)s + i, n - i);
+            if (k) {
+                i += k - 1;
+                continue;
+            }
+            /* Only a lone surrogate kept as WTF-8 gets here: write it as
+             * the escape it came from, so the output is JSON. */
+            if (put(buf, len, cap, s + from, i - from))
+                return CAIRN_ENOMEM;
+            unsigned cp = (c & 0x0Fu) << 12 | ((unsigned char)s[i + 1] & 0x3Fu) << 6 |
+                          ((unsigned char)s[i + 2] & 0x3Fu);
+            char e[7] = {'\\', 'u', hex[cp >> 12], hex[cp >> 8 & 15], hex[cp >> 4 & 15],
+                         hex[cp & 15], 0};
+            if (put(buf, len, cap, e, 6))
+                return CAIRN_ENOMEM;
+            i += 2;
+            from = i + 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         if (put(buf, len, cap, s + from, i - from))

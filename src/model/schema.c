@@ -1329,6 +1329,7 @@ typedef struct {
     cairn_verrors *errs;
     unsigned nerr;
     bool truncated, stop, oom;
+    bool broken; /* the evaluation depth limit was hit */
     int quiet; /* > 0: inside anyOf/oneOf/not/if/contains: record nothing */
     int depth;
     seg path[JD_DEPTH_MAX + 2];
@@ -1791,8 +1792,14 @@ static bool val(vctx *v, const csch *s, const jd_node *x, bits *ev)
         return false;
     }
     if (v->depth >= EVAL_DEPTH_MAX) {
-        fail(v, "schema evaluation deeper than %d (a $ref loop?)", EVAL_DEPTH_MAX);
-        v->stop = true;
+        /* Reported even inside anyOf/not, and the document is then invalid
+         * whatever the branches around say: the result would be arbitrary. */
+        int quiet = v->quiet;
+        v->quiet = 0;
+        if (!v->broken)
+            fail(v, "schema evaluation deeper than %d (a $ref loop?)", EVAL_DEPTH_MAX);
+        v->quiet = quiet;
+        v->broken = v->stop = true;
         return false;
     }
     v->depth++;
@@ -1975,10 +1982,10 @@ CAIRN_API int cairn_schema_validate(const cairn_schema *sc, const void *doc, siz
     v->scratch = &a;
     v->errs = NULL;
     v->nerr = 0;
-    v->truncated = v->stop = v->oom = false;
+    v->truncated = v->stop = v->oom = v->broken = false;
     v->quiet = v->depth = v->plen = v->ndyn = 0;
     v->md = NULL;
-    bool ok = val(v, sc->root, root, NULL);
+    bool ok = val(v, sc->root, root, NULL) && !v->broken;
     if (v->md)
         pcre2_match_data_free(v->md);
     jd_arena_free(&a);

@@ -54,73 +54,10 @@ static void skip_ws(jscan *s)
         s->p++;
 }
 
-static bool is_hex(unsigned c)
-{
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
 static bool scan_string(jscan *s)
 {
-    s->p++; /* opening quote */
-    while (s->p < s->end) {
-#ifdef __SSE2__
-        /* Plain ASCII runs go sixteen bytes at a time (about 3x fewer
-         * instructions than the eight-byte loop below for long strings). */
-        while (s->end - s->p >= 16) {
-            unsigned k = cairn__plain16(s->p);
-            s->p += k;
-            if (k < 16)
-                break;
-        }
-#endif
-        /* Eight at a time where SSE2 is not there, and for the tail. */
-        while (s->end - s->p >= 8) {
-            uint64_t w;
-            memcpy(&w, s->p, 8);
-            if (!cairn__plain8(w))
-                break;
-            s->p += 8;
-        }
-        if (s->p >= s->end)
-            break;
-        unsigned c = *s->p;
-        if (c == '"') {
-            s->p++;
-            return true;
-        }
-        if (c == '\\') {
-            if (s->end - s->p < 2)
-                break;
-            c = s->p[1];
-            if (c == 'u') {
-                if (s->end - s->p < 6 || !is_hex(s->p[2]) || !is_hex(s->p[3]) ||
-                    !is_hex(s->p[4]) || !is_hex(s->p[5])) {
-                    s->why = "bad \\u escape";
-                    return false;
-                }
-                s->p += 6;
-            } else if (strchr("\"\\/bfnrt", (int)c) && c) {
-                s->p += 2;
-            } else {
-                s->why = "bad escape";
-                return false;
-            }
-        } else if (c < 0x20) {
-            s->why = "control character in string";
-            return false;
-        } else if (c < 0x80) {
-            s->p++;
-        } else {
-            size_t k = cairn__utf8_seq(s->p, (size_t)(s->end - s->p));
-            if (!k) {
-                s->why = "invalid UTF-8 in string";
-                return false;
-            }
-            s->p += k;
-        }
-    }
-    s->why = "unterminated string";
-    return false;
+    bool esc = false;
+    return cairn__json_string(&s->p, s->end, &esc, &s->why);
 }
 
 static bool scan_digits(jscan *s)
