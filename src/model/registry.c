@@ -5,6 +5,7 @@
  * cache when any process registered or removed a model.
  */
 #include "../store/internal.h"
+#include "jdom.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -473,6 +474,37 @@ static int check_store(cairn_store *s, const char *what, const char *ref)
     return CAIRN_OK;
 }
 
+/* Are two schemas the same JSON? Equality on the validator's tree, which
+ * reads every number (integers exactly within 64 bits, others as doubles);
+ * when they differ, where receives a phrase naming the first difference by
+ * its JSON Pointer, or saying it cannot be told (jansson, which finds it,
+ * refuses integers beyond 64 bits). */
+static int schemas_equal(const void *a, size_t alen, const void *b, size_t blen, bool *eq,
+                         char *where, size_t cap)
+{
+    jd_arena ar;
+    jd_node *x = NULL, *y = NULL;
+    jd_arena_init(&ar, NULL, 0);
+    int rc = jd_parse(&ar, a, alen, &x);
+    if (rc == CAIRN_OK)
+        rc = jd_parse(&ar, b, blen, &y);
+    if (rc == CAIRN_OK)
+        *eq = jd_equal(x, y);
+    jd_arena_free(&ar);
+    where[0] = '\0';
+    if (rc != CAIRN_OK || *eq)
+        return rc;
+    char ptr[200];
+    bool same;
+    if (cairn__json_diff(a, alen, b, blen, &same, ptr, sizeof ptr) != CAIRN_OK)
+        snprintf(where, cap, "where cannot be told: it holds an integer beyond 64 bits");
+    else if (!*ptr)
+        snprintf(where, cap, "first difference at the top level");
+    else
+        snprintf(where, cap, "first difference at '%s'", ptr);
+    return CAIRN_OK;
+}
+
 CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *schema,
                                    size_t len, unsigned flags, char *resolved)
 {
@@ -520,7 +552,7 @@ CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *
             const void *old = cairn_value_data(v, &olen);
             bool eq = false;
             char where[256];
-            rc = cairn__json_diff(old, olen, schema, len, &eq, where, sizeof where);
+            rc = schemas_equal(old, olen, schema, len, &eq, where, sizeof where);
             cairn_value_free(v);
             if (rc)
                 return cairn__err_prefix(rc, "model register %s/%s: stored schema", r.ns,
@@ -533,10 +565,9 @@ CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *
             if (!(flags & CAIRN_MODEL_NEW_VERSION))
                 return cairn__err(CAIRN_EDIFFERENT,
                                   "model register %s/%s: version %u has a different schema "
-                                  "(first difference at '%s'); register it as a new version "
-                                  "(%s/%s@%u) or under another name",
-                                  r.ns, r.name, newest, *where ? where : "/", r.ns, r.name,
-                                  newest + 1);
+                                  "(%s); register it as a new version (%s/%s@%u) or under "
+                                  "another name",
+                                  r.ns, r.name, newest, where, r.ns, r.name, newest + 1);
             if (newest == VER_MAX)
                 return cairn__err(CAIRN_EFULL, "model register %s/%s: no version left",
                                   r.ns, r.name);

@@ -119,6 +119,15 @@ static void register_noop_different_version(void **state)
     assert_string_equal(cairn_value_data(v, NULL), person_v2);
     cairn_value_free(v);
 
+    /* integers beyond 64 bits compare (as doubles) too (found by fuzz_model) */
+    assert_ok(reg(s, "Big", "{\"default\":100000017938698493993309}", 0, NULL));
+    assert_rc(reg(s, "Big", "{ \"default\": 100000017938698493993309 }", 0, NULL),
+              CAIRN_SKIPPED);
+    assert_rc(reg(s, "Big", "{\"default\":200000017938698493993309}", 0, NULL),
+              CAIRN_EDIFFERENT);
+    assert_errmsg_has("64 bits");
+    assert_ok(cairn_model_remove(s, "Big", NULL));
+
     /* bad input: distinct codes, nothing registered */
     assert_rc(reg(s, "Person@3", person_v1, CAIRN_MODEL_NEW_VERSION, NULL), CAIRN_EINVAL);
     assert_errmsg_has("no version");
