@@ -54,9 +54,11 @@ typedef struct {
  * json: in, len bytes (need not be NUL-terminated); an object or a boolean.
  * opt: in, NULL for defaults. out: receives the schema, freed with
  * cairn_schema_free().
- * Errors: CAIRN_EFORMAT (not JSON), CAIRN_EINVAL (not a valid schema: a
- * keyword with a value of the wrong type, a bad regular expression, a
- * $ref that points nowhere; the message names the schema location),
+ * Errors: CAIRN_EFORMAT (not JSON, or nested deeper than 512),
+ * CAIRN_EINVAL (not a valid schema: a keyword with a value of the wrong
+ * type, a bad regular expression, a $ref that points nowhere or to a
+ * document the loader cannot give; the message names the schema location,
+ * e.g. "schema /properties/a/pattern: bad regular expression ..."),
  * CAIRN_EUNSUPPORTED (a remote $ref without a loader), CAIRN_ENOMEM.
  * Thread-safe.
  */
@@ -72,8 +74,12 @@ CAIRN_API void cairn_schema_free(cairn_schema *sc);
  * doc: in, len bytes of JSON. errs: out, may be NULL; on CAIRN_EVALIDATION
  * receives the list of errors (free with cairn_verrors_free()), else NULL.
  * Returns CAIRN_OK when valid, CAIRN_EVALIDATION when not (cairn_errmsg()
- * then holds the first error), CAIRN_EFORMAT when doc is not JSON,
- * CAIRN_ENOMEM. Thread-safe.
+ * then holds the first error as "PATH: RULE", the document's path shown as
+ * "/"), CAIRN_EFORMAT when doc is not JSON (or nested deeper than 512),
+ * CAIRN_EINVAL (NULL sc), CAIRN_ENOMEM. A schema that loops ($ref to itself
+ * without moving into the value) makes every document invalid, with the
+ * error "schema evaluation deeper than 2048 (a $ref loop?)". Thread-safe.
+ * docs/schema.md lists the keywords, formats and limits.
  */
 CAIRN_API int cairn_schema_validate(const cairn_schema *sc, const void *doc, size_t len,
                           cairn_verrors **errs);
@@ -81,22 +87,27 @@ CAIRN_API int cairn_schema_validate(const cairn_schema *sc, const void *doc, siz
 /*
  * cairn_schema_fill_defaults — the document with every missing property
  * that has a "default" in the schema filled in (recursively, through
- * properties, $ref and allOf; not through anyOf/oneOf, where the branch is
- * not known).
+ * properties, items, prefixItems, $ref and allOf, and into the defaults it
+ * inserts; not through anyOf/oneOf, where the branch is not known). Present
+ * values are never changed; numbers keep their text.
  *
  * out: receives a malloc'd copy (free()), NUL-terminated, its length in
  * *out_len. The input is not validated first. Errors: CAIRN_EFORMAT,
- * CAIRN_ENOMEM. Thread-safe.
+ * CAIRN_EINVAL (defaults inserted inside inserted defaults more than 16
+ * deep, more than 100000 of them, or a result nested deeper than 512: a
+ * schema whose default refers to itself), CAIRN_ENOMEM. Thread-safe.
  */
 CAIRN_API int cairn_schema_fill_defaults(const cairn_schema *sc, const void *doc, size_t len,
                                char **out, size_t *out_len);
 
 /* Number of errors in the list (0 for NULL). */
 CAIRN_API size_t cairn_verrors_count(const cairn_verrors *e);
-/* JSON Pointer of the failing value of error i ("" is the document). */
+/* JSON Pointer of the failing value of error i ("" is the document); NULL
+ * when i is out of range. Strings live until cairn_verrors_free(). */
 CAIRN_API const char *cairn_verrors_path(const cairn_verrors *e, size_t i);
 /* The rule that failed, as a phrase: "expected integer, got string",
- * "required property 'age' is missing", "does not match pattern '^a'". */
+ * "required property 'age' is missing", "does not match pattern '^a'";
+ * NULL when i is out of range. */
 CAIRN_API const char *cairn_verrors_rule(const cairn_verrors *e, size_t i);
 /* True when more errors were found than were kept (max_errors). */
 CAIRN_API int cairn_verrors_truncated(const cairn_verrors *e);

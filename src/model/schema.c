@@ -27,6 +27,9 @@
 #define EVAL_DEPTH_MAX 2048 /* nested evaluations (a $ref loop ends here) */
 #define DYN_SCOPE_MAX 256   /* distinct resources in one dynamic scope */
 #define REMOTE_MAX 64       /* documents a loader may add */
+#define MATCH_LIMIT 1000000 /* backtracking steps of one regex match (PCRE2's
+                               default is 10 000 000: a hostile pattern such
+                               as ^(a+)+$ would take seconds) */
 #define MAX_ERRORS_DEFAULT 100
 #define DRAFT_2020_12 "https://json-schema.org/draft/2020-12/schema"
 #define VOCAB_VALIDATION "https://json-schema.org/draft/2020-12/vocab/validation"
@@ -121,6 +124,7 @@ struct cairn_schema {
     unsigned flags, max_errors;
     bool annotations; /* some schema has unevaluated*: track evaluated sets */
     pcre2_code **regexes;
+    pcre2_match_context *mctx; /* the match limits; read-only once compiled */
     size_t nregex, capregex;
 };
 
@@ -1248,12 +1252,20 @@ static int read_vocabulary(comp *c, const jd_node *root)
     char *hash = strchr(u, '#');
     if (hash)
         *hash = '\0';
-    if (!strcmp(u, DRAFT_2020_12))
+    /* The drafts' own metaschemas are not fetched (no network, and their
+     * vocabularies are the default ones). */
+    if (!strcmp(u, DRAFT_2020_12) || !strncmp(u, "http://json-schema.org/", 23) ||
+        !strncmp(u, "https://json-schema.org/", 24))
         return CAIRN_OK;
     jd_node *doc = find_uri(c, u);
     int rc;
-    if (!doc && (rc = load_remote(c, u, &doc)))
-        return rc;
+    if (!doc && (rc = load_remote(c, u, &doc))) {
+        /* A metaschema the loader does not have: all vocabularies apply. */
+        if (rc == CAIRN_ENOMEM)
+            return rc;
+        cairn__err_clear();
+        return CAIRN_OK;
+    }
     const jd_node *voc = JD_GET(doc, "$vocabulary");
     if (voc && voc->type == JD_OBJ && !JD_GET(voc, VOCAB_VALIDATION))
         c->no_validation = true;
@@ -1266,6 +1278,7 @@ CAIRN_API void cairn_schema_free(cairn_schema *sc)
         return;
     for (size_t i = 0; i < sc->nregex; i++)
         pcre2_code_free(sc->regexes[i]);
+    pcre2_match_context_free(sc->mctx);
     free(sc->regexes);
     jd_arena_free(&sc->arena);
     free(sc);
@@ -1283,6 +1296,11 @@ CAIRN_API int cairn_schema_compile(const void *json, size_t len, const cairn_sch
     jd_arena_init(&sc->arena, NULL, 0);
     sc->flags = opt ? opt->flags : 0;
     sc->max_errors = opt && opt->max_errors ? opt->max_errors : MAX_ERRORS_DEFAULT;
+    if (!(sc->mctx = pcre2_match_context_create(NULL))) {
+        free(sc);
+        return oom();
+    }
+    pcre2_set_match_limit(sc->mctx, MATCH_LIMIT);
     comp c = {.sc = sc, .a = &sc->arena, .opt = opt};
     c.where[0] = '\0';
 
@@ -1473,21 +1491,24 @@ static size_t code_points(const char *s, size_t n)
         memcpy(&w, s + i, 8);
         /* A continuation byte has bit 7 set and bit 6 clear. */
         uint64_t cont = w & ~(w << 1) & 0x8080808080808080ull;
-        k += 8 - (size_t)__builtin_popcountll(cont);
+        /* One per continuation byte, summed by the multiply (no popcnt
+         * instruction needed). */
+        k += 8 - (size_t)(((cont >> 7) * 0x0101010101010101ull) >> 56);
     }
     for (; i < n; i++)
         k += ((unsigned char)s[i] & 0xC0) != 0x80;
     return k;
 }
 
-/* 1 match, 0 no match, -1 error (message in why). */
+/* 1 match, 0 no match, -1 the match could not finish (the match limit,
+ * or out of memory). */
 static int re_match(vctx *v, pcre2_code *re, const char *s, size_t n)
 {
     if (!v->md && !(v->md = pcre2_match_data_create(1, NULL))) {
         v->oom = v->stop = true;
         return -1;
     }
-    int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, v->md, NULL);
+    int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, v->md, v->sc->mctx);
     if (rc >= 0)
         return 1;
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
@@ -1518,7 +1539,19 @@ static void bits_or(bits *dst, const bits *src, size_t n)
 
 static bool val(vctx *v, const csch *s, const jd_node *x, bits *ev);
 
-/* Does a quick look (type keywords through $ref chains) rule this branch out? */
+static bool value_fits(const csch *s, const jd_node *x)
+{
+    if (s->constv && !jd_equal(s->constv, x))
+        return false;
+    if (s->enumv && s->enumv->n == 1 && !jd_equal(&s->enumv->u.kids[0], x))
+        return false;
+    return true;
+}
+
+/* Does a quick look rule this branch out? Its type, its const, and for
+ * objects a property fixed by const or a one-value enum that the value
+ * holds otherwise (the tag of a Pydantic discriminated union), all through
+ * $ref chains. */
 static bool type_fits(const csch *s, const jd_node *x)
 {
     for (int hops = 0; s && hops < 16; hops++, s = s->ref) {
@@ -1526,8 +1559,14 @@ static bool type_fits(const csch *s, const jd_node *x)
             return false;
         if (s->types && !(s->types & type_of(x)))
             return false;
-        if (s->constv && !jd_equal(s->constv, x))
+        if (!value_fits(s, x))
             return false;
+        for (uint32_t p = 0; x->type == JD_OBJ && p < s->nprops; p++) {
+            const csch *ps = s->props[p].s;
+            const jd_node *m = jd_get(x, s->props[p].name, s->props[p].len);
+            if (m && ps && !ps->boolean && !value_fits(ps, m))
+                return false;
+        }
     }
     return true;
 }
@@ -1756,7 +1795,8 @@ static bool val_scalar(vctx *v, const csch *s, const jd_node *x)
                 FAILED();
             } else if (r < 0) {
                 fail(v, "cannot match pattern '%s' (%s)", s->pattern_src,
-                     x->bad_utf8 ? "the string holds a lone surrogate" : "regex engine error");
+                     x->bad_utf8 ? "the string holds a lone surrogate"
+                                 : "the regex backtracking limit was reached");
                 FAILED();
             }
         }
@@ -2032,12 +2072,28 @@ static const jd_node *find_default(const csch *s, int depth)
     return d;
 }
 
+#define FILL_NEST_MAX 16      /* defaults inserted inside inserted defaults */
+#define FILL_INSERT_MAX 100000 /* defaults inserted in all */
+
 typedef struct {
     jd_arena *a;
-    bool oom;
+    int budget;    /* insertions left */
+    bool too_deep; /* FILL_NEST_MAX or FILL_INSERT_MAX reached */
 } filler;
 
-static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth);
+static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth, int nest);
+
+/* Nesting of a value (0 for a scalar). */
+static int nesting(const jd_node *x)
+{
+    int d = 0;
+    if (x->type == JD_OBJ || x->type == JD_ARR)
+        for (uint32_t i = 0; i < x->n; i++) {
+            int k = nesting(&x->u.kids[i]);
+            d = k > d ? k : d;
+        }
+    return x->type == JD_OBJ || x->type == JD_ARR ? d + 1 : 0;
+}
 
 /* The schema for property key (klen) of objects under s, via $ref/allOf. */
 static const csch *prop_schema(const csch *s, const char *key, size_t klen, int depth)
@@ -2056,7 +2112,7 @@ static const csch *prop_schema(const csch *s, const char *key, size_t klen, int 
 /* Add the missing defaulted properties of s (and its $ref / allOf) to the
  * member list. */
 static bool add_defaults(filler *f, const csch *s, jd_node **kids, uint32_t *n, uint32_t *cap,
-                         int depth)
+                         int depth, int nest)
 {
     if (!s || s->boolean || depth > FILL_DEPTH_MAX)
         return true;
@@ -2068,6 +2124,12 @@ static bool add_defaults(filler *f, const csch *s, jd_node **kids, uint32_t *n, 
         const jd_node *d = have ? NULL : find_default(cp->s, 0);
         if (!d)
             continue;
+        /* A default that brings its own defaults again (a model whose
+         * default refers to itself) would never end. */
+        if (nest >= FILL_NEST_MAX || --f->budget < 0) {
+            f->too_deep = true;
+            return false;
+        }
         if (*n == *cap) {
             uint32_t nc = *cap ? *cap * 2 : 4;
             jd_node *nk = jd_alloc(f->a, nc * sizeof *nk);
@@ -2078,7 +2140,7 @@ static bool add_defaults(filler *f, const csch *s, jd_node **kids, uint32_t *n, 
             *kids = nk;
             *cap = nc;
         }
-        jd_node *filled = fill(f, cp->s, d, depth + 1);
+        jd_node *filled = fill(f, cp->s, d, depth + 1, nest + 1);
         if (!filled)
             return false;
         (*kids)[*n] = *filled;
@@ -2086,16 +2148,16 @@ static bool add_defaults(filler *f, const csch *s, jd_node **kids, uint32_t *n, 
         (*kids)[*n].klen = cp->len;
         (*n)++;
     }
-    if (!add_defaults(f, s->ref, kids, n, cap, depth + 1))
+    if (!add_defaults(f, s->ref, kids, n, cap, depth + 1, nest))
         return false;
     for (uint32_t i = 0; i < s->nallof; i++)
-        if (!add_defaults(f, s->allof[i], kids, n, cap, depth + 1))
+        if (!add_defaults(f, s->allof[i], kids, n, cap, depth + 1, nest))
             return false;
     return true;
 }
 
 /* A copy of x with defaults filled in (x itself when nothing changes below). */
-static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth)
+static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth, int nest)
 {
     jd_node *out = jd_alloc(f->a, sizeof *out);
     if (!out)
@@ -2118,14 +2180,14 @@ static jd_node *fill(filler *f, const csch *s, const jd_node *x, int depth)
                 t = t->ref;
             cs = !t || t->boolean ? NULL : k < t->nprefix ? t->prefix[k] : t->items;
         }
-        jd_node *fc = fill(f, cs, c, depth + 1);
+        jd_node *fc = fill(f, cs, c, depth + 1, nest);
         if (!fc)
             return NULL;
         kids[k] = *fc;
         kids[k].key = c->key;
         kids[k].klen = c->klen;
     }
-    if (x->type == JD_OBJ && !add_defaults(f, s, &kids, &n, &cap, 0))
+    if (x->type == JD_OBJ && !add_defaults(f, s, &kids, &n, &cap, 0, nest))
         return NULL;
     out->u.kids = kids;
     out->n = n;
@@ -2147,8 +2209,15 @@ CAIRN_API int cairn_schema_fill_defaults(const cairn_schema *sc, const void *doc
         jd_arena_free(&a);
         return rc;
     }
-    filler f = {&a, false};
-    jd_node *filled = fill(&f, sc->root, root, 0);
+    filler f = {&a, FILL_INSERT_MAX, false};
+    jd_node *filled = fill(&f, sc->root, root, 0, 0);
+    if (f.too_deep || (filled && nesting(filled) > JD_DEPTH_MAX)) {
+        jd_arena_free(&a);
+        return cairn__err(CAIRN_EINVAL, "defaults nest too deep (more than %d defaults inside "
+                                        "defaults, %d in all, or %d levels): a default that "
+                                        "refers to itself?",
+                          FILL_NEST_MAX, FILL_INSERT_MAX, JD_DEPTH_MAX);
+    }
     char *buf = NULL;
     size_t bl = 0, cap = 0;
     if (!filled || jd_write(filled, &buf, &bl, &cap) != CAIRN_OK) {

@@ -8,6 +8,7 @@
 
 #include "model/jdom.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -201,6 +202,15 @@ static void schema_max_errors(void **state)
     cairn_schema_free(NULL);
 }
 
+static int no_documents(void *ctx, const char *uri, char **json, size_t *len)
+{
+    (void)ctx;
+    (void)uri;
+    (void)json;
+    (void)len;
+    return CAIRN_ENOTFOUND;
+}
+
 static void schema_bad_schemas(void **state)
 {
     (void)state;
@@ -239,6 +249,28 @@ static void schema_bad_schemas(void **state)
     sc = compile_ok("{\"x-whatever\":{\"type\":7},\"title\":\"T\"}", 0);
     cairn_verrors_free(check(sc, "1", CAIRN_OK));
     cairn_schema_free(sc);
+
+    /* $schema: a draft's metaschema is never fetched; one the loader does not
+     * have leaves every vocabulary on */
+    static const char *const metas[] = {
+        "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"type\":\"integer\"}",
+        "{\"$schema\":\"https://example.com/unknown-meta\",\"type\":\"integer\"}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        cairn_schema_opts opt = {0};
+        opt.loader = no_documents;
+        assert_rc(cairn_schema_compile(metas[i], strlen(metas[i]), &opt, &sc), CAIRN_OK);
+        cairn_verrors_free(check(sc, "\"x\"", CAIRN_EVALIDATION));
+        cairn_schema_free(sc);
+    }
+    /* a $ref the loader cannot give */
+    cairn_schema_opts lopt = {0};
+    lopt.loader = no_documents;
+    const char *remote = "{\"properties\":{\"a\":{\"$ref\":\"http://x.org/y.json#/a\"}}}";
+    sc = (cairn_schema *)1;
+    assert_rc(cairn_schema_compile(remote, strlen(remote), &lopt, &sc), CAIRN_EINVAL);
+    assert_null(sc);
+    assert_non_null(strstr(cairn_errmsg(), "/properties/a/$ref: cannot load 'http://x.org/y.json'"));
 
     /* NULL arguments */
     assert_rc(cairn_schema_compile("{}", 2, NULL, NULL), CAIRN_EINVAL);
@@ -347,6 +379,19 @@ static void schema_fill_defaults(void **state)
     /* not an object: as it was, re-serialised compactly */
     expect_filled(sc, " [ 1 , \"\\u00e9\\t\" ] ", "[1,\"\xc3\xa9\\t\"]");
     cairn_schema_free(sc);
+
+    /* a default that brings itself again: refused, not endless (two such
+     * properties would double at every level) */
+    sc = compile_ok("{\"properties\":{\"a\":{\"$ref\":\"#\",\"default\":{}},"
+                    "\"b\":{\"$ref\":\"#\",\"default\":{}}}}",
+                    0);
+    char *out = (char *)1;
+    assert_rc(cairn_schema_fill_defaults(sc, "{}", 2, &out, NULL), CAIRN_EINVAL);
+    assert_null(out);
+    assert_non_null(strstr(cairn_errmsg(), "refers to itself"));
+    /* present values stop it: nothing is missing */
+    expect_filled(sc, "{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":2}");
+    cairn_schema_free(sc);
 }
 
 /* What Pydantic v2 exports for
@@ -387,6 +432,32 @@ static void schema_pydantic_v2(void **state)
     e = check(sc, "{\"title\":\"t\",\"members\":[],\"lead\":7}", CAIRN_EVALIDATION);
     has_error(e, "/lead", "not valid against any schema of anyOf");
     cairn_verrors_free(e);
+    cairn_schema_free(sc);
+
+    /* A discriminated union (Union[Cat, Dog] = Field(discriminator="kind")):
+     * the branch whose tag matches explains, the others are ruled out. */
+    sc = compile_ok(
+        "{\"$defs\":{\"Cat\":{\"properties\":{\"kind\":{\"const\":\"cat\",\"title\":\"Kind\"},"
+        "\"lives\":{\"type\":\"integer\",\"maximum\":9}},\"required\":[\"kind\",\"lives\"],"
+        "\"type\":\"object\"},\"Dog\":{\"properties\":{\"kind\":{\"enum\":[\"dog\"]},"
+        "\"good\":{\"type\":\"boolean\"}},\"required\":[\"kind\",\"good\"],\"type\":\"object\"}},"
+        "\"properties\":{\"pet\":{\"discriminator\":{\"mapping\":{\"cat\":\"#/$defs/Cat\","
+        "\"dog\":\"#/$defs/Dog\"},\"propertyName\":\"kind\"},"
+        "\"oneOf\":[{\"$ref\":\"#/$defs/Cat\"},{\"$ref\":\"#/$defs/Dog\"}]}}}",
+        0);
+    cairn_verrors_free(check(sc, "{\"pet\":{\"kind\":\"dog\",\"good\":true}}", CAIRN_OK));
+    e = check(sc, "{\"pet\":{\"kind\":\"cat\",\"lives\":10}}", CAIRN_EVALIDATION);
+    assert_int_equal(cairn_verrors_count(e), 1);
+    has_error(e, "/pet/lives", "value 10 is above the maximum 9");
+    cairn_verrors_free(e);
+    e = check(sc, "{\"pet\":{\"kind\":\"dog\"}}", CAIRN_EVALIDATION);
+    has_error(e, "/pet", "required property 'good' is missing");
+    cairn_verrors_free(e);
+    e = check(sc, "{\"pet\":{\"kind\":\"cow\"}}", CAIRN_EVALIDATION);
+    has_error(e, "/pet", "not valid against any schema of oneOf");
+    cairn_verrors_free(e);
+    cairn_schema_free(sc);
+    sc = compile_ok(pydantic_v2, CAIRN_SCHEMA_FORMAT_ASSERT);
     expect_filled(sc, "{\"title\":\"t\",\"members\":[{\"name\":\"a\",\"age\":1}]}",
                   "{\"title\":\"t\",\"members\":[{\"name\":\"a\",\"age\":1,\"email\":null}],"
                   "\"lead\":null}");
@@ -421,6 +492,48 @@ static void schema_pydantic_v1(void **state)
     expect_filled(sc, "{\"title\":\"t\",\"members\":[{\"name\":\"m\"}]}",
                   "{\"title\":\"t\",\"members\":[{\"name\":\"m\",\"age\":18}],"
                   "\"lead\":{\"name\":\"nobody\",\"age\":18}}");
+    cairn_schema_free(sc);
+}
+
+/* One compiled schema, many threads validating at once (ASan/TSan builds
+ * see any shared write). */
+typedef struct {
+    const cairn_schema *sc;
+    int bad; /* results that differ from the expected ones */
+} thread_arg;
+
+static void *validate_many(void *p)
+{
+    thread_arg *t = p;
+    for (int i = 0; i < 2000; i++) {
+        cairn_verrors *e = NULL;
+        const char *good = "{\"title\":\"t\",\"members\":[{\"name\":\"a\",\"age\":1}]}";
+        const char *bad = "{\"title\":\"t\",\"members\":[{\"name\":\"a\",\"age\":-1}]}";
+        if (cairn_schema_validate(t->sc, good, strlen(good), NULL) != CAIRN_OK)
+            t->bad++;
+        if (cairn_schema_validate(t->sc, bad, strlen(bad), &e) != CAIRN_EVALIDATION ||
+            strcmp(cairn_verrors_path(e, 0), "/members/0/age") != 0 ||
+            strcmp(cairn_errmsg(), "/members/0/age: value -1 is below the minimum 0") != 0)
+            t->bad++;
+        cairn_verrors_free(e);
+    }
+    return NULL;
+}
+
+static void schema_threads(void **state)
+{
+    (void)state;
+    cairn_schema *sc = compile_ok(pydantic_v2, CAIRN_SCHEMA_FORMAT_ASSERT);
+    pthread_t th[4];
+    thread_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (thread_arg){sc, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, validate_many, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(args[i].bad, 0);
+    }
     cairn_schema_free(sc);
 }
 
@@ -467,8 +580,8 @@ static void schema_hostile_nesting(void **state)
     /* $ref loops that never descend into the value end with an error */
     const char *loops[] = {
         "{\"$ref\":\"#\"}",
-        "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
-        "\"$ref\":\"#/$defs/a\"}",
+        ("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
+         "\"$ref\":\"#/$defs/a\"}"),
         /* inside not / anyOf: still reported, still invalid */
         "{\"not\":{\"$ref\":\"#\"}}",
         "{\"anyOf\":[{\"$ref\":\"#\"},true]}",
@@ -530,6 +643,15 @@ static void schema_values_and_strings(void **state)
     cairn_verrors_free(check(sc, "\"\\u00e9\"", CAIRN_OK));
     e = check(sc, "\"\\ud800\"", CAIRN_EVALIDATION);
     has_error(e, "", "lone surrogate");
+    cairn_verrors_free(e);
+    cairn_schema_free(sc);
+
+    /* catastrophic backtracking ends at the match limit, as a failure */
+    sc = compile_ok("{\"pattern\":\"^(a|aa)+$\"}", 0);
+    cairn_verrors_free(check(sc, "\"aaaa\"", CAIRN_OK));
+    e = check(sc, "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"",
+              CAIRN_EVALIDATION);
+    has_error(e, "", "the regex backtracking limit was reached");
     cairn_verrors_free(e);
     cairn_schema_free(sc);
 
@@ -630,6 +752,7 @@ const tr_case unit_schema_cases[] = {
     TR_CASE(schema_fill_defaults, TR_NONE, 0),
     TR_CASE(schema_pydantic_v2, TR_NONE, 0),
     TR_CASE(schema_pydantic_v1, TR_NONE, 0),
+    TR_CASE(schema_threads, TR_NONE, 0),
     TR_CASE(schema_hostile_nesting, TR_NONE, 0),
     TR_CASE(schema_values_and_strings, TR_NONE, 0),
     TR_CASE(schema_json_tree, TR_NONE, 0),
