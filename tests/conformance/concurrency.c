@@ -265,16 +265,9 @@ static void threads_share_one_handle(void **state)
 }
 
 /* Readers and listers alongside writers: every read succeeds or misses. */
-typedef struct {
-    cairn_store *s;
-    int id;
-    unsigned errors;
-    char first[256];
-} mix;
-
 static void *mix_main(void *p)
 {
-    mix *m = p;
+    cf_thread *m = p;
     char key[32];
     for (int i = 0; i < 300; i++) {
         snprintf(key, sizeof key, "mix/%03d", (i * 7 + m->id) % 100);
@@ -305,27 +298,15 @@ static void *mix_main(void *p)
                 rc = CAIRN_OK;
             }
         }
-        if (rc && m->errors++ == 0)
-            snprintf(m->first, sizeof m->first, "%s: %s: %s", key, cairn_strerror(rc),
-                     cairn_errmsg());
+        cf_thread_note(m, key, rc);
     }
     return NULL;
 }
 
 static void threads_read_while_writing(void **state)
 {
-    cf_fx *fx = FX(state);
-    pthread_t tid[WORKERS];
-    mix m[WORKERS];
-    for (int i = 0; i < WORKERS; i++) {
-        m[i] = (mix){fx->s, i, 0, ""};
-        assert_int_equal(pthread_create(&tid[i], NULL, mix_main, &m[i]), 0);
-    }
-    for (int i = 0; i < WORKERS; i++)
-        pthread_join(tid[i], NULL);
-    for (int i = 0; i < WORKERS; i++)
-        if (m[i].errors)
-            fail_msg("thread %d: %u errors; first: %s", i, m[i].errors, m[i].first);
+    void *(*const fns[])(void *) = {mix_main};
+    cf_threads_run(FX(state)->s, WORKERS, fns, 1);
 }
 
 /* ---- forked processes, each with its own handle ---- */

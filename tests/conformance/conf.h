@@ -57,6 +57,20 @@ void cf_fork_workers(cf_fx *fx, int n, void (*fn)(cairn_store *s, int open_rc, i
                                                   void *arg),
                      void *arg, const char *how);
 
+/* One of several threads sharing a handle: its errors, the first kept. */
+typedef struct {
+    cairn_store *s;
+    int id;
+    unsigned errors;
+    char first[256];
+} cf_thread;
+
+/* Count an error (rc non-zero) of thread t; keep the first's message. */
+void cf_thread_note(cf_thread *t, const char *what, int rc);
+/* Run n threads on s, thread i with fn(&t[i]) (fn(i) when fns has one
+ * entry per thread), join them, and fail the case if one noted an error. */
+void cf_threads_run(cairn_store *s, int n, void *(*const *fns)(void *), int nfns);
+
 /* Put with a behaviour (format JSON, no TTL). */
 int cf_put(cairn_store *s, const char *key, const char *json, cairn_behavior b);
 /* Get key and compare its value with want (len bytes); fails the case. */

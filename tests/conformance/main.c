@@ -7,6 +7,7 @@
  */
 #include "conf.h"
 
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -122,6 +123,32 @@ void cf_fork_workers(cf_fx *fx, int n, void (*fn)(cairn_store *s, int open_rc, i
     }
     free(pid);
     cf_reopen(fx, NULL);
+}
+
+void cf_thread_note(cf_thread *t, const char *what, int rc)
+{
+    if (rc && t->errors++ == 0)
+        snprintf(t->first, sizeof t->first, "%s: %s: %s", what, cairn_strerror(rc),
+                 cairn_errmsg());
+}
+
+void cf_threads_run(cairn_store *s, int n, void *(*const *fns)(void *), int nfns)
+{
+    pthread_t *tid = calloc((size_t)n, sizeof *tid);
+    cf_thread *t = calloc((size_t)n, sizeof *t);
+    assert_true(tid && t);
+    for (int i = 0; i < n; i++) {
+        t[i] = (cf_thread){s, i, 0, ""};
+        assert_int_equal(pthread_create(&tid[i], NULL, fns[i < nfns ? i : nfns - 1], &t[i]),
+                         0);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < n; i++)
+        if (t[i].errors)
+            fail_msg("thread %d: %u errors; first: %s", i, t[i].errors, t[i].first);
+    free(tid);
+    free(t);
 }
 
 /* ---- the tap backend: a pass-through that exposes its handle ---- */

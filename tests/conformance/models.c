@@ -6,10 +6,7 @@
  */
 #include "conf.h"
 
-#include <pthread.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 /* Pydantic-style schemas of the seed's Person and Team. */
 static const char person_v1[] =
@@ -521,16 +518,9 @@ static void cache_never_stale(void **state)
 }
 
 /* Threads share one handle's cache while another thread re-registers. */
-typedef struct {
-    cairn_store *s;
-    int id;
-    unsigned errors;
-    char first[256];
-} thr;
-
 static void *thr_put(void *p)
 {
-    thr *t = p;
+    cf_thread *t = p;
     char key[32];
     for (int i = 0; i < 200; i++) {
         snprintf(key, sizeof key, "t%d/%d", t->id, i);
@@ -541,26 +531,22 @@ static void *thr_put(void *p)
             rc = cairn_get_model(t->s, key, "Person", CAIRN_GET_REVALIDATE, &v);
             cairn_value_free(v);
         }
-        if (rc && t->errors++ == 0)
-            snprintf(t->first, sizeof t->first, "%s: %s: %s", key, cairn_strerror(rc),
-                     cairn_errmsg());
+        cf_thread_note(t, key, rc);
     }
     return NULL;
 }
 
 static void *thr_register(void *p)
 {
-    thr *t = p;
+    cf_thread *t = p;
     char schema[256];
     for (int i = 0; i < 20; i++) {
         snprintf(schema, sizeof schema,
                  "{\"type\":\"object\",\"required\":[\"name\",\"age\"],"
                  "\"properties\":{\"age\":{\"type\":\"integer\",\"maximum\":%d}}}",
                  100 + i);
-        int rc = reg(t->s, "Person", schema, CAIRN_MODEL_NEW_VERSION, NULL);
-        if (rc && t->errors++ == 0)
-            snprintf(t->first, sizeof t->first, "register: %s: %s", cairn_strerror(rc),
-                     cairn_errmsg());
+        cf_thread_note(t, "register", reg(t->s, "Person", schema, CAIRN_MODEL_NEW_VERSION,
+                                          NULL));
     }
     return NULL;
 }
@@ -569,18 +555,9 @@ static void threads_share_cache(void **state)
 {
     cairn_store *s = FX(state)->s;
     assert_ok(reg(s, "Person", person_v1, 0, NULL));
-    pthread_t tid[5];
-    thr t[5];
-    for (int i = 0; i < 5; i++) {
-        t[i] = (thr){s, i, 0, ""};
-        assert_int_equal(pthread_create(&tid[i], NULL, i == 4 ? thr_register : thr_put, &t[i]),
-                         0);
-    }
-    for (int i = 0; i < 5; i++)
-        pthread_join(tid[i], NULL);
-    for (int i = 0; i < 5; i++)
-        if (t[i].errors)
-            fail_msg("thread %d: %u errors; first: %s", i, t[i].errors, t[i].first);
+    /* four putting threads, then one registering */
+    void *(*const fns[])(void *) = {thr_put, thr_put, thr_put, thr_put, thr_register};
+    cf_threads_run(s, 5, fns, 5);
     char ref[CAIRN_MODEL_MAX + 1];
     assert_ok(cairn_model_resolve(s, "Person", ref));
     assert_string_equal(ref, "default/Person@21");
