@@ -1448,17 +1448,20 @@ static int type_of(const jd_node *x)
 
 static void type_names(int types, char *buf, size_t cap)
 {
-    static const char *const names[] = {"null", "boolean", "object", "array",
-                                        "number", "string", "integer"};
+    /* Most specific first and null last: "expected integer or null". */
+    static const struct {
+        int bit;
+        const char *name;
+    } order[] = {{T_INT, "integer"}, {T_NUM, "number"}, {T_STR, "string"},
+                 {T_BOOL, "boolean"}, {T_OBJ, "object"}, {T_ARR, "array"},
+                 {T_NULL, "null"}};
+    if (types & T_NUM)
+        types &= ~T_INT; /* every integer is a number */
     size_t o = 0;
     buf[0] = '\0';
-    for (int b = 0; b < 7; b++) {
-        if (!(types & (1 << b)))
-            continue;
-        o += (size_t)snprintf(buf + o, cap - o, "%s%s", o ? " or " : "", names[b]);
-        if (o >= cap)
-            break;
-    }
+    for (size_t k = 0; k < sizeof order / sizeof *order && o < cap; k++)
+        if (types & order[k].bit)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%s", o ? " or " : "", order[k].name);
 }
 
 /* Compare two numbers: <0, 0, >0. */
@@ -1569,6 +1572,44 @@ static bool type_fits(const csch *s, const jd_node *x)
         }
     }
     return true;
+}
+
+/* The types a branch allows ("type" through its $ref chain), 0 if any. */
+static int branch_types(const csch *s)
+{
+    for (int hops = 0; s && hops < 16; hops++, s = s->ref)
+        if (s->types)
+            return s->types;
+    return 0;
+}
+
+/* No branch of an anyOf / oneOf holds: say why as precisely as can be.
+ * When exactly one branch fits the value (type_fits), its own errors; when
+ * every branch names types and none is the value's, "expected A or B";
+ * else one summary. */
+static void no_branch(vctx *v, csch *const *br, uint32_t n, const jd_node *x, const char *kw)
+{
+    if (v->quiet)
+        return; /* nothing would be recorded */
+    uint32_t fits = 0, which = 0;
+    int types = 0;
+    bool typed = true;
+    for (uint32_t i = 0; i < n; i++) {
+        if (type_fits(br[i], x))
+            fits++, which = i;
+        int t = branch_types(br[i]);
+        typed = typed && t;
+        types |= t;
+    }
+    if (fits == 1) {
+        val(v, br[which], x, NULL);
+    } else if (fits == 0 && typed && !(types & type_of(x))) {
+        char want[96];
+        type_names(types, want, sizeof want);
+        fail(v, "expected %s, got %s", want, jd_type_name(x));
+    } else {
+        fail(v, "not valid against any schema of %s", kw);
+    }
 }
 
 static bool val_quiet(vctx *v, const csch *s, const jd_node *x, bits *ev)
@@ -1900,15 +1941,7 @@ static bool val(vctx *v, const csch *s, const jd_node *x, bits *ev)
             }
         }
         if (!any) {
-            /* One branch fits the value's type: its errors say more. */
-            uint32_t fits = 0, which = 0;
-            for (uint32_t i = 0; i < s->nanyof; i++)
-                if (type_fits(s->anyof[i], x))
-                    fits++, which = i;
-            if (fits == 1 && !v->quiet)
-                val(v, s->anyof[which], x, NULL);
-            else
-                fail(v, "not valid against any schema of anyOf");
+            no_branch(v, s->anyof, s->nanyof, x, "anyOf");
             FAILED();
         }
     }
@@ -1926,14 +1959,7 @@ static bool val(vctx *v, const csch *s, const jd_node *x, bits *ev)
             }
         }
         if (good == 0) {
-            uint32_t fits = 0, which = 0;
-            for (uint32_t i = 0; i < s->noneof; i++)
-                if (type_fits(s->oneof[i], x))
-                    fits++, which = i;
-            if (fits == 1 && !v->quiet)
-                val(v, s->oneof[which], x, NULL);
-            else
-                fail(v, "not valid against any schema of oneOf");
+            no_branch(v, s->oneof, s->noneof, x, "oneOf");
             FAILED();
         } else if (good > 1) {
             fail(v, "valid against more than one schema of oneOf (%u and %u)", first, second);
