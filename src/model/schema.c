@@ -685,12 +685,45 @@ static const char *const gc_names[][2] = {
 };
 
 /* Copy pattern src (n bytes) to a NUL-terminated PCRE2 pattern in a. */
+/* ECMA-262's \s: Unicode white space and line terminators, where PCRE2's
+ * (without UCP) is ASCII only. Written with \uXXXX (PCRE2_ALT_BSUX). */
+#define ECMA_SPACE                                                                        \
+    "\\t\\n\\x0b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+
 static char *ecma_to_pcre(jd_arena *a, const char *src, size_t n, size_t *outn)
 {
-    char *o = jd_alloc(a, n + 1), *w = o;
+    /* "\s" (2 bytes) becomes at most sizeof ECMA_SPACE + 2 bytes. */
+    char *o = jd_alloc(a, n * (sizeof ECMA_SPACE / 2 + 2) + 1), *w = o;
+    bool in_class = false;
     if (!o)
         return NULL;
     for (size_t i = 0; i < n;) {
+        if (src[i] == '\\' && i + 1 < n && (src[i + 1] == 's' || (src[i + 1] == 'S' && !in_class))) {
+            /* \S inside a class has no short form: it keeps PCRE2's meaning. */
+            const char *open = in_class ? "" : src[i + 1] == 's' ? "[" : "[^";
+            size_t ol = strlen(open);
+            memcpy(w, open, ol);
+            w += ol;
+            memcpy(w, ECMA_SPACE, sizeof ECMA_SPACE - 1);
+            w += sizeof ECMA_SPACE - 1;
+            if (!in_class)
+                *w++ = ']';
+            i += 2;
+            continue;
+        }
+        if (src[i] == '[' && !in_class) {
+            /* As PCRE2 reads it: a ']' first (after an optional '^') is
+             * literal. */
+            in_class = true;
+            *w++ = src[i++];
+            if (i < n && src[i] == '^')
+                *w++ = src[i++];
+            if (i < n && src[i] == ']')
+                *w++ = src[i++];
+            continue;
+        }
+        if (src[i] == ']' && in_class)
+            in_class = false;
         if (src[i] == '\\' && i + 2 < n && (src[i + 1] == 'p' || src[i + 1] == 'P') &&
             src[i + 2] == '{') {
             const char *name = src + i + 3, *end = memchr(name, '}', n - (i + 3));
@@ -730,13 +763,16 @@ static int regex(comp *c, const jd_node *src, pcre2_code **out)
 {
     int err;
     PCRE2_SIZE off;
-    /* ECMA-262-ish: "$" only at the very end; \uXXXX escapes. */
+    /* ECMA-262-ish: "$" only at the very end; \uXXXX escapes; a reference
+     * to a group that did not take part matches the empty string; ECMA's \s
+     * and long property names (ecma_to_pcre). */
     size_t pn;
     char *pat = ecma_to_pcre(c->a, src->u.s, src->n, &pn);
     if (!pat)
         return oom();
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, pn,
-                                   PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX, &err,
+                                   PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
+                                       PCRE2_MATCH_UNSET_BACKREF, &err,
                                    &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];

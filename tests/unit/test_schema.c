@@ -648,6 +648,26 @@ static void schema_values_and_strings(void **state)
     cairn_verrors_free(e);
     cairn_schema_free(sc);
 
+    /* \s is ECMA-262's: Unicode spaces too (U+00A0, U+3000), in and out of
+     * classes; \S the rest */
+    sc = compile_ok("{\"properties\":{\"s\":{\"pattern\":\"^\\\\s+$\"},"
+                    "\"c\":{\"pattern\":\"^[\\\\sa]+$\"},\"n\":{\"pattern\":\"^\\\\S+$\"}}}",
+                    0);
+    cairn_verrors_free(check(sc,
+                             "{\"s\":\" \\t\\u00a0\\u3000\\ufeff\",\"c\":\"a\\u2003a\",\"n\":\"x\xc3\xa9\"}",
+                             CAIRN_OK));
+    e = check(sc, "{\"s\":\"x \",\"c\":\"ab\",\"n\":\"a\\u00a0b\"}", CAIRN_EVALIDATION);
+    assert_int_equal(cairn_verrors_count(e), 3);
+    cairn_verrors_free(e);
+    cairn_schema_free(sc);
+
+    /* a backreference to a group that did not take part matches "" */
+    sc = compile_ok("{\"pattern\":\"^(?:(a)|b)\\\\1$\"}", 0);
+    cairn_verrors_free(check(sc, "\"b\"", CAIRN_OK));
+    cairn_verrors_free(check(sc, "\"aa\"", CAIRN_OK));
+    cairn_verrors_free(check(sc, "\"ab\"", CAIRN_EVALIDATION));
+    cairn_schema_free(sc);
+
     /* catastrophic backtracking ends at the match limit, as a failure */
     sc = compile_ok("{\"pattern\":\"^(a|aa)+$\"}", 0);
     cairn_verrors_free(check(sc, "\"aaaa\"", CAIRN_OK));
