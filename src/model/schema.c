@@ -698,7 +698,8 @@ static char *ecma_to_pcre(jd_arena *a, const char *src, size_t n, size_t *outn)
     if (!o)
         return NULL;
     for (size_t i = 0; i < n;) {
-        if (src[i] == '\\' && i + 1 < n && (src[i + 1] == 's' || (src[i + 1] == 'S' && !in_class))) {
+        if (src[i] == '\\' && i + 1 < n &&
+            (src[i + 1] == 's' || (src[i + 1] == 'S' && !in_class))) {
             /* \S inside a class has no short form: it keeps PCRE2's meaning. */
             const char *open = in_class ? "" : src[i + 1] == 's' ? "[" : "[^";
             size_t ol = strlen(open);
