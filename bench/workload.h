@@ -138,6 +138,30 @@ static inline size_t bench_doc(char *buf, uint64_t i)
     return BENCH_DOC_LEN;
 }
 
+/* A JSON Schema (draft 2020-12) of the documents above, as a user would
+ * write for them: every field typed and required, bounds on the numbers, a
+ * pattern on the id, no other properties. `cairn bench --model` registers
+ * it and validates every document against it. */
+#define BENCH_DOC_SCHEMA                                                       \
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","            \
+    "\"title\":\"BenchItem\",\"type\":\"object\","                             \
+    "\"properties\":{"                                                         \
+    "\"id\":{\"type\":\"string\",\"pattern\":\"^runs/r[0-9]{2}/items/[0-9]{7}$\"}," \
+    "\"run\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":99},"              \
+    "\"item\":{\"type\":\"integer\",\"minimum\":0},"                            \
+    "\"ok\":{\"type\":\"boolean\"},"                                             \
+    "\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},"              \
+    "\"metrics\":{\"type\":\"object\",\"properties\":{"                          \
+    "\"loss\":{\"type\":\"number\",\"minimum\":0},"                             \
+    "\"acc\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},"                \
+    "\"epoch\":{\"type\":\"integer\",\"minimum\":0}},"                          \
+    "\"required\":[\"loss\",\"acc\",\"epoch\"],\"additionalProperties\":false}," \
+    "\"samples\":{\"type\":\"array\",\"items\":{\"type\":\"integer\",\"minimum\":0}," \
+    "\"maxItems\":64},"                                                       \
+    "\"note\":{\"type\":\"string\",\"maxLength\":2048}},"                        \
+    "\"required\":[\"id\",\"run\",\"item\",\"ok\",\"score\",\"metrics\","          \
+    "\"samples\",\"note\"],\"additionalProperties\":false}"
+
 /* The get order: a Fisher-Yates shuffle of 0..n-1 seeded by seed. */
 static inline void bench_shuffle(uint32_t *order, uint32_t n, uint64_t seed)
 {
@@ -182,6 +206,7 @@ typedef struct {
     uint64_t n;
     double put_s, get_s, list_s; /* wall-clock seconds of each phase */
     uint64_t list_keys;
+    const char *extra; /* more " name=value" fields for the line, or NULL */
 } bench_result;
 
 static inline void bench_print(FILE *f, const bench_result *r)
@@ -189,12 +214,12 @@ static inline void bench_print(FILE *f, const bench_result *r)
     double n = (double)r->n;
     fprintf(f,
             "backend=%s n=%llu put_ops_s=%.0f get_ops_s=%.0f list_ms=%.3f "
-            "put_us=%.2f get_us=%.2f list_keys=%llu doc_bytes=%d doc_hash=%016llx\n",
+            "put_us=%.2f get_us=%.2f list_keys=%llu doc_bytes=%d doc_hash=%016llx%s\n",
             r->backend, (unsigned long long)r->n, r->put_s > 0 ? n / r->put_s : 0.0,
             r->get_s > 0 ? n / r->get_s : 0.0, r->list_s * 1e3,
             n > 0 ? r->put_s * 1e6 / n : 0.0, n > 0 ? r->get_s * 1e6 / n : 0.0,
             (unsigned long long)r->list_keys, BENCH_DOC_LEN,
-            (unsigned long long)bench_doc_hash(r->n));
+            (unsigned long long)bench_doc_hash(r->n), r->extra ? r->extra : "");
     fflush(f);
 }
 

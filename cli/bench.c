@@ -12,12 +12,13 @@
 #include "cairn/cairn.h"
 #include "../bench/workload.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char bench_usage[] =
-    "usage: cairn [--store URL] bench [--n N] [--seed S]\n"
+    "usage: cairn [--store URL] bench [--n N] [--seed S] [--model]\n"
     "\n"
     "Run the standard workload on the store and print one line of name=value\n"
     "fields (backend= n= put_ops_s= get_ops_s= list_ms= put_us= get_us=\n"
@@ -31,6 +32,13 @@ static const char bench_usage[] =
     "\n"
     "  --n N       number of keys, 1..9999999 (default 100000)\n"
     "  --seed S    seed of the get order (default 42)\n"
+    "  --model     validation on: register a JSON Schema of the document as\n"
+    "              model bench/item and put the runs/ keys with it; the same\n"
+    "              documents are also put without a model under plain/, in\n"
+    "              alternating blocks of 256, so both costs come from one run:\n"
+    "              put_us= is the plain put, put_model_us= the validated one,\n"
+    "              model_ratio= their ratio. The store must hold no plain/ key\n"
+    "              either.\n"
     "  -h, --help  this help\n"
     "\n"
     "bench/run.sh runs it on every backend next to raw LMDB, raw SQLite and\n"
@@ -69,45 +77,88 @@ static int bench_fail(const char *what, const char *key, int rc)
 
 /* The workload refuses a store that already has runs/ keys: the puts would
  * fail with "already exists" half way, or time other data's listing. */
-static int bench_check_fresh(cairn_store *s, const char *url)
+static int bench_check_fresh(cairn_store *s, const char *url, const char *prefix)
 {
     cairn_iter *it = NULL;
-    int rc = cairn_list(s, "runs", &it);
+    int rc = cairn_list(s, prefix, &it);
     if (rc < 0)
-        return bench_fail("list", "runs", rc);
+        return bench_fail("list", prefix, rc);
     const char *key = NULL;
     rc = cairn_iter_next(it, &key, NULL);
     if (rc == CAIRN_OK) {
         fprintf(stderr,
-                "cairn bench: store %s already holds keys under runs/ (such as %s); "
+                "cairn bench: store %s already holds keys under %s/ (such as %s); "
                 "run the benchmark on a fresh store, e.g. --store lmdb:$(mktemp -d)\n",
-                url, key);
+                url, prefix, key);
         cairn_iter_free(it);
         return CLI_CONFLICT;
     }
     cairn_iter_free(it);
     if (rc < 0)
-        return bench_fail("list", "runs", rc);
+        return bench_fail("list", prefix, rc);
     return CLI_OK;
 }
 
-static int bench_run(cairn_store *s, uint64_t n, uint64_t seed, bench_result *res)
+#define BENCH_MODEL "bench/item"
+#define BENCH_BLOCK 256
+
+/* Put documents from..to-1 under runs/ (with model: validated) or, with
+ * plain, under plain/runs/ without a model. Returns an exit status. */
+static int bench_puts(cairn_store *s, uint64_t from, uint64_t to, const char *model,
+                      bool plain)
+{
+    char key[BENCH_KEY_LEN + 8];
+    char doc[BENCH_DOC_LEN + 1];
+    cairn_put_opts o = {.model = model};
+    for (uint64_t i = from; i < to; i++) {
+        char *k = key;
+        if (plain)
+            k = bench_lit(key, "plain/");
+        bench_key(k, i);
+        size_t len = bench_doc(doc, i);
+        int rc = cairn_put(s, key, doc, len, &o);
+        if (rc != CAIRN_OK) {
+            if (rc == CAIRN_EVALIDATION) {
+                const cairn_verrors *e = cairn_validation_errors();
+                for (size_t j = 0; j < cairn_verrors_count(e); j++)
+                    fprintf(stderr, "%s: %s\n", cairn_verrors_path(e, j),
+                            cairn_verrors_rule(e, j));
+            }
+            return bench_fail("put", key, rc < 0 ? rc : CAIRN_EEXISTS);
+        }
+    }
+    return CLI_OK;
+}
+
+static int bench_run(cairn_store *s, uint64_t n, uint64_t seed, bool model,
+                     bench_result *res, double *put_model_s)
 {
     char key[BENCH_KEY_LEN];
-    char doc[BENCH_DOC_LEN + 1];
     int rc;
 
     /* 1. puts: default options, i.e. FAIL_IF_EXISTS, JSON (checked), no TTL.
      * The document is generated inside the timed loop, as in every baseline
-     * (well under a microsecond). */
-    double t0 = bench_now();
-    for (uint64_t i = 0; i < n; i++) {
-        bench_key(key, i);
-        size_t len = bench_doc(doc, i);
-        if ((rc = cairn_put(s, key, doc, len, NULL)) != CAIRN_OK)
-            return bench_fail("put", key, rc < 0 ? rc : CAIRN_EEXISTS);
+     * (well under a microsecond). With a model, plain and validated puts
+     * alternate in blocks (which goes first alternates too), so that both
+     * see the same store size, cache state and machine load. */
+    if (!model) {
+        double t0 = bench_now();
+        if ((rc = bench_puts(s, 0, n, NULL, false)))
+            return rc;
+        res->put_s = bench_now() - t0;
+    } else {
+        res->put_s = *put_model_s = 0;
+        for (uint64_t b = 0; b < n; b += BENCH_BLOCK) {
+            uint64_t e = b + BENCH_BLOCK < n ? b + BENCH_BLOCK : n;
+            for (int k = 0; k < 2; k++) {
+                bool plain = (k == 0) == ((b / BENCH_BLOCK) % 2 == 0);
+                double t0 = bench_now();
+                if ((rc = bench_puts(s, b, e, plain ? NULL : BENCH_MODEL, plain)))
+                    return rc;
+                *(plain ? &res->put_s : put_model_s) += bench_now() - t0;
+            }
+        }
     }
-    res->put_s = bench_now() - t0;
 
     /* 2. gets in a shuffled order, each value checked for its length and
      * the key it names ({"id":"<key>") so a wrong answer cannot pass for a
@@ -118,7 +169,7 @@ static int bench_run(cairn_store *s, uint64_t n, uint64_t seed, bench_result *re
         return CLI_ERROR;
     }
     bench_shuffle(order, (uint32_t)n, seed);
-    t0 = bench_now();
+    double t0 = bench_now();
     for (uint64_t k = 0; k < n; k++) {
         size_t klen = bench_key(key, order[k]);
         cairn_value *v = NULL;
@@ -167,6 +218,7 @@ int cli_bench(const char *store_url, int argc, char **argv)
 {
     uint64_t n = BENCH_N_DEFAULT;
     uint64_t seed = BENCH_SEED_DEFAULT;
+    bool model = false;
 
     for (int k = 1; k < argc; k++) {
         const char *v;
@@ -180,6 +232,8 @@ int cli_bench(const char *store_url, int argc, char **argv)
                                 "got '%s'\n", BENCH_N_MAX, missing ? "" : v);
                 return CLI_USAGE;
             }
+        } else if (!strcmp(argv[k], "--model")) {
+            model = true;
         } else if ((v = bench_opt(argc, argv, &k, "--seed", &missing)) || missing) {
             char *end = NULL;
             if (missing || !*v || (seed = strtoull(v, &end, 10), *end)) {
@@ -202,10 +256,26 @@ int cli_bench(const char *store_url, int argc, char **argv)
     int rc = cairn_store_open(store_url, NULL, &s);
     if (rc != CAIRN_OK)
         return bench_fail("open", store_url, rc);
-    int ex = bench_check_fresh(s, store_url);
+    int ex = bench_check_fresh(s, store_url, "runs");
+    if (ex == CLI_OK && model)
+        ex = bench_check_fresh(s, store_url, "plain");
+    if (ex == CLI_OK && model) {
+        static const char schema[] = BENCH_DOC_SCHEMA;
+        rc = cairn_model_register(s, BENCH_MODEL, schema, sizeof schema - 1, 0, NULL);
+        if (rc < 0)
+            ex = bench_fail("model register", BENCH_MODEL, rc);
+    }
     bench_result res = {.backend = cairn_store_backend(s), .n = n};
+    double put_model_s = 0;
+    char extra[128];
     if (ex == CLI_OK)
-        ex = bench_run(s, n, seed, &res);
+        ex = bench_run(s, n, seed, model, &res, &put_model_s);
+    if (ex == CLI_OK && model) {
+        double plain_us = res.put_s * 1e6 / (double)n, model_us = put_model_s * 1e6 / (double)n;
+        snprintf(extra, sizeof extra, " put_model_us=%.2f model_ratio=%.3f", model_us,
+                 plain_us > 0 ? model_us / plain_us : 0.0);
+        res.extra = extra;
+    }
     if (ex == CLI_OK)
         bench_print(stdout, &res);
     cairn_store_close(s);

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -65,6 +66,23 @@ static int fail(int rc, const char *what, const char *key)
     else
         fprintf(stderr, "cairn: %s: %s\n", what, cairn_strerror(rc));
     return cli_exit_status(rc);
+}
+
+/* fail(), and for a validation failure every error first, one per line
+ * as "/path: rule" (the document itself is "/"). */
+static int fail_validation(int rc, const char *what, const char *key,
+                           const cairn_verrors *errs)
+{
+    if (rc == CAIRN_EVALIDATION && errs) {
+        size_t n = cairn_verrors_count(errs);
+        for (size_t i = 0; i < n; i++) {
+            const char *path = cairn_verrors_path(errs, i);
+            fprintf(stderr, "%s: %s\n", *path ? path : "/", cairn_verrors_rule(errs, i));
+        }
+        if (cairn_verrors_truncated(errs))
+            fprintf(stderr, "(more errors not shown)\n");
+    }
+    return fail(rc, what, key);
 }
 
 static void print_help(const command *cmd)
@@ -244,12 +262,13 @@ static const char *display_key(const char *key, char buf[CAIRN_KEY_MAX + 1])
 
 static int cmd_put(const command *cmd, int argc, char **argv)
 {
-    enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL };
+    enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL, O_FILL };
     static const optspec specs[] = {{"--if-exists", "-e", true},
                                     {"--ttl", "-t", true},
                                     {"--format", "-f", true},
                                     {"--if-version", NULL, true},
-                                    {"--model", NULL, true},
+                                    {"--model", "-M", true},
+                                    {"--fill-defaults", NULL, false},
                                     {NULL, NULL, false}};
     cairn_put_opts o = {0};
     bool have_behavior = false;
@@ -297,6 +316,9 @@ static int cmd_put(const command *cmd, int argc, char **argv)
         case O_MODEL:
             o.model = sc.val;
             break;
+        case O_FILL:
+            o.fill_defaults = 1;
+            break;
         }
     }
     if (r < 0)
@@ -305,6 +327,8 @@ static int cmd_put(const command *cmd, int argc, char **argv)
         return usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
     if (o.if_version && have_behavior)
         return usage(cmd, "--if-version and --if-exists cannot be combined");
+    if (o.fill_defaults && !o.model)
+        return usage(cmd, "--fill-defaults needs --model");
 
     const char *key = pos[0];
     char *buf = NULL;
@@ -339,7 +363,7 @@ static int cmd_put(const command *cmd, int argc, char **argv)
         fprintf(stderr, "cairn: put %s: skipped (already exists)\n", display_key(key, kb));
         ex = CLI_OK;
     } else if (rc) {
-        ex = fail(rc, "put", key);
+        ex = fail_validation(rc, "put", key, cairn_validation_errors());
     }
     cairn_store_close(s);
     free(buf);
@@ -352,15 +376,24 @@ static int cmd_put(const command *cmd, int argc, char **argv)
 
 static int cmd_get(const command *cmd, int argc, char **argv)
 {
-    static const optspec specs[] = {{"--meta", "-m", false}, {NULL, NULL, false}};
+    enum { O_META, O_MODEL, O_REVALIDATE };
+    static const optspec specs[] = {{"--meta", "-m", false},
+                                    {"--model", "-M", true},
+                                    {"--revalidate", NULL, false},
+                                    {NULL, NULL, false}};
     bool meta = false;
-    const char *key = NULL;
+    const char *key = NULL, *model = NULL;
+    unsigned flags = 0;
     int r;
     scan sc;
     scan_init(&sc, cmd, argc, argv, specs);
     while ((r = scan_next(&sc)) == 1) {
-        if (sc.opt == 0) {
+        if (sc.opt == O_META) {
             meta = true;
+        } else if (sc.opt == O_MODEL) {
+            model = sc.val;
+        } else if (sc.opt == O_REVALIDATE) {
+            flags |= CAIRN_GET_REVALIDATE;
         } else if (key) {
             return usage(cmd, "unexpected argument '%s'", sc.val);
         } else {
@@ -377,9 +410,10 @@ static int cmd_get(const command *cmd, int argc, char **argv)
     if (ex)
         return ex;
     cairn_value *v = NULL;
-    int rc = cairn_get(s, key, &v);
+    int rc = model || flags ? cairn_get_model(s, key, model, flags, &v)
+                            : cairn_get(s, key, &v);
     if (rc) {
-        ex = fail(rc, "get", key);
+        ex = fail_validation(rc, "get", key, cairn_validation_errors());
     } else if (meta) {
         cli_json_meta(stdout, cairn_value_key(v), cairn_value_meta(v));
         putchar('\n');
@@ -702,6 +736,298 @@ static int cmd_stats(const command *cmd, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* model, validate                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Read FILE ("-": stdin) whole; reports failures. Returns an exit status. */
+static int read_file_arg(const char *what, const char *path, char **buf, size_t *len)
+{
+    int fd = STDIN_FILENO;
+    if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "cairn: %s: cannot open %s: %s\n", what, path, strerror(errno));
+        return errno == ENOENT ? CLI_NOTFOUND : CLI_ERROR;
+    }
+    int rr = cli_read_all(fd, CAIRN_VALUE_MAX, buf, len);
+    int e = errno;
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (rr == -2) {
+        fprintf(stderr, "cairn: %s: %s is larger than %u bytes\n", what, path,
+                CAIRN_VALUE_MAX);
+        return CLI_INVALID;
+    }
+    if (rr) {
+        fprintf(stderr, "cairn: %s: reading %s: %s\n", what, path, strerror(e));
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+/* NAME plus --namespace NS as one reference "NS/NAME" in buf. */
+static int model_ref_arg(const command *cmd, const char *name, const char *ns, char *buf,
+                         size_t cap)
+{
+    if (ns && strchr(name, '/'))
+        return usage(cmd, "give the namespace once: '%s' already has one and --namespace "
+                          "says '%s'", name, ns);
+    int w = ns ? snprintf(buf, cap, "%s/%s", ns, name) : snprintf(buf, cap, "%s", name);
+    if (w < 0 || (size_t)w >= cap)
+        return usage(cmd, "model reference '%s' is too long (max %d bytes)", name,
+                     CAIRN_MODEL_MAX);
+    return CLI_OK;
+}
+
+static int cmd_model_add(const command *cmd, int argc, char **argv)
+{
+    enum { O_NS, O_NEW };
+    static const optspec specs[] = {{"--namespace", "-n", true},
+                                    {"--new-version", NULL, false},
+                                    {NULL, NULL, false}};
+    const char *pos[2], *ns = NULL;
+    unsigned flags = 0;
+    int npos = 0, r;
+    scan sc;
+    scan_init(&sc, cmd, argc, argv, specs);
+    while ((r = scan_next(&sc)) == 1) {
+        if (sc.opt == O_NS)
+            ns = sc.val;
+        else if (sc.opt == O_NEW)
+            flags |= CAIRN_MODEL_NEW_VERSION;
+        else if (npos == 2)
+            return usage(cmd, "unexpected argument '%s'", sc.val);
+        else
+            pos[npos++] = sc.val;
+    }
+    if (r < 0)
+        return sc.exit;
+    if (npos < 2)
+        return usage(cmd, "missing argument (usage: cairn %s)", cmd->synopsis);
+    char ref[CAIRN_MODEL_MAX + 1];
+    int ex = model_ref_arg(cmd, pos[0], ns, ref, sizeof ref);
+    char *schema = NULL;
+    size_t len = 0;
+    if (ex || (ex = read_file_arg("model add", pos[1], &schema, &len)))
+        return ex;
+    cairn_store *s;
+    if ((ex = open_store_as(&s, true))) {
+        free(schema);
+        return ex;
+    }
+    char resolved[CAIRN_MODEL_MAX + 1];
+    int rc = cairn_model_register(s, ref, schema, len, flags, resolved);
+    if (rc == CAIRN_SKIPPED) {
+        fprintf(stderr, "cairn: model add %s: unchanged (the same schema is %s)\n", ref,
+                resolved);
+        printf("%s\n", resolved);
+    } else if (rc) {
+        ex = fail(rc, "model add", ref);
+    } else {
+        printf("%s\n", resolved);
+    }
+    cairn_store_close(s);
+    free(schema);
+    return ex;
+}
+
+static int print_model(void *ctx, const char *ns, const char *name, unsigned version,
+                       const char *ref)
+{
+    (void)ctx;
+    (void)ns;
+    (void)name;
+    (void)version;
+    printf("%s\n", ref);
+    return ferror(stdout) ? CAIRN_EIO : 0;
+}
+
+static int cmd_model_ls(const command *cmd, int argc, char **argv)
+{
+    const char *pos[1];
+    int ex;
+    scan sc;
+    scan_init(&sc, cmd, argc, argv, NULL);
+    if (positionals(&sc, pos, 0, 0, &ex) < 0)
+        return ex;
+    cairn_store *s;
+    if ((ex = open_store(&s)))
+        return ex;
+    int rc = cairn_model_list(s, print_model, NULL);
+    if (rc == CAIRN_EIO && ferror(stdout))
+        ex = CLI_ERROR; /* reported by main's final flush check */
+    else if (rc)
+        ex = fail(rc, "model ls", NULL);
+    cairn_store_close(s);
+    return ex;
+}
+
+/* model show / model rm: NAME [--namespace NS] into ref. Returns an exit
+ * status; CLI_OK with an empty ref when there is nothing more to do (help). */
+static int model_name_args(const command *cmd, int argc, char **argv, char *ref, size_t cap)
+{
+    static const optspec specs[] = {{"--namespace", "-n", true}, {NULL, NULL, false}};
+    const char *name = NULL, *ns = NULL;
+    int r;
+    ref[0] = '\0'; /* stays empty when --help was answered */
+    scan sc;
+    scan_init(&sc, cmd, argc, argv, specs);
+    while ((r = scan_next(&sc)) == 1) {
+        if (sc.opt == 0)
+            ns = sc.val;
+        else if (name)
+            return usage(cmd, "unexpected argument '%s'", sc.val);
+        else
+            name = sc.val;
+    }
+    if (r < 0)
+        return sc.exit;
+    if (!name)
+        return usage(cmd, "missing NAME (usage: cairn %s)", cmd->synopsis);
+    return model_ref_arg(cmd, name, ns, ref, cap);
+}
+
+static int cmd_model_show(const command *cmd, int argc, char **argv)
+{
+    char ref[CAIRN_MODEL_MAX + 1];
+    int ex = model_name_args(cmd, argc, argv, ref, sizeof ref);
+    cairn_store *s;
+    if (ex || !ref[0] || (ex = open_store(&s)))
+        return ex;
+    cairn_value *v = NULL;
+    char resolved[CAIRN_MODEL_MAX + 1];
+    int rc = cairn_model_resolve(s, ref, resolved);
+    if (rc == CAIRN_OK)
+        rc = cairn_model_schema(s, resolved, &v);
+    if (rc) {
+        ex = fail(rc, "model show", ref);
+    } else {
+        size_t len;
+        const char *data = cairn_value_data(v, &len);
+        fprintf(stderr, "%s\n", resolved);
+        if (len && fwrite(data, 1, len, stdout) != len)
+            ex = CLI_ERROR; /* reported by main's final flush check */
+        else if (len && data[len - 1] != '\n')
+            putchar('\n');
+    }
+    cairn_value_free(v);
+    cairn_store_close(s);
+    return ex;
+}
+
+static int cmd_model_rm(const command *cmd, int argc, char **argv)
+{
+    char ref[CAIRN_MODEL_MAX + 1];
+    int ex = model_name_args(cmd, argc, argv, ref, sizeof ref);
+    cairn_store *s;
+    if (ex || !ref[0] || (ex = open_store(&s)))
+        return ex;
+    uint64_t n = 0;
+    int rc = cairn_model_remove(s, ref, &n);
+    if (rc)
+        ex = fail(rc, "model rm", ref);
+    else
+        printf("%llu\n", (unsigned long long)n);
+    cairn_store_close(s);
+    return ex;
+}
+
+static int cmd_validate(const command *cmd, int argc, char **argv)
+{
+    const char *pos[2];
+    int ex;
+    scan sc;
+    scan_init(&sc, cmd, argc, argv, NULL);
+    if (positionals(&sc, pos, 2, 2, &ex) < 0)
+        return ex;
+    char *doc = NULL;
+    size_t len = 0;
+    if ((ex = read_file_arg("validate", pos[1], &doc, &len)))
+        return ex;
+    cairn_store *s;
+    if ((ex = open_store(&s))) {
+        free(doc);
+        return ex;
+    }
+    cairn_verrors *errs = NULL;
+    int rc = cairn_validate(s, pos[0], doc, len, &errs);
+    if (rc)
+        ex = fail_validation(rc, "validate", pos[1], errs);
+    cairn_verrors_free(errs);
+    cairn_store_close(s);
+    free(doc);
+    return ex;
+}
+
+static const command model_commands[] = {
+    {"model add", cmd_model_add, "model add NAME SCHEMA_FILE [--namespace NS] [--new-version]",
+     "register a JSON Schema as a model",
+     "Register the JSON Schema in SCHEMA_FILE ('-': stdin) as model NAME (\"name\" or\n"
+     "\"ns/name\"; namespace 'default' when none is given) and print its reference\n"
+     "ns/name@version. The same schema again is a no-op (exit 0, 'unchanged' on\n"
+     "stderr); a different schema under a taken name fails (exit 4, naming the first\n"
+     "difference) unless --new-version registers it as the next version.\n",
+     "  -n, --namespace NS    the model's namespace (default: 'default')\n"
+     "      --new-version     register a different schema as the next version\n"},
+    {"model ls", cmd_model_ls, "model ls",
+     "list models",
+     "Print every registered model version as ns/name@version, one per line,\n"
+     "sorted by namespace, name and version.\n", ""},
+    {"model show", cmd_model_show, "model show NAME [--namespace NS]",
+     "print a model's schema",
+     "Print the JSON Schema of model NAME (\"name\", \"ns/name\" or \"ns/name@N\";\n"
+     "the newest version unless @N is given) on stdout and its full reference on\n"
+     "stderr. A name without a namespace means the 'default' namespace if it has\n"
+     "the name, else the only namespace that does (exit 5 when several do).\n",
+     "  -n, --namespace NS    the model's namespace\n"},
+    {"model rm", cmd_model_rm, "model rm NAME [--namespace NS]",
+     "remove a model",
+     "Remove model NAME: every version, or only version N with \"name@N\". Print\n"
+     "how many versions were removed. Records stored under it keep their metadata.\n",
+     "  -n, --namespace NS    the model's namespace\n"},
+};
+#define N_MODEL_COMMANDS (sizeof model_commands / sizeof model_commands[0])
+
+static void print_model_help(FILE *f)
+{
+    fprintf(f, "Usage: cairn [--store URL] model COMMAND [ARGS...]\n\n"
+               "Models are JSON Schemas kept in the store under a namespace and a name;\n"
+               "'cairn put --model' validates against one (docs/models.md).\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < N_MODEL_COMMANDS; i++)
+        fprintf(f, "  %-8s %s\n", model_commands[i].name + 6, model_commands[i].brief);
+    fprintf(f, "\n'cairn model COMMAND --help' shows a command's options.\n");
+}
+
+static int cmd_model(const command *cmd, int argc, char **argv)
+{
+    /* Options before the subcommand: --store and --help only. */
+    int i = 1;
+    for (; i < argc && is_option(argv[i]); i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            print_model_help(stdout);
+            return CLI_OK;
+        }
+        if (!strcmp(a, "--store") || !strcmp(a, "-s")) {
+            if (++i == argc)
+                return usage(cmd, "option '%s' needs a value", a);
+            g_store_url = argv[i];
+        } else if (!strncmp(a, "--store=", 8)) {
+            g_store_url = a + 8;
+        } else {
+            return usage(cmd, "unknown option '%s'", a);
+        }
+    }
+    if (i == argc) {
+        print_model_help(stderr);
+        return CLI_USAGE;
+    }
+    for (size_t k = 0; k < N_MODEL_COMMANDS; k++)
+        if (!strcmp(model_commands[k].name + 6, argv[i]))
+            return model_commands[k].fn(&model_commands[k], argc - i, argv + i);
+    return usage(cmd, "unknown command '%s' (add, ls, show, rm)", argv[i]);
+}
+
+/* ------------------------------------------------------------------ */
 /* bench                                                               */
 /* ------------------------------------------------------------------ */
 
@@ -772,11 +1098,22 @@ static const command commands[] = {
      "  -f, --format FORMAT   json (default), text (UTF-8) or bytes\n"
      "      --if-version N    compare-and-set: write only if the current version\n"
      "                        is N (exit 4 if not, 3 if KEY is absent)\n"
-     "      --model REF       record the model \"ns/name\" in the metadata\n"},
-    {"get", cmd_get, "get KEY [--meta]",
+     "  -M, --model REF       validate against model REF ([NS/]NAME[@N]) first and\n"
+     "                        record ns/name@version in the metadata; invalid: exit\n"
+     "                        5 with every error on stderr, one per line, as\n"
+     "                        '/path: rule'; unknown model: exit 5\n"
+     "      --fill-defaults   with --model: store the value with the schema's\n"
+     "                        defaults filled in for missing properties\n"},
+    {"get", cmd_get, "get KEY [--meta] [--model REF [--revalidate]]",
      "print a value, or its metadata with --meta",
      "Print the value under KEY, byte for byte (no newline is added).\n",
-     "  -m, --meta            print the metadata as one JSON object instead\n"},
+     "  -m, --meta            print the metadata as one JSON object instead\n"
+     "  -M, --model REF       fail (exit 5, 'wrong model') unless the record was\n"
+     "                        stored under model REF: [NS/]NAME accepts any version,\n"
+     "                        NAME@N only version N\n"
+     "      --revalidate      validate the value against the model as registered\n"
+     "                        now (REF, else the record's own model, newest\n"
+     "                        version); invalid: exit 5 with every error on stderr\n"},
     {"exists", cmd_exists, "exists KEY",
      "exit 0 if KEY exists, 3 if not",
      "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", ""},
@@ -813,7 +1150,15 @@ static const command commands[] = {
      "print store statistics (JSON)",
      "Print the store's statistics as one JSON object: store, backend, keys,\n"
      "value_bytes, expired (not yet purged).\n", ""},
-    {"bench", cmd_bench, "bench [--n N]",
+    {"model", cmd_model, "model add|ls|show|rm ...",
+     "register, list, show and remove models (JSON Schemas)",
+     "Manage the models of the store; see 'cairn model --help'.\n", ""},
+    {"validate", cmd_validate, "validate [NS/]NAME FILE",
+     "validate a JSON document against a model",
+     "Validate the JSON document in FILE ('-': stdin) against model [NS/]NAME[@N]\n"
+     "without storing it. Valid: exit 0, silently. Invalid: exit 5 with every\n"
+     "error on stderr, one per line, as '/path: rule'.\n", ""},
+    {"bench", cmd_bench, "bench [--n N] [--model]",
      "run the benchmark",
      "Run the benchmark workload against the store and print one line of\n"
      "name=value fields (docs/performance.md).\n", ""},
@@ -847,7 +1192,7 @@ static void print_main_help(FILE *f)
             "  -V, --version     print the version\n\n"
             "Exit status: 0 success, 1 other error, 2 usage, 3 not found,\n"
             "4 conflict (exists, different, version), 5 invalid input (key, value,\n"
-            "URL), 6 backend unavailable.\n\n"
+            "URL, validation, wrong model), 6 backend unavailable.\n\n"
             "'cairn help COMMAND' or 'cairn COMMAND --help' shows a command's options.\n",
             DEFAULT_STORE);
 }
@@ -867,7 +1212,10 @@ static int cmd_help(const command *cmd, int argc, char **argv)
     const command *c = find_command(pos[0]);
     if (!c)
         return usage(cmd, "unknown command '%s'", pos[0]);
-    print_help(c);
+    if (c->fn == cmd_model)
+        print_model_help(stdout);
+    else
+        print_help(c);
     return CLI_OK;
 }
 

@@ -191,7 +191,9 @@ typedef enum {
     CAIRN_FAIL_IF_DIFFERENT = 2, /* equal value: no write, CAIRN_OK;
                                     different: CAIRN_EDIFFERENT. JSON equality
                                     is semantic (key order, white space and
-                                    1 vs 1.0 do not matter). */
+                                    1 vs 1.0 do not matter). The model is
+                                    compared too: the same value under
+                                    another model (or none) is different. */
     CAIRN_OVERWRITE = 3
 } cairn_behavior;
 
@@ -201,11 +203,12 @@ typedef struct {
     int64_t ttl_ms;      /* 0: the store default; <0: never expires */
     cairn_format format; /* default JSON */
     const char *model;   /* model reference ("name", "ns/name", "ns/name@2"):
-                            the value is validated against it and the
-                            resolved "ns/name@version" kept in the metadata;
-                            NULL: none */
+                            the value (JSON only) is validated against it
+                            and the resolved "ns/name@version" kept in the
+                            metadata; NULL: none. See "Models" below. */
     int fill_defaults;   /* with model: store the value with the schema's
-                            defaults filled in (cairn_schema_fill_defaults) */
+                            defaults filled in (cairn_schema_fill_defaults),
+                            validated after filling; without: CAIRN_EINVAL */
     uint64_t if_version; /* non-zero: compare-and-set; write only if the
                             current version equals it (behavior ignored) */
 } cairn_put_opts;
@@ -233,10 +236,13 @@ typedef struct {
  * value was already there), CAIRN_SKIPPED for SKIP_IF_EXISTS on a live key.
  * Errors: CAIRN_EEXISTS, CAIRN_EDIFFERENT, CAIRN_ECONFLICT (if_version did not
  * match), CAIRN_ENOTFOUND (if_version on an absent key), CAIRN_EKEY,
- * CAIRN_EFORMAT (value not valid for its format), CAIRN_EINVAL, CAIRN_ECORRUPT
- * (existing record unreadable and behaviour needs it), CAIRN_EIO, CAIRN_EBUSY,
- * CAIRN_EFULL. On error nothing is written. Atomic across threads and
- * processes. Thread-safe.
+ * CAIRN_EFORMAT (value not valid for its format), CAIRN_EINVAL (also a model
+ * with a format other than JSON, fill_defaults without a model),
+ * CAIRN_EMODEL (opt->model is not registered, or ambiguous),
+ * CAIRN_EVALIDATION (the value does not match opt->model: the errors are in
+ * cairn_validation_errors()), CAIRN_ECORRUPT (existing record unreadable and
+ * behaviour needs it), CAIRN_EIO, CAIRN_EBUSY, CAIRN_EFULL. On error nothing
+ * is written. Atomic across threads and processes. Thread-safe.
  */
 CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val,
                         size_t len, const cairn_put_opts *opt);
@@ -289,7 +295,9 @@ CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix,
  * Backends that retry on conflict may call fn more than once: fn must have
  * no side effect beyond producing the value.
  * opt: format, ttl and model of the new value (behavior and if_version are
- * ignored). Returns CAIRN_OK, CAIRN_SKIPPED or an error as cairn_put().
+ * ignored); with a model the value fn produces is validated (and filled
+ * with defaults when asked) while the key is locked. Returns CAIRN_OK,
+ * CAIRN_SKIPPED or an error as cairn_put().
  */
 typedef int (*cairn_update_fn)(const cairn_value *cur, void *arg,
                                const void **val, size_t *len);
@@ -419,7 +427,20 @@ CAIRN_API int cairn_stats_get(cairn_store *s, cairn_stats *out);
  *
  * A put with cairn_put_opts.model validates the value first (CAIRN_EVALIDATION,
  * nothing written, the errors in cairn_validation_errors()) and records the
- * resolved reference "ns/name@version" in the record's metadata.
+ * resolved reference "ns/name@version" in the record's metadata. A model
+ * that is not registered (or an ambiguous name) fails the put with
+ * CAIRN_EMODEL. cairn_update() and cairn_put_many() validate the same way.
+ *
+ * The registry: one record per version under
+ * "_cairn/models/<ns>/<name>/<version zero-padded to 10 digits>" holding the
+ * schema as registered, and "_cairn/model-gen", a generation counter bumped
+ * in the same transaction as every registration and removal. A handle's
+ * cache of compiled schemas (up to 64 references) is checked against the
+ * generation on every use (one backend read), so a model registered or
+ * removed by any process is seen by the next call. Schemas are compiled
+ * with CAIRN_SCHEMA_FORMAT_ASSERT: "format" is validated.
+ * Version numbers come from the versions present: after removing the
+ * newest version (or all), the next registration reuses its number.
  */
 
 #define CAIRN_MODEL_NEW_VERSION 0x1u /* cairn_model_register: a different
@@ -433,12 +454,17 @@ CAIRN_API int cairn_stats_get(cairn_store *s, cairn_stats *out);
  * resolved: out, may be NULL; receives "ns/name@version" (at least
  * CAIRN_MODEL_MAX + 1 bytes).
  * Returns CAIRN_OK when registered, CAIRN_SKIPPED when the same schema
- * (semantically equal JSON) is already the newest version (a no-op).
+ * (semantically equal JSON) is already the newest version (a no-op;
+ * resolved names that version).
  * Errors: CAIRN_EDIFFERENT (a different schema is registered under ref and
  * flags lacks CAIRN_MODEL_NEW_VERSION; the message names the first
  * difference as a JSON Pointer into the schemas), CAIRN_EINVAL (bad ref,
- * or the schema does not compile: the message says why), CAIRN_EFORMAT,
- * backend errors. Atomic across processes. Thread-safe.
+ * a ref with a version, unknown flags, or the schema does not compile: the
+ * message says why), CAIRN_EFORMAT (schema not JSON), CAIRN_EFULL (no
+ * version number left), CAIRN_EBUSY (lost 1000 races in a row), backend
+ * errors. Atomic across processes: of many registering the same schema one
+ * gets CAIRN_OK and the others CAIRN_SKIPPED; with CAIRN_MODEL_NEW_VERSION
+ * different schemas all get versions of their own. Thread-safe.
  */
 CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *schema,
                                    size_t len, unsigned flags, char *resolved);
@@ -460,10 +486,11 @@ CAIRN_API int cairn_model_resolve(cairn_store *s, const char *ref, char *out);
 CAIRN_API int cairn_model_schema(cairn_store *s, const char *ref, cairn_value **out);
 
 /*
- * cairn_model_list — every model version, sorted by namespace, name,
- * version: fn is called once per version with its full reference; a
+ * cairn_model_list — every model version in registry key order (namespace,
+ * then name bytewise with its '/', then version): fn is called once per
+ * version with its full reference (strings borrowed for the call); a
  * non-zero return from fn stops the walk and is returned.
- * Errors: backend errors. Thread-safe.
+ * Errors: CAIRN_EINVAL (NULL s or fn), backend errors. Thread-safe.
  */
 CAIRN_API int cairn_model_list(cairn_store *s,
                                int (*fn)(void *ctx, const char *ns, const char *name,
@@ -472,7 +499,8 @@ CAIRN_API int cairn_model_list(cairn_store *s,
 
 /*
  * cairn_model_remove — remove a model: with "@version" that version only,
- * else every version. Records stored under it keep their metadata.
+ * else every version (one transaction). ref resolves as for
+ * cairn_model_resolve. Records stored under it keep their metadata.
  * n_removed: out, may be NULL. Errors: as cairn_model_resolve. Thread-safe.
  */
 CAIRN_API int cairn_model_remove(cairn_store *s, const char *ref, uint64_t *n_removed);
@@ -480,16 +508,19 @@ CAIRN_API int cairn_model_remove(cairn_store *s, const char *ref, uint64_t *n_re
 /*
  * cairn_validate — validate doc (len bytes of JSON) against a model without
  * storing it. errs: out, may be NULL; on CAIRN_EVALIDATION receives the
- * errors (cairn_verrors_free()). Errors: as cairn_model_resolve,
+ * errors (cairn_verrors_free()); when NULL they are kept for
+ * cairn_validation_errors(). Errors: as cairn_model_resolve,
  * CAIRN_EVALIDATION, CAIRN_EFORMAT. Thread-safe.
  */
 CAIRN_API int cairn_validate(cairn_store *s, const char *ref, const void *doc, size_t len,
                              cairn_verrors **errs);
 
 /*
- * cairn_validation_errors — the errors of this thread's last put or update
- * that failed with CAIRN_EVALIDATION; borrowed, valid until this thread's
- * next call into the library. NULL when the last failure was another.
+ * cairn_validation_errors — the errors of this thread's last put, update,
+ * put_many, revalidating get or cairn_validate (errs NULL) that failed
+ * with CAIRN_EVALIDATION; borrowed, valid until this thread's next call
+ * into the library (the cairn_verrors_* accessors and cairn_errmsg() do not
+ * count). NULL when the last call did not fail that way.
  */
 CAIRN_API const cairn_verrors *cairn_validation_errors(void);
 
@@ -501,9 +532,17 @@ CAIRN_API const cairn_verrors *cairn_validation_errors(void);
 /*
  * cairn_get_model — cairn_get, and check the record was stored under model
  * ref: "name" or "ns/name" accepts any version of that model, "ns/name@2"
- * only version 2. Errors: as cairn_get, CAIRN_EMODEL (stored under another
- * model, or under none: the message names both), CAIRN_EVALIDATION (with
- * CAIRN_GET_REVALIDATE). out is NULL on every failure. Thread-safe.
+ * only version 2. A ref without a namespace takes it from the registry as
+ * resolution does ("default" when no namespace has the name any more). ref
+ * NULL: no model check. With CAIRN_GET_REVALIDATE the value is validated
+ * against ref as it resolves now (the newest version unless "@N"), or, for
+ * a NULL ref, against the newest version of the record's own model.
+ * Errors: as cairn_get, CAIRN_EMODEL (stored under another model, or under
+ * none: the message names both; revalidation of a record under no model;
+ * an ambiguous ref), CAIRN_EINVAL (bad ref or flags), CAIRN_EVALIDATION
+ * (with CAIRN_GET_REVALIDATE; errors in cairn_validation_errors()),
+ * CAIRN_ENOTFOUND (also: the model to revalidate against is not
+ * registered). out is NULL on every failure. Thread-safe.
  */
 CAIRN_API int cairn_get_model(cairn_store *s, const char *key, const char *ref,
                               unsigned flags, cairn_value **out);

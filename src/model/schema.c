@@ -685,12 +685,46 @@ static const char *const gc_names[][2] = {
 };
 
 /* Copy pattern src (n bytes) to a NUL-terminated PCRE2 pattern in a. */
+/* ECMA-262's \s: Unicode white space and line terminators, where PCRE2's
+ * (without UCP) is ASCII only. Written with \uXXXX (PCRE2_ALT_BSUX). */
+#define ECMA_SPACE                                                                        \
+    "\\t\\n\\x0b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+
 static char *ecma_to_pcre(jd_arena *a, const char *src, size_t n, size_t *outn)
 {
-    char *o = jd_alloc(a, n + 1), *w = o;
+    /* "\s" (2 bytes) becomes at most sizeof ECMA_SPACE + 2 bytes. */
+    char *o = jd_alloc(a, n * (sizeof ECMA_SPACE / 2 + 2) + 1), *w = o;
+    bool in_class = false;
     if (!o)
         return NULL;
     for (size_t i = 0; i < n;) {
+        if (src[i] == '\\' && i + 1 < n &&
+            (src[i + 1] == 's' || (src[i + 1] == 'S' && !in_class))) {
+            /* \S inside a class has no short form: it keeps PCRE2's meaning. */
+            const char *open = in_class ? "" : src[i + 1] == 's' ? "[" : "[^";
+            size_t ol = strlen(open);
+            memcpy(w, open, ol);
+            w += ol;
+            memcpy(w, ECMA_SPACE, sizeof ECMA_SPACE - 1);
+            w += sizeof ECMA_SPACE - 1;
+            if (!in_class)
+                *w++ = ']';
+            i += 2;
+            continue;
+        }
+        if (src[i] == '[' && !in_class) {
+            /* As PCRE2 reads it: a ']' first (after an optional '^') is
+             * literal. */
+            in_class = true;
+            *w++ = src[i++];
+            if (i < n && src[i] == '^')
+                *w++ = src[i++];
+            if (i < n && src[i] == ']')
+                *w++ = src[i++];
+            continue;
+        }
+        if (src[i] == ']' && in_class)
+            in_class = false;
         if (src[i] == '\\' && i + 2 < n && (src[i + 1] == 'p' || src[i + 1] == 'P') &&
             src[i + 2] == '{') {
             const char *name = src + i + 3, *end = memchr(name, '}', n - (i + 3));
@@ -730,13 +764,16 @@ static int regex(comp *c, const jd_node *src, pcre2_code **out)
 {
     int err;
     PCRE2_SIZE off;
-    /* ECMA-262-ish: "$" only at the very end; \uXXXX escapes. */
+    /* ECMA-262-ish: "$" only at the very end; \uXXXX escapes; a reference
+     * to a group that did not take part matches the empty string; ECMA's \s
+     * and long property names (ecma_to_pcre). */
     size_t pn;
     char *pat = ecma_to_pcre(c->a, src->u.s, src->n, &pn);
     if (!pat)
         return oom();
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, pn,
-                                   PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX, &err,
+                                   PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
+                                       PCRE2_MATCH_UNSET_BACKREF, &err,
                                    &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
@@ -1448,17 +1485,20 @@ static int type_of(const jd_node *x)
 
 static void type_names(int types, char *buf, size_t cap)
 {
-    static const char *const names[] = {"null", "boolean", "object", "array",
-                                        "number", "string", "integer"};
+    /* Most specific first and null last: "expected integer or null". */
+    static const struct {
+        int bit;
+        const char *name;
+    } order[] = {{T_INT, "integer"}, {T_NUM, "number"}, {T_STR, "string"},
+                 {T_BOOL, "boolean"}, {T_OBJ, "object"}, {T_ARR, "array"},
+                 {T_NULL, "null"}};
+    if (types & T_NUM)
+        types &= ~T_INT; /* every integer is a number */
     size_t o = 0;
     buf[0] = '\0';
-    for (int b = 0; b < 7; b++) {
-        if (!(types & (1 << b)))
-            continue;
-        o += (size_t)snprintf(buf + o, cap - o, "%s%s", o ? " or " : "", names[b]);
-        if (o >= cap)
-            break;
-    }
+    for (size_t k = 0; k < sizeof order / sizeof *order && o < cap; k++)
+        if (types & order[k].bit)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%s", o ? " or " : "", order[k].name);
 }
 
 /* Compare two numbers: <0, 0, >0. */
@@ -1569,6 +1609,44 @@ static bool type_fits(const csch *s, const jd_node *x)
         }
     }
     return true;
+}
+
+/* The types a branch allows ("type" through its $ref chain), 0 if any. */
+static int branch_types(const csch *s)
+{
+    for (int hops = 0; s && hops < 16; hops++, s = s->ref)
+        if (s->types)
+            return s->types;
+    return 0;
+}
+
+/* No branch of an anyOf / oneOf holds: say why as precisely as can be.
+ * When exactly one branch fits the value (type_fits), its own errors; when
+ * every branch names types and none is the value's, "expected A or B";
+ * else one summary. */
+static void no_branch(vctx *v, csch *const *br, uint32_t n, const jd_node *x, const char *kw)
+{
+    if (v->quiet)
+        return; /* nothing would be recorded */
+    uint32_t fits = 0, which = 0;
+    int types = 0;
+    bool typed = true;
+    for (uint32_t i = 0; i < n; i++) {
+        if (type_fits(br[i], x))
+            fits++, which = i;
+        int t = branch_types(br[i]);
+        typed = typed && t;
+        types |= t;
+    }
+    if (fits == 1) {
+        val(v, br[which], x, NULL);
+    } else if (fits == 0 && typed && !(types & type_of(x))) {
+        char want[96];
+        type_names(types, want, sizeof want);
+        fail(v, "expected %s, got %s", want, jd_type_name(x));
+    } else {
+        fail(v, "not valid against any schema of %s", kw);
+    }
 }
 
 static bool val_quiet(vctx *v, const csch *s, const jd_node *x, bits *ev)
@@ -1900,15 +1978,7 @@ static bool val(vctx *v, const csch *s, const jd_node *x, bits *ev)
             }
         }
         if (!any) {
-            /* One branch fits the value's type: its errors say more. */
-            uint32_t fits = 0, which = 0;
-            for (uint32_t i = 0; i < s->nanyof; i++)
-                if (type_fits(s->anyof[i], x))
-                    fits++, which = i;
-            if (fits == 1 && !v->quiet)
-                val(v, s->anyof[which], x, NULL);
-            else
-                fail(v, "not valid against any schema of anyOf");
+            no_branch(v, s->anyof, s->nanyof, x, "anyOf");
             FAILED();
         }
     }
@@ -1926,14 +1996,7 @@ static bool val(vctx *v, const csch *s, const jd_node *x, bits *ev)
             }
         }
         if (good == 0) {
-            uint32_t fits = 0, which = 0;
-            for (uint32_t i = 0; i < s->noneof; i++)
-                if (type_fits(s->oneof[i], x))
-                    fits++, which = i;
-            if (fits == 1 && !v->quiet)
-                val(v, s->oneof[which], x, NULL);
-            else
-                fail(v, "not valid against any schema of oneOf");
+            no_branch(v, s->oneof, s->noneof, x, "oneOf");
             FAILED();
         } else if (good > 1) {
             fail(v, "valid against more than one schema of oneOf (%u and %u)", first, second);

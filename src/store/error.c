@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,9 +29,44 @@ CAIRN_API const char *cairn_errmsg(void)
     return tls_msg;
 }
 
+/* The validation errors of this thread's last failed put, kept until its
+ * next call; a thread-exit destructor frees what a thread leaves. */
+static _Thread_local cairn_verrors *tls_verrs;
+static pthread_key_t verrs_key;
+static pthread_once_t verrs_once = PTHREAD_ONCE_INIT;
+
+static void verrs_exit(void *p)
+{
+    cairn_verrors_free(p);
+    tls_verrs = NULL;
+}
+
+static void verrs_key_init(void)
+{
+    (void)pthread_key_create(&verrs_key, verrs_exit);
+}
+
+void cairn__verrs_keep(cairn_verrors *errs)
+{
+    cairn_verrors_free(tls_verrs);
+    tls_verrs = errs;
+    pthread_once(&verrs_once, verrs_key_init);
+    (void)pthread_setspecific(verrs_key, errs);
+}
+
+CAIRN_API const cairn_verrors *cairn_validation_errors(void)
+{
+    return tls_verrs;
+}
+
 void cairn__err_clear(void)
 {
     tls_msg[0] = '\0';
+    if (tls_verrs) {
+        cairn_verrors_free(tls_verrs);
+        tls_verrs = NULL;
+        (void)pthread_setspecific(verrs_key, NULL);
+    }
 }
 
 int cairn__verr(int status, const char *fmt, va_list ap)

@@ -27,6 +27,10 @@ int cairn__err_prefix(int status, const char *fmt, ...) CAIRN__FMT(2, 3);
 /* Map an errno to a cairn status (ENOSPC -> EFULL, ENOMEM -> ENOMEM, ...). */
 int cairn__errno_status(int e);
 void cairn__err_clear(void);
+/* Keep errs (owned from now on) as this thread's cairn_validation_errors();
+ * freed at the next cairn__err_clear() (the start of the next call) or at
+ * thread exit. */
+void cairn__verrs_keep(cairn_verrors *errs);
 
 /* ---- UTF-8 and JSON (src/store/json.c) ---- */
 
@@ -188,6 +192,10 @@ int cairn__json_check(const void *p, size_t n);
  * CAIRN_EFORMAT when either side is not JSON. */
 int cairn__json_equal(const void *a, size_t alen, const void *b, size_t blen,
                       bool *eq);
+/* The same; when they differ and path is not NULL, path (cap bytes)
+ * receives the JSON Pointer of the first difference ("" is the root). */
+int cairn__json_diff(const void *a, size_t alen, const void *b, size_t blen,
+                     bool *eq, char *path, size_t cap);
 
 /* ---- keys (src/store/key.c) ---- */
 
@@ -257,6 +265,55 @@ extern const cairn_backend_methods cairn__backend_sqlite;
 #ifdef CAIRN_HAVE_LMDB
 extern const cairn_backend_methods cairn__backend_lmdb;
 #endif
+
+/* ---- the library's own records (src/store/store.c) ----
+ *
+ * The public write API refuses keys under "_cairn/"; the model registry
+ * (and later processes, scenarios) write there through these. Reads go
+ * through the public API, which allows reserved keys. */
+typedef enum {
+    CAIRN__SYS_CREATE, /* write val as a JSON record; CAIRN_EEXISTS if live */
+    CAIRN__SYS_DELETE, /* remove; status CAIRN_ENOTFOUND when absent */
+    CAIRN__SYS_BUMP    /* add one to the JSON integer (a counter) */
+} cairn__sys_kind;
+
+typedef struct {
+    const char *key; /* normalised, under "_cairn/" */
+    cairn__sys_kind kind;
+    const void *val; /* CREATE only */
+    size_t len;
+    int status;      /* out: CAIRN_OK or CAIRN_ENOTFOUND (DELETE) */
+} cairn__sys_op;
+
+/* Apply n ops as one backend transaction: all or nothing. */
+int cairn__sys_write(cairn_store *s, cairn__sys_op *ops, size_t n);
+/* The version of the record under key (header only; one backend get);
+ * 0 when absent. */
+int cairn__sys_version(cairn_store *s, const char *key, uint64_t *version);
+
+/* ---- models (src/model/registry.c) ---- */
+
+typedef struct cairn__mcache cairn__mcache; /* compiled schemas of a handle */
+typedef struct cairn__model cairn__model;   /* one resolved, compiled model */
+
+/* The cache of a new handle / its release at close. */
+int cairn__mcache_new(cairn__mcache **out);
+void cairn__mcache_free(cairn__mcache *mc);
+/* The handle's cache (set at open). */
+cairn__mcache *cairn__store_mcache(cairn_store *s);
+
+/* Resolve ref through the handle's cache (one registry-generation read
+ * when it is warm). *out is held until cairn__model_release(). Errors:
+ * CAIRN_ENOTFOUND, CAIRN_EMODEL (ambiguous), CAIRN_EINVAL (bad ref). */
+int cairn__model_get(cairn_store *s, const char *ref, cairn__model **out);
+void cairn__model_release(cairn__model *m);
+/* "ns/name@version" of a resolved model. */
+const char *cairn__model_ref(const cairn__model *m);
+/* Validate val against m, after filling its defaults when fill. *filled
+ * receives the filled copy (malloc'd; the caller frees) or NULL. On
+ * CAIRN_EVALIDATION the errors are kept for cairn_validation_errors(). */
+int cairn__model_apply(const cairn__model *m, const void *val, size_t len, bool fill,
+                       char **filled, size_t *filled_len);
 
 /* Grow a buffer to hold at least need bytes (doubling). CAIRN_ENOMEM. */
 int cairn__grow(char **buf, size_t *cap, size_t need);

@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 bool cairn__utf8_valid(const void *buf, size_t n, size_t *bad)
@@ -219,7 +220,29 @@ bad:
 
 /* ---- semantic equality ---- */
 
-static bool jequal(const json_t *a, const json_t *b)
+/* Append "/tok" (RFC 6901 escaped: ~ as ~0, / as ~1) to the pointer in
+ * path (cap bytes; truncated silently). */
+static void ptr_push(char *path, size_t cap, const char *tok, size_t n)
+{
+    size_t l = strnlen(path, cap);
+    if (l + 1 >= cap)
+        return;
+    path[l++] = '/';
+    for (size_t i = 0; i < n && l + 2 < cap; i++) {
+        if (tok[i] == '~' || tok[i] == '/') {
+            path[l++] = '~';
+            path[l++] = tok[i] == '~' ? '0' : '1';
+        } else {
+            path[l++] = tok[i];
+        }
+    }
+    path[l < cap ? l : cap - 1] = '\0';
+}
+
+/* Semantic equality of a and b. When they differ and path is not NULL, the
+ * JSON Pointer of the first difference (object keys in sorted order) is
+ * appended to path. */
+static bool jdiff(const json_t *a, const json_t *b, char *path, size_t cap)
 {
     if (json_is_number(a) && json_is_number(b)) {
         if (json_is_integer(a) && json_is_integer(b))
@@ -230,25 +253,62 @@ static bool jequal(const json_t *a, const json_t *b)
         return false;
     switch (json_typeof(a)) {
     case JSON_OBJECT: {
-        if (json_object_size(a) != json_object_size(b))
-            return false;
-        const char *k;
-        json_t *va;
-        json_object_foreach((json_t *)a, k, va) {
-            json_t *vb = json_object_get(b, k);
-            if (!vb || !jequal(va, vb))
+        if (!path) {
+            if (json_object_size(a) != json_object_size(b))
                 return false;
+            const char *k;
+            json_t *va;
+            json_object_foreach((json_t *)a, k, va) {
+                json_t *vb = json_object_get(b, k);
+                if (!vb || !jdiff(va, vb, NULL, 0))
+                    return false;
+            }
+            return true;
         }
-        return true;
+        /* Walk the union of the keys in sorted order: the first key that
+         * is missing on one side or holds different values. */
+        const char *best = NULL;
+        size_t bestlen = 0;
+        for (int side = 0; side < 2; side++) {
+            const json_t *x = side ? b : a, *y = side ? a : b;
+            const char *k;
+            json_t *vx;
+            json_object_foreach((json_t *)x, k, vx) {
+                json_t *vy = json_object_get(y, k);
+                if (vy && jdiff(vx, vy, NULL, 0))
+                    continue;
+                if (!best || strcmp(k, best) < 0) {
+                    best = k;
+                    bestlen = strlen(k);
+                }
+            }
+        }
+        if (!best)
+            return true;
+        ptr_push(path, cap, best, bestlen);
+        json_t *va = json_object_get(a, best), *vb = json_object_get(b, best);
+        if (va && vb)
+            jdiff(va, vb, path, cap);
+        return false;
     }
     case JSON_ARRAY: {
-        size_t n = json_array_size(a);
-        if (n != json_array_size(b))
-            return false;
-        for (size_t i = 0; i < n; i++)
-            if (!jequal(json_array_get(a, i), json_array_get(b, i)))
+        size_t n = json_array_size(a), nb = json_array_size(b);
+        for (size_t i = 0; i < n && i < nb; i++)
+            if (!jdiff(json_array_get(a, i), json_array_get(b, i), NULL, 0)) {
+                if (path) {
+                    char idx[24];
+                    int w = snprintf(idx, sizeof idx, "%zu", i);
+                    ptr_push(path, cap, idx, (size_t)w);
+                    jdiff(json_array_get(a, i), json_array_get(b, i), path, cap);
+                }
                 return false;
-        return true;
+            }
+        if (n != nb && path) {
+            char idx[24];
+            int w = snprintf(idx, sizeof idx, "%zu", n < nb ? n : nb);
+            ptr_push(path, cap, idx, (size_t)w);
+        }
+        return n == nb;
     }
     case JSON_STRING:
         return json_string_length(a) == json_string_length(b) &&
@@ -259,8 +319,8 @@ static bool jequal(const json_t *a, const json_t *b)
     }
 }
 
-int cairn__json_equal(const void *a, size_t alen, const void *b, size_t blen,
-                      bool *eq)
+int cairn__json_diff(const void *a, size_t alen, const void *b, size_t blen,
+                     bool *eq, char *path, size_t cap)
 {
     json_error_t e;
     json_t *ja = json_loadb(a, alen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
@@ -271,8 +331,16 @@ int cairn__json_equal(const void *a, size_t alen, const void *b, size_t blen,
         json_decref(ja);
         return cairn__err(CAIRN_EFORMAT, "invalid JSON: %s", e.text);
     }
-    *eq = jequal(ja, jb);
+    if (path && cap)
+        path[0] = '\0';
+    *eq = jdiff(ja, jb, cap ? path : NULL, cap);
     json_decref(ja);
     json_decref(jb);
     return CAIRN_OK;
+}
+
+int cairn__json_equal(const void *a, size_t alen, const void *b, size_t blen,
+                      bool *eq)
+{
+    return cairn__json_diff(a, alen, b, blen, eq, NULL, 0);
 }

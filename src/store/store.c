@@ -17,7 +17,13 @@ struct cairn_store {
     void *be;
     cairn_options opt;
     uint64_t n_put, n_skip, n_get, n_miss, n_del; /* atomic counters */
+    cairn__mcache *mc; /* compiled model schemas (src/model/registry.c) */
 };
+
+cairn__mcache *cairn__store_mcache(cairn_store *s)
+{
+    return s->mc;
+}
 
 struct cairn_value {
     cairn_meta meta;
@@ -164,8 +170,13 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
         return cairn__err(CAIRN_ENOMEM, "open %.200s: out of memory", url);
     s->m = m;
     s->opt = o;
+    if ((rc = cairn__mcache_new(&s->mc))) {
+        free(s);
+        return cairn__err_prefix(rc, "open %.200s", url);
+    }
     rc = m->open(loc, &s->opt, &s->be);
     if (rc) {
+        cairn__mcache_free(s->mc);
         free(s);
         if (rc > 0)
             rc = CAIRN_EIO;
@@ -180,6 +191,7 @@ CAIRN_API void cairn_store_close(cairn_store *s)
     if (!s)
         return;
     s->m->close(s->be);
+    cairn__mcache_free(s->mc);
     free(s);
 }
 
@@ -320,6 +332,10 @@ static int check_value(const cairn_put_opts *o, const void *val, size_t len)
                           CAIRN_VALUE_MAX);
     switch (o->format) {
     case CAIRN_FORMAT_JSON:
+        /* With a model the validator's parser checks the JSON (it accepts
+         * exactly what cairn__json_check does): one pass, not two. */
+        if (o->model)
+            return CAIRN_OK;
         return cairn__json_check(val, len);
     case CAIRN_FORMAT_TEXT: {
         size_t bad;
@@ -343,6 +359,11 @@ static int check_opts(const cairn_put_opts *o)
         return cairn__err(CAIRN_EINVAL,
                           "bad model reference '%s' (1..%d bytes of A-Z a-z 0-9 _ . @ # / -)",
                           o->model, CAIRN_MODEL_MAX);
+    if (o->model && o->format != CAIRN_FORMAT_JSON)
+        return cairn__err(CAIRN_EINVAL, "a model needs the json format, not %s",
+                          cairn_format_name(o->format));
+    if (o->fill_defaults && !o->model)
+        return cairn__err(CAIRN_EINVAL, "fill_defaults needs a model");
     return CAIRN_OK;
 }
 
@@ -368,7 +389,12 @@ typedef struct {
     cairn_update_fn ufn;
     void *uarg;
     bool tls; /* buf is the thread's cached buffer */
+    cairn__model *model; /* update with a model: validates the new value */
+    char *filled;        /* update with fill_defaults: the filled value */
 } wctx;
+
+static int model_validate(const cairn__model *m, bool fill, const void **val, size_t *len,
+                          char **filled);
 
 static int encode(wctx *c, const cairn__rec *old, bool have_old, const void *val,
                   size_t len, const void **out, size_t *olen)
@@ -403,6 +429,9 @@ static int encode(wctx *c, const cairn__rec *old, bool have_old, const void *val
 static bool values_equal(const wctx *c, const cairn__rec *old)
 {
     if (old->meta.format != c->o.format)
+        return false;
+    /* The same value under another model (or none) is a different record. */
+    if (strcmp(old->model, c->o.model ? c->o.model : "") != 0)
         return false;
     /* c->val may be NULL when c->len is 0: memcmp must not see it. */
     bool same_bytes = old->meta.size == c->len &&
@@ -470,6 +499,12 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
             return cairn__err(CAIRN_EINVAL, "update function returned %d", rc);
         if ((rc = check_value(&c->o, nv, nl)))
             return rc;
+        if (c->model) {
+            free(c->filled); /* a backend that retries calls us again */
+            c->filled = NULL;
+            if ((rc = model_validate(c->model, c->o.fill_defaults, &nv, &nl, &c->filled)))
+                return rc;
+        }
         return encode(c, &old, decoded, nv, nl, out, olen);
     }
     case OP_PUT:
@@ -494,6 +529,12 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
         case CAIRN_FAIL_IF_DIFFERENT:
             if (values_equal(c, &old))
                 return CAIRN_BACKEND_KEEP;
+            if (strcmp(old.model, c->o.model ? c->o.model : ""))
+                return cairn__err(CAIRN_EDIFFERENT,
+                                  "a record under another model exists (version %llu, "
+                                  "model '%s', this put's '%s')",
+                                  (unsigned long long)old.meta.version, old.model,
+                                  c->o.model ? c->o.model : "");
             return cairn__err(CAIRN_EDIFFERENT,
                               "a different value exists (version %llu)",
                               (unsigned long long)old.meta.version);
@@ -516,6 +557,50 @@ static void buf_take(wctx *c)
         c->cap = tls_cap;
         c->tls = true;
     }
+}
+
+/* Resolve the model of a write through the handle's cache; a model that
+ * is not registered is the caller's mistake about the model (EMODEL), not a
+ * missing key. mref receives the resolved reference. */
+static int model_hold(cairn_store *s, const char *ref, char *mref, cairn__model **m)
+{
+    int rc = cairn__model_get(s, ref, m);
+    if (rc == CAIRN_ENOTFOUND)
+        return cairn__err(CAIRN_EMODEL, "model '%s' is not registered", ref);
+    if (rc == CAIRN_OK)
+        snprintf(mref, CAIRN_MODEL_MAX + 1, "%s", cairn__model_ref(*m));
+    return rc;
+}
+
+/* Validate *val against m (filled with defaults first when fill). *filled:
+ * the filled copy that *val then points to, freed by the caller. */
+static int model_validate(const cairn__model *m, bool fill, const void **val, size_t *len,
+                          char **filled)
+{
+    size_t fl = 0;
+    int rc = cairn__model_apply(m, *val, *len, fill, filled, &fl);
+    if (rc == CAIRN_EVALIDATION)
+        return cairn__err_prefix(rc, "model %s", cairn__model_ref(m));
+    if (rc == CAIRN_OK && *filled) {
+        *val = *filled;
+        *len = fl;
+    }
+    return rc;
+}
+
+/* A put with a model: resolve, validate, and point o->model at mref. */
+static int model_check(cairn_store *s, cairn_put_opts *o, char *mref, const void **val,
+                       size_t *len, char **filled)
+{
+    cairn__model *m = NULL;
+    int rc = model_hold(s, o->model, mref, &m);
+    if (rc)
+        return rc;
+    rc = model_validate(m, o->fill_defaults, val, len, filled);
+    if (rc == CAIRN_OK)
+        o->model = mref;
+    cairn__model_release(m);
+    return rc;
 }
 
 static void buf_give(wctx *c)
@@ -569,10 +654,15 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
     c.len = len;
     if ((rc = check_opts(&c.o)) || (rc = check_value(&c.o, val, len)))
         return cairn__err_prefix(rc, "put %s", k);
+    char mref[CAIRN_MODEL_MAX + 1];
+    char *filled = NULL;
+    if (c.o.model && (rc = model_check(s, &c.o, mref, &c.val, &c.len, &filled)))
+        return cairn__err_prefix(rc, "put %s", k);
     cairn_backend_op op = {k, klen, write_cb, &c};
     buf_take(&c);
     rc = run_ops(s, &op, 1);
     buf_give(&c);
+    free(filled);
     if (rc)
         return cairn__err_prefix(rc, "put %s", k);
     COUNT(s, n_put);
@@ -597,10 +687,18 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
     c.uarg = arg;
     if ((rc = check_opts(&c.o)))
         return cairn__err_prefix(rc, "update %s", k);
+    char mref[CAIRN_MODEL_MAX + 1];
+    if (c.o.model) {
+        if ((rc = model_hold(s, c.o.model, mref, &c.model)))
+            return cairn__err_prefix(rc, "update %s", k);
+        c.o.model = mref;
+    }
     cairn_backend_op op = {k, klen, write_cb, &c};
     buf_take(&c);
     rc = run_ops(s, &op, 1);
     buf_give(&c);
+    cairn__model_release(c.model);
+    free(c.filled);
     if (rc)
         return cairn__err_prefix(rc, "update %s", k);
     COUNT(s, n_put);
@@ -686,6 +784,74 @@ CAIRN_API int cairn_delete(cairn_store *s, const char *key)
     if (c.status == CAIRN_ENOTFOUND)
         return cairn__err(CAIRN_ENOTFOUND, "delete %s: not found", k);
     COUNT(s, n_del);
+    return CAIRN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The library's own records                                           */
+/* ------------------------------------------------------------------ */
+
+static int run_batch(cairn_store *s, wctx *cs, size_t n);
+
+int cairn__sys_write(cairn_store *s, cairn__sys_op *ops, size_t n)
+{
+    if (n == 0)
+        return CAIRN_OK;
+    wctx *cs = calloc(n, sizeof *cs);
+    incr_arg *ia = calloc(n, sizeof *ia);
+    int rc = CAIRN_OK;
+    if (!cs || !ia) {
+        rc = cairn__err(CAIRN_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t klen = strlen(ops[i].key);
+        switch (ops[i].kind) {
+        case CAIRN__SYS_CREATE:
+            wctx_init(&cs[i], s, OP_PUT, ops[i].key, klen, NULL);
+            cs[i].val = ops[i].val;
+            cs[i].len = ops[i].len;
+            break;
+        case CAIRN__SYS_DELETE:
+            wctx_init(&cs[i], s, OP_DELETE, ops[i].key, klen, NULL);
+            break;
+        case CAIRN__SYS_BUMP:
+            wctx_init(&cs[i], s, OP_UPDATE, ops[i].key, klen, NULL);
+            ia[i].by = 1;
+            cs[i].ufn = incr_fn;
+            cs[i].uarg = &ia[i];
+            break;
+        }
+    }
+    rc = run_batch(s, cs, n);
+    for (size_t i = 0; i < n && !rc; i++)
+        ops[i].status = cs[i].status;
+out:
+    for (size_t i = 0; cs && i < n; i++)
+        free(cs[i].buf);
+    free(cs);
+    free(ia);
+    return rc;
+}
+
+static int version_cb(void *ctx, const void *rec, size_t len)
+{
+    cairn__rec r;
+    int rc = cairn__rec_decode(rec, len, false, &r);
+    if (rc == CAIRN_OK)
+        *(uint64_t *)ctx = r.meta.version;
+    return rc;
+}
+
+int cairn__sys_version(cairn_store *s, const char *key, uint64_t *version)
+{
+    uint64_t v = 0;
+    int rc = s->m->get(s->be, key, strlen(key), version_cb, &v);
+    if (rc > 0)
+        rc = CAIRN_EIO;
+    if (rc && rc != CAIRN_ENOTFOUND)
+        return rc;
+    *version = v;
     return CAIRN_OK;
 }
 
@@ -789,13 +955,27 @@ CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
         return cairn__err(CAIRN_ENOMEM, "put_many: out of memory");
     }
     size_t i;
+    /* One model for the batch, resolved once. */
+    char mref[CAIRN_MODEL_MAX + 1];
+    cairn__model *model = NULL;
+    if (opt && opt->model && (rc = check_opts(opt)) == CAIRN_OK &&
+        (rc = model_hold(s, opt->model, mref, &model)) != CAIRN_OK) {
+        rc = cairn__err_prefix(rc, "put_many");
+        for (i = 0; i < n; i++)
+            items[i].status = rc;
+        goto out;
+    }
     for (i = 0; i < n; i++) {
         wctx_init(&cs[i], s, OP_PUT, ks[i], ls[i], opt);
         cs[i].val = items[i].val;
         cs[i].len = items[i].len;
         items[i].status = CAIRN_OK;
+        if (model)
+            cs[i].o.model = mref;
         if ((rc = check_opts(&cs[i].o)) || (rc = check_value(&cs[i].o, items[i].val,
-                                                             items[i].len))) {
+                                                             items[i].len)) ||
+            (model && (rc = model_validate(model, cs[i].o.fill_defaults, &cs[i].val,
+                                           &cs[i].len, &cs[i].filled)))) {
             items[i].status = rc;
             rc = cairn__err_prefix(rc, "put_many %s", ks[i]);
             goto out;
@@ -815,8 +995,11 @@ CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
     if (rc)
         rc = cairn__err_prefix(rc, "put_many");
 out:
-    for (i = 0; i < n; i++)
+    cairn__model_release(model);
+    for (i = 0; i < n; i++) {
         free(cs[i].buf);
+        free(cs[i].filled);
+    }
     free(cs);
     free_keys(ks, ls, n);
     return rc;

@@ -42,6 +42,9 @@ static void put_get_metadata(void **state)
     const char *vals[] = {"[1]", "\"two\"", "3", "{\"n\":4,\"deep\":{\"x\":[null]}}"};
     uint64_t ver = 1;
     int64_t last_update = first.updated_ms;
+    /* a model that takes any value, in its second version */
+    assert_ok(cairn_model_register(s, "ns/thing", "true", 4, 0, NULL));
+    assert_ok(cairn_model_register(s, "ns/thing", "{}", 2, CAIRN_MODEL_NEW_VERSION, NULL));
     for (size_t i = 0; i < 4; i++) {
         tr_sleep_ms(3); /* so that updated_ms can move */
         cairn_put_opts o = {.behavior = CAIRN_OVERWRITE, .model = "ns/thing@2"};

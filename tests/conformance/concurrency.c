@@ -265,16 +265,9 @@ static void threads_share_one_handle(void **state)
 }
 
 /* Readers and listers alongside writers: every read succeeds or misses. */
-typedef struct {
-    cairn_store *s;
-    int id;
-    unsigned errors;
-    char first[256];
-} mix;
-
 static void *mix_main(void *p)
 {
-    mix *m = p;
+    cf_thread *m = p;
     char key[32];
     for (int i = 0; i < 300; i++) {
         snprintf(key, sizeof key, "mix/%03d", (i * 7 + m->id) % 100);
@@ -305,74 +298,42 @@ static void *mix_main(void *p)
                 rc = CAIRN_OK;
             }
         }
-        if (rc && m->errors++ == 0)
-            snprintf(m->first, sizeof m->first, "%s: %s: %s", key, cairn_strerror(rc),
-                     cairn_errmsg());
+        cf_thread_note(m, key, rc);
     }
     return NULL;
 }
 
 static void threads_read_while_writing(void **state)
 {
-    cf_fx *fx = FX(state);
-    pthread_t tid[WORKERS];
-    mix m[WORKERS];
-    for (int i = 0; i < WORKERS; i++) {
-        m[i] = (mix){fx->s, i, 0, ""};
-        assert_int_equal(pthread_create(&tid[i], NULL, mix_main, &m[i]), 0);
-    }
-    for (int i = 0; i < WORKERS; i++)
-        pthread_join(tid[i], NULL);
-    for (int i = 0; i < WORKERS; i++)
-        if (m[i].errors)
-            fail_msg("thread %d: %u errors; first: %s", i, m[i].errors, m[i].first);
+    void *(*const fns[])(void *) = {mix_main};
+    cf_threads_run(FX(state)->s, WORKERS, fns, 1);
 }
 
 /* ---- forked processes, each with its own handle ---- */
 
+typedef struct {
+    race *r;
+    race_kind kind;
+} race_job;
+
+static void race_worker(cairn_store *s, int open_rc, int id, void *arg)
+{
+    race_job *j = arg;
+    if (!s)
+        note_error(j->r, "open", open_rc);
+    else
+        worker(s, j->r, j->kind, id);
+}
+
 static void process_race(cf_fx *fx, race_kind kind, const char *how)
 {
     seed_race(fx->s, kind);
-    /* No handle crosses a fork: the parent closes its own first. */
-    cairn_store_close(fx->s);
-    fx->s = NULL;
     race *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                    -1, 0);
     assert_true(r != MAP_FAILED);
     memset(r, 0, sizeof *r);
-    int gate[2];
-    assert_int_equal(pipe(gate), 0);
-    pid_t pid[WORKERS];
-    for (int i = 0; i < WORKERS; i++) {
-        fflush(stdout);
-        pid[i] = fork();
-        assert_true(pid[i] >= 0);
-        if (pid[i] == 0) {
-            tr_child_defaults();
-            close(gate[1]);
-            cairn_store *s = NULL;
-            int rc = cairn_store_open(fx->url, NULL, &s);
-            char c;
-            /* wait until every worker is forked, then go together */
-            while (read(gate[0], &c, 1) < 0)
-                ;
-            if (rc)
-                note_error(r, "open", rc);
-            else
-                worker(s, r, kind, i);
-            cairn_store_close(s);
-            _exit(0);
-        }
-    }
-    close(gate[0]);
-    close(gate[1]); /* the start signal: EOF for every worker */
-    for (int i = 0; i < WORKERS; i++) {
-        int st;
-        assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-            fail_msg("%s: worker %d died (status 0x%x)", how, i, st);
-    }
-    cf_reopen(fx, NULL);
+    race_job j = {r, kind};
+    cf_fork_workers(fx, WORKERS, race_worker, &j, how);
     race copy = *r;
     munmap(r, sizeof *r);
     check_race(fx->s, &copy, kind, how);

@@ -47,6 +47,30 @@ void cf_raw_put(const char *key, const void *rec, size_t len);
  * *n receives its length; free() the result. */
 char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n);
 
+/* Fork n worker processes on the fixture's store: the fixture's handle is
+ * closed first (no handle crosses a fork), each worker opens its own, waits
+ * until all are forked, then runs fn(s, open_rc, id, arg) (s NULL when the
+ * open failed with open_rc) and exits. Fails the case if a worker dies;
+ * reopens fx->s afterwards. Results travel through memory the caller maps
+ * MAP_SHARED. */
+void cf_fork_workers(cf_fx *fx, int n, void (*fn)(cairn_store *s, int open_rc, int id,
+                                                  void *arg),
+                     void *arg, const char *how);
+
+/* One of several threads sharing a handle: its errors, the first kept. */
+typedef struct {
+    cairn_store *s;
+    int id;
+    unsigned errors;
+    char first[256];
+} cf_thread;
+
+/* Count an error (rc non-zero) of thread t; keep the first's message. */
+void cf_thread_note(cf_thread *t, const char *what, int rc);
+/* Run n threads on s, thread i with fn(&t[i]) (fn(i) when fns has one
+ * entry per thread), join them, and fail the case if one noted an error. */
+void cf_threads_run(cairn_store *s, int n, void *(*const *fns)(void *), int nfns);
+
 /* Put with a behaviour (format JSON, no TTL). */
 int cf_put(cairn_store *s, const char *key, const char *json, cairn_behavior b);
 /* Get key and compare its value with want (len bytes); fails the case. */
@@ -79,6 +103,7 @@ CF_TABLE(cf_batch)
 CF_TABLE(cf_misc)
 CF_TABLE(cf_concurrency)
 CF_TABLE(cf_crash)
+CF_TABLE(cf_models)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

@@ -262,7 +262,10 @@ static void iterator_metadata(void **state)
 {
     cairn_store *s = FX(state)->s;
     cairn_put_opts text = {.format = CAIRN_FORMAT_TEXT, .ttl_ms = 3600 * 1000};
-    cairn_put_opts bytes = {.format = CAIRN_FORMAT_BYTES, .model = "ns/m@1"};
+    cairn_put_opts bytes = {.format = CAIRN_FORMAT_BYTES};
+    cairn_put_opts model = {.model = "ns/m@1"};
+    assert_ok(cairn_model_register(s, "ns/m", "{\"type\":\"object\"}", 17, 0, NULL));
+    assert_ok(cairn_put(s, "m/d", "{\"d\":4}", 7, &model));
     assert_ok(cairn_put(s, "m/a", "{\"a\":1}", 7, NULL));
     assert_ok(cairn_put(s, "m/b", "text value", 10, &text));
     char big[5000];
@@ -292,14 +295,18 @@ static void iterator_metadata(void **state)
         assert_string_equal(m.compression, "none");
         cairn_value_free(v);
     }
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     cairn_iter_free(it);
     assert_ok(cairn_range(s, "m/c", NULL, 0, &it));
     assert_ok(cairn_iter_next(it, &k, NULL));
     assert_ok(cairn_iter_meta(it, &m));
     assert_int_equal(m.size, sizeof big);
-    assert_string_equal(m.model, "ns/m@1");
+    assert_string_equal(m.model, "");
     assert_int_equal(m.format, CAIRN_FORMAT_BYTES);
+    assert_ok(cairn_iter_next(it, &k, NULL));
+    assert_ok(cairn_iter_meta(it, &m));
+    assert_string_equal(k, "m/d");
+    assert_string_equal(m.model, "ns/m@1");
     cairn_iter_free(it);
     assert_rc(cairn_iter_meta(NULL, &m), CAIRN_EINVAL);
 }

@@ -7,6 +7,8 @@
  */
 #include "conf.h"
 
+#include <pthread.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const cf_backend backends[] = {
@@ -81,6 +83,72 @@ void cf_reopen(cf_fx *fx, const cairn_options *opt)
     int rc = cairn_store_open(fx->url, opt, &fx->s);
     if (rc)
         fail_msg("reopen %s: %s: %s", fx->url, cairn_strerror(rc), cairn_errmsg());
+}
+
+void cf_fork_workers(cf_fx *fx, int n, void (*fn)(cairn_store *s, int open_rc, int id,
+                                                  void *arg),
+                     void *arg, const char *how)
+{
+    cairn_store_close(fx->s);
+    fx->s = NULL;
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    pid_t *pid = calloc((size_t)n, sizeof *pid);
+    assert_non_null(pid);
+    for (int i = 0; i < n; i++) {
+        fflush(stdout);
+        pid[i] = fork();
+        assert_true(pid[i] >= 0);
+        if (pid[i] == 0) {
+            tr_child_defaults();
+            close(gate[1]);
+            cairn_store *s = NULL;
+            int rc = cairn_store_open(fx->url, NULL, &s);
+            char c;
+            /* wait until every worker is forked, then go together */
+            while (read(gate[0], &c, 1) < 0)
+                ;
+            fn(rc ? NULL : s, rc, i, arg);
+            cairn_store_close(s);
+            _exit(0);
+        }
+    }
+    close(gate[0]);
+    close(gate[1]); /* the start signal: EOF for every worker */
+    for (int i = 0; i < n; i++) {
+        int st;
+        assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fail_msg("%s: worker %d died (status 0x%x)", how, i, st);
+    }
+    free(pid);
+    cf_reopen(fx, NULL);
+}
+
+void cf_thread_note(cf_thread *t, const char *what, int rc)
+{
+    if (rc && t->errors++ == 0)
+        snprintf(t->first, sizeof t->first, "%s: %s: %s", what, cairn_strerror(rc),
+                 cairn_errmsg());
+}
+
+void cf_threads_run(cairn_store *s, int n, void *(*const *fns)(void *), int nfns)
+{
+    pthread_t *tid = calloc((size_t)n, sizeof *tid);
+    cf_thread *t = calloc((size_t)n, sizeof *t);
+    assert_true(tid && t);
+    for (int i = 0; i < n; i++) {
+        t[i] = (cf_thread){s, i, 0, ""};
+        assert_int_equal(pthread_create(&tid[i], NULL, fns[i < nfns ? i : nfns - 1], &t[i]),
+                         0);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(tid[i], NULL);
+    for (int i = 0; i < n; i++)
+        if (t[i].errors)
+            fail_msg("thread %d: %u errors; first: %s", i, t[i].errors, t[i].first);
+    free(tid);
+    free(t);
 }
 
 /* ---- the tap backend: a pass-through that exposes its handle ---- */
@@ -305,6 +373,7 @@ static const table tables[] = {
     {cf_misc_cases, &cf_misc_ncases},
     {cf_concurrency_cases, &cf_concurrency_ncases},
     {cf_crash_cases, &cf_crash_ncases},
+    {cf_models_cases, &cf_models_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 

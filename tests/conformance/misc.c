@@ -64,9 +64,11 @@ static void reopen_persists(void **state)
     cairn_store *s = fx->s;
     assert_ok(cf_put(s, "r/json", "{\"a\":1}", CAIRN_FAIL_IF_EXISTS));
     assert_ok(cf_put(s, "r/json", "{\"a\":2}", CAIRN_OVERWRITE));
-    cairn_put_opts bytes = {.format = CAIRN_FORMAT_BYTES, .model = "ns/x@1",
-                            .ttl_ms = 3600 * 1000};
+    cairn_put_opts bytes = {.format = CAIRN_FORMAT_BYTES, .ttl_ms = 3600 * 1000};
     assert_ok(cairn_put(s, "r/bytes", "\0\1\2", 3, &bytes));
+    cairn_put_opts model = {.model = "ns/x"};
+    assert_ok(cairn_model_register(s, "ns/x", "{\"type\":\"array\"}", 16, 0, NULL));
+    assert_ok(cairn_put(s, "r/model", "[1]", 3, &model));
     assert_ok(cf_put(s, "r/gone", "1", CAIRN_FAIL_IF_EXISTS));
     assert_ok(cairn_delete(s, "r/gone"));
     int64_t v;
@@ -87,10 +89,14 @@ static void reopen_persists(void **state)
         m = cf_meta(s, "r/bytes");
         assert_int_equal(m.expires_ms, mb.expires_ms);
         assert_int_equal(m.format, CAIRN_FORMAT_BYTES);
+        /* the model, and the registry, persist */
         cairn_value *val;
-        assert_ok(cairn_get(s, "r/bytes", &val));
+        assert_ok(cairn_get(s, "r/model", &val));
         assert_string_equal(cairn_value_meta(val)->model, "ns/x@1");
         cairn_value_free(val);
+        char ref[CAIRN_MODEL_MAX + 1];
+        assert_ok(cairn_model_resolve(s, "x", ref));
+        assert_string_equal(ref, "ns/x@1");
         assert_rc(cairn_exists(s, "r/gone"), CAIRN_ENOTFOUND);
         assert_ok(cairn_incr(s, "r/counter", 1, &v));
         assert_int_equal(v, 11 + round);
@@ -101,7 +107,7 @@ static void reopen_persists(void **state)
         assert_int_equal(mj.version, 3 + (uint64_t)round);
         size_t n;
         free(cf_list(s, "r", &n));
-        assert_int_equal(n, 3);
+        assert_int_equal(n, 4);
     }
     /* other options on reopen */
     cairn_options opt = {.durability = CAIRN_DURABILITY_FULL};

@@ -161,7 +161,7 @@ fi
 c --help
 rc "--help" 0
 has "--help lists commands" "$T/out" "Usage: cairn"
-for cmd in put get exists rm ls range count incr purge stats bench help; do
+for cmd in put get exists rm ls range count incr purge stats model validate bench help; do
     c "$cmd" --help
     rc "$cmd --help" 0
     has "$cmd --help" "$T/out" "cairn [--store URL] $cmd"
@@ -271,10 +271,13 @@ else
 fi
 c get runs/1 -m
 rc "get -m" 0
+printf '{"type":"object","properties":{"a":{"type":"integer"}}}' >"$T/point.json"
+c model add ns/point "$T/point.json"
+rc "model add ns/point" 0
 c put modelled '{"a":1}' --model ns/point
 rc "put --model" 0
 c get modelled --meta
-has "--model kept in metadata" "$T/out" '"model":"ns/point"'
+has "--model kept in metadata" "$T/out" '"model":"ns/point@1"'
 ver=$(sed -n 's/.*"version":\([0-9]*\).*/\1/p' "$T/out")
 c put badmodel '{"a":1}' --model 'bad model!'
 rc "put --model with a bad reference" 5
@@ -557,6 +560,176 @@ rc "redis unavailable" 6
 "$CAIRN" --store 'postgres://127.0.0.1:1/x' get k >"$T/out" 2>"$T/err"
 RC=$?
 rc "postgres unavailable" 6
+
+# ---- models ----
+cat >"$T/person1.json" <<'EOF'
+{"title": "Person", "type": "object",
+ "properties": {"name": {"type": "string"}, "age": {"type": "integer"},
+                "email": {"type": ["string", "null"], "default": null}},
+ "required": ["name", "age"]}
+EOF
+# the same schema, spelt differently
+printf '%s' '{"required":["name","age"],"type":"object","title":"Person","properties":{"age":{"type":"integer"},"email":{"default":null,"type":["string","null"]},"name":{"type":"string"}}}' >"$T/person1b.json"
+cat >"$T/person2.json" <<'EOF'
+{"title": "Person", "type": "object",
+ "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 18},
+                "email": {"type": ["string", "null"], "default": null}},
+ "required": ["name", "age"], "additionalProperties": false}
+EOF
+for sub in add ls show rm; do
+    c model "$sub" --help
+    rc "model $sub --help" 0
+    has "model $sub --help" "$T/out" "cairn [--store URL] model $sub"
+done
+c model
+rc "model without a command" 2
+c model nosuch
+rc "model: unknown command" 2
+c model add Person
+rc "model add without SCHEMA_FILE" 2
+c model add ns/Person "$T/person1.json" --namespace hr
+rc "model add: namespace given twice" 2
+c model add Person "$T/nosuch.json"
+rc "model add: missing schema file" 3
+c model add Person "$T/person1.json"
+rc "model add" 0
+out "model add prints the reference" "default/Person@1"
+c model add Person "$T/person1b.json"
+rc "model add: same schema again" 0
+out "model add: same schema, same version" "default/Person@1"
+has "model add: same schema says unchanged" "$T/err" "unchanged"
+c model add Person "$T/person2.json"
+rc "model add: different schema" 4
+has "model add: names the difference" "$T/err" "/additionalProperties"
+c model add Person "$T/person2.json" --new-version
+rc "model add --new-version" 0
+out "model add --new-version" "default/Person@2"
+ci "$T/person1.json" model add Person - --namespace hr
+rc "model add from stdin, --namespace" 0
+out "model add --namespace" "hr/Person@1"
+printf '{"type": 5}' >"$T/badschema.json"
+c model add Bad "$T/badschema.json"
+rc "model add: schema that does not compile" 5
+printf '{"type":' >"$T/notjson.json"
+c model add Bad "$T/notjson.json"
+rc "model add: schema that is not JSON" 5
+c model add 'bad name' "$T/person1.json"
+rc "model add: bad name" 5
+c model ls
+rc "model ls" 0
+out "model ls" "default/Person@1
+default/Person@2
+hr/Person@1
+ns/point@1"
+c ls
+if grep -q '_cairn' "$T/out"; then bad "ls shows the registry"; else ok; fi
+c model show Person
+rc "model show" 0
+same "model show: the newest schema" "$T/out" "$T/person2.json"
+has "model show: reference on stderr" "$T/err" "default/Person@2"
+c model show Person@1
+same "model show NAME@1" "$T/out" "$T/person1.json"
+c model show Person --namespace hr
+same "model show --namespace" "$T/out" "$T/person1.json"
+c model show Nobody
+rc "model show: unknown model" 3
+printf '{}' >"$T/any.json"
+c model add a/Thing "$T/any.json"
+c model add b/Thing "$T/any.json"
+c model show Thing
+rc "model show: ambiguous name" 5
+has "model show: lists the candidates" "$T/err" "a/Thing, b/Thing"
+
+# put and get with a model
+c put people/ann '{"name": "Ann", "age": 30}' --model Person
+rc "put --model valid" 0
+c get people/ann --meta
+has "put --model: resolved model in metadata" "$T/out" '"model":"default/Person@2"'
+c put people/bob '{"name": 5, "age": "old", "pet": "cat"}' --model Person
+rc "put --model invalid" 5
+has "put --model invalid: /name" "$T/err" "/name: "
+has "put --model invalid: /age" "$T/err" "/age: "
+has "put --model invalid: /pet" "$T/err" "/pet"
+n=$(grep -c '^/' "$T/err")
+if [ "$n" -eq 3 ]; then ok; else bad "put --model invalid: $n error lines, expected 3: $(cat "$T/err")"; fi
+c exists people/bob
+rc "put --model invalid wrote nothing" 3
+c put people/bob '{"name": "Bob", "age": 40}' --model Nobody
+rc "put --model unknown model" 5
+c put people/bob '{"name": "Bob", "age": 40}' --model Person --format text
+rc "put --model with a text value" 5
+c put people/bob '{"name": "Bob", "age": 40}' --fill-defaults
+rc "--fill-defaults without --model" 2
+c put people/bob '{"name": "Bob", "age": 40}' --model Person --fill-defaults
+rc "put --fill-defaults" 0
+c get people/bob
+if [ -n "$PY" ]; then
+    if "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d == {"name":"Bob","age":40,"email":None}, d' "$T/out" 2>"$T/pyerr"; then
+        ok
+    else
+        bad "put --fill-defaults stored $(cat "$T/out")"
+    fi
+fi
+c put kid '{"name": "Tim", "age": 9}' --model Person@1
+rc "put --model NAME@1" 0
+c get kid --model Person
+rc "get --model: any version" 0
+out "get --model prints the value" '{"name": "Tim", "age": 9}'
+c get kid --model default/Person@1
+rc "get --model NS/NAME@1" 0
+c get kid --model Person@2
+rc "get --model: another version" 5
+has "get --model: wrong model named" "$T/err" "wrong model"
+c get kid --model hr/Person
+rc "get --model: another namespace" 5
+c get runs/1 --model Person
+rc "get --model: record under no model" 5
+c get kid --model Person --revalidate
+rc "get --revalidate: drifted record" 5
+has "get --revalidate: the error" "$T/err" "/age: "
+c get kid --revalidate
+rc "get --revalidate without --model: the record's own model" 5
+c get kid --model Person@1 --revalidate
+rc "get --revalidate against its own version" 0
+
+# validate without storing
+printf '{"name": "Zed", "age": 20}' >"$T/good.json"
+printf '{"age": 3.5, "email": 7}' >"$T/bad.json"
+c validate Person "$T/good.json"
+rc "validate: valid" 0
+out "validate: valid is silent" ""
+c validate Person "$T/bad.json"
+rc "validate: invalid" 5
+has "validate: /age" "$T/err" "/age: "
+has "validate: /email" "$T/err" "/email: "
+has "validate: missing name at the root" "$T/err" "/: "
+ci "$T/good.json" validate hr/Person -
+rc "validate from stdin" 0
+c validate Nobody "$T/good.json"
+rc "validate: unknown model" 3
+c validate Person
+rc "validate without FILE" 2
+
+# remove
+c model rm Person@1
+rc "model rm NAME@1" 0
+out "model rm NAME@1 removed one" "1"
+c model rm Person
+rc "model rm NAME" 0
+out "model rm NAME removed the rest" "1"
+c model rm default/Person
+rc "model rm: already gone" 3
+c model ls
+out "model ls after rm" "a/Thing@1
+b/Thing@1
+hr/Person@1
+ns/point@1"
+c get kid --model default/Person
+rc "records keep their model after rm" 0
+c put people/cy '{"name": "Cy", "age": 1}' --model Person
+rc "put --model: hr/Person is now the only Person" 0
+c get people/cy --meta
+has "put --model: resolved to the only namespace" "$T/out" '"model":"hr/Person@1"'
 
 # ---- bench (when built): a tiny run on a store of its own ----
 if [ -n "$SCHEME" ]; then
