@@ -527,7 +527,8 @@ static const char *const libpq_params[] = {
     "connect_timeout", "sslmode",    "sslcert",  "sslkey",       "sslrootcert",
     "application_name", "options",   "keepalives", "keepalives_idle",
     "target_session_attrs", "passfile", "sslcrl", "gssencmode", "service",
-    "tcp_user_timeout", "channel_binding", "hostaddr", NULL};
+    "tcp_user_timeout", "channel_binding", "hostaddr", "password", "user", "host",
+    "port", "dbname", NULL};
 
 static int parse_query(pg *s, const char *q, bool *have_timeout)
 {
@@ -570,6 +571,11 @@ static int parse_query(pg *s, const char *q, bool *have_timeout)
             int rc = add_param(s, kw, v, vl);
             if (rc)
                 return rc;
+            if (!strcmp(kw, "password")) { /* the one libpq uses: the last */
+                free(s->password);
+                if (!(s->password = strdup(s->val[s->nkw - 1])))
+                    return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
+            }
         }
         q += n + (amp ? 1 : 0);
     }
