@@ -58,6 +58,9 @@ enum {
     ST_READ,
     ST_PUT,
     ST_DEL,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
     /* ST_SCAN + (lo_excl ? 1 : 0) + (hi ? 2 : 0) + (want_value ? 4 : 0) */
     ST_SCAN,
     ST_COUNT = ST_SCAN + 8
@@ -68,6 +71,8 @@ typedef struct pg pg;
 typedef struct conn {
     PGconn *db;
     unsigned epoch; /* pg.epoch when opened: older ones are reconnected */
+    bool broken;    /* left in a state we cannot use: reconnect */
+    int slot;       /* its index in pg.all */
     struct conn *next_free;
 } conn;
 
@@ -86,6 +91,7 @@ struct pg {
     conn *free_list; /* LIFO: one thread keeps reusing one warm connection */
     int nconn;       /* connections opened or being opened */
     conn *all[POOL_MAX];
+    bool opening[POOL_MAX]; /* slots taken by a connection being opened */
     struct pg *prev, *next; /* every open handle of the process (fork) */
 };
 
@@ -216,6 +222,7 @@ static void on_fork_child(void)
             conn_forget(h->all[i]);
             h->all[i] = NULL;
         }
+        memset(h->opening, 0, sizeof h->opening);
         h->free_list = NULL;
         h->nconn = 0;
         pthread_cond_init(&h->pool_cv, NULL);
@@ -299,6 +306,15 @@ static int prepare_all(pg *s, conn *c)
             break;
         case ST_DEL:
             snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE k = $1::bytea", s->table);
+            break;
+        case ST_BEGIN:
+            snprintf(sql, sizeof sql, "BEGIN");
+            break;
+        case ST_COMMIT:
+            snprintf(sql, sizeof sql, "COMMIT");
+            break;
+        case ST_ROLLBACK:
+            snprintf(sql, sizeof sql, "ROLLBACK");
             break;
         default: {
             int v = i - ST_SCAN;
@@ -395,17 +411,16 @@ static int acquire(pg *s, conn **out)
     int slot = -1;
     if (c) {
         s->free_list = c->next_free;
-        for (int i = 0; i < POOL_MAX; i++)
-            if (s->all[i] == c)
-                slot = i;
+        slot = c->slot;
     } else {
         for (int i = 0; i < POOL_MAX && slot < 0; i++)
-            if (!s->all[i])
+            if (!s->all[i] && !s->opening[i])
                 slot = i;
+        s->opening[slot] = true; /* nconn < POOL_MAX: there is one */
         s->nconn++;
     }
     pthread_mutex_unlock(&s->pool_lock);
-    if (c && c->epoch == __atomic_load_n(&s->epoch, __ATOMIC_RELAXED) &&
+    if (c && !c->broken && c->epoch == __atomic_load_n(&s->epoch, __ATOMIC_RELAXED) &&
         PQstatus(c->db) == CONNECTION_OK) {
         *out = c;
         return CAIRN_OK;
@@ -413,8 +428,13 @@ static int acquire(pg *s, conn **out)
     /* (Re)connect outside the lock: it talks to the server. */
     int rc;
     if (c) {
+        pthread_mutex_lock(&s->pool_lock);
+        s->all[slot] = NULL; /* a fork meanwhile must not see it half done */
+        s->opening[slot] = true;
+        pthread_mutex_unlock(&s->pool_lock);
         PQfinish(c->db);
         c->db = NULL;
+        c->broken = false;
         rc = conn_connect(s, c, false, false);
         if (rc) {
             conn_free(c);
@@ -424,11 +444,12 @@ static int acquire(pg *s, conn **out)
         rc = conn_open(s, false, false, &c);
     }
     pthread_mutex_lock(&s->pool_lock);
+    s->opening[slot] = false;
     if (rc) {
-        s->all[slot] = NULL;
         s->nconn--;
         pthread_cond_signal(&s->pool_cv);
     } else {
+        c->slot = slot;
         s->all[slot] = c;
     }
     pthread_mutex_unlock(&s->pool_lock);
@@ -769,6 +790,7 @@ static int pg_open(const char *location, const struct cairn_options *opt, void *
         pg_free(s);
         return rc;
     }
+    c->slot = 0;
     s->all[0] = c;
     s->nconn = 1;
     s->free_list = c;
@@ -855,73 +877,141 @@ static int64_t lock_id(const pg *s, const char *key, size_t klen)
     return (int64_t)cairn__hash(buf, tl + 1 + klen);
 }
 
-/* Lock the key, read it, ask op.fn and act on the answer, inside the open
- * transaction. */
-static int apply_op(pg *s, conn *c, const cairn_backend_op *op)
+/* update() runs in libpq's pipeline mode: the statements of one op go to
+ * the server together and are answered together, so a put costs two round
+ * trips (BEGIN + lock + read; write + COMMIT) rather than five. */
+
+/* Queue prepared statement st (binary parameters and results). */
+static int pipe_send(pg *s, conn *c, int st, int n, const char *const *vals,
+                     const int *lens)
 {
-    char id[8];
-    put_be64(id, lock_id(s, op->key, op->klen));
-    const char *lv[1] = {id};
-    int ll[1] = {8};
-    PGresult *r = run(c, ST_LOCK, 1, lv, ll);
+    static const int formats[4] = {1, 1, 1, 1};
+    char name[8];
+    snprintf(name, sizeof name, "c%d", st);
+    if (!PQsendQueryPrepared(c->db, name, n, vals, lens, formats, 1))
+        return pg_fail(s, c, NULL, "send");
+    return CAIRN_OK;
+}
+
+/* Send the queue with a sync point and read the answers of its nq
+ * statements. The first failure is recorded (unless quiet) and returned;
+ * with keep, *keep receives the last statement's result when every one
+ * succeeded (the caller frees it). */
+static int pipe_sync(pg *s, conn *c, int nq, PGresult **keep, bool quiet)
+{
+    if (keep)
+        *keep = NULL;
+    if (!PQpipelineSync(c->db))
+        return quiet ? CAIRN_ECONN : pg_fail(s, c, NULL, "send");
     int rc = CAIRN_OK;
-    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
-        rc = pg_fail(s, c, r, "lock");
+    for (int q = 0; q < nq; q++) {
+        PGresult *r = PQgetResult(c->db);
+        if (!r) {
+            c->broken = true;
+            return rc ? rc : quiet ? CAIRN_EIO : pg_fail(s, c, NULL, "read a result");
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (rc == CAIRN_OK && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+            rc = quiet ? CAIRN_EIO : pg_fail(s, c, r, "update");
+        if (q == nq - 1 && keep && rc == CAIRN_OK)
+            *keep = r;
+        else
+            PQclear(r);
+        if (PQstatus(c->db) == CONNECTION_BAD) {
+            if (keep && *keep) {
+                PQclear(*keep);
+                *keep = NULL;
+            }
+            return rc ? rc : quiet ? CAIRN_ECONN : pg_fail(s, c, NULL, "update");
+        }
+        PGresult *end = PQgetResult(c->db); /* NULL: the end of this statement's */
+        if (end) {
+            PQclear(end);
+            c->broken = true;
+        }
+    }
+    PGresult *r = PQgetResult(c->db);
+    if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+        c->broken = true;
+        if (rc == CAIRN_OK)
+            rc = quiet ? CAIRN_EIO : pg_fail(s, c, r, "sync");
+    }
     PQclear(r);
-    if (rc)
-        return rc;
-    const char *kv[1] = {op->key};
-    int kl[1] = {(int)op->klen};
-    r = run(c, ST_READ, 1, kv, kl);
-    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
-        rc = pg_fail(s, c, r, "read");
-        PQclear(r);
-        return rc;
+    if (rc && keep && *keep) {
+        PQclear(*keep);
+        *keep = NULL;
     }
-    bool had = PQntuples(r) > 0;
-    const void *rec = had ? PQgetvalue(r, 0, 0) : NULL;
-    size_t len = had ? (size_t)PQgetlength(r, 0, 0) : 0;
-    const void *out = NULL;
-    size_t olen = 0;
-    int action = op->fn(op->ctx, rec, len, &out, &olen);
-    PQclear(r); /* rec was borrowed from r for the callback */
-    if (action < 0)
-        return action;
-    switch (action) {
-    case CAIRN_BACKEND_KEEP:
-        return CAIRN_OK;
-    case CAIRN_BACKEND_WRITE: {
-        if ((rc = check_len(s, olen, "record")))
-            return rc;
-        /* exp from the header, so that reads can filter in the server; a
-         * record that does not decode (raw writes) never expires here. */
-        cairn__rec hr;
-        int64_t exp = 0;
-        if (cairn__rec_decode(out, olen, false, &hr) == CAIRN_OK)
-            exp = hr.meta.expires_ms;
-        cairn__err_clear();
-        char e[8];
-        put_be64(e, exp);
-        const char *pv[3] = {op->key, e, olen ? out : ""};
-        int pl[3] = {(int)op->klen, 8, (int)olen};
-        r = run(c, ST_PUT, 3, pv, pl);
-        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
-            rc = pg_fail(s, c, r, "write");
-        PQclear(r);
-        return rc;
+    return rc;
+}
+
+/* One attempt at the whole update: BEGIN, then for each op its lock and
+ * read (sent with the previous op's write), the callback, and its write;
+ * COMMIT goes with the last write. Leaves a failed transaction open for
+ * the caller to roll back. */
+static int run_update(pg *s, conn *c, const cairn_backend_op *ops, size_t n)
+{
+    int rc = pipe_send(s, c, ST_BEGIN, 0, NULL, NULL);
+    int queued = 1;
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
+        const cairn_backend_op *op = &ops[i];
+        char id[8];
+        put_be64(id, lock_id(s, op->key, op->klen));
+        const char *lv[1] = {id};
+        int ll[1] = {8};
+        const char *kv[1] = {op->key};
+        int kl[1] = {(int)op->klen};
+        if ((rc = pipe_send(s, c, ST_LOCK, 1, lv, ll)) ||
+            (rc = pipe_send(s, c, ST_READ, 1, kv, kl)))
+            break;
+        PGresult *r;
+        rc = pipe_sync(s, c, queued + 2, &r, false);
+        queued = 0;
+        if (rc)
+            break;
+        bool had = PQntuples(r) > 0;
+        const void *rec = had ? PQgetvalue(r, 0, 0) : NULL;
+        size_t len = had ? (size_t)PQgetlength(r, 0, 0) : 0;
+        const void *out = NULL;
+        size_t olen = 0;
+        int action = op->fn(op->ctx, rec, len, &out, &olen);
+        PQclear(r); /* rec was borrowed from r for the callback */
+        if (action < 0) {
+            rc = action;
+            break;
+        }
+        if (action == CAIRN_BACKEND_WRITE) {
+            if ((rc = check_len(s, olen, "record")))
+                break;
+            /* exp from the header, so that reads can filter in the
+             * server; a record that does not decode (raw writes) never
+             * expires here. */
+            cairn__rec hr;
+            int64_t exp = 0;
+            if (cairn__rec_decode(out, olen, false, &hr) == CAIRN_OK)
+                exp = hr.meta.expires_ms;
+            cairn__err_clear();
+            char e[8];
+            put_be64(e, exp);
+            /* libpq copies the parameters into its buffer at once */
+            const char *pv[3] = {op->key, e, olen ? out : ""};
+            int pl[3] = {(int)op->klen, 8, (int)olen};
+            rc = pipe_send(s, c, ST_PUT, 3, pv, pl);
+            queued++;
+        } else if (action == CAIRN_BACKEND_DELETE) {
+            if (had) {
+                rc = pipe_send(s, c, ST_DEL, 1, kv, kl);
+                queued++;
+            }
+        } else if (action != CAIRN_BACKEND_KEEP) {
+            rc = cairn_backend_error(CAIRN_EINVAL, "postgres %s: update callback answered %d",
+                                     s->where, action);
+        }
     }
-    case CAIRN_BACKEND_DELETE:
-        if (!had)
-            return CAIRN_OK;
-        r = run(c, ST_DEL, 1, kv, kl);
-        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
-            rc = pg_fail(s, c, r, "delete");
-        PQclear(r);
-        return rc;
-    default:
-        return cairn_backend_error(CAIRN_EINVAL, "postgres %s: update callback answered %d",
-                                   s->where, action);
-    }
+    if (rc == CAIRN_OK && (rc = pipe_send(s, c, ST_COMMIT, 0, NULL, NULL)) == CAIRN_OK)
+        rc = pipe_sync(s, c, queued + 1, NULL, false);
+    else if (rc != CAIRN_OK && queued > 0 && PQstatus(c->db) == CONNECTION_OK)
+        pipe_sync(s, c, queued, NULL, true); /* answers of what was queued */
+    return rc;
 }
 
 /* Nap before retrying a lost race: random, growing with the attempt, so
@@ -943,19 +1033,23 @@ static int pg_update(void *self, const cairn_backend_op *ops, size_t n)
     int rc = acquire(s, &c);
     if (rc)
         return rc;
+    if (!PQenterPipelineMode(c->db)) {
+        rc = pg_fail(s, c, NULL, "enter pipeline mode");
+        c->broken = true;
+        release(s, c);
+        return rc;
+    }
     uint64_t rng = (uint64_t)(uintptr_t)&c ^ (uint64_t)cairn_now_ms();
     for (int attempt = 0;; attempt++) {
-        rc = exec_plain(s, c, "BEGIN", "begin");
-        for (size_t i = 0; i < n && rc == CAIRN_OK; i++)
-            rc = apply_op(s, c, &ops[i]);
-        if (rc == CAIRN_OK)
-            rc = exec_plain(s, c, "COMMIT", "commit");
+        rc = run_update(s, c, ops, n);
         /* Roll back whatever is still open, keeping the first error's
          * message (a callback's, or the server's). */
-        if (rc != CAIRN_OK && PQstatus(c->db) == CONNECTION_OK &&
-            PQtransactionStatus(c->db) != PQTRANS_IDLE)
-            PQclear(PQexec(c->db, "ROLLBACK"));
-        if (rc != RETRY)
+        if (rc != CAIRN_OK && PQstatus(c->db) == CONNECTION_OK && !c->broken &&
+            PQtransactionStatus(c->db) != PQTRANS_IDLE &&
+            (pipe_send(s, c, ST_ROLLBACK, 0, NULL, NULL) != CAIRN_OK ||
+             pipe_sync(s, c, 1, NULL, true) != CAIRN_OK))
+            c->broken = true;
+        if (rc != RETRY || c->broken)
             break;
         if (attempt == RETRIES) {
             rc = cairn_backend_error(CAIRN_EBUSY,
@@ -966,6 +1060,10 @@ static int pg_update(void *self, const cairn_backend_op *ops, size_t n)
         }
         backoff(attempt, &rng);
     }
+    if (rc == RETRY) /* the connection broke between attempts */
+        rc = cairn_backend_error(CAIRN_ECONN, "postgres %s: connection unusable", s->where);
+    if (PQstatus(c->db) == CONNECTION_OK && !PQexitPipelineMode(c->db))
+        c->broken = true;
     release(s, c);
     return rc;
 }
