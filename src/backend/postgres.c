@@ -92,7 +92,7 @@ struct pg {
     int nconn;       /* connections opened or being opened */
     conn *all[POOL_MAX];
     bool opening[POOL_MAX]; /* slots taken by a connection being opened */
-    struct pg *prev, *next; /* every open handle of the process (fork) */
+    cairn__hlink link; /* in handles: every open handle of the process (fork) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -175,8 +175,7 @@ static int pg_fail(pg *s, conn *c, const PGresult *r, const char *what)
 /* ------------------------------------------------------------------ */
 
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-static pthread_mutex_t handles_mu = PTHREAD_MUTEX_INITIALIZER;
-static pg *handles;
+static cairn__hlist handles = CAIRN__HLIST_INIT;
 
 /* Free a connection the parent process owns, in the child, without
  * touching the parent's session: PQfinish would send a Terminate message
@@ -200,16 +199,16 @@ static void conn_forget(conn *c)
 
 static void on_fork_prepare(void)
 {
-    pthread_mutex_lock(&handles_mu);
-    for (pg *h = handles; h; h = h->next)
-        pthread_mutex_lock(&h->pool_lock);
+    pthread_mutex_lock(&handles.mu);
+    for (cairn__hlink *k = handles.head; k; k = k->next)
+        pthread_mutex_lock(&((pg *)k->owner)->pool_lock);
 }
 
 static void on_fork_parent(void)
 {
-    for (pg *h = handles; h; h = h->next)
-        pthread_mutex_unlock(&h->pool_lock);
-    pthread_mutex_unlock(&handles_mu);
+    for (cairn__hlink *k = handles.head; k; k = k->next)
+        pthread_mutex_unlock(&((pg *)k->owner)->pool_lock);
+    pthread_mutex_unlock(&handles.mu);
 }
 
 /* One thread in the child, holding every pool lock: drop every connection
@@ -217,7 +216,8 @@ static void on_fork_parent(void)
  * fresh ones on demand. */
 static void on_fork_child(void)
 {
-    for (pg *h = handles; h; h = h->next) {
+    for (cairn__hlink *k = handles.head; k; k = k->next) {
+        pg *h = k->owner;
         for (int i = 0; i < POOL_MAX; i++) {
             conn_forget(h->all[i]);
             h->all[i] = NULL;
@@ -233,29 +233,6 @@ static void on_fork_child(void)
 static void register_fork_handler(void)
 {
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
-}
-
-static void handle_link(pg *s)
-{
-    pthread_mutex_lock(&handles_mu);
-    s->prev = NULL;
-    s->next = handles;
-    if (handles)
-        handles->prev = s;
-    handles = s;
-    pthread_mutex_unlock(&handles_mu);
-}
-
-static void handle_unlink(pg *s)
-{
-    pthread_mutex_lock(&handles_mu);
-    if (s->prev)
-        s->prev->next = s->next;
-    else if (handles == s)
-        handles = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    pthread_mutex_unlock(&handles_mu);
 }
 
 /* ------------------------------------------------------------------ */
@@ -794,7 +771,7 @@ static int pg_open(const char *location, const struct cairn_options *opt, void *
     s->all[0] = c;
     s->nconn = 1;
     s->free_list = c;
-    handle_link(s);
+    cairn__hlist_add(&handles, &s->link, s);
     *self = s;
     return CAIRN_OK;
 }
@@ -802,7 +779,7 @@ static int pg_open(const char *location, const struct cairn_options *opt, void *
 static void pg_close(void *self)
 {
     pg *s = self;
-    handle_unlink(s);
+    cairn__hlist_del(&handles, &s->link);
     pg_free(s);
 }
 

@@ -596,10 +596,10 @@ static void server_restart_under_writers(void **state)
 }
 
 static const tr_case cases[] = {
-    TR_CASE(table_layout, TR_NONE, 60),
-    TR_CASE(tables_are_stores, TR_NONE, 60),
-    TR_CASE(urls, TR_NONE, 60),
-    TR_CASE(password_never_shown, TR_NONE, 60),
+    TR_CASE(table_layout, TR_HEAVY, 60),
+    TR_CASE(tables_are_stores, TR_HEAVY, 60),
+    TR_CASE(urls, TR_HEAVY, 60),
+    TR_CASE(password_never_shown, TR_HEAVY, 60),
     TR_CASE(reconnect_after_restart, TR_HEAVY, 120),
     TR_CASE(server_restart_under_writers, TR_HEAVY, 240),
 };
