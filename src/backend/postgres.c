@@ -314,10 +314,13 @@ static int prepare_all(pg *s, conn *c)
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
             rc = pg_fail(s, c, r, "prepare");
         PQclear(r);
-        if (rc == CAIRN_ECORRUPT)
+        if (rc == CAIRN_ECORRUPT) {
+            char why[600]; /* the message is rewritten from itself: copy it */
+            snprintf(why, sizeof why, "%s", cairn_errmsg());
             return cairn_backend_error(CAIRN_ECORRUPT,
                                        "postgres %s: table is not a cairn store (%s)",
-                                       s->where, cairn_errmsg());
+                                       s->where, why);
+        }
         if (rc)
             return rc == RETRY ? CAIRN_EIO : rc;
     }
@@ -665,12 +668,16 @@ static int parse_url(pg *s, const char *loc)
         return rc;
     /* The name messages use: never the password. */
     char where[640];
-    snprintf(where, sizeof where, "%s%.*s%s%.*s%s%.*s/%.*s table \"%s\"", ulen ? "" : "",
+    snprintf(where, sizeof where, "%.*s%s%.*s%s%.*s/%.*s table \"%s\"",
              (int)(ulen > 64 ? 64 : ulen), ulen ? user : "", ulen ? "@" : "",
              (int)(hlen > 128 ? 128 : hlen), hlen ? host : "(default host)",
              portlen ? ":" : "", (int)portlen, portlen ? port : "",
              (int)(dblen > 64 ? 64 : dblen), dblen ? db : "", s->table);
     if (!(s->where = strdup(where)))
+        return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
+    /* libpq does not echo $PGPASSWORD, but scrub messages of it too. */
+    const char *env = getenv("PGPASSWORD");
+    if (!s->password && env && *env && !(s->password = strdup(env)))
         return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
     return CAIRN_OK;
 }
