@@ -45,8 +45,9 @@
 #define PAGE_VALUES 64
 /* Conflict retries of one update before it gives up with CAIRN_EBUSY. */
 #define RETRIES 200
-/* Longest table name: PostgreSQL's identifiers are at most 63 bytes. */
-#define TABLE_MAX 63
+/* Longest table name: PostgreSQL's identifiers are at most 63 bytes, and
+ * the expiry index is named "<table>_exp". */
+#define TABLE_MAX 59
 #define DEFAULT_TABLE "cairn_records"
 #define DEFAULT_CONNECT_TIMEOUT "10"
 /* Internal: the transaction lost a race and must run again. */
@@ -61,6 +62,7 @@ enum {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_PURGE,
     /* ST_SCAN + (lo_excl ? 1 : 0) + (hi ? 2 : 0) + (want_value ? 4 : 0) */
     ST_SCAN,
     ST_COUNT = ST_SCAN + 8
@@ -292,6 +294,10 @@ static int prepare_all(pg *s, conn *c)
             break;
         case ST_ROLLBACK:
             snprintf(sql, sizeof sql, "ROLLBACK");
+            break;
+        case ST_PURGE:
+            snprintf(sql, sizeof sql,
+                     "DELETE FROM \"%s\" WHERE exp > 0 AND exp <= $1::int8", s->table);
             break;
         default: {
             int v = i - ST_SCAN;
@@ -729,23 +735,34 @@ static int table_setup(pg *s, conn *c, bool must_exist)
         return cairn_backend_error(CAIRN_ENOTFOUND, "postgres %s: no store (the table "
                                                     "does not exist)",
                                    s->where);
-    char sql[300];
-    snprintf(sql, sizeof sql,
+    /* The expiry index is partial: only records that can expire. */
+    char sql[2][300];
+    snprintf(sql[0], sizeof sql[0],
              "CREATE TABLE IF NOT EXISTS \"%s\" (k bytea PRIMARY KEY,"
              " exp bigint NOT NULL DEFAULT 0, v bytea NOT NULL)",
              s->table);
-    for (int attempt = 0;; attempt++) {
-        PGresult *r = PQexec(c->db, sql);
-        rc = CAIRN_OK;
-        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-            const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-            bool race = state && (!strcmp(state, "23505") || !strcmp(state, "42P07"));
-            rc = race && attempt < 3 ? RETRY : pg_fail(s, c, r, "create the table");
+    snprintf(sql[1], sizeof sql[1],
+             "CREATE INDEX IF NOT EXISTS \"%s_exp\" ON \"%s\" (exp) WHERE exp > 0",
+             s->table, s->table);
+    for (int i = 0; i < 2; i++) {
+        for (int attempt = 0;; attempt++) {
+            PGresult *r = PQexec(c->db, sql[i]);
+            rc = CAIRN_OK;
+            if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+                const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+                bool race = state && (!strcmp(state, "23505") || !strcmp(state, "42P07"));
+                rc = race && attempt < 3 ? RETRY
+                                         : pg_fail(s, c, r, i ? "create the expiry index"
+                                                              : "create the table");
+            }
+            PQclear(r);
+            if (rc != RETRY)
+                break;
         }
-        PQclear(r);
-        if (rc != RETRY)
+        if (rc)
             return rc;
     }
+    return CAIRN_OK;
 }
 
 static int pg_open(const char *location, const struct cairn_options *opt, void **self)
@@ -1117,6 +1134,32 @@ static int pg_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
     return rc;
 }
 
+/* One DELETE on the partial expiry index. Rows locked by an update wait
+ * for it and are judged by the expiry they are left with. */
+static int pg_purge(void *self, int64_t now, uint64_t *n)
+{
+    pg *s = self;
+    conn *c;
+    int rc = acquire(s, &c);
+    if (rc)
+        return rc;
+    char t[8];
+    put_be64(t, now);
+    const char *vals[1] = {t};
+    int lens[1] = {8};
+    PGresult *r = run(c, ST_PURGE, 1, vals, lens);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = pg_fail(s, c, r, "purge");
+        if (rc == RETRY)
+            rc = CAIRN_EIO;
+    } else {
+        *n = strtoull(PQcmdTuples(r), NULL, 10);
+    }
+    PQclear(r);
+    release(s, c);
+    return rc;
+}
+
 const cairn_backend_methods cairn__backend_postgres = {
     .version = CAIRN_BACKEND_VERSION,
     .name = "postgres",
@@ -1125,4 +1168,5 @@ const cairn_backend_methods cairn__backend_postgres = {
     .get = pg_get,
     .update = pg_update,
     .scan = pg_scan,
+    .purge_expired = pg_purge,
 };

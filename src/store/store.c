@@ -1389,7 +1389,14 @@ CAIRN_API int cairn_purge_expired(cairn_store *s, uint64_t *n)
     if ((rc = check_store(s, "purge")))
         return rc;
     uint64_t d = 0;
-    if ((rc = sweep(s, NULL, OP_PURGE, &d)))
+    if (s->m->version >= 2 && s->m->purge_expired) {
+        rc = s->m->purge_expired(s->be, cairn_now_ms(), &d);
+        if (rc > 0)
+            rc = CAIRN_EIO;
+    } else {
+        rc = sweep(s, NULL, OP_PURGE, &d);
+    }
+    if (rc)
         return cairn__err_prefix(rc, "purge");
     if (n)
         *n = d;
