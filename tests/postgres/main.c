@@ -231,6 +231,78 @@ static void purge_in_server(void **state)
     cairn_store_close(s);
 }
 
+/* fork(): a child that uses (and closes) its parent's handle gets its own
+ * connections, and the parent's session goes on untouched: had the child
+ * closed the inherited connections the usual way, libpq would have ended
+ * the parent's session on the shared socket. Threads made the parent's
+ * pool hold several connections at fork time. */
+typedef struct {
+    cairn_store *s;
+    int bad;
+} thr;
+
+static void *gets(void *arg)
+{
+    thr *t = arg;
+    for (int i = 0; i < 30; i++) {
+        cairn_value *v = NULL;
+        if (cairn_get(t->s, "k", &v) != CAIRN_OK)
+            t->bad++;
+        cairn_value_free(v);
+    }
+    return NULL;
+}
+
+static void fork_shares_no_connection(void **state)
+{
+    fx_t *fx = *state;
+    cairn_store *s;
+    assert_ok(cairn_store_open(fx->url, NULL, &s));
+    assert_ok(cairn_put(s, "k", "1", 1, NULL));
+    thr t[4] = {{s, 0}, {s, 0}, {s, 0}, {s, 0}};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, gets, &t[i]), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int round = 0; round < 3; round++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            tr_child_defaults();
+            char key[32];
+            snprintf(key, sizeof key, "child/%d", round);
+            int rc = cairn_put(s, key, "2", 1, NULL);
+            cairn_value *v = NULL;
+            if (rc == CAIRN_OK)
+                rc = cairn_get(s, "k", &v);
+            cairn_value_free(v);
+            if (rc)
+                fprintf(stderr, "child: %s\n", cairn_errmsg());
+            if (round < 2)
+                cairn_store_close(s); /* round 2: exit with it open */
+            _exit(rc ? 1 : 0);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        /* every pooled connection of the parent still works */
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(pthread_create(&th[i], NULL, gets, &t[i]), 0);
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            assert_int_equal(t[i].bad, 0);
+        }
+        char key[32];
+        snprintf(key, sizeof key, "child/%d", round);
+        cairn_value *v = NULL;
+        assert_ok(cairn_get(s, key, &v));
+        cairn_value_free(v);
+    }
+    cairn_store_close(s);
+}
+
 /* A table that is not a cairn store is refused, not written to. */
 static void foreign_table(void **state)
 {
@@ -399,23 +471,6 @@ static void password_never_shown(void **state)
 /* One handle used by threads (several pooled connections); the server
  * restarts; the first call fails with CAIRN_ECONN, every later call
  * reconnects and works, from any thread. */
-typedef struct {
-    cairn_store *s;
-    int bad;
-} thr;
-
-static void *gets(void *arg)
-{
-    thr *t = arg;
-    for (int i = 0; i < 30; i++) {
-        cairn_value *v = NULL;
-        if (cairn_get(t->s, "k", &v) != CAIRN_OK)
-            t->bad++;
-        cairn_value_free(v);
-    }
-    return NULL;
-}
-
 static void reconnect_after_restart(void **state)
 {
     fx_t *fx = *state;
@@ -661,6 +716,7 @@ static const tr_case cases[] = {
     TR_CASE(urls, TR_HEAVY, 60),
     TR_CASE(purge_in_server, TR_HEAVY, 60),
     TR_CASE(foreign_table, TR_HEAVY, 60),
+    TR_CASE(fork_shares_no_connection, TR_HEAVY, 60),
     TR_CASE(password_never_shown, TR_HEAVY, 60),
     TR_CASE(reconnect_after_restart, TR_HEAVY, 120),
     TR_CASE(server_restart_under_writers, TR_HEAVY, 240),
