@@ -253,18 +253,28 @@ static void *gets(void *arg)
     return NULL;
 }
 
-static void fork_shares_no_connection(void **state)
+/* 4 threads each get "k" 30 times on s at once (so the pool has several
+ * connections); every get must succeed. */
+static void gets_in_threads(cairn_store *s)
 {
-    fx_t *fx = *state;
-    cairn_store *s;
-    assert_ok(cairn_store_open(fx->url, NULL, &s));
-    assert_ok(cairn_put(s, "k", "1", 1, NULL));
     thr t[4] = {{s, 0}, {s, 0}, {s, 0}, {s, 0}};
     pthread_t th[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&th[i], NULL, gets, &t[i]), 0);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++)
+        if (t[i].bad)
+            fail_msg("thread %d: %d of 30 gets failed", i, t[i].bad);
+}
+
+static void fork_shares_no_connection(void **state)
+{
+    fx_t *fx = *state;
+    cairn_store *s;
+    assert_ok(cairn_store_open(fx->url, NULL, &s));
+    assert_ok(cairn_put(s, "k", "1", 1, NULL));
+    gets_in_threads(s);
     for (int round = 0; round < 3; round++) {
         fflush(stdout);
         pid_t pid = fork();
@@ -287,13 +297,7 @@ static void fork_shares_no_connection(void **state)
         int st;
         assert_int_equal(waitpid(pid, &st, 0), pid);
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-        /* every pooled connection of the parent still works */
-        for (int i = 0; i < 4; i++)
-            assert_int_equal(pthread_create(&th[i], NULL, gets, &t[i]), 0);
-        for (int i = 0; i < 4; i++) {
-            pthread_join(th[i], NULL);
-            assert_int_equal(t[i].bad, 0);
-        }
+        gets_in_threads(s); /* every pooled connection of the parent works */
         char key[32];
         snprintf(key, sizeof key, "child/%d", round);
         cairn_value *v = NULL;
@@ -477,26 +481,13 @@ static void reconnect_after_restart(void **state)
     cairn_store *s;
     assert_ok(cairn_store_open(fx->url, NULL, &s));
     assert_ok(cairn_put(s, "k", "1", 1, NULL));
-    thr t[4] = {{s, 0}, {s, 0}, {s, 0}, {s, 0}};
-    pthread_t th[4];
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, gets, &t[i]), 0);
-    for (int i = 0; i < 4; i++) {
-        pthread_join(th[i], NULL);
-        assert_int_equal(t[i].bad, 0);
-    }
+    gets_in_threads(s);
     restart_server();
     cairn_value *v = NULL;
     assert_rc(cairn_get(s, "k", &v), CAIRN_ECONN);
     assert_errmsg_has("connection lost");
     assert_no_password(fx, cairn_errmsg(), "connection error");
-    /* every later call works, on every pooled connection */
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pthread_create(&th[i], NULL, gets, &t[i]), 0);
-    for (int i = 0; i < 4; i++) {
-        pthread_join(th[i], NULL);
-        assert_int_equal(t[i].bad, 0);
-    }
+    gets_in_threads(s); /* every later call works, on every pooled connection */
     assert_ok(cairn_put(s, "k2", "2", 1, NULL));
     cairn_store_close(s);
 }
