@@ -20,6 +20,7 @@ libsqlite3-dev    run
 liblmdb-dev       run
 libzstd-dev       run
 libpcre2-dev      run
+libpq-dev         run
 jq                run
 libcmocka-dev     test
 clang             test
@@ -27,6 +28,7 @@ libclang-rt-14-dev test
 python3           test
 python3-diskcache test
 python3-pydantic  test
+postgresql        test
 "
 
 # cairn_deps_list run|test — `run` packages, or all of them for `test`.

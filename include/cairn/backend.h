@@ -32,7 +32,7 @@ extern "C" {
 #endif
 #endif
 
-#define CAIRN_BACKEND_VERSION 1
+#define CAIRN_BACKEND_VERSION 2
 
 /* What an update callback asks the backend to do with the key. */
 enum {
@@ -115,6 +115,17 @@ typedef struct cairn_backend_methods {
     int (*scan)(void *self, const char *lo, size_t lolen, int lo_excl,
                 const char *hi, size_t hilen, int want_value,
                 cairn_backend_scan_fn fn, void *ctx);
+
+    /* ---- version 2 ---- */
+
+    /* Remove every record that expires at or before now (ms since the
+     * epoch; the expiry is the record header's, 0 never expires), every
+     * key included (_cairn/ too), and set *n to how many. For a backend
+     * that indexes expiry itself (postgres keeps it in a column). Each
+     * removal must be atomic against update(): a record rewritten with a
+     * later expiry meanwhile stays. May be NULL: cairn_purge_expired()
+     * then scans and deletes through update(). Thread-safe. */
+    int (*purge_expired)(void *self, int64_t now, uint64_t *n);
 } cairn_backend_methods;
 
 /*

@@ -125,6 +125,10 @@ typedef struct cairn_options {
  *   file:DIR         one file per record under DIR; a bare path means this
  *   sqlite:PATH      one SQLite database file (WAL mode)
  *   lmdb:DIR         an LMDB environment in DIR
+ *   postgres://[user[:password]@]host[:port]/db[?table=name&connect_timeout=s]
+ *                    one table (default cairn_records) in a PostgreSQL
+ *                    database; also postgresql://. The password may come
+ *                    from $PGPASSWORD or ~/.pgpass instead.
  *
  * url: in, borrowed. opt: in, may be NULL for defaults. out: receives the
  * handle, closed with cairn_store_close().
@@ -141,6 +145,13 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
  * thread may use the handle during or after the call; free the handle's
  * iterators first (values stay valid: they own their bytes). */
 CAIRN_API void cairn_store_close(cairn_store *s);
+
+/* cairn_url_redact — url as it may be shown: copied into buf (cap bytes,
+ * always NUL-terminated, cut short if need be) with the password of
+ * "scheme://user:password@host..." and the value of a "password="
+ * parameter replaced by "***". url: in, borrowed (NULL gives "").
+ * Returns buf; "" (static) when buf is NULL or cap is 0. Thread-safe. */
+CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap);
 
 /* cairn_store_backend — the backend's scheme name ("file", "lmdb", ...).
  * Static string owned by the library. */

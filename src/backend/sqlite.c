@@ -83,7 +83,7 @@ struct sq {
     conn *free_list; /* LIFO: one thread keeps reusing one warm connection */
     int nconn;       /* connections opened or being opened */
     conn *all[POOL_MAX];
-    struct sq *prev, *next; /* every open handle of the process (fork) */
+    cairn__hlink link; /* in handles: every open handle of the process (fork) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -99,15 +99,15 @@ static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
  * the write lock at once; conformance busy_timeout). So before a fork every
  * handle waits until its connections are idle and closes them, holding its
  * pool lock until the fork is done; they reopen on demand. */
-static pthread_mutex_t handles_mu = PTHREAD_MUTEX_INITIALIZER;
-static sq *handles;
+static cairn__hlist handles = CAIRN__HLIST_INIT;
 
 static void conn_free(conn *c);
 
 static void on_fork_prepare(void)
 {
-    pthread_mutex_lock(&handles_mu);
-    for (sq *h = handles; h; h = h->next) {
+    pthread_mutex_lock(&handles.mu);
+    for (cairn__hlink *k = handles.head; k; k = k->next) {
+        sq *h = k->owner;
         pthread_mutex_lock(&h->pool_lock);
         for (;;) {
             int idle = 0;
@@ -128,9 +128,9 @@ static void on_fork_prepare(void)
 
 static void on_fork_parent(void)
 {
-    for (sq *h = handles; h; h = h->next)
-        pthread_mutex_unlock(&h->pool_lock);
-    pthread_mutex_unlock(&handles_mu);
+    for (cairn__hlink *k = handles.head; k; k = k->next)
+        pthread_mutex_unlock(&((sq *)k->owner)->pool_lock);
+    pthread_mutex_unlock(&handles.mu);
 }
 
 static void on_fork_child(void)
@@ -142,29 +142,6 @@ static void on_fork_child(void)
 static void register_fork_handler(void)
 {
     pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
-}
-
-static void handle_link(sq *s)
-{
-    pthread_mutex_lock(&handles_mu);
-    s->prev = NULL;
-    s->next = handles;
-    if (handles)
-        handles->prev = s;
-    handles = s;
-    pthread_mutex_unlock(&handles_mu);
-}
-
-static void handle_unlink(sq *s)
-{
-    pthread_mutex_lock(&handles_mu);
-    if (s->prev)
-        s->prev->next = s->next;
-    else if (handles == s)
-        handles = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    pthread_mutex_unlock(&handles_mu);
 }
 
 /* A handle opened before fork() and used in the child: forget the parent's
@@ -529,7 +506,7 @@ static int sq_open(const char *location, const struct cairn_options *opt, void *
     s->all[0] = c;
     s->nconn = 1;
     s->free_list = c;
-    handle_link(s);
+    cairn__hlist_add(&handles, &s->link, s);
     *self = s;
     return CAIRN_OK;
 }
@@ -537,7 +514,7 @@ static int sq_open(const char *location, const struct cairn_options *opt, void *
 static void sq_close(void *self)
 {
     sq *s = self;
-    handle_unlink(s);
+    cairn__hlist_del(&handles, &s->link);
     check_fork(s); /* in a child, leave the parent's connections alone */
     sq_free(s);
 }

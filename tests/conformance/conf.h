@@ -33,6 +33,12 @@ typedef struct {
 
 #define FX(state) ((cf_fx *)*(state))
 
+/* The URL of the server of the backend under test (postgres, redis), from
+ * CAIRN_TEST_<NAME>_URL; NULL, with a message, when it is not set. */
+const char *cf_server_url(void);
+/* True for backends that keep their data in a server, not in fx->dir. */
+#define CF_SERVER_BACKEND() (!strcmp(cf_be->name, "postgres") || !strcmp(cf_be->name, "redis"))
+
 /* Close the fixture's store (if open) and open url again with opt (NULL:
  * defaults). For mem: this is a new, empty store. Fails the case on error. */
 void cf_reopen(cf_fx *fx, const cairn_options *opt);

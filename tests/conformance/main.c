@@ -22,6 +22,9 @@ static const cf_backend backends[] = {
 #ifdef CAIRN_HAVE_LMDB
     {"lmdb", &cairn__backend_lmdb, true},
 #endif
+#ifdef CAIRN_HAVE_POSTGRES
+    {"postgres", &cairn__backend_postgres, true},
+#endif
 };
 #define N_BACKENDS (sizeof backends / sizeof *backends)
 
@@ -29,15 +32,57 @@ const cf_backend *cf_be;
 
 /* ---- the fixture ---- */
 
-/* The location (URL without scheme) of the store under test in dir. */
-static void location(const char *dir, char *buf, size_t cap)
+/* Server backends: the server scripts/servers.sh started, named by
+ * CAIRN_TEST_<NAME>_URL. Without it the case fails (never skips): a server
+ * backend that is built in is tested. */
+const char *cf_server_url(void)
 {
-    if (!strcmp(cf_be->name, "mem"))
+    char var[64];
+    snprintf(var, sizeof var, "CAIRN_TEST_%s_URL", !strcmp(cf_be->name, "postgres")
+                                                       ? "POSTGRES"
+                                                       : "REDIS");
+    const char *u = getenv(var);
+    if (!u || !*u) {
+        print_error("%s is not set: run the tests through `make test` (scripts/test.sh "
+                    "starts the server) or point it at a server\n",
+                    var);
+        return NULL;
+    }
+    return u;
+}
+
+/* postgres: one fresh table per case, named after the case's temp dir. */
+static void pg_table(const char *dir, char *buf, size_t cap)
+{
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    size_t o = (size_t)snprintf(buf, cap, "t_");
+    for (; *base && o + 1 < cap; base++)
+        buf[o++] = (char)((*base >= 'a' && *base <= 'z') || (*base >= '0' && *base <= '9')
+                              ? *base
+                          : (*base >= 'A' && *base <= 'Z') ? *base - 'A' + 'a'
+                                                           : '_');
+    buf[o] = '\0';
+}
+
+/* The location (URL without scheme) of the store under test in dir. */
+static int location(const char *dir, char *buf, size_t cap)
+{
+    if (!strcmp(cf_be->name, "postgres")) {
+        const char *u = cf_server_url();
+        if (!u)
+            return -1;
+        char t[128];
+        pg_table(dir, t, sizeof t);
+        snprintf(buf, cap, "%s%stable=%s", strchr(u, ':') + 1, strchr(u, '?') ? "&" : "?",
+                 t);
+    } else if (!strcmp(cf_be->name, "mem"))
         snprintf(buf, cap, "%s", "");
     else if (!strcmp(cf_be->name, "sqlite"))
         snprintf(buf, cap, "%s/db.sqlite", dir);
     else /* file, lmdb: a directory the backend creates */
         snprintf(buf, cap, "%s/store", dir);
+    return 0;
 }
 
 static int fx_setup(void **state)
@@ -51,11 +96,17 @@ static int fx_setup(void **state)
         return -1;
     }
     char loc[PATH_MAX + 16];
-    location(fx->dir, loc, sizeof loc);
+    if (location(fx->dir, loc, sizeof loc)) {
+        tr_rm_rf(fx->dir);
+        free(fx);
+        return -1;
+    }
     snprintf(fx->url, sizeof fx->url, "%s:%s", cf_be->name, loc);
     int rc = cairn_store_open(fx->url, NULL, &fx->s);
     if (rc) {
-        print_error("open %s: %s: %s\n", fx->url, cairn_strerror(rc), cairn_errmsg());
+        char shown[sizeof fx->url];
+        print_error("open %s: %s: %s\n", cairn_url_redact(fx->url, shown, sizeof shown),
+                    cairn_strerror(rc), cairn_errmsg());
         tr_rm_rf(fx->dir);
         free(fx);
         return -1;

@@ -4,7 +4,8 @@
 #
 # usage: cli_test.sh CAIRN_BINARY STORE
 #   STORE is a backend name (file, sqlite, lmdb: a fresh store is made in a
-#   temporary folder) or a store URL naming an empty store.
+#   temporary folder) or a store URL naming an empty store that exists
+#   (postgres: an empty table).
 # Prints one line per failed check and a final "N passed, M failed"; exits
 # non-zero when a check failed.
 
@@ -153,7 +154,9 @@ c count
 rc "count on a fresh store" 0
 out "fresh store is empty" 0
 if [ "$(cat "$T/out")" != 0 ]; then
-    echo "$0: the store $URL is not empty; give an empty one" >&2
+    # (the URL without its password, as the library prints it)
+    echo "$0: the store $(printf '%s' "$URL" | sed 's#^\([a-z]*://[^:/@]*:\)[^@/]*@#\1***@#') is" \
+        "not empty; give an empty one" >&2
     exit 1
 fi
 

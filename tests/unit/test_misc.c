@@ -62,6 +62,36 @@ static void url_split(void **state)
     assert_rc(cairn__url_split(NULL, s, &l), CAIRN_EURL);
 }
 
+static void expect_redact(const char *url, const char *want)
+{
+    char buf[256];
+    const char *got = cairn_url_redact(url, buf, sizeof buf);
+    assert_ptr_equal(got, buf);
+    assert_string_equal(got, want);
+}
+
+/* Passwords never reach a message: userinfo and password= parameters. */
+static void url_redact(void **state)
+{
+    (void)state;
+    expect_redact("postgres://u:s3cret@h:5432/db?table=t", "postgres://u:***@h:5432/db?table=t");
+    expect_redact("redis://:pw@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0");
+    expect_redact("postgres://u@h/db", "postgres://u@h/db");
+    expect_redact("postgres://h/db?password=abc&table=t", "postgres://h/db?password=***&table=t");
+    expect_redact("postgres://u:a@b@h/db", "postgres://u:***@h/db"); /* last '@' ends it */
+    expect_redact("postgres://h/db?table=t&password=x", "postgres://h/db?table=t&password=***");
+    expect_redact("postgres://h/db?xpassword=1", "postgres://h/db?xpassword=1");
+    expect_redact("sqlite:/tmp/a:b@c", "sqlite:/tmp/a:b@c"); /* no authority: a path */
+    expect_redact("/data/store", "/data/store");
+    expect_redact(NULL, "");
+    char small[12];
+    assert_string_equal(cairn_url_redact("postgres://u:secret@h/db", small, sizeof small),
+                        "postgres://");
+    assert_string_equal(cairn_url_redact("postgres://u:secret@h/db", NULL, 0), "");
+    char one[1];
+    assert_string_equal(cairn_url_redact("x", one, 1), "");
+}
+
 static void strerror_every_code(void **state)
 {
     (void)state;
@@ -174,6 +204,7 @@ static void errno_mapping(void **state)
 
 const tr_case unit_misc_cases[] = {
     TR_CASE(url_split, TR_NONE, 0),
+    TR_CASE(url_redact, TR_NONE, 0),
     TR_CASE(strerror_every_code, TR_NONE, 0),
     TR_CASE(errmsg_per_thread, TR_NONE, 0),
     TR_CASE(errno_mapping, TR_NONE, 0),
