@@ -305,6 +305,7 @@ static const table tables[] = {
     {cf_misc_cases, &cf_misc_ncases},
     {cf_concurrency_cases, &cf_concurrency_ncases},
     {cf_crash_cases, &cf_crash_ncases},
+    {cf_copy_cases, &cf_copy_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 
