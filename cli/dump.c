@@ -206,6 +206,10 @@ static int string(cur *c, char **out, size_t *olen)
                 free(o);
                 return -1;
             }
+            /* Skipped JSON may hold lone surrogates (RFC 8259 allows them,
+             * and so does the store); decoded text cannot. */
+            if (!o)
+                continue;
             if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 free(o);
                 return fail(c, "lone low surrogate \\u%04x", cp);
