@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+/* ASan's allocator, which replaces malloc's statistics (its header is not
+ * installed everywhere: declared here). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #define HEAP_IN_USE() __sanitizer_get_current_allocated_bytes()
 #else
 #include <malloc.h>

@@ -259,7 +259,8 @@ check "copy --if-exists bad" 2 "$CAIRN" copy --from "$S" --to "$(url file y)" --
 # (SQLite mmap, LMDB) are file pages and would hide what the copy holds.
 if [ "$HEAVY" = --heavy ]; then
     peak_anon() { # peak_anon COMMAND...: the largest RssAnon (KiB) seen
-        "$@" 2>/dev/null &
+        # Under ASan, freed memory waits in a quarantine (256 MB): not ours.
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0" "$@" 2>/dev/null &
         pid=$!
         max=0
         while kill -0 $pid 2>/dev/null; do
