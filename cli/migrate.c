@@ -125,7 +125,7 @@ int cli_copy(const char *from_url, const char *to_url, const char *prefix,
         c.p.total = total;
     cairn_copy_opts o = {.behavior = behavior, .prefix = prefix,
                          .progress = copy_progress, .progress_ctx = &c};
-    cairn_copy_stats st;
+    cairn_copy_stats st = {0};
     int rc = cairn_copy(from, to, &o, &st);
     progress_show(&c.p, st.copied, st.skipped + st.expired, 0, true);
     if (rc)

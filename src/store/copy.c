@@ -75,6 +75,8 @@ CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_op
     cairn_copy_opts o = {0};
     cairn_copy_stats st = {0};
     cairn__err_clear();
+    if (stats)
+        *stats = st;
     if (opt)
         o = *opt;
     if (!from || !to)
