@@ -27,6 +27,13 @@ int cli_exit_status(int status);
  * / default URL. Returns an exit status. (cli/bench.c) */
 int cli_bench(const char *store_url, int argc, char **argv);
 
+/* `cairn copy`, `cairn export`, `cairn import` (cli/migrate.c): the
+ * arguments are parsed; each returns an exit status. */
+int cli_copy(const char *from_url, const char *to_url, const char *prefix,
+             cairn_behavior behavior);
+int cli_export(const char *url, const char *prefix);
+int cli_import(const char *url, cairn_behavior behavior);
+
 /* Parse a duration: one or more <integer><unit> with unit ms, s, m, h or d
  * ("500ms", "30s", "1h30m"). *ms receives the total, which is > 0.
  * Returns 0, or -1 for anything else (empty, no unit, zero, overflow). */

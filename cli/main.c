@@ -258,6 +258,24 @@ static const char *display_key(const char *key, char buf[CAIRN_KEY_MAX + 1])
     return buf;
 }
 
+/* --if-exists MODE of put, copy and import. 0, or -1 for an unknown MODE. */
+static int parse_behavior(const char *v, cairn_behavior *b)
+{
+    static const struct {
+        const char *name;
+        cairn_behavior b;
+    } modes[] = {{"fail", CAIRN_FAIL_IF_EXISTS},
+                 {"skip", CAIRN_SKIP_IF_EXISTS},
+                 {"different", CAIRN_FAIL_IF_DIFFERENT},
+                 {"overwrite", CAIRN_OVERWRITE}};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (!strcmp(v, modes[i].name)) {
+            *b = modes[i].b;
+            return 0;
+        }
+    return -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* put                                                                 */
 /* ------------------------------------------------------------------ */
@@ -287,15 +305,7 @@ static int cmd_put(const command *cmd, int argc, char **argv)
             break;
         case O_IF_EXISTS:
             have_behavior = true;
-            if (!strcmp(sc.val, "fail"))
-                o.behavior = CAIRN_FAIL_IF_EXISTS;
-            else if (!strcmp(sc.val, "skip"))
-                o.behavior = CAIRN_SKIP_IF_EXISTS;
-            else if (!strcmp(sc.val, "different"))
-                o.behavior = CAIRN_FAIL_IF_DIFFERENT;
-            else if (!strcmp(sc.val, "overwrite"))
-                o.behavior = CAIRN_OVERWRITE;
-            else
+            if (parse_behavior(sc.val, &o.behavior))
                 return usage(cmd, "--if-exists: '%s' is not fail, skip, different or "
                                   "overwrite", sc.val);
             break;
@@ -1031,6 +1041,83 @@ static int cmd_model(const command *cmd, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* copy, export, import (cli/migrate.c)                                */
+/* ------------------------------------------------------------------ */
+
+#define IF_EXISTS_USAGE "--if-exists: '%s' is not skip, different, overwrite or fail"
+
+static int cmd_copy(const command *cmd, int argc, char **argv)
+{
+    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS };
+    static const optspec specs[] = {{"--from", NULL, true},
+                                    {"--to", NULL, true},
+                                    {"--prefix", "-p", true},
+                                    {"--if-exists", "-e", true},
+                                    {NULL, NULL, false}};
+    const char *from = NULL, *to = NULL, *prefix = NULL;
+    cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
+    int r;
+    scan sc;
+    scan_init(&sc, cmd, argc, argv, specs);
+    while ((r = scan_next(&sc)) == 1) {
+        switch (sc.opt) {
+        case -1:
+            return usage(cmd, "unexpected argument '%s'", sc.val);
+        case O_FROM:
+            from = sc.val;
+            break;
+        case O_TO:
+            to = sc.val;
+            break;
+        case O_PREFIX:
+            prefix = sc.val;
+            break;
+        case O_IF_EXISTS:
+            if (parse_behavior(sc.val, &b))
+                return usage(cmd, IF_EXISTS_USAGE, sc.val);
+            break;
+        }
+    }
+    if (r < 0)
+        return sc.exit;
+    if (!from || !to)
+        return usage(cmd, "missing %s (usage: cairn %s)", from ? "--to" : "--from",
+                     cmd->synopsis);
+    if (!strcmp(from, to))
+        return usage(cmd, "--from and --to name the same store");
+    return cli_copy(from, to, prefix, b);
+}
+
+static int cmd_export(const command *cmd, int argc, char **argv)
+{
+    const char *pos[1] = {NULL};
+    int ex;
+    scan sc;
+    scan_init(&sc, cmd, argc, argv, NULL);
+    if (positionals(&sc, pos, 0, 1, &ex) < 0)
+        return ex;
+    return cli_export(store_url(), pos[0]);
+}
+
+static int cmd_import(const command *cmd, int argc, char **argv)
+{
+    static const optspec specs[] = {{"--if-exists", "-e", true}, {NULL, NULL, false}};
+    cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
+    int r;
+    scan sc;
+    scan_init(&sc, cmd, argc, argv, specs);
+    while ((r = scan_next(&sc)) == 1) {
+        if (sc.opt < 0)
+            return usage(cmd, "unexpected argument '%s' (the dump comes on stdin)", sc.val);
+        if (parse_behavior(sc.val, &b))
+            return usage(cmd, IF_EXISTS_USAGE, sc.val);
+    }
+    if (r < 0)
+        return sc.exit;
+    return cli_import(store_url(), b);
+}
+
+/* ------------------------------------------------------------------ */
 /* bench                                                               */
 /* ------------------------------------------------------------------ */
 
@@ -1161,6 +1248,36 @@ static const command commands[] = {
      "Validate the JSON document in FILE ('-': stdin) against model [NS/]NAME[@N]\n"
      "without storing it. Valid: exit 0, silently. Invalid: exit 5 with every\n"
      "error on stderr, one per line, as '/path: rule'.\n", ""},
+    {"copy", cmd_copy, "copy --from URL --to URL [--prefix P] [--if-exists MODE]",
+     "copy records between stores, with their metadata",
+     "Copy the live records of the store --from into the store --to (created if\n"
+     "needed), keeping each record's format, model, version, created and updated\n"
+     "times and expiry instant (so its remaining TTL). Streams in batches of 256\n"
+     "records, each one transaction. Records already expired are not copied.\n"
+     "Resumable: keys already at --to are skipped, so rerunning an interrupted\n"
+     "copy completes it. A progress line is shown when stderr is a terminal; a\n"
+     "summary line (copied, skipped, expired) always ends on stderr.\n",
+     "      --from URL        the source store (must exist)\n"
+     "      --to URL          the destination store\n"
+     "  -p, --prefix P        copy only P and the keys under P/\n"
+     "  -e, --if-exists MODE  when a key already holds a record at --to: skip\n"
+     "                        (default: keep it, even if its value differs),\n"
+     "                        different (keep an equal value, stop with exit 4\n"
+     "                        at a different one), overwrite, fail (exit 4)\n"},
+    {"export", cmd_export, "export [PREFIX] > dump.jsonl",
+     "write records as a JSON Lines dump on stdout",
+     "Write the live records under PREFIX (every record without one) on stdout,\n"
+     "one JSON object per line with the key, the metadata and the value (the\n"
+     "dump format of docs/cli.md). Streams; a progress line on a terminal.\n",
+     ""},
+    {"import", cmd_import, "import [--if-exists MODE] < dump.jsonl",
+     "read a JSON Lines dump from stdin into the store",
+     "Store the records of a dump (from 'cairn export') read on stdin, with their\n"
+     "metadata. Records already expired are not imported. Resumable: keys\n"
+     "already in the store are skipped. Stops at the first bad line, naming its\n"
+     "number (exit 5): every line before it is imported, nothing from it on.\n",
+     "  -e, --if-exists MODE  as for copy: skip (default), different, overwrite,\n"
+     "                        fail\n"},
     {"bench", cmd_bench, "bench [--n N] [--model]",
      "run the benchmark",
      "Run the benchmark workload against the store and print one line of\n"

@@ -400,6 +400,123 @@ CAIRN_API int cairn_delete_many(cairn_store *s, const char *const *keys,
                                 size_t n, uint64_t *n_deleted);
 
 /* ------------------------------------------------------------------ */
+/* Records with their metadata: migration between stores               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * cairn_put_record — store val (len bytes) under key with the metadata of a
+ * record that already exists elsewhere (another store, a dump), instead of
+ * stamping it now as cairn_put() does. It takes the same write path as
+ * cairn_put(), so behaviours are atomic in the same way.
+ *
+ * From meta (in, borrowed) these fields are kept:
+ *   format      checked against val as cairn_put() does (CAIRN_EFORMAT)
+ *   model       the reference is kept as given ("" or NULL: none); the value
+ *               is NOT validated against it (the model may not be
+ *               registered in this store) — only its syntax is checked
+ *   created_ms, updated_ms
+ *               kept; 0 means now. updated_ms < created_ms is CAIRN_EINVAL
+ *   expires_ms  kept as an instant (0: never), so the remaining TTL is what
+ *               it was at the source. A record already expired is not
+ *               written: CAIRN_SKIPPED.
+ *   version     the record keeps its version when the key is new here; when
+ *               it replaces a record (CAIRN_OVERWRITE, or an expired one)
+ *               it gets max(version, the old version + 1), so versions never
+ *               go back and compare-and-set never sees one twice. 0 counts
+ *               as 1.
+ *   checksum    non-zero: must be the XXH3-64 of val, else CAIRN_ECORRUPT
+ *               (the value was damaged on the way); 0: not checked.
+ *   size, compression: ignored (len is the size).
+ * behavior: as cairn_put_opts.behavior, except that for
+ * CAIRN_FAIL_IF_DIFFERENT an equal value already there returns
+ * CAIRN_SKIPPED (its metadata was not written).
+ * Returns CAIRN_OK (written) or CAIRN_SKIPPED. Errors: as cairn_put();
+ * CAIRN_EKEY also for keys under "_cairn/". Nothing is written on error.
+ * Thread-safe.
+ */
+CAIRN_API int cairn_put_record(cairn_store *s, const char *key, const void *val,
+                               size_t len, const cairn_meta *meta,
+                               cairn_behavior behavior);
+
+/* One item of cairn_put_records(). meta is borrowed for the call. status is
+ * written per item: CAIRN_OK or CAIRN_SKIPPED when the batch succeeded. When
+ * it failed (nothing written), the item that caused it holds the error and
+ * the others hold CAIRN_OK (they were fine but not written); an error no
+ * item caused (CAIRN_EIO, CAIRN_EBUSY, ...) is held by every item. */
+typedef struct {
+    const char *key;
+    const void *val;
+    size_t len;
+    const cairn_meta *meta;
+    int status;
+} cairn_record_item;
+
+/*
+ * cairn_put_records — cairn_put_record() for n items in one transaction:
+ * every item is applied (or skipped) or none is. The same key may not
+ * appear twice (CAIRN_EINVAL). Returns CAIRN_OK or the error of the first
+ * failing item (whose status holds it; cairn_errmsg() names its key).
+ * File backend: as cairn_put_many(), a crash may leave a prefix applied.
+ * Thread-safe.
+ */
+CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t n,
+                                cairn_behavior behavior);
+
+/* Counts of a copy so far (cairn_copy()). */
+typedef struct {
+    uint64_t seen;    /* live records read from the source */
+    uint64_t copied;  /* records written to the destination */
+    uint64_t skipped; /* already at the destination (SKIP_IF_EXISTS), or equal
+                         there (FAIL_IF_DIFFERENT): left as they are */
+    uint64_t expired; /* expired (or removed) at the source before being copied */
+    uint64_t bytes;   /* value bytes written */
+} cairn_copy_stats;
+
+/* Options of cairn_copy(). Zero-initialised means defaults. */
+typedef struct {
+    /* What a key that already holds a live record at the destination gets.
+     * The default, CAIRN_FAIL_IF_EXISTS, is cairn_put()'s; a copy that can
+     * be resumed after an interruption uses CAIRN_SKIP_IF_EXISTS (what
+     * `cairn copy` does): keys already there are left alone, even when
+     * their value differs. CAIRN_FAIL_IF_DIFFERENT resumes too but stops
+     * at the first key whose value differs (CAIRN_EDIFFERENT). */
+    cairn_behavior behavior;
+    const char *prefix;   /* copy the keys under prefix (whole segments, as
+                             cairn_list()); NULL or "": every key except the
+                             library's own ("_cairn/...", so registered
+                             models are not copied) */
+    size_t batch;         /* records per destination transaction; 0: 256 */
+    size_t batch_bytes;   /* value bytes per transaction (a batch ends when
+                             it holds this much); 0: 4 MiB */
+    /* Called after each batch is written, with the counts so far; may be
+     * NULL. A non-zero return stops the copy, which returns it. */
+    int (*progress)(void *ctx, const cairn_copy_stats *st);
+    void *progress_ctx;
+} cairn_copy_opts;
+
+/*
+ * cairn_copy — copy the live records of from into to, with their metadata
+ * (cairn_put_record(): format, model, created and updated times, expiry
+ * instant, version). Streams: the source is listed in key order and read
+ * and written one batch at a time, so memory holds one batch, whatever the
+ * number of records. Records that expire before they are read are not
+ * copied. Each batch is one transaction at the destination; a copy that
+ * stops half-way (error, kill) leaves whole batches behind, and running it
+ * again with CAIRN_SKIP_IF_EXISTS completes it without rewriting them.
+ *
+ * from, to: open stores (they may be of any backends; the same store gives
+ * nothing but skips or conflicts). opt: may be NULL for defaults.
+ * stats: out, may be NULL; written on failure too (how far the copy got).
+ * Errors: those of cairn_list(), cairn_get_many() at the source,
+ * cairn_put_records() at the destination (CAIRN_EEXISTS or
+ * CAIRN_EDIFFERENT for a key already there, per behavior), CAIRN_EINVAL,
+ * or the progress callback's non-zero return. Thread-safe in the sense of
+ * the stores' handles; the copy itself is not one transaction.
+ */
+CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_opts *opt,
+                         cairn_copy_stats *stats);
+
+/* ------------------------------------------------------------------ */
 /* Maintenance and statistics                                          */
 /* ------------------------------------------------------------------ */
 

@@ -388,6 +388,8 @@ typedef struct {
     size_t len;
     cairn_put_opts o;
     bool keep_ttl;      /* keep the old record's expiry (incr) */
+    const cairn_meta *rec; /* put_record: the times, expiry and version to
+                              keep instead of stamping them now */
     int64_t now;
     int status;         /* CAIRN_OK / CAIRN_SKIPPED / ENOTFOUND for deletes */
     char *buf;          /* encoded new record */
@@ -418,6 +420,15 @@ static int encode(wctx *c, const cairn__rec *old, bool have_old, const void *val
         m.expires_ms = old->meta.expires_ms;
     else
         m.expires_ms = ttl > 0 ? c->now + ttl : 0;
+    if (c->rec) {
+        /* A record brought from elsewhere keeps its own history; its
+         * version only ever moves this key's version forward. */
+        if (c->rec->version > m.version)
+            m.version = c->rec->version;
+        m.created_ms = c->rec->created_ms ? c->rec->created_ms : c->now;
+        m.updated_ms = c->rec->updated_ms ? c->rec->updated_ms : c->now;
+        m.expires_ms = c->rec->expires_ms;
+    }
     m.size = len;
     m.checksum = cairn__hash(val, len);
     m.model = c->o.model;
@@ -533,8 +544,11 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
             c->status = CAIRN_SKIPPED;
             return CAIRN_BACKEND_KEEP;
         case CAIRN_FAIL_IF_DIFFERENT:
-            if (values_equal(c, &old))
+            if (values_equal(c, &old)) {
+                if (c->rec) /* its metadata was not written: say so */
+                    c->status = CAIRN_SKIPPED;
                 return CAIRN_BACKEND_KEEP;
+            }
             if (strcmp(old.model, c->o.model ? c->o.model : ""))
                 return cairn__err(CAIRN_EDIFFERENT,
                                   "a record under another model exists (version %llu, "
@@ -923,17 +937,22 @@ static void free_keys(char **ks, size_t *ls, size_t n)
     free(ls);
 }
 
-/* Run n write contexts as one backend update. */
-static int run_batch(cairn_store *s, wctx *cs, size_t n)
+/* Run n write contexts as one backend update (cb: write_cb or a wrapper). */
+static int run_batch_cb(cairn_store *s, wctx *cs, size_t n, cairn_backend_update_fn cb)
 {
     cairn_backend_op *ops = malloc((n ? n : 1) * sizeof *ops);
     if (!ops)
         return cairn__err(CAIRN_ENOMEM, "batch: out of memory");
     for (size_t i = 0; i < n; i++)
-        ops[i] = (cairn_backend_op){cs[i].key, cs[i].klen, write_cb, &cs[i]};
+        ops[i] = (cairn_backend_op){cs[i].key, cs[i].klen, cb, &cs[i]};
     int rc = n ? run_ops(s, ops, n) : CAIRN_OK;
     free(ops);
     return rc;
+}
+
+static int run_batch(cairn_store *s, wctx *cs, size_t n)
+{
+    return run_batch_cb(s, cs, n, write_cb);
 }
 
 CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
@@ -1009,6 +1028,147 @@ out:
     free(cs);
     free_keys(ks, ls, n);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Records with their metadata (put_record)                            */
+/* ------------------------------------------------------------------ */
+
+/* write_cb, remembering whether this item is the one that failed: a batch
+ * fails as a whole and the caller wants to name the culprit. */
+static int record_cb(void *ctx, const void *rec, size_t rlen, const void **out,
+                     size_t *olen)
+{
+    wctx *c = ctx;
+    int rc = write_cb(ctx, rec, rlen, out, olen);
+    c->status = rc < 0 ? rc : c->status;
+    return rc;
+}
+
+static int check_meta(const cairn_meta *m, const void *val, size_t len)
+{
+    if (!m)
+        return cairn__err(CAIRN_EINVAL, "meta is NULL");
+    if (m->created_ms < 0 || m->updated_ms < 0 || m->expires_ms < 0)
+        return cairn__err(CAIRN_EINVAL, "negative time in the metadata");
+    if (m->created_ms && m->updated_ms && m->updated_ms < m->created_ms)
+        return cairn__err(CAIRN_EINVAL, "updated_ms %lld is before created_ms %lld",
+                          (long long)m->updated_ms, (long long)m->created_ms);
+    if (m->checksum && (val || !len) && cairn__hash(val, len) != m->checksum)
+        return cairn__err(CAIRN_ECORRUPT,
+                          "checksum %016llx does not match the value (%016llx)",
+                          (unsigned long long)m->checksum,
+                          (unsigned long long)cairn__hash(val, len));
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t n,
+                                cairn_behavior behavior)
+{
+    int rc;
+    if ((rc = check_store(s, "put_records")))
+        return rc;
+    if (!items && n)
+        return cairn__err(CAIRN_EINVAL, "put_records: items is NULL");
+    if ((unsigned)behavior > CAIRN_OVERWRITE)
+        return cairn__err(CAIRN_EINVAL, "put_records: unknown behavior %d", (int)behavior);
+    /* Keys are normalised into one arena: one allocation per batch. */
+    char *arena = malloc(n ? n * (CAIRN_KEY_MAX + 1) : 1);
+    wctx *cs = calloc(n ? n : 1, sizeof *cs);
+    const char **sorted = calloc(n ? n : 1, sizeof *sorted);
+    size_t *idx = calloc(n ? n : 1, sizeof *idx); /* cs[j] is items[idx[j]] */
+    size_t m = 0, i;
+    if (!arena || !cs || !sorted || !idx) {
+        rc = cairn__err(CAIRN_ENOMEM, "put_records: out of memory");
+        goto out;
+    }
+    int64_t now = cairn_now_ms();
+    for (i = 0; i < n; i++)
+        items[i].status = CAIRN_OK;
+    for (i = 0; i < n; i++) {
+        char *k = arena + i * (CAIRN_KEY_MAX + 1);
+        size_t klen;
+        const cairn_meta *md = items[i].meta;
+        if ((rc = norm_key("put_record", items[i].key, k, &klen, true)))
+            goto bad_item;
+        sorted[i] = k;
+        cairn_put_opts o = {.behavior = behavior};
+        if (md) {
+            o.format = md->format;
+            o.model = md->model && *md->model ? md->model : NULL;
+        }
+        /* The record keeps its model reference but is not validated here
+         * (the model may not exist in this store): check its JSON as a
+         * model-less put would. */
+        cairn_put_opts plain = o;
+        plain.model = NULL;
+        if ((rc = check_meta(md, items[i].val, items[i].len)) || (rc = check_opts(&o)) ||
+            (rc = check_value(&plain, items[i].val, items[i].len))) {
+            rc = cairn__err_prefix(rc, "put_record %s", k);
+            goto bad_item;
+        }
+        if (md->expires_ms && cairn__expired(md->expires_ms, now)) {
+            items[i].status = CAIRN_SKIPPED; /* already gone at the source */
+            continue;
+        }
+        wctx_init(&cs[m], s, OP_PUT, k, klen, &o);
+        cs[m].now = now;
+        cs[m].val = items[i].val;
+        cs[m].len = items[i].len;
+        cs[m].rec = md;
+        idx[m++] = i;
+        continue;
+    bad_item:
+        items[i].status = rc;
+        goto out;
+    }
+    qsort(sorted, n, sizeof *sorted, cmp_str);
+    for (i = 1; i < n; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+            rc = cairn__err(CAIRN_EINVAL, "put_records: key %s appears twice in the batch",
+                            sorted[i]);
+            for (i = 0; i < n; i++)
+                items[i].status = rc;
+            goto out;
+        }
+    rc = m ? run_batch_cb(s, cs, m, record_cb) : CAIRN_OK;
+    if (rc) {
+        /* The item whose write_cb failed holds the error and is named; the
+         * others keep 0. An error no item caused (I/O) goes to every item. */
+        size_t j;
+        for (j = 0; j < m && cs[j].status >= 0; j++)
+            ;
+        if (j < m) {
+            items[idx[j]].status = cs[j].status;
+            rc = cairn__err_prefix(cs[j].status, "put_record %s", cs[j].key);
+        } else {
+            for (i = 0; i < n; i++)
+                items[i].status = rc;
+        }
+        goto out;
+    }
+    for (size_t j = 0; j < m; j++) {
+        items[idx[j]].status = cs[j].status;
+        COUNT(s, n_put);
+        if (cs[j].status == CAIRN_SKIPPED)
+            COUNT(s, n_skip);
+    }
+out:
+    for (i = 0; i < m; i++)
+        free(cs[i].buf);
+    free(idx);
+    free(sorted);
+    free(cs);
+    free(arena);
+    return rc;
+}
+
+CAIRN_API int cairn_put_record(cairn_store *s, const char *key, const void *val,
+                               size_t len, const cairn_meta *meta, cairn_behavior behavior)
+{
+    cairn_record_item it = {key, val, len, meta, 0};
+    int rc = cairn_put_records(s, &it, 1, behavior);
+    return rc ? rc : it.status;
 }
 
 CAIRN_API int cairn_delete_many(cairn_store *s, const char *const *keys, size_t n,

@@ -110,6 +110,7 @@ CF_TABLE(cf_misc)
 CF_TABLE(cf_concurrency)
 CF_TABLE(cf_crash)
 CF_TABLE(cf_models)
+CF_TABLE(cf_copy)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

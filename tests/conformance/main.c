@@ -425,6 +425,7 @@ static const table tables[] = {
     {cf_concurrency_cases, &cf_concurrency_ncases},
     {cf_crash_cases, &cf_crash_ncases},
     {cf_models_cases, &cf_models_ncases},
+    {cf_copy_cases, &cf_copy_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 

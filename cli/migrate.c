@@ -1,0 +1,377 @@
+/*
+ * migrate.c — moving records between stores: `cairn copy` (store to store,
+ * cairn_copy()), `cairn export` and `cairn import` (the JSON Lines dump of
+ * dump.c). All three stream and show a progress line on a terminal.
+ */
+#define _GNU_SOURCE /* getline */
+#include "cli.h"
+#include "dump.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* Progress on a terminal                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    bool on;           /* stderr is a terminal */
+    const char *verb;  /* "copied", "exported", "imported" */
+    uint64_t total;    /* records expected; 0: unknown */
+    uint64_t total_bytes; /* input bytes expected (import); 0: unknown */
+    int64_t t0, last;  /* ms */
+} progress;
+
+static void progress_init(progress *p, const char *verb)
+{
+    memset(p, 0, sizeof *p);
+    p->on = isatty(STDERR_FILENO) == 1;
+    p->verb = verb;
+    p->t0 = cairn_now_ms();
+}
+
+/* Redraw at most ten times a second; final: always, then end the line. */
+static void progress_show(progress *p, uint64_t done, uint64_t skipped, uint64_t pos,
+                          bool final)
+{
+    if (!p->on)
+        return;
+    int64_t now = cairn_now_ms();
+    if (!final && now - p->last < 100)
+        return;
+    p->last = now;
+    double secs = (double)(now - p->t0) / 1000.0;
+    double rate = secs > 0 ? (double)(done + skipped) / secs : 0;
+    double frac = -1;
+    if (p->total_bytes)
+        frac = (double)pos / (double)p->total_bytes;
+    else if (p->total)
+        frac = (double)(done + skipped) / (double)p->total;
+    if (frac > 1)
+        frac = 1;
+    char bar[24] = "";
+    if (frac >= 0) {
+        int fill = (int)(frac * 20);
+        bar[0] = '[';
+        for (int i = 0; i < 20; i++)
+            bar[1 + i] = i < fill ? '#' : '.';
+        bar[21] = ']';
+        bar[22] = '\0';
+    }
+    fprintf(stderr, "\r%s", bar);
+    if (frac >= 0)
+        fprintf(stderr, " %3d%%", (int)(frac * 100));
+    fprintf(stderr, " %llu %s", (unsigned long long)done, p->verb);
+    if (p->total && !p->total_bytes)
+        fprintf(stderr, " of %llu", (unsigned long long)p->total);
+    if (skipped)
+        fprintf(stderr, ", %llu skipped", (unsigned long long)skipped);
+    fprintf(stderr, ", %.0f records/s, %.1f s\033[K", rate, secs);
+    if (final)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* A failed library call, as main.c's fail(): its message and exit status. */
+static int report(int rc, const char *what)
+{
+    const char *msg = cairn_errmsg();
+    fprintf(stderr, "cairn: %s: %s\n", what, msg && *msg ? msg : cairn_strerror(rc));
+    return cli_exit_status(rc);
+}
+
+static int open_url(const char *url, bool create, cairn_store **s, const char *what)
+{
+    cairn_options o = {.must_exist = !create};
+    int rc = cairn_store_open(url, &o, s);
+    return rc ? report(rc, what) : CLI_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* copy                                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    progress p;
+} copy_ctx;
+
+static int copy_progress(void *ctx, const cairn_copy_stats *st)
+{
+    copy_ctx *c = ctx;
+    progress_show(&c->p, st->copied, st->skipped + st->expired, 0, false);
+    return 0;
+}
+
+int cli_copy(const char *from_url, const char *to_url, const char *prefix,
+             cairn_behavior behavior)
+{
+    cairn_store *from = NULL, *to = NULL;
+    int ex = open_url(from_url, false, &from, "copy --from");
+    if (ex)
+        return ex;
+    if ((ex = open_url(to_url, true, &to, "copy --to"))) {
+        cairn_store_close(from);
+        return ex;
+    }
+    copy_ctx c;
+    progress_init(&c.p, "copied");
+    uint64_t total;
+    /* The total costs a scan of the keys: only worth it for a bar. */
+    if (c.p.on && cairn_count(from, prefix, &total) == CAIRN_OK)
+        c.p.total = total;
+    cairn_copy_opts o = {.behavior = behavior, .prefix = prefix,
+                         .progress = copy_progress, .progress_ctx = &c};
+    cairn_copy_stats st = {0};
+    int rc = cairn_copy(from, to, &o, &st);
+    progress_show(&c.p, st.copied, st.skipped + st.expired, 0, true);
+    if (rc)
+        ex = report(rc, "copy");
+    fprintf(stderr, "cairn: copy: %llu copied, %llu skipped (already there), %llu expired%s\n",
+            (unsigned long long)st.copied, (unsigned long long)st.skipped,
+            (unsigned long long)st.expired, rc ? " (stopped by the error above)" : "");
+    cairn_store_close(to);
+    cairn_store_close(from);
+    return ex;
+}
+
+/* ------------------------------------------------------------------ */
+/* export                                                              */
+/* ------------------------------------------------------------------ */
+
+#define BATCH 256
+#define BATCH_BYTES (4u * 1024u * 1024u)
+
+/* Read the batch's keys and write the live ones; frees the keys. */
+static int export_flush(cairn_store *s, char **keys, size_t n, uint64_t *done)
+{
+    cairn_value *vals[BATCH];
+    int rc = cairn_get_many(s, (const char *const *)keys, n, vals);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!vals[i])
+            continue; /* expired or removed since it was listed */
+        size_t len;
+        const void *data = cairn_value_data(vals[i], &len);
+        dump_write(stdout, cairn_value_key(vals[i]), cairn_value_meta(vals[i]), data, len);
+        (*done)++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cairn_value_free(vals[i]); /* NULL after a failed get_many */
+        free(keys[i]);
+    }
+    return rc;
+}
+
+int cli_export(const char *url, const char *prefix)
+{
+    cairn_store *s;
+    int ex = open_url(url, false, &s, "export");
+    if (ex)
+        return ex;
+    progress p;
+    progress_init(&p, "exported");
+    uint64_t total, done = 0;
+    if (p.on && cairn_count(s, prefix, &total) == CAIRN_OK)
+        p.total = total;
+    cairn_iter *it = NULL;
+    char *keys[BATCH];
+    size_t n = 0, bytes = 0;
+    int rc = cairn_list(s, prefix, &it);
+    while (rc == CAIRN_OK && !ferror(stdout)) { /* main reports a write error */
+        const char *key;
+        size_t klen;
+        cairn_meta m;
+        if ((rc = cairn_iter_next(it, &key, &klen)) || (rc = cairn_iter_meta(it, &m)))
+            break;
+        if (!(keys[n] = strdup(key))) {
+            fprintf(stderr, "cairn: export: out of memory\n");
+            ex = CLI_ERROR;
+            break;
+        }
+        n++;
+        bytes += m.size;
+        if (n == BATCH || bytes >= BATCH_BYTES) {
+            rc = export_flush(s, keys, n, &done);
+            n = bytes = 0;
+            progress_show(&p, done, 0, 0, false);
+        }
+    }
+    if (rc == CAIRN_DONE && !ex) {
+        rc = export_flush(s, keys, n, &done);
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    progress_show(&p, done, 0, 0, true);
+    if (rc && rc != CAIRN_DONE)
+        ex = report(rc, "export");
+    cairn_iter_free(it);
+    cairn_store_close(s);
+    return ex;
+}
+
+/* ------------------------------------------------------------------ */
+/* import                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    cairn_store *s;
+    cairn_behavior behavior;
+    dump_rec recs[BATCH];
+    uint64_t lines[BATCH];
+    char keys[BATCH][CAIRN_KEY_MAX + 1]; /* normal forms ("" when invalid) */
+    cairn_record_item items[BATCH];
+    size_t n, bytes;
+    uint64_t imported, skipped, expired;
+} importer;
+
+static void imp_clear(importer *im)
+{
+    for (size_t i = 0; i < im->n; i++)
+        dump_rec_free(&im->recs[i]);
+    im->n = im->bytes = 0;
+}
+
+/* Write the batch. When an item fails, the items before it are written
+ * (each line before a bad one is imported) and the failure is reported
+ * with its line number. Returns an exit status. */
+static int imp_flush(importer *im)
+{
+    size_t n = im->n;
+    int ex = CLI_OK;
+    while (n) {
+        for (size_t i = 0; i < n; i++)
+            im->items[i] = (cairn_record_item){im->recs[i].key, im->recs[i].value,
+                                               im->recs[i].len, &im->recs[i].meta, 0};
+        int rc = cairn_put_records(im->s, im->items, n, im->behavior);
+        if (rc == CAIRN_OK) {
+            int64_t now = cairn_now_ms();
+            for (size_t i = 0; i < n; i++) {
+                const cairn_meta *m = &im->recs[i].meta;
+                if (im->items[i].status == CAIRN_OK)
+                    im->imported++;
+                else if (m->expires_ms && m->expires_ms <= now)
+                    im->expired++;
+                else
+                    im->skipped++;
+            }
+            break;
+        }
+        /* The line at fault holds the error, the others 0; an error of
+         * no line's making (I/O, busy) is held by all. */
+        size_t bad = n, nneg = 0;
+        for (size_t i = 0; i < n; i++)
+            if (im->items[i].status < 0) {
+                nneg++;
+                if (bad == n)
+                    bad = i;
+            }
+        const char *msg = cairn_errmsg();
+        if (bad == n || (n > 1 && nneg == n)) {
+            /* Not one line's fault (I/O, busy): nothing of the batch written. */
+            ex = report(rc, "import");
+            fprintf(stderr, "cairn: import: lines %llu to %llu were not imported\n",
+                    (unsigned long long)im->lines[0], (unsigned long long)im->lines[n - 1]);
+            break;
+        }
+        fprintf(stderr, "cairn: import: line %llu: %s\n", (unsigned long long)im->lines[bad],
+                msg && *msg ? msg : cairn_strerror(rc));
+        /* A checksum that does not match is bad input, not a bad store. */
+        ex = rc == CAIRN_ECORRUPT ? CLI_INVALID : cli_exit_status(rc);
+        n = bad; /* retry the lines before it */
+    }
+    imp_clear(im);
+    return ex;
+}
+
+int cli_import(const char *url, cairn_behavior behavior)
+{
+    importer *im = calloc(1, sizeof *im);
+    if (!im) {
+        fprintf(stderr, "cairn: import: out of memory\n");
+        return CLI_ERROR;
+    }
+    int ex = open_url(url, true, &im->s, "import");
+    if (ex) {
+        free(im);
+        return ex;
+    }
+    im->behavior = behavior;
+    progress p;
+    progress_init(&p, "imported");
+    struct stat st;
+    if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+        p.total_bytes = (uint64_t)st.st_size;
+    char *line = NULL;
+    size_t cap = 0;
+    uint64_t lineno = 0, pos = 0;
+    ssize_t got;
+    errno = 0;
+    while (ex == CLI_OK && (got = getline(&line, &cap, stdin)) >= 0) {
+        lineno++;
+        pos += (uint64_t)got;
+        size_t len = (size_t)got;
+        if (len && line[len - 1] == '\n')
+            len--;
+        char err[256];
+        dump_rec *r = &im->recs[im->n];
+        int pr = dump_parse(line, len, r, err, sizeof err);
+        if (pr == 1)
+            continue;
+        if (pr < 0) {
+            /* Lines before it go in; then stop. */
+            ex = imp_flush(im);
+            if (ex == CLI_OK) {
+                fprintf(stderr, "cairn: import: line %llu: %s\n", (unsigned long long)lineno,
+                        err);
+                ex = CLI_INVALID;
+            }
+            break;
+        }
+        /* A dump may hold a key twice (dumps joined together): the second
+         * must meet the first as a separate write, so it starts a batch. */
+        char *nk = im->keys[im->n];
+        if (cairn_key_normalize(r->key, nk, NULL) != CAIRN_OK)
+            nk[0] = '\0';
+        bool dup = false;
+        for (size_t i = 0; nk[0] && i < im->n && !dup; i++)
+            dup = !strcmp(im->keys[i], nk);
+        if (dup) {
+            /* r sits past the batch, which imp_flush() leaves alone. */
+            if ((ex = imp_flush(im)) != CLI_OK) {
+                dump_rec_free(r);
+                break;
+            }
+            im->recs[0] = *r;
+            im->recs[0].meta.model = im->recs[0].model;
+            memcpy(im->keys[0], nk, strlen(nk) + 1);
+            r = &im->recs[0];
+        }
+        im->lines[im->n++] = lineno;
+        im->bytes += r->len;
+        if (im->n == BATCH || im->bytes >= BATCH_BYTES) {
+            ex = imp_flush(im);
+            progress_show(&p, im->imported, im->skipped + im->expired, pos, false);
+        }
+    }
+    if (ex == CLI_OK && ferror(stdin)) {
+        fprintf(stderr, "cairn: import: reading stdin: %s\n", strerror(errno));
+        imp_clear(im);
+        ex = CLI_ERROR;
+    }
+    if (ex == CLI_OK)
+        ex = imp_flush(im);
+    imp_clear(im);
+    free(line);
+    progress_show(&p, im->imported, im->skipped + im->expired, pos, true);
+    fprintf(stderr, "cairn: import: %llu imported, %llu skipped (already there), "
+                    "%llu expired%s\n",
+            (unsigned long long)im->imported, (unsigned long long)im->skipped,
+            (unsigned long long)im->expired, ex ? " (stopped by the error above)" : "");
+    cairn_store_close(im->s);
+    free(im);
+    return ex;
+}
