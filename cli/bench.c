@@ -78,6 +78,8 @@ static int bench_check_fresh(cairn_store *s, const char *url)
     const char *key = NULL;
     rc = cairn_iter_next(it, &key, NULL);
     if (rc == CAIRN_OK) {
+        char shown[1024];
+        url = cairn_url_redact(url, shown, sizeof shown);
         fprintf(stderr,
                 "cairn bench: store %s already holds keys under runs/ (such as %s); "
                 "run the benchmark on a fresh store, e.g. --store lmdb:$(mktemp -d)\n",
@@ -200,8 +202,10 @@ int cli_bench(const char *store_url, int argc, char **argv)
 
     cairn_store *s = NULL;
     int rc = cairn_store_open(store_url, NULL, &s);
-    if (rc != CAIRN_OK)
-        return bench_fail("open", store_url, rc);
+    if (rc != CAIRN_OK) {
+        char shown[1024];
+        return bench_fail("open", cairn_url_redact(store_url, shown, sizeof shown), rc);
+    }
     int ex = bench_check_fresh(s, store_url);
     bench_result res = {.backend = cairn_store_backend(s), .n = n};
     if (ex == CLI_OK)

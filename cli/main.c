@@ -220,8 +220,10 @@ static int open_store_as(cairn_store **s, bool create)
 {
     cairn_options o = {.must_exist = !create};
     int rc = cairn_store_open(store_url(), &o, s);
-    if (rc)
-        return fail(rc, "open", store_url());
+    if (rc) {
+        char shown[1024];
+        return fail(rc, "open", cairn_url_redact(store_url(), shown, sizeof shown));
+    }
     return CLI_OK;
 }
 
@@ -688,7 +690,8 @@ static int cmd_stats(const command *cmd, int argc, char **argv)
     } else {
         /* The handle's counters (puts, gets...) are left out: in a
          * one-shot command they only count this command. */
-        const char *url = store_url();
+        char shown[1024]; /* never the password */
+        const char *url = cairn_url_redact(store_url(), shown, sizeof shown);
         fputs("{\"store\":", stdout);
         cli_json_str(stdout, url, strlen(url));
         fputs(",\"backend\":", stdout);

@@ -20,6 +20,7 @@ libsqlite3-dev    run
 liblmdb-dev       run
 libzstd-dev       run
 libpcre2-dev      run
+libhiredis-dev    run
 jq                run
 libcmocka-dev     test
 clang             test
@@ -27,6 +28,8 @@ libclang-rt-14-dev test
 python3           test
 python3-diskcache test
 python3-pydantic  test
+redis-server      test
+redis-tools       test
 "
 
 # cairn_deps_list run|test — `run` packages, or all of them for `test`.

@@ -125,6 +125,11 @@ typedef struct cairn_options {
  *   file:DIR         one file per record under DIR; a bare path means this
  *   sqlite:PATH      one SQLite database file (WAL mode)
  *   lmdb:DIR         an LMDB environment in DIR
+ *   redis://[[user]:password@]host[:port][/db][?prefix=P&connect_timeout_ms=N
+ *                    &timeout_ms=N&pool=N]   a Redis server (docs/backends.md);
+ *                    the password may come from $REDISCLI_AUTH or
+ *                    $CAIRN_REDIS_PASSWORD instead; it is never shown in a
+ *                    message
  *
  * url: in, borrowed. opt: in, may be NULL for defaults. out: receives the
  * handle, closed with cairn_store_close().
@@ -136,6 +141,14 @@ typedef struct cairn_options {
  */
 CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
                                cairn_store **out);
+
+/*
+ * cairn_url_redact — url with its secrets replaced by "***", for messages
+ * and logs: the password of scheme://user:password@host (a lone secret@ for
+ * redis://), and every password=... parameter. Writes into buf (cap bytes,
+ * truncating) and returns buf; url NULL gives "(null)". Thread-safe.
+ */
+CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap);
 
 /* cairn_store_close — close the handle and free it. NULL is fine. No other
  * thread may use the handle during or after the call; free the handle's

@@ -107,6 +107,9 @@ extern const cairn_backend_methods cairn__backend_sqlite;
 #ifdef CAIRN_HAVE_LMDB
 extern const cairn_backend_methods cairn__backend_lmdb;
 #endif
+#ifdef CAIRN_HAVE_REDIS
+extern const cairn_backend_methods cairn__backend_redis;
+#endif
 
 /* Grow a buffer to hold at least need bytes (doubling). CAIRN_ENOMEM. */
 int cairn__grow(char **buf, size_t *cap, size_t need);

@@ -64,6 +64,9 @@ static const cairn_backend_methods *const builtin_backends[] = {
 #ifdef CAIRN_HAVE_LMDB
     &cairn__backend_lmdb,
 #endif
+#ifdef CAIRN_HAVE_REDIS
+    &cairn__backend_redis,
+#endif
     NULL};
 
 /* Schemes we know of but that may not be built into this library. */
@@ -126,12 +129,14 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
 {
     char scheme[CAIRN__SCHEME_MAX + 1];
     const char *loc;
+    char shown[256]; /* the URL as messages show it: no password */
     cairn__err_clear();
     if (!out)
         return cairn__err(CAIRN_EINVAL, "open: out is NULL");
     int rc = cairn__url_split(url, scheme, &loc);
     if (rc)
         return rc;
+    cairn_url_redact(url, shown, sizeof shown);
     if (!strcmp(scheme, "postgresql"))
         strcpy(scheme, "postgres");
     const cairn_backend_methods *m = find_backend(scheme);
@@ -140,20 +145,20 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
             if (!strcmp(known_schemes[i], scheme))
                 return cairn__err(CAIRN_EUNSUPPORTED,
                                   "open %.200s: the %s backend is not built into this libcairn",
-                                  url, scheme);
+                                  shown, scheme);
         return cairn__err(CAIRN_EURL,
                           "open %.200s: unknown scheme '%s' (known: mem, file, sqlite, lmdb, "
                           "redis, postgres)",
-                          url, scheme);
+                          shown, scheme);
     }
     cairn_options o = {0};
     if (opt)
         o = *opt;
     if ((unsigned)o.durability > CAIRN_DURABILITY_FULL)
-        return cairn__err(CAIRN_EINVAL, "open %.200s: unknown durability %d", url,
+        return cairn__err(CAIRN_EINVAL, "open %.200s: unknown durability %d", shown,
                           (int)o.durability);
     if (o.busy_timeout_ms < 0)
-        return cairn__err(CAIRN_EINVAL, "open %.200s: negative busy_timeout_ms", url);
+        return cairn__err(CAIRN_EINVAL, "open %.200s: negative busy_timeout_ms", shown);
     if (o.busy_timeout_ms == 0)
         o.busy_timeout_ms = 10000;
     if (o.default_ttl_ms < 0)
@@ -161,7 +166,7 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
 
     cairn_store *s = calloc(1, sizeof *s);
     if (!s)
-        return cairn__err(CAIRN_ENOMEM, "open %.200s: out of memory", url);
+        return cairn__err(CAIRN_ENOMEM, "open %.200s: out of memory", shown);
     s->m = m;
     s->opt = o;
     rc = m->open(loc, &s->opt, &s->be);
@@ -169,7 +174,7 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
         free(s);
         if (rc > 0)
             rc = CAIRN_EIO;
-        return cairn__err_prefix(rc, "open %.200s", url);
+        return cairn__err_prefix(rc, "open %.200s", shown);
     }
     *out = s;
     return CAIRN_OK;

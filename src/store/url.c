@@ -4,7 +4,9 @@
  */
 #include "url.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static bool scheme_char(char c, bool first)
 {
@@ -41,4 +43,83 @@ int cairn__url_split(const char *url, char scheme[CAIRN__SCHEME_MAX + 1],
         loc += 2;
     *location = loc;
     return CAIRN_OK;
+}
+
+/* Copy url into buf with every secret replaced by "***": the password of
+ * "scheme://user:password@host" (for redis:// and rediss://, a lone
+ * "secret@" too, since redis-cli reads it as the password), and the value
+ * of every "password=" parameter (URI query or libpq key=value form). */
+CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
+{
+    if (!buf || cap == 0)
+        return "";
+    if (!url) {
+        snprintf(buf, cap, "(null)");
+        return buf;
+    }
+    size_t o = 0;
+#define PUTC(ch)                                                              \
+    do {                                                                      \
+        if (o + 1 < cap)                                                      \
+            buf[o++] = (ch);                                                  \
+    } while (0)
+#define PUTS(s)                                                               \
+    do {                                                                      \
+        for (const char *s_ = (s); *s_; s_++)                                 \
+            PUTC(*s_);                                                        \
+    } while (0)
+    const char *p = url;
+    const char *auth = strstr(url, "://");
+    const char *colon = strchr(url, ':');
+    if (auth && auth == colon) {
+        bool redis = (size_t)(auth - url) >= 5 && !strncasecmp(url, "redis", 5);
+        const char *hs = auth + 3;
+        const char *he = hs + strcspn(hs, "/?#");
+        const char *at = NULL;
+        for (const char *q = hs; q < he; q++)
+            if (*q == '@')
+                at = q;
+        for (; p < hs; p++)
+            PUTC(*p);
+        if (at) {
+            const char *uc = memchr(hs, ':', (size_t)(at - hs));
+            if (uc) {
+                for (; p <= uc; p++)
+                    PUTC(*p);
+                PUTS("***");
+            } else if (redis && at > hs) {
+                PUTS("***");
+            } else {
+                for (; p < at; p++)
+                    PUTC(*p);
+            }
+            p = at;
+        }
+    }
+    while (*p) {
+        if (!strncasecmp(p, "password=", 9) &&
+            (p == url || p[-1] == '?' || p[-1] == '&' || p[-1] == ' ' || p[-1] == '\t')) {
+            PUTS("password=***");
+            p += 9;
+            if (*p == '\'') { /* libpq quoting: 'it''s' */
+                for (p++; *p; p++) {
+                    if (*p == '\\' && p[1]) {
+                        p++;
+                    } else if (*p == '\'') {
+                        p++;
+                        break;
+                    }
+                }
+            } else {
+                p += strcspn(p, "& \t#");
+            }
+            continue;
+        }
+        PUTC(*p);
+        p++;
+    }
+#undef PUTC
+#undef PUTS
+    buf[o] = '\0';
+    return buf;
 }

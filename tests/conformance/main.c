@@ -20,6 +20,9 @@ static const cf_backend backends[] = {
 #ifdef CAIRN_HAVE_LMDB
     {"lmdb", &cairn__backend_lmdb, true},
 #endif
+#ifdef CAIRN_HAVE_REDIS
+    {"redis", &cairn__backend_redis, true},
+#endif
 };
 #define N_BACKENDS (sizeof backends / sizeof *backends)
 
@@ -28,14 +31,29 @@ const cf_backend *cf_be;
 /* ---- the fixture ---- */
 
 /* The location (URL without scheme) of the store under test in dir. */
-static void location(const char *dir, char *buf, size_t cap)
+static int location(const char *dir, char *buf, size_t cap)
 {
+    if (!strcmp(cf_be->name, "redis")) {
+        /* The server scripts/servers.sh started; each case gets its own
+         * prefix (from its temp dir's unique name), removed afterwards. */
+        const char *url = getenv("CAIRN_TEST_REDIS_URL");
+        if (!url || strncmp(url, "redis://", 8) != 0) {
+            print_error("CAIRN_TEST_REDIS_URL is not set (or not redis://...): start a "
+                        "server with scripts/servers.sh (make test does)\n");
+            return -1;
+        }
+        const char *base = strrchr(dir, '/');
+        snprintf(buf, cap, "%s%sprefix=cf:%s:", url + 6, strchr(url, '?') ? "&" : "?",
+                 base ? base + 1 : dir);
+        return 0;
+    }
     if (!strcmp(cf_be->name, "mem"))
         snprintf(buf, cap, "%s", "");
     else if (!strcmp(cf_be->name, "sqlite"))
         snprintf(buf, cap, "%s/db.sqlite", dir);
     else /* file, lmdb: a directory the backend creates */
         snprintf(buf, cap, "%s/store", dir);
+    return 0;
 }
 
 static int fx_setup(void **state)
@@ -49,7 +67,11 @@ static int fx_setup(void **state)
         return -1;
     }
     char loc[PATH_MAX + 16];
-    location(fx->dir, loc, sizeof loc);
+    if (location(fx->dir, loc, sizeof loc)) {
+        tr_rm_rf(fx->dir);
+        free(fx);
+        return -1;
+    }
     snprintf(fx->url, sizeof fx->url, "%s:%s", cf_be->name, loc);
     int rc = cairn_store_open(fx->url, NULL, &fx->s);
     if (rc) {
@@ -68,8 +90,13 @@ static int fx_teardown(void **state)
     if (!fx)
         return 0;
     cairn_store_close(fx->s);
-    if (!getenv("CAIRN_TEST_KEEP"))
+    if (!getenv("CAIRN_TEST_KEEP")) {
         tr_rm_rf(fx->dir);
+#ifdef CAIRN_HAVE_REDIS
+        if (!strcmp(cf_be->name, "redis"))
+            cf_redis_drop(fx->url);
+#endif
+    }
     free(fx);
     return 0;
 }

@@ -172,8 +172,39 @@ static void errno_mapping(void **state)
     assert_true(cairn_now_ms() > 1600000000000); /* after Sep 2020 */
 }
 
+static void expect_redact(const char *url, const char *want)
+{
+    char buf[256];
+    const char *got = cairn_url_redact(url, buf, sizeof buf);
+    if (strcmp(got, want) != 0)
+        fail_msg("url_redact(%s) = %s, expected %s", url, got, want);
+}
+
+static void url_redact(void **state)
+{
+    (void)state;
+    expect_redact("redis://:s3cret@h:1/0", "redis://:***@h:1/0");
+    expect_redact("redis://user:s3cret@h:1/0?prefix=a:", "redis://user:***@h:1/0?prefix=a:");
+    expect_redact("redis://s3cret@h", "redis://***@h"); /* redis-cli reads it as a password */
+    expect_redact("REDIS://a@b:c@h:1", "REDIS://a@b:***@h:1"); /* the last @ ends it */
+    expect_redact("redis://h:1/0", "redis://h:1/0");
+    expect_redact("postgres://bob@h/db", "postgres://bob@h/db"); /* a user is no secret */
+    expect_redact("postgres://bob:pw@h/db?password=x&sslmode=require",
+                  "postgres://bob:***@h/db?password=***&sslmode=require");
+    expect_redact("postgres:host=h password='it\\'s x' user=u",
+                  "postgres:host=h password=*** user=u");
+    expect_redact("postgres:host=h password=abc user=u", "postgres:host=h password=*** user=u");
+    expect_redact("file:/tmp/a@b:c", "file:/tmp/a@b:c"); /* paths are left alone */
+    expect_redact("/data/x", "/data/x");
+    expect_redact(NULL, "(null)");
+    char small[8];
+    assert_string_equal(cairn_url_redact("redis://:secretpw@h", small, sizeof small),
+                        "redis:/"); /* truncated, never past the buffer */
+}
+
 const tr_case unit_misc_cases[] = {
     TR_CASE(url_split, TR_NONE, 0),
+    TR_CASE(url_redact, TR_NONE, 0),
     TR_CASE(strerror_every_code, TR_NONE, 0),
     TR_CASE(errmsg_per_thread, TR_NONE, 0),
     TR_CASE(errno_mapping, TR_NONE, 0),
