@@ -845,7 +845,8 @@ static void print_main_help(FILE *f)
     fprintf(f,
             "\nOptions:\n"
             "  -s, --store URL   the store: file:DIR (or a bare path), sqlite:PATH,\n"
-            "                    lmdb:DIR, mem: (default: $CAIRN_STORE, else %s)\n"
+            "                    lmdb:DIR, redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P],\n"
+            "                    mem: (default: $CAIRN_STORE, else %s)\n"
             "  -h, --help        show this help\n"
             "  -V, --version     print the version\n\n"
             "Exit status: 0 success, 1 other error, 2 usage, 3 not found,\n"

@@ -227,6 +227,14 @@ static int connect_one(rd *h, redisContext **out)
         if ((rc = setup_cmd(h, c, h->user ? 3 : 2, argv, "auth")))
             goto fail;
     }
+    {
+        /* Named for CLIENT LIST: which process holds a connection. */
+        char name[40];
+        snprintf(name, sizeof name, "cairn-%ld", (long)getpid());
+        const char *argv[3] = {"CLIENT", "SETNAME", name};
+        if ((rc = setup_cmd(h, c, 3, argv, "client setname")))
+            goto fail;
+    }
     if (h->db) {
         char db[16];
         snprintf(db, sizeof db, "%d", h->db);
@@ -1119,7 +1127,9 @@ static int parse_url(rd *h, const char *loc)
         if (colon) {
             if (colon > p && !(h->user = pct_decode(p, (size_t)(colon - p), &bad)))
                 goto bad_userinfo;
-            if (!(h->password = pct_decode(colon + 1, (size_t)(at - colon - 1), &bad)))
+            /* "user:@host": no password here, the environment may give one */
+            if (at > colon + 1 &&
+                !(h->password = pct_decode(colon + 1, (size_t)(at - colon - 1), &bad)))
                 goto bad_userinfo;
         } else if (at > p) {
             /* redis://secret@host: a lone user part is the password, as

@@ -71,6 +71,8 @@ void cf_redis_drop(const char *url);
 /* Run one command (printf format as redisCommand) on the server of url;
  * fails the case on a connection error; returns the integer reply or -1. */
 long long cf_redis_cmd(const char *url, const char *fmt, ...);
+/* The same for a string (or status) reply: malloc'd, NULL for nil. */
+char *cf_redis_str(const char *url, const char *fmt, ...);
 #endif
 
 /* bytewise key order as the backends keep it */
@@ -88,6 +90,7 @@ CF_TABLE(cf_batch)
 CF_TABLE(cf_misc)
 CF_TABLE(cf_concurrency)
 CF_TABLE(cf_crash)
+CF_TABLE(cf_redis)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

@@ -332,6 +332,7 @@ static const table tables[] = {
     {cf_misc_cases, &cf_misc_ncases},
     {cf_concurrency_cases, &cf_concurrency_ncases},
     {cf_crash_cases, &cf_crash_ncases},
+    {cf_redis_cases, &cf_redis_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 
@@ -382,6 +383,8 @@ int main(int argc, char **argv)
                 if (!want)
                     continue;
                 matched++;
+                if ((c->flags & TR_REDIS) && strcmp(cf_be->name, "redis") != 0)
+                    continue; /* another backend's own promise: not ours */
                 if ((c->flags & TR_PERSISTENT) && !cf_be->persistent) {
                     if (named) { /* asked for by name: say why it did not run */
                         printf("[  SKIP    ] %s: %s: needs a persistent backend\n",

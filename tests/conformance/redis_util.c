@@ -104,4 +104,28 @@ long long cf_redis_cmd(const char *url, const char *fmt, ...)
     redisFree(c);
     return v;
 }
+
+char *cf_redis_str(const char *url, const char *fmt, ...)
+{
+    redisContext *c = connect_url(url, NULL, 0);
+    if (!c)
+        fail_msg("redis: cannot connect for %s", url);
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (!r)
+        fail_msg("redis: %s: %s", fmt, c->errstr);
+    char *s = NULL;
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+        r->type == REDIS_REPLY_ERROR) {
+        s = malloc(r->len + 1);
+        assert_non_null(s);
+        memcpy(s, r->str, r->len);
+        s[r->len] = '\0';
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return s;
+}
 #endif
