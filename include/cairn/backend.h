@@ -32,7 +32,7 @@ extern "C" {
 #endif
 #endif
 
-#define CAIRN_BACKEND_VERSION 1
+#define CAIRN_BACKEND_VERSION 2
 
 /* What an update callback asks the backend to do with the key. */
 enum {
@@ -75,6 +75,12 @@ typedef int (*cairn_backend_scan_fn)(void *ctx, const char *key, size_t klen,
 
 #define CAIRN_RECORD_HEAD_MAX 1024
 
+/* Called by get_many() for the i-th key when it is present; rec is borrowed
+ * for the call only. Returns 0 to go on, or a negative cairn status that
+ * get_many() stops with and returns. */
+typedef int (*cairn_backend_read_many_fn)(void *ctx, size_t i, const void *rec,
+                                          size_t rec_len);
+
 struct cairn_options; /* cairn.h */
 
 typedef struct cairn_backend_methods {
@@ -115,6 +121,16 @@ typedef struct cairn_backend_methods {
     int (*scan)(void *self, const char *lo, size_t lolen, int lo_excl,
                 const char *hi, size_t hilen, int want_value,
                 cairn_backend_scan_fn fn, void *ctx);
+
+    /* ---- version 2 ---- */
+
+    /* Look n keys up at once (one round trip where the backend talks to a
+     * server): call fn(ctx, i, rec, len) for each key i that is present, in
+     * any order, at most once per key; absent keys are not reported. Need
+     * not be a snapshot across keys. May be NULL: the core then calls get()
+     * per key. Thread-safe. */
+    int (*get_many)(void *self, const char *const *keys, const size_t *klens, size_t n,
+                    cairn_backend_read_many_fn fn, void *ctx);
 } cairn_backend_methods;
 
 /*

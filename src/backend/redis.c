@@ -473,6 +473,70 @@ static int rd_get(void *self, const char *key, size_t klen, cairn_backend_read_f
     return rc;
 }
 
+/* ---- get_many: MGET, in chunks ---- */
+
+#define MGET_CHUNK 1000
+
+static int rd_get_many(void *self, const char *const *keys, const size_t *klens, size_t n,
+                       cairn_backend_read_many_fn fn, void *ctx)
+{
+    rd *h = self;
+    args a = {0};
+    char **names = calloc(n ? n : 1, sizeof *names);
+    int rc = names ? CAIRN_OK : cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+    for (size_t base = 0; base < n && !rc; base += MGET_CHUNK) {
+        size_t m = n - base < MGET_CHUNK ? n - base : MGET_CHUNK;
+        a.n = 0;
+        rc = args_push(&a, "MGET", 4);
+        for (size_t i = 0; i < m && !rc; i++) {
+            size_t nl;
+            if (!(names[base + i] = rec_name(h, keys[base + i], klens[base + i], &nl)))
+                rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+            else
+                rc = args_push(&a, names[base + i], nl);
+        }
+        if (rc)
+            break;
+        redisReply *r = NULL;
+        for (int attempt = 0;; attempt++) {
+            conn cn = {0};
+            if ((rc = acquire(h, &cn)))
+                break;
+            r = redisCommandArgv(cn.c, a.n, a.argv, a.lens);
+            if (!r) {
+                int e = errno;
+                bool retry = !cn.fresh && attempt == 0;
+                rc = ctx_err(h, cn.c, e, "get_many");
+                release(h, &cn, true);
+                if (retry)
+                    continue; /* a pooled connection gone stale: once more */
+                break;
+            }
+            release(h, &cn, false);
+            break;
+        }
+        if (!r)
+            break;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != m) {
+            rc = reply_err(h, r, "get_many");
+        } else {
+            for (size_t i = 0; i < m && !rc; i++) {
+                const redisReply *v = r->element[i];
+                if (v->type == REDIS_REPLY_STRING)
+                    rc = fn(ctx, base + i, v->len ? v->str : "", v->len);
+                else if (v->type != REDIS_REPLY_NIL)
+                    rc = reply_err(h, v, "get_many");
+            }
+        }
+        freeReplyObject(r);
+    }
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+    args_free(&a);
+    return rc;
+}
+
 /* ---- update ---- */
 
 typedef struct {
@@ -1396,11 +1460,12 @@ static void rd_close(void *self)
 }
 
 const cairn_backend_methods cairn__backend_redis = {
-    .version = 1,
+    .version = CAIRN_BACKEND_VERSION,
     .name = "redis",
     .open = rd_open,
     .close = rd_close,
     .get = rd_get,
     .update = rd_update,
     .scan = rd_scan,
+    .get_many = rd_get_many,
 };

@@ -54,6 +54,13 @@ static void redis_native_expiry_and_index(void **state)
     assert_ok(cairn_stats_get(s, &st));
     assert_int_equal(st.keys, 2);
     assert_int_equal(st.expired, 1); /* seen through its ghost until purged */
+    const char *gm[3] = {"e/short", "e/keep", "e/none"}; /* one MGET */
+    cairn_value *gv[3];
+    assert_ok(cairn_get_many(s, gm, 3, gv));
+    assert_null(gv[0]);
+    assert_non_null(gv[1]);
+    assert_null(gv[2]);
+    cairn_value_free(gv[1]);
     /* the version goes on after the value expired */
     assert_ok(cf_put(s, "e/short", "2", CAIRN_FAIL_IF_EXISTS));
     assert_int_equal(cf_meta(s, "e/short").version, 2);
