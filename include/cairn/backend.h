@@ -107,8 +107,10 @@ typedef struct cairn_backend_methods {
     /* Apply n ops atomically, in order, as one transaction: for each op
      * read its key's current record, call op.fn, and act on its answer. A
      * later op sees the effect of an earlier one. Everything happens under
-     * a lock that excludes every other writer in this and other processes;
-     * on a negative answer or an error nothing is changed. Durability as
+     * a lock that excludes every other writer in this and other processes,
+     * or optimistically: the backend detects that another writer changed
+     * a key it read and runs the callbacks again (so they may be called
+     * more than once); on a negative answer or an error nothing is changed. Durability as
      * the store's options say. Must not be NULL. Thread-safe. */
     int (*update)(void *self, const cairn_backend_op *ops, size_t n);
 

@@ -569,9 +569,9 @@ static int cmp_keyref(const void *a, const void *b)
     return x->idx < y->idx ? -1 : 1;
 }
 
-/* Queue the writes of op i's final state into a (one command each). */
+/* Queue the commands that write op's final state (*ncmds counts them). */
 static int queue_writes(rd *h, redisContext *c, const cairn_backend_op *op, opstate *st,
-                        char *ghost_buf, int *ncmds)
+                        int *ncmds)
 {
     int rc = CAIRN_OK;
     if (st->action == CAIRN_BACKEND_WRITE) {
@@ -622,7 +622,6 @@ static int queue_writes(rd *h, redisContext *c, const cairn_backend_op *op, opst
         rc |= redisAppendCommandArgv(c, 3, zv, zl);
         *ncmds += 3;
     }
-    (void)ghost_buf;
     return rc == REDIS_OK ? CAIRN_OK : cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
 }
 
@@ -635,7 +634,7 @@ typedef struct {
 } upd;
 
 /* One optimistic attempt. Returns CAIRN_OK (done), 1 (EXEC aborted: try
- * again), or a status; *stale_conn tells that a pooled connection broke
+ * again), or a status; *retry_conn tells that a pooled connection broke
  * before anything was sent that could have changed data. */
 static int update_once(upd *u, conn *cn, bool *retry_conn)
 {
@@ -776,7 +775,7 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
     arc = redisAppendCommand(c, "MULTI");
     for (size_t i = 0; i < n && !rc; i++)
         if (u->st[i].last)
-            rc = queue_writes(h, c, &u->ops[i], &u->st[i], u->ghosts[i], &ncmds);
+            rc = queue_writes(h, c, &u->ops[i], &u->st[i], &ncmds);
     arc |= redisAppendCommand(c, "EXEC");
     free_replies(rr, 3); /* after queueing: KEEP states may point into them */
     if (rc)
@@ -1360,7 +1359,9 @@ static int check_marker(rd *h, bool must_exist)
     }
     release(h, &cn, false);
     if (r->type == REDIS_REPLY_NIL) {
-        rc = must_exist ? cairn_backend_error(CAIRN_ENOTFOUND, "%s: no store there", h->label)
+        rc = must_exist ? cairn_backend_error(CAIRN_ENOTFOUND,
+                                              "%s: no store at this prefix (no marker %s)",
+                                              h->label, h->k_marker)
                         : CAIRN_OK;
     } else if (r->type == REDIS_REPLY_STRING) {
         rc = r->len == 7 && !memcmp(r->str, "cairn 1", 7)
