@@ -62,6 +62,7 @@ REDIS_URL=""
 # shellcheck source=scripts/servers.sh
 . "$ROOT/scripts/servers.sh"
 trap '[ -n "$REDIS_URL" ] && cairn_redis_stop "$WORK/redis"; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM # so that the EXIT trap stops the server
 case " $BACKENDS " in
 *" redis "*)
     if [ ! -x "$BUILD/bench/bench_redis" ]; then

@@ -432,6 +432,32 @@ static size_t ghost_record(const char *g, size_t glen, char *buf, int64_t now)
     return cairn__rec_head(buf, &m);
 }
 
+/* Run one command on a pooled connection; a pooled connection found dead
+ * (the server restarted, an idle timeout) is replaced once. Only for
+ * commands that change nothing. *out receives the reply (caller frees). */
+static int command_once(rd *h, int argc, const char **argv, const size_t *lens,
+                        const char *what, redisReply **out)
+{
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        conn cn = {0};
+        if ((rc = acquire(h, &cn)))
+            return rc;
+        redisReply *r = redisCommandArgv(cn.c, argc, argv, lens);
+        if (r) {
+            release(h, &cn, false);
+            *out = r;
+            return CAIRN_OK;
+        }
+        int e = errno;
+        bool retry = !cn.fresh && attempt == 0;
+        rc = ctx_err(h, cn.c, e, what);
+        release(h, &cn, true);
+        if (!retry)
+            return rc;
+    }
+}
+
 /* ---- get ---- */
 
 static int rd_get(void *self, const char *key, size_t klen, cairn_backend_read_fn fn,
@@ -444,22 +470,9 @@ static int rd_get(void *self, const char *key, size_t klen, cairn_backend_read_f
         return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
     const char *argv[2] = {"GET", name};
     size_t lens[2] = {3, nlen};
-    int rc;
-    for (int attempt = 0;; attempt++) {
-        conn cn = {0};
-        if ((rc = acquire(h, &cn)))
-            break;
-        redisReply *r = redisCommandArgv(cn.c, 2, argv, lens);
-        if (!r) {
-            int e = errno;
-            bool retry = !cn.fresh && attempt == 0;
-            rc = ctx_err(h, cn.c, e, "get");
-            release(h, &cn, true);
-            if (retry)
-                continue; /* a pooled connection gone stale: once more, afresh */
-            break;
-        }
-        release(h, &cn, false);
+    redisReply *r = NULL;
+    int rc = command_once(h, 2, argv, lens, "get", &r);
+    if (rc == CAIRN_OK) {
         if (r->type == REDIS_REPLY_NIL)
             rc = CAIRN_ENOTFOUND;
         else if (r->type == REDIS_REPLY_STRING)
@@ -467,7 +480,6 @@ static int rd_get(void *self, const char *key, size_t klen, cairn_backend_read_f
         else
             rc = reply_err(h, r, "get");
         freeReplyObject(r);
-        break;
     }
     free(name);
     return rc;
@@ -498,24 +510,7 @@ static int rd_get_many(void *self, const char *const *keys, const size_t *klens,
         if (rc)
             break;
         redisReply *r = NULL;
-        for (int attempt = 0;; attempt++) {
-            conn cn = {0};
-            if ((rc = acquire(h, &cn)))
-                break;
-            r = redisCommandArgv(cn.c, a.n, a.argv, a.lens);
-            if (!r) {
-                int e = errno;
-                bool retry = !cn.fresh && attempt == 0;
-                rc = ctx_err(h, cn.c, e, "get_many");
-                release(h, &cn, true);
-                if (retry)
-                    continue; /* a pooled connection gone stale: once more */
-                break;
-            }
-            release(h, &cn, false);
-            break;
-        }
-        if (!r)
+        if ((rc = command_once(h, a.n, a.argv, a.lens, "get_many", &r)))
             break;
         if (r->type != REDIS_REPLY_ARRAY || r->elements != m) {
             rc = reply_err(h, r, "get_many");
@@ -851,7 +846,7 @@ static int rd_update(void *self, const cairn_backend_op *ops, size_t n)
         }
     }
     int64_t deadline = mono_ms() + h->busy_ms;
-    unsigned seed = (unsigned)getpid() ^ (unsigned)mono_ms();
+    unsigned seed = 0; /* set at the first conflict */
     for (int attempt = 0, conn_retry = 0;; attempt++) {
         conn cn = {0};
         if ((rc = acquire(h, &cn)))
@@ -872,6 +867,8 @@ static int rd_update(void *self, const cairn_backend_op *ops, size_t n)
             break;
         }
         /* Back off a little, more after each conflict, so writers spread. */
+        if (!seed)
+            seed = ((unsigned)getpid() * 2654435761u) ^ (unsigned)mono_ms() ^ 1u;
         unsigned cap = attempt < 6 ? 1u << attempt : 64u;
         sleep_ms((int)((unsigned)rand_r(&seed) % cap));
     }

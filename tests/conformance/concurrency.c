@@ -426,6 +426,29 @@ static int hold_lock(const cairn_value *cur, void *arg, const void **val, size_t
     return CAIRN_OK;
 }
 
+/* A child process that runs cairn_update("busy/k", hold_lock) on its own
+ * handle; *rd receives the pipe's read end, a byte each time the child's
+ * update function runs. */
+static pid_t spawn_holder(cf_fx *fx, int *rd)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        cairn_store *c;
+        if (cairn_store_open(fx->url, NULL, &c))
+            _exit(2);
+        int rc = cairn_update(c, "busy/k", hold_lock, &p[1], NULL);
+        cairn_store_close(c);
+        _exit(rc == CAIRN_OK ? 0 : 3);
+    }
+    close(p[1]);
+    *rd = p[0];
+    return pid;
+}
+
 /* redis: update() takes no lock, it retries (WATCH/MULTI/EXEC), so the
  * lock case is adapted: a slow update never blocks another writer (the
  * writer wins, the slow update runs its function again on the new value and
@@ -443,30 +466,18 @@ static int slow_set(const cairn_value *cur, void *arg, const void **val, size_t 
 
 static void busy_timeout_optimistic(cf_fx *fx)
 {
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        cairn_store *c;
-        if (cairn_store_open(fx->url, NULL, &c))
-            _exit(2);
-        int rc = cairn_update(c, "busy/k", hold_lock, &p[1], NULL);
-        cairn_store_close(c);
-        _exit(rc == CAIRN_OK ? 0 : 3);
-    }
-    close(p[1]);
+    int p0;
+    pid_t pid = spawn_holder(fx, &p0);
     char x;
-    assert_int_equal(read(p[0], &x, 1), 1); /* the child is inside its update */
+    assert_int_equal(read(p0, &x, 1), 1); /* the child is inside its update */
     cairn_options o = {.busy_timeout_ms = 200};
     cf_reopen(fx, &o);
     assert_ok(cairn_put(fx->s, "busy/k", "2", 1, NULL)); /* not blocked */
-    assert_int_equal(read(p[0], &x, 1), 1); /* the child's function ran again */
+    assert_int_equal(read(p0, &x, 1), 1); /* the child's function ran again */
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    close(p[0]);
+    close(p0);
     cf_expect_str(fx->s, "busy/k", "1"); /* the retried update, after ours */
     assert_int_equal(cf_meta(fx->s, "busy/k").version, 2);
 
@@ -502,22 +513,10 @@ static void busy_timeout(void **state)
         busy_timeout_optimistic(fx);
         return;
     }
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        cairn_store *c;
-        if (cairn_store_open(fx->url, NULL, &c))
-            _exit(2);
-        int rc = cairn_update(c, "busy/k", hold_lock, &p[1], NULL);
-        cairn_store_close(c);
-        _exit(rc == CAIRN_OK ? 0 : 3);
-    }
-    close(p[1]);
+    int p0;
+    pid_t pid = spawn_holder(fx, &p0);
     char x;
-    assert_int_equal(read(p[0], &x, 1), 1); /* the child holds the lock */
+    assert_int_equal(read(p0, &x, 1), 1); /* the child holds the lock */
     cairn_options o = {.busy_timeout_ms = 200};
     cf_reopen(fx, &o);
     assert_rc(cairn_put(fx->s, "busy/k", "2", 1, NULL), CAIRN_EBUSY);
@@ -525,7 +524,7 @@ static void busy_timeout(void **state)
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    close(p[0]);
+    close(p0);
     cf_expect_str(fx->s, "busy/k", "1"); /* the holder's write, not ours */
 }
 

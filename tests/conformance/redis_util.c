@@ -86,36 +86,37 @@ void cf_redis_drop(const char *url)
     redisFree(c);
 }
 
-long long cf_redis_cmd(const char *url, const char *fmt, ...)
+/* Run a command on a connection of its own; fails the case when the
+ * server cannot be reached. The caller frees the reply. */
+static redisReply *run_cmd(const char *url, const char *fmt, va_list ap)
 {
     redisContext *c = connect_url(url, NULL, 0);
     if (!c)
         fail_msg("redis: cannot connect for %s", url);
-    va_list ap;
-    va_start(ap, fmt);
     redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    long long v = -1;
     if (!r)
         fail_msg("redis: %s: %s", fmt, c->errstr);
-    if (r->type == REDIS_REPLY_INTEGER)
-        v = r->integer;
-    freeReplyObject(r);
     redisFree(c);
+    return r;
+}
+
+long long cf_redis_cmd(const char *url, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = run_cmd(url, fmt, ap);
+    va_end(ap);
+    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
     return v;
 }
 
 char *cf_redis_str(const char *url, const char *fmt, ...)
 {
-    redisContext *c = connect_url(url, NULL, 0);
-    if (!c)
-        fail_msg("redis: cannot connect for %s", url);
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
+    redisReply *r = run_cmd(url, fmt, ap);
     va_end(ap);
-    if (!r)
-        fail_msg("redis: %s: %s", fmt, c->errstr);
     char *s = NULL;
     if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
         r->type == REDIS_REPLY_ERROR) {
@@ -125,7 +126,6 @@ char *cf_redis_str(const char *url, const char *fmt, ...)
         s[r->len] = '\0';
     }
     freeReplyObject(r);
-    redisFree(c);
     return s;
 }
 #endif
