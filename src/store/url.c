@@ -101,7 +101,7 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
             (p == url || p[-1] == '?' || p[-1] == '&' || p[-1] == ' ' || p[-1] == '\t')) {
             PUTS("password=***");
             p += 9;
-            if (*p == '\'') { /* libpq quoting: 'it''s' */
+            if (*p == '\'') { /* libpq quoting: 'it\'s' */
                 for (p++; *p; p++) {
                     if (*p == '\\' && p[1]) {
                         p++;
@@ -110,9 +110,9 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
                         break;
                     }
                 }
-            } else {
-                p += strcspn(p, "& \t#");
             }
+            /* to the next separator: also what follows a malformed quote */
+            p += strcspn(p, "& \t#");
             continue;
         }
         PUTC(*p);

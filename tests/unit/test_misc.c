@@ -194,6 +194,8 @@ static void url_redact(void **state)
     expect_redact("postgres:host=h password='it\\'s x' user=u",
                   "postgres:host=h password=*** user=u");
     expect_redact("postgres:host=h password=abc user=u", "postgres:host=h password=*** user=u");
+    /* a malformed quote hides up to the next separator (found by fuzzing) */
+    expect_redact("postgres:host=h password='a'b' user=u", "postgres:host=h password=*** user=u");
     expect_redact("file:/tmp/a@b:c", "file:/tmp/a@b:c"); /* paths are left alone */
     expect_redact("/data/x", "/data/x");
     expect_redact(NULL, "(null)");
