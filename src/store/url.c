@@ -71,7 +71,12 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
     const char *p = url;
     const char *auth = strstr(url, "://");
     const char *colon = strchr(url, ':');
-    if (auth && auth == colon) {
+    /* An authority only after a real scheme ("x://" at the start): a colon
+     * inside some other text (or a hidden value) never starts one. */
+    bool scheme = auth && auth == colon && auth > url;
+    for (const char *q = url; scheme && q < auth; q++)
+        scheme = scheme_char(*q, q == url);
+    if (scheme) {
         bool redis = (size_t)(auth - url) >= 5 && !strncasecmp(url, "redis", 5);
         const char *hs = auth + 3;
         const char *he = hs + strcspn(hs, "/?#");
