@@ -3,7 +3,12 @@
 # built in, the same workload on raw LMDB, raw SQLite and diskcache, then the
 # ratios against the targets of docs/performance.md as a table.
 #
-#   bench/run.sh [--n N] [--rounds R] [--build DIR] [--backends "lmdb sqlite file mem"]
+#   bench/run.sh [--n N] [--rounds R] [--build DIR] [--backends "lmdb sqlite file mem redis"]
+#
+# redis: a redis-server of its own is started on a free loopback port (no
+# persistence: the figures are the client's and the library's), `cairn bench`
+# runs on it, then bench_redis sets libcairn against redis-benchmark on the
+# same server (SET/GET -c 1, and get_many of 100 keys against GET -P 100).
 #
 # Environment (the flags win): BENCH_N (default 100000), BENCH_ROUNDS
 # (default 1; with more, each program runs R times interleaved with the
@@ -19,11 +24,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 N=${BENCH_N:-100000}
 ROUNDS=${BENCH_ROUNDS:-1}
 BUILD=${CAIRN_BUILD_DIR:-$ROOT/build}
-BACKENDS="lmdb sqlite file mem"
+BACKENDS="lmdb sqlite file mem redis"
 PY=/usr/bin/python3
 
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
@@ -53,7 +58,29 @@ fi
 
 TMP_PARENT=${BENCH_TMP:-${TMPDIR:-/tmp}}
 WORK=$(mktemp -d "$TMP_PARENT/cairn-bench.XXXXXX") || exit 1
-trap 'rm -rf "$WORK"' EXIT
+REDIS_URL=""
+# shellcheck source=scripts/servers.sh
+. "$ROOT/scripts/servers.sh"
+trap '[ -n "$REDIS_URL" ] && cairn_redis_stop "$WORK/redis"; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM # so that the EXIT trap stops the server
+case " $BACKENDS " in
+*" redis "*)
+    if [ ! -x "$BUILD/bench/bench_redis" ]; then
+        echo "run.sh: redis: bench_redis not built (libhiredis-dev missing?): skipped" >&2
+        BACKENDS=$(echo " $BACKENDS " | sed 's/ redis / /')
+    else
+        port=$(cairn_free_port) &&
+            cairn_redis_server "$WORK/redis" "$port" --appendonly no >&2 &&
+            REDIS_URL="redis://127.0.0.1:$port/0"
+        if [ -z "$REDIS_URL" ]; then
+            echo "run.sh: redis: cannot start redis-server" >&2
+            exit 1
+        fi
+    fi
+    ;;
+esac
+REDIS_LINES=$WORK/redis_lines
+: >"$REDIS_LINES"
 LINES=$WORK/lines
 : >"$LINES"
 failed=0
@@ -101,10 +128,20 @@ for r in $(seq 1 "$ROUNDS"); do
         mem) url="mem:" ;;
         sqlite) url="sqlite:$WORK/store/bench.db" ;;
         lmdb|file) url="$be:$WORK/store/db" ;;
+        redis) url="$REDIS_URL?prefix=bench$r:" ;;
         *) echo "run.sh: unknown backend '$be'" >&2; exit 2 ;;
         esac
         run "$be" "$CAIRN" --store "$url" bench --n "$N"
     done
+    if [ -n "$REDIS_URL" ]; then
+        if out=$("$BUILD/bench/bench_redis" "$REDIS_URL" --n "$N" 2>"$WORK/err"); then
+            printf '  %s\n' "$out"
+            printf '%s\n' "$out" >>"$REDIS_LINES"
+        else
+            echo "  bench_redis: FAILED: $(head -c 500 "$WORK/err")" >&2
+            failed=1
+        fi
+    fi
     run raw_lmdb "$RAW_LMDB" "$WORK/store" --n "$N"
     run raw_sqlite "$RAW_SQLITE" "$WORK/store/raw.db" --n "$N"
     if [ $have_diskcache = 1 ]; then
@@ -171,5 +208,25 @@ END {
     for (h in allhash) nh++
     if (nh > 1) print "  WARNING: programs generated different documents (doc_hash differs)"
 }' "$LINES"
+
+if [ -s "$REDIS_LINES" ]; then
+    # Best of the rounds for each figure; ratios within the best rounds.
+    awk '
+    function field(line, name) {
+        if (match(" " line, " " name "=[^ ]*")) return substr(" " line, RSTART + length(name) + 2, RLENGTH - length(name) - 2) + 0
+        return 0
+    }
+    {
+        split("cairn_put_ops_s redis_set_ops_s cairn_get_ops_s redis_get_ops_s cairn_get_many100_keys_s redis_get_p100_keys_s hiredis_mget100_keys_s", names, " ")
+        for (i in names) { v = field($0, names[i]); if (v > best[names[i]]) best[names[i]] = v }
+    }
+    END {
+        printf "\n== redis: libcairn against redis-benchmark on the same server (best of %d)\n", NR
+        printf "  %-44s %10.0f / %10.0f = %5.2fx\n", "put (cairn_put) / SET -c 1", best["cairn_put_ops_s"], best["redis_set_ops_s"], best["cairn_put_ops_s"] / best["redis_set_ops_s"]
+        printf "  %-44s %10.0f / %10.0f = %5.2fx\n", "get (cairn_get) / GET -c 1", best["cairn_get_ops_s"], best["redis_get_ops_s"], best["cairn_get_ops_s"] / best["redis_get_ops_s"]
+        printf "  %-44s %10.0f / %10.0f = %5.2fx   target >= 0.7x\n", "get_many 100 keys/call / GET -c 1 -P 100", best["cairn_get_many100_keys_s"], best["redis_get_p100_keys_s"], best["cairn_get_many100_keys_s"] / best["redis_get_p100_keys_s"]
+        printf "  %-44s %10.0f / %10.0f = %5.2fx\n", "get_many 100 keys/call / hiredis MGET 100", best["cairn_get_many100_keys_s"], best["hiredis_mget100_keys_s"], best["cairn_get_many100_keys_s"] / best["hiredis_mget100_keys_s"]
+    }' "$REDIS_LINES"
+fi
 
 exit $failed

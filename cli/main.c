@@ -1308,6 +1308,7 @@ static void print_main_help(FILE *f)
             "\nOptions:\n"
             "  -s, --store URL   the store: file:DIR (or a bare path), sqlite:PATH,\n"
             "                    lmdb:DIR, postgres://[user[:pw]@]host[:port]/db,\n"
+            "                    lmdb:DIR, redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P],\n"
             "                    mem: (default: $CAIRN_STORE, else %s)\n"
             "  -h, --help        show this help\n"
             "  -V, --version     print the version\n\n"

@@ -1,6 +1,7 @@
 /*
- * url.c — fuzz store URLs: cairn__url_split's contract, then cairn_store_open
- * on URLs that can create nothing on disk (mem: and unknown schemes).
+ * url.c — fuzz store URLs: cairn__url_split's contract, cairn_url_redact's,
+ * then cairn_store_open on URLs that can create nothing on disk (mem: and
+ * unknown schemes).
  */
 #include "common.h"
 
@@ -42,10 +43,26 @@ static void try_open(const char *url, const char *scheme)
     cairn_store_close(s);
 }
 
+/* cairn_url_redact: stays in its buffer, always terminates, and redacting
+ * a redacted URL changes nothing more. */
+static void check_redact(const char *url, size_t n)
+{
+    char small[8], big[4096], again[4096];
+    const char *r = cairn_url_redact(url, small, sizeof small);
+    FUZZ_CHECK(r == small && strlen(small) < sizeof small, "small buffer overrun");
+    cairn_url_redact(url, big, sizeof big);
+    FUZZ_CHECK(strlen(big) < sizeof big, "big buffer overrun");
+    if (n < 1000) { /* not truncated: "***" at most triples a byte */
+        cairn_url_redact(big, again, sizeof again);
+        FUZZ_CHECK(!strcmp(big, again), "redact not idempotent: '%s' -> '%s'", big, again);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *url = fuzz_cstr(data, size);
     size_t n = strlen(url);
+    check_redact(url, n);
     char scheme[CAIRN__SCHEME_MAX + 1];
     const char *loc = NULL;
 

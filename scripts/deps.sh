@@ -21,6 +21,7 @@ liblmdb-dev       run
 libzstd-dev       run
 libpcre2-dev      run
 libpq-dev         run
+libhiredis-dev    run
 jq                run
 libcmocka-dev     test
 clang             test
@@ -29,6 +30,8 @@ python3           test
 python3-diskcache test
 python3-pydantic  test
 postgresql        test
+redis-server      test
+redis-tools       test
 "
 
 # cairn_deps_list run|test — `run` packages, or all of them for `test`.

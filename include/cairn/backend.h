@@ -75,6 +75,12 @@ typedef int (*cairn_backend_scan_fn)(void *ctx, const char *key, size_t klen,
 
 #define CAIRN_RECORD_HEAD_MAX 1024
 
+/* Called by get_many() for the i-th key when it is present; rec is borrowed
+ * for the call only. Returns 0 to go on, or a negative cairn status that
+ * get_many() stops with and returns. */
+typedef int (*cairn_backend_read_many_fn)(void *ctx, size_t i, const void *rec,
+                                          size_t rec_len);
+
 struct cairn_options; /* cairn.h */
 
 typedef struct cairn_backend_methods {
@@ -101,8 +107,10 @@ typedef struct cairn_backend_methods {
     /* Apply n ops atomically, in order, as one transaction: for each op
      * read its key's current record, call op.fn, and act on its answer. A
      * later op sees the effect of an earlier one. Everything happens under
-     * a lock that excludes every other writer in this and other processes;
-     * on a negative answer or an error nothing is changed. Durability as
+     * a lock that excludes every other writer in this and other processes,
+     * or optimistically: the backend detects that another writer changed
+     * a key it read and runs the callbacks again (so they may be called
+     * more than once); on a negative answer or an error nothing is changed. Durability as
      * the store's options say. Must not be NULL. Thread-safe. */
     int (*update)(void *self, const cairn_backend_op *ops, size_t n);
 
@@ -126,6 +134,13 @@ typedef struct cairn_backend_methods {
      * later expiry meanwhile stays. May be NULL: cairn_purge_expired()
      * then scans and deletes through update(). Thread-safe. */
     int (*purge_expired)(void *self, int64_t now, uint64_t *n);
+    /* Look n keys up at once (one round trip where the backend talks to a
+     * server): call fn(ctx, i, rec, len) for each key i that is present, in
+     * any order, at most once per key; absent keys are not reported. Need
+     * not be a snapshot across keys. May be NULL: the core then calls get()
+     * per key. Thread-safe. */
+    int (*get_many)(void *self, const char *const *keys, const size_t *klens, size_t n,
+                    cairn_backend_read_many_fn fn, void *ctx);
 } cairn_backend_methods;
 
 /*

@@ -129,6 +129,11 @@ typedef struct cairn_options {
  *                    one table (default cairn_records) in a PostgreSQL
  *                    database; also postgresql://. The password may come
  *                    from $PGPASSWORD or ~/.pgpass instead.
+ *   redis://[[user]:password@]host[:port][/db][?prefix=P&connect_timeout_ms=N
+ *                    &timeout_ms=N&pool=N]   a Redis server (docs/backends.md);
+ *                    the password may come from $REDISCLI_AUTH or
+ *                    $CAIRN_REDIS_PASSWORD instead; it is never shown in a
+ *                    message
  *
  * url: in, borrowed. opt: in, may be NULL for defaults. out: receives the
  * handle, closed with cairn_store_close().
@@ -141,17 +146,19 @@ typedef struct cairn_options {
 CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
                                cairn_store **out);
 
+/*
+ * cairn_url_redact — url with its secrets replaced by "***", for messages
+ * and logs: the password of scheme://user:password@host (a lone secret@ for
+ * redis://), and every password=... parameter. Writes into buf (cap bytes,
+ * truncating) and returns buf; url NULL gives "(null)". Thread-safe.
+ */
+CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap);
+
 /* cairn_store_close — close the handle and free it. NULL is fine. No other
  * thread may use the handle during or after the call; free the handle's
  * iterators first (values stay valid: they own their bytes). */
 CAIRN_API void cairn_store_close(cairn_store *s);
 
-/* cairn_url_redact — url as it may be shown: copied into buf (cap bytes,
- * always NUL-terminated, cut short if need be) with the password of
- * "scheme://user:password@host..." and the value of a "password="
- * parameter replaced by "***". url: in, borrowed (NULL gives "").
- * Returns buf; "" (static) when buf is NULL or cap is 0. Thread-safe. */
-CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap);
 
 /* cairn_store_backend — the backend's scheme name ("file", "lmdb", ...).
  * Static string owned by the library. */

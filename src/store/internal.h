@@ -357,6 +357,9 @@ const char *cairn__model_ref(const cairn__model *m);
  * CAIRN_EVALIDATION the errors are kept for cairn_validation_errors(). */
 int cairn__model_apply(const cairn__model *m, const void *val, size_t len, bool fill,
                        char **filled, size_t *filled_len);
+#ifdef CAIRN_HAVE_REDIS
+extern const cairn_backend_methods cairn__backend_redis;
+#endif
 
 /* Grow a buffer to hold at least need bytes (doubling). CAIRN_ENOMEM. */
 int cairn__grow(char **buf, size_t *cap, size_t need);

@@ -73,6 +73,9 @@ static const cairn_backend_methods *const builtin_backends[] = {
 #ifdef CAIRN_HAVE_POSTGRES
     &cairn__backend_postgres,
 #endif
+#ifdef CAIRN_HAVE_REDIS
+    &cairn__backend_redis,
+#endif
     NULL};
 
 /* Schemes we know of but that may not be built into this library. */
@@ -135,14 +138,13 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
 {
     char scheme[CAIRN__SCHEME_MAX + 1];
     const char *loc;
+    char shown[256]; /* the URL as messages show it: no password */
     cairn__err_clear();
     if (!out)
         return cairn__err(CAIRN_EINVAL, "open: out is NULL");
     int rc = cairn__url_split(url, scheme, &loc);
     if (rc)
         return rc;
-    /* Messages name the URL without its password. */
-    char shown[256];
     cairn_url_redact(url, shown, sizeof shown);
     if (!strcmp(scheme, "postgresql"))
         strcpy(scheme, "postgres");
@@ -1297,6 +1299,65 @@ CAIRN_API int cairn_exists(cairn_store *s, const char *key)
     return CAIRN_OK;
 }
 
+/* get_many through the backend's own get_many (version 2): every key
+ * normalised first, then one backend call. */
+typedef struct {
+    char (*keys)[CAIRN_KEY_MAX + 1];
+    size_t *lens;
+    cairn_value **out;
+    size_t bad; /* the key a failure is about */
+} many_ctx;
+
+static int many_cb(void *ctx, size_t i, const void *rec, size_t len)
+{
+    many_ctx *m = ctx;
+    rctx c = {m->keys[i], m->lens[i], NULL, false};
+    int rc = read_cb(&c, rec, len);
+    if (rc == CAIRN_ENOTFOUND) /* expired */
+        return CAIRN_OK;
+    if (rc) {
+        m->bad = i;
+        return rc < 0 ? rc : CAIRN_EIO;
+    }
+    cairn_value_free(m->out[i]); /* a backend that repeats a key */
+    m->out[i] = c.v;
+    return CAIRN_OK;
+}
+
+static int get_many_batched(cairn_store *s, const char *const *keys, size_t n,
+                            cairn_value **out)
+{
+    many_ctx m = {malloc(n * sizeof *m.keys), malloc(n * sizeof *m.lens), out, n};
+    const char **kp = malloc(n * sizeof *kp);
+    int rc = CAIRN_OK;
+    if (!m.keys || !m.lens || !kp) {
+        rc = cairn__err(CAIRN_ENOMEM, "get_many: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = norm_key("get_many", keys[i], m.keys[i], &m.lens[i], false)))
+            goto out;
+        kp[i] = m.keys[i];
+    }
+    rc = s->m->get_many(s->be, kp, m.lens, n, many_cb, &m);
+    if (rc > 0)
+        rc = CAIRN_EIO;
+    for (size_t i = 0; i < n; i++) {
+        COUNT(s, n_get);
+        if (!out[i])
+            COUNT(s, n_miss);
+    }
+    if (rc && m.bad < n)
+        cairn__err_prefix(rc, "get_many %s", m.keys[m.bad]);
+    else if (rc)
+        cairn__err_prefix(rc, "get_many");
+out:
+    free(m.keys);
+    free(m.lens);
+    free(kp);
+    return rc;
+}
+
 CAIRN_API int cairn_get_many(cairn_store *s, const char *const *keys, size_t n,
                              cairn_value **out)
 {
@@ -1307,6 +1368,12 @@ CAIRN_API int cairn_get_many(cairn_store *s, const char *const *keys, size_t n,
         return cairn__err(CAIRN_EINVAL, "get_many: keys or out is NULL");
     for (size_t i = 0; i < n; i++)
         out[i] = NULL;
+    if (n > 1 && s->m->version >= 2 && s->m->get_many) {
+        if ((rc = get_many_batched(s, keys, n, out)))
+            goto fail;
+        cairn__err_clear();
+        return CAIRN_OK;
+    }
     for (size_t i = 0; i < n; i++) {
         char k[CAIRN_KEY_MAX + 1];
         size_t klen;

@@ -4,7 +4,9 @@
  */
 #include "url.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static bool scheme_char(char c, bool first)
 {
@@ -43,53 +45,86 @@ int cairn__url_split(const char *url, char scheme[CAIRN__SCHEME_MAX + 1],
     return CAIRN_OK;
 }
 
-/* Append p[0..n) to buf (cap bytes) at *o, keeping room for the NUL. */
-static void put(char *buf, size_t cap, size_t *o, const char *p, size_t n)
-{
-    size_t room = cap - 1 - *o;
-    if (n > room)
-        n = room;
-    memcpy(buf + *o, p, n);
-    *o += n;
-}
-
+/* Copy url into buf with every secret replaced by "***": the password of
+ * "scheme://user:password@host" (for redis:// and rediss://, a lone
+ * "secret@" too, since redis-cli reads it as the password), and the value
+ * of every "password=" parameter (URI query or libpq key=value form). */
 CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
 {
     if (!buf || cap == 0)
         return "";
-    size_t o = 0;
-    buf[0] = '\0';
-    if (!url)
+    if (!url) {
+        snprintf(buf, cap, "(null)");
         return buf;
-    const char *auth = strstr(url, "://");
+    }
+    size_t o = 0;
+#define PUTC(ch)                                                              \
+    do {                                                                      \
+        if (o + 1 < cap)                                                      \
+            buf[o++] = (ch);                                                  \
+    } while (0)
+#define PUTS(s)                                                               \
+    do {                                                                      \
+        for (const char *s_ = (s); *s_; s_++)                                 \
+            PUTC(*s_);                                                        \
+    } while (0)
     const char *p = url;
-    if (auth) {
-        auth += 3;
-        size_t alen = strcspn(auth, "/?#");
+    const char *auth = strstr(url, "://");
+    const char *colon = strchr(url, ':');
+    /* An authority only after a real scheme ("x://" at the start): a colon
+     * inside some other text (or a hidden value) never starts one. */
+    bool scheme = auth && auth == colon && auth > url;
+    for (const char *q = url; scheme && q < auth; q++)
+        scheme = scheme_char(*q, q == url);
+    if (scheme) {
+        bool redis = (size_t)(auth - url) >= 5 && !strncasecmp(url, "redis", 5);
+        const char *hs = auth + 3;
+        const char *he = hs + strcspn(hs, "/?#");
         const char *at = NULL;
-        for (size_t i = 0; i < alen; i++)
-            if (auth[i] == '@')
-                at = auth + i;
-        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-        if (colon) {
-            put(buf, cap, &o, url, (size_t)(colon + 1 - url));
-            put(buf, cap, &o, "***", 3);
+        for (const char *q = hs; q < he; q++)
+            if (*q == '@')
+                at = q;
+        for (; p < hs; p++)
+            PUTC(*p);
+        if (at) {
+            const char *uc = memchr(hs, ':', (size_t)(at - hs));
+            if (uc) {
+                for (; p <= uc; p++)
+                    PUTC(*p);
+                PUTS("***");
+            } else if (redis && at > hs) {
+                PUTS("***");
+            } else {
+                for (; p < at; p++)
+                    PUTC(*p);
+            }
             p = at;
         }
     }
-    /* ...?password=secret&... */
     while (*p) {
-        const char *q = strstr(p, "password=");
-        if (!q || (q != url && q[-1] != '?' && q[-1] != '&')) {
-            size_t n = q ? (size_t)(q - p) + 9 : strlen(p);
-            put(buf, cap, &o, p, n);
-            p += n;
+        if (!strncasecmp(p, "password=", 9) &&
+            (p == url || p[-1] == '?' || p[-1] == '&' || p[-1] == ' ' || p[-1] == '\t')) {
+            PUTS("password=***");
+            p += 9;
+            if (*p == '\'') { /* libpq quoting: 'it\'s' */
+                for (p++; *p; p++) {
+                    if (*p == '\\' && p[1]) {
+                        p++;
+                    } else if (*p == '\'') {
+                        p++;
+                        break;
+                    }
+                }
+            }
+            /* to the next separator: also what follows a malformed quote */
+            p += strcspn(p, "& \t#");
             continue;
         }
-        put(buf, cap, &o, p, (size_t)(q + 9 - p));
-        put(buf, cap, &o, "***", 3);
-        p = q + 9 + strcspn(q + 9, "&#");
+        PUTC(*p);
+        p++;
     }
+#undef PUTC
+#undef PUTS
     buf[o] = '\0';
     return buf;
 }

@@ -23,6 +23,7 @@
 #define TR_NONE 0u
 #define TR_PERSISTENT 1u /* needs a store that outlives its handle / process */
 #define TR_HEAVY 2u      /* many processes or a long loop: CTest runs it alone */
+#define TR_REDIS 4u      /* conformance: what only the redis backend promises */
 
 #define TR_TIMEOUT_DEFAULT 60u
 

@@ -94,6 +94,17 @@ char *cf_list(cairn_store *s, const char *prefix, size_t *count);
 /* Compare a drained listing with the expected keys (NULL-terminated). */
 void cf_expect_keys(const char *got, const char *const *want);
 
+#ifdef CAIRN_HAVE_REDIS
+/* Delete every Redis key under the prefix of a redis:// store URL (the
+ * case's own prefix), with a direct hiredis connection (redis_util.c). */
+void cf_redis_drop(const char *url);
+/* Run one command (printf format as redisCommand) on the server of url;
+ * fails the case on a connection error; returns the integer reply or -1. */
+long long cf_redis_cmd(const char *url, const char *fmt, ...);
+/* The same for a string (or status) reply: malloc'd, NULL for nil. */
+char *cf_redis_str(const char *url, const char *fmt, ...);
+#endif
+
 /* bytewise key order as the backends keep it */
 int cf_keycmp(const char *a, const char *b);
 
@@ -111,6 +122,7 @@ CF_TABLE(cf_concurrency)
 CF_TABLE(cf_crash)
 CF_TABLE(cf_models)
 CF_TABLE(cf_copy)
+CF_TABLE(cf_redis)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

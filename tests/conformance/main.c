@@ -25,6 +25,9 @@ static const cf_backend backends[] = {
 #ifdef CAIRN_HAVE_POSTGRES
     {"postgres", &cairn__backend_postgres, true},
 #endif
+#ifdef CAIRN_HAVE_REDIS
+    {"redis", &cairn__backend_redis, true},
+#endif
 };
 #define N_BACKENDS (sizeof backends / sizeof *backends)
 
@@ -68,6 +71,20 @@ static void pg_table(const char *dir, char *buf, size_t cap)
 /* The location (URL without scheme) of the store under test in dir. */
 static int location(const char *dir, char *buf, size_t cap)
 {
+    if (!strcmp(cf_be->name, "redis")) {
+        /* The server scripts/servers.sh started; each case gets its own
+         * prefix (from its temp dir's unique name), removed afterwards. */
+        const char *url = getenv("CAIRN_TEST_REDIS_URL");
+        if (!url || strncmp(url, "redis://", 8) != 0) {
+            print_error("CAIRN_TEST_REDIS_URL is not set (or not redis://...): start a "
+                        "server with scripts/servers.sh (make test does)\n");
+            return -1;
+        }
+        const char *base = strrchr(dir, '/');
+        snprintf(buf, cap, "%s%sprefix=cf:%s:", url + 6, strchr(url, '?') ? "&" : "?",
+                 base ? base + 1 : dir);
+        return 0;
+    }
     if (!strcmp(cf_be->name, "postgres")) {
         const char *u = cf_server_url();
         if (!u)
@@ -121,8 +138,13 @@ static int fx_teardown(void **state)
     if (!fx)
         return 0;
     cairn_store_close(fx->s);
-    if (!getenv("CAIRN_TEST_KEEP"))
+    if (!getenv("CAIRN_TEST_KEEP")) {
         tr_rm_rf(fx->dir);
+#ifdef CAIRN_HAVE_REDIS
+        if (!strcmp(cf_be->name, "redis"))
+            cf_redis_drop(fx->url);
+#endif
+    }
     free(fx);
     return 0;
 }
@@ -426,6 +448,7 @@ static const table tables[] = {
     {cf_crash_cases, &cf_crash_ncases},
     {cf_models_cases, &cf_models_ncases},
     {cf_copy_cases, &cf_copy_ncases},
+    {cf_redis_cases, &cf_redis_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 
@@ -476,6 +499,8 @@ int main(int argc, char **argv)
                 if (!want)
                     continue;
                 matched++;
+                if ((c->flags & TR_REDIS) && strcmp(cf_be->name, "redis") != 0)
+                    continue; /* another backend's own promise: not ours */
                 if ((c->flags & TR_PERSISTENT) && !cf_be->persistent) {
                     if (named) { /* asked for by name: say why it did not run */
                         printf("[  SKIP    ] %s: %s: needs a persistent backend\n",

@@ -62,7 +62,7 @@ static void url_split(void **state)
     assert_rc(cairn__url_split(NULL, s, &l), CAIRN_EURL);
 }
 
-static void expect_redact(const char *url, const char *want)
+static void expect_redact_pg(const char *url, const char *want)
 {
     char buf[256];
     const char *got = cairn_url_redact(url, buf, sizeof buf);
@@ -71,19 +71,19 @@ static void expect_redact(const char *url, const char *want)
 }
 
 /* Passwords never reach a message: userinfo and password= parameters. */
-static void url_redact(void **state)
+static void url_redact_pg(void **state)
 {
     (void)state;
-    expect_redact("postgres://u:s3cret@h:5432/db?table=t", "postgres://u:***@h:5432/db?table=t");
-    expect_redact("redis://:pw@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0");
-    expect_redact("postgres://u@h/db", "postgres://u@h/db");
-    expect_redact("postgres://h/db?password=abc&table=t", "postgres://h/db?password=***&table=t");
-    expect_redact("postgres://u:a@b@h/db", "postgres://u:***@h/db"); /* last '@' ends it */
-    expect_redact("postgres://h/db?table=t&password=x", "postgres://h/db?table=t&password=***");
-    expect_redact("postgres://h/db?xpassword=1", "postgres://h/db?xpassword=1");
-    expect_redact("sqlite:/tmp/a:b@c", "sqlite:/tmp/a:b@c"); /* no authority: a path */
-    expect_redact("/data/store", "/data/store");
-    expect_redact(NULL, "");
+    expect_redact_pg("postgres://u:s3cret@h:5432/db?table=t", "postgres://u:***@h:5432/db?table=t");
+    expect_redact_pg("redis://:pw@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0");
+    expect_redact_pg("postgres://u@h/db", "postgres://u@h/db");
+    expect_redact_pg("postgres://h/db?password=abc&table=t", "postgres://h/db?password=***&table=t");
+    expect_redact_pg("postgres://u:a@b@h/db", "postgres://u:***@h/db"); /* last '@' ends it */
+    expect_redact_pg("postgres://h/db?table=t&password=x", "postgres://h/db?table=t&password=***");
+    expect_redact_pg("postgres://h/db?xpassword=1", "postgres://h/db?xpassword=1");
+    expect_redact_pg("sqlite:/tmp/a:b@c", "sqlite:/tmp/a:b@c"); /* no authority: a path */
+    expect_redact_pg("/data/store", "/data/store");
+    expect_redact_pg(NULL, "(null)");
     char small[12];
     assert_string_equal(cairn_url_redact("postgres://u:secret@h/db", small, sizeof small),
                         "postgres://");
@@ -202,9 +202,42 @@ static void errno_mapping(void **state)
     assert_true(cairn_now_ms() > 1600000000000); /* after Sep 2020 */
 }
 
+static void expect_redact(const char *url, const char *want)
+{
+    char buf[256];
+    const char *got = cairn_url_redact(url, buf, sizeof buf);
+    if (strcmp(got, want) != 0)
+        fail_msg("url_redact(%s) = %s, expected %s", url, got, want);
+}
+
+static void url_redact(void **state)
+{
+    (void)state;
+    expect_redact("redis://:s3cret@h:1/0", "redis://:***@h:1/0");
+    expect_redact("redis://user:s3cret@h:1/0?prefix=a:", "redis://user:***@h:1/0?prefix=a:");
+    expect_redact("redis://s3cret@h", "redis://***@h"); /* redis-cli reads it as a password */
+    expect_redact("REDIS://a@b:c@h:1", "REDIS://a@b:***@h:1"); /* the last @ ends it */
+    expect_redact("redis://h:1/0", "redis://h:1/0");
+    expect_redact("postgres://bob@h/db", "postgres://bob@h/db"); /* a user is no secret */
+    expect_redact("postgres://bob:pw@h/db?password=x&sslmode=require",
+                  "postgres://bob:***@h/db?password=***&sslmode=require");
+    expect_redact("postgres:host=h password='it\\'s x' user=u",
+                  "postgres:host=h password=*** user=u");
+    expect_redact("postgres:host=h password=abc user=u", "postgres:host=h password=*** user=u");
+    /* a malformed quote hides up to the next separator (found by fuzzing) */
+    expect_redact("postgres:host=h password='a'b' user=u", "postgres:host=h password=*** user=u");
+    expect_redact("file:/tmp/a@b:c", "file:/tmp/a@b:c"); /* paths are left alone */
+    expect_redact("/data/x", "/data/x");
+    expect_redact(NULL, "(null)");
+    char small[8];
+    assert_string_equal(cairn_url_redact("redis://:secretpw@h", small, sizeof small),
+                        "redis:/"); /* truncated, never past the buffer */
+}
+
 const tr_case unit_misc_cases[] = {
     TR_CASE(url_split, TR_NONE, 0),
     TR_CASE(url_redact, TR_NONE, 0),
+    TR_CASE(url_redact_pg, TR_NONE, 0),
     TR_CASE(strerror_every_code, TR_NONE, 0),
     TR_CASE(errmsg_per_thread, TR_NONE, 0),
     TR_CASE(errno_mapping, TR_NONE, 0),

@@ -1,0 +1,303 @@
+/*
+ * redis_only.c — conformance cases for what only the redis backend
+ * promises (TR_REDIS: registered for redis alone): native expiry and the
+ * index kept clean, prefixes isolating stores, passwords never shown,
+ * reconnecting after lost connections, fork() children, URL errors.
+ */
+#include "conf.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef CAIRN_HAVE_REDIS
+
+/* The fixture's prefix (its URL ends with "prefix=P"). */
+static const char *prefix_of(const char *url)
+{
+    const char *p = strstr(url, "prefix=");
+    assert_non_null(p);
+    return p + 7;
+}
+
+static void put_ttl(cairn_store *s, const char *key, int64_t ttl)
+{
+    cairn_put_opts o = {.ttl_ms = ttl, .behavior = CAIRN_OVERWRITE};
+    assert_ok(cairn_put(s, key, "1", 1, &o));
+}
+
+/* Redis expires the values itself; the index and the ghosts stay correct,
+ * and purge cleans both. */
+static void redis_native_expiry_and_index(void **state)
+{
+    cf_fx *fx = FX(state);
+    cairn_store *s = fx->s;
+    const char *u = fx->url, *p = prefix_of(u);
+    put_ttl(s, "e/short", 100);
+    put_ttl(s, "e/keep", -1);
+    put_ttl(s, "e/long", 3600 * 1000);
+    long long t = cf_redis_cmd(u, "PTTL %sr:e/short", p);
+    if (t <= 0 || t > 100)
+        fail_msg("PTTL of e/short is %lld, expected 1..100 (native expiry)", t);
+    assert_int_equal(cf_redis_cmd(u, "PTTL %sr:e/keep", p), -1);
+    assert_true(cf_redis_cmd(u, "PTTL %sr:e/long", p) > 3500 * 1000);
+    assert_int_equal(cf_redis_cmd(u, "HEXISTS %sg e/short", p), 1);
+    assert_int_equal(cf_redis_cmd(u, "HEXISTS %sg e/keep", p), 0);
+    assert_int_equal(cf_redis_cmd(u, "ZCARD %si", p), 3);
+
+    tr_sleep_ms(300);
+    assert_int_equal(cf_redis_cmd(u, "EXISTS %sr:e/short", p), 0); /* Redis dropped it */
+    char *keys = cf_list(s, "e", NULL);
+    cf_expect_keys(keys, (const char *const[]){"e/keep", "e/long", NULL});
+    free(keys);
+    cairn_stats st;
+    assert_ok(cairn_stats_get(s, &st));
+    assert_int_equal(st.keys, 2);
+    assert_int_equal(st.expired, 1); /* seen through its ghost until purged */
+    const char *gm[3] = {"e/short", "e/keep", "e/none"}; /* one MGET */
+    cairn_value *gv[3];
+    assert_ok(cairn_get_many(s, gm, 3, gv));
+    assert_null(gv[0]);
+    assert_non_null(gv[1]);
+    assert_null(gv[2]);
+    cairn_value_free(gv[1]);
+    /* the version goes on after the value expired */
+    assert_ok(cf_put(s, "e/short", "2", CAIRN_FAIL_IF_EXISTS));
+    assert_int_equal(cf_meta(s, "e/short").version, 2);
+    assert_int_equal(cf_redis_cmd(u, "HEXISTS %sg e/short", p), 0); /* no TTL now */
+
+    /* purge removes expired keys from the index and their ghosts */
+    put_ttl(s, "e/gone1", 50);
+    put_ttl(s, "e/gone2", 50);
+    tr_sleep_ms(250);
+    uint64_t n = 0;
+    assert_ok(cairn_purge_expired(s, &n));
+    assert_int_equal(n, 2);
+    assert_int_equal(cf_redis_cmd(u, "ZCARD %si", p), 3); /* keep, long, short */
+    assert_int_equal(cf_redis_cmd(u, "HLEN %sg", p), 1);  /* e/long's */
+
+    /* a member whose value and ghost are both gone (say, removed by hand)
+     * is skipped by listings and dropped from the index */
+    put_ttl(s, "e/lost", 50);
+    tr_sleep_ms(250);
+    assert_int_equal(cf_redis_cmd(u, "HDEL %sg e/lost", p), 1);
+    keys = cf_list(s, NULL, NULL);
+    cf_expect_keys(keys, (const char *const[]){"e/keep", "e/long", "e/short", NULL});
+    free(keys);
+    char *score = cf_redis_str(u, "ZSCORE %si e/lost", p);
+    if (score)
+        fail_msg("e/lost is still in the index (score %s)", score);
+}
+
+/* Two prefixes on one server are two stores. */
+static void redis_prefix_isolation(void **state)
+{
+    cf_fx *fx = FX(state);
+    char url[sizeof fx->url + 16];
+    snprintf(url, sizeof url, "%sother:", fx->url);
+    cairn_store *b = NULL;
+    assert_ok(cairn_store_open(url, NULL, &b));
+    assert_ok(cf_put(fx->s, "k/1", "\"a\"", CAIRN_FAIL_IF_EXISTS));
+    assert_ok(cf_put(b, "k/1", "\"b\"", CAIRN_FAIL_IF_EXISTS)); /* not "exists" */
+    assert_ok(cf_put(b, "k/2", "\"b\"", CAIRN_FAIL_IF_EXISTS));
+    cf_expect_str(fx->s, "k/1", "\"a\"");
+    cf_expect_str(b, "k/1", "\"b\"");
+    size_t n;
+    free(cf_list(fx->s, NULL, &n));
+    assert_int_equal(n, 1);
+    uint64_t d;
+    assert_ok(cairn_delete_prefix(b, "k", &d));
+    assert_int_equal(d, 2);
+    cf_expect_str(fx->s, "k/1", "\"a\"");
+    cairn_store_close(b);
+    cf_redis_drop(url);
+}
+
+/* Every connection this process holds to the server, killed. */
+static int kill_my_connections(const char *url)
+{
+    char *list = cf_redis_str(url, "CLIENT LIST");
+    assert_non_null(list);
+    char me[40];
+    snprintf(me, sizeof me, " name=cairn-%ld ", (long)getpid());
+    int killed = 0;
+    for (char *line = list; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strstr(line, me)) {
+            long long id = atoll(line + 3); /* "id=N ..." */
+            if (cf_redis_cmd(url, "CLIENT KILL ID %lld", id) == 1)
+                killed++;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(list);
+    return killed;
+}
+
+/* Lost connections: reads and writes on a handle go on afterwards (a pooled
+ * connection found dead before anything was sent is replaced and the call
+ * goes through). */
+static void redis_reconnect_after_kill(void **state)
+{
+    cf_fx *fx = FX(state);
+    cairn_store *s = fx->s;
+    assert_ok(cf_put(s, "c/1", "1", CAIRN_FAIL_IF_EXISTS));
+    for (int round = 0; round < 3; round++) {
+        int killed = kill_my_connections(fx->url);
+        if (killed < 1)
+            fail_msg("round %d: no connection of this process to kill", round);
+        cf_expect_str(s, "c/1", "1");
+        killed = kill_my_connections(fx->url);
+        assert_true(killed >= 1);
+        int64_t v;
+        assert_ok(cairn_incr(s, "c/n", 1, &v));
+        assert_int_equal(v, round + 1);
+        assert_true(kill_my_connections(fx->url) >= 1);
+        size_t n;
+        free(cf_list(s, "c", &n));
+        assert_int_equal(n, 2);
+    }
+}
+
+/* A fork() child uses the inherited handle on connections of its own; the
+ * parent's pooled connections stay in step. */
+static void redis_fork_child(void **state)
+{
+    cf_fx *fx = FX(state);
+    cairn_store *s = fx->s;
+    assert_ok(cf_put(s, "f/parent", "1", CAIRN_FAIL_IF_EXISTS));
+    for (int i = 0; i < 3; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            cairn_value *v = NULL;
+            int bad = 0;
+            for (int j = 0; j < 50 && !bad; j++) {
+                bad |= cairn_get(s, "f/parent", &v) != CAIRN_OK;
+                if (!bad)
+                    bad |= cairn_value_meta(v)->size != 1;
+                cairn_value_free(v);
+                v = NULL;
+                int64_t n;
+                bad |= cairn_incr(s, "f/child", 1, &n) != CAIRN_OK;
+            }
+            _exit(bad ? 1 : 0);
+        }
+        /* the parent works at the same time on its own connections */
+        for (int j = 0; j < 50; j++)
+            cf_expect_str(s, "f/parent", "1");
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+    char want[8];
+    snprintf(want, sizeof want, "%d", 150);
+    cf_expect_str(s, "f/child", want);
+}
+
+/* Passwords never appear in messages, whether from the URL or from
+ * $REDISCLI_AUTH / $CAIRN_REDIS_PASSWORD, on success or failure. */
+static void expect_no_secret(const char *secret)
+{
+    const char *m = cairn_errmsg();
+    if (strstr(m, secret))
+        fail_msg("the password shows in the message: %s", m);
+}
+
+static void redis_secrets_hidden(void **state)
+{
+    cf_fx *fx = FX(state);
+    const char *pw = "Zq7-top-secret";
+    cairn_store *t = NULL;
+    /* unreachable server */
+    assert_rc(cairn_store_open("redis://:Zq7-top-secret@127.0.0.1:1/0", NULL, &t),
+              CAIRN_ECONN);
+    expect_no_secret(pw);
+    assert_errmsg_has("127.0.0.1:1");
+    assert_errmsg_has(":***@");
+
+    /* a user with a password on the test server (ACL: others are unaffected) */
+    char user[32], url[sizeof fx->url + 128];
+    snprintf(user, sizeof user, "cfu%ld", (long)getpid());
+    char *ok = cf_redis_str(fx->url, "ACL SETUSER %s on >%s ~* &* +@all", user, pw);
+    assert_non_null(ok);
+    assert_string_equal(ok, "OK");
+    free(ok);
+    const char *hostpart = strstr(fx->url, "//") + 2;
+    snprintf(url, sizeof url, "redis://%s:%s@%s", user, pw, hostpart);
+    assert_ok(cairn_store_open(url, NULL, &t));
+    assert_ok(cf_put(t, "s/1", "1", CAIRN_FAIL_IF_EXISTS));
+    assert_rc(cf_put(t, "s/1", "2", CAIRN_FAIL_IF_EXISTS), CAIRN_EEXISTS);
+    expect_no_secret(pw);
+    cairn_store_close(t);
+    t = NULL;
+    /* wrong password */
+    snprintf(url, sizeof url, "redis://%s:Zq7-wrong-pw@%s", user, hostpart);
+    int rc = cairn_store_open(url, NULL, &t);
+    assert_true(rc < 0);
+    assert_null(t);
+    expect_no_secret("Zq7-wrong-pw");
+    assert_errmsg_has("auth");
+    /* from the environment: the URL names the user only */
+    snprintf(url, sizeof url, "redis://%s:@%s", user, hostpart);
+    setenv("REDISCLI_AUTH", pw, 1);
+    assert_ok(cairn_store_open(url, NULL, &t));
+    cf_expect_str(t, "s/1", "1");
+    cairn_store_close(t);
+    t = NULL;
+    unsetenv("REDISCLI_AUTH");
+    setenv("CAIRN_REDIS_PASSWORD", "Zq7-wrong-env", 1);
+    assert_true(cairn_store_open(url, NULL, &t) < 0);
+    expect_no_secret("Zq7-wrong-env");
+    unsetenv("CAIRN_REDIS_PASSWORD");
+    ok = cf_redis_str(fx->url, "ACL DELUSER %s", user);
+    free(ok);
+}
+
+static void redis_url_errors(void **state)
+{
+    (void)state;
+    cairn_store *t = NULL;
+    assert_rc(cairn_store_open("redis:", NULL, &t), CAIRN_EURL);
+    assert_rc(cairn_store_open("redis:/tmp/x", NULL, &t), CAIRN_EURL);
+    assert_errmsg_has("redis://");
+    assert_rc(cairn_store_open("redis://127.0.0.1:99999/0", NULL, &t), CAIRN_EURL);
+    assert_errmsg_has("bad port");
+    assert_rc(cairn_store_open("redis://127.0.0.1:6379/x", NULL, &t), CAIRN_EURL);
+    assert_errmsg_has("database");
+    assert_rc(cairn_store_open("redis://127.0.0.1/0?colour=red", NULL, &t), CAIRN_EURL);
+    assert_errmsg_has("'colour'");
+    assert_rc(cairn_store_open("redis://127.0.0.1/0?pool=0", NULL, &t), CAIRN_EURL);
+    assert_errmsg_has("pool");
+    assert_rc(cairn_store_open("redis://127.0.0.1/0?password=Zq7-x", NULL, &t), CAIRN_EURL);
+    expect_no_secret("Zq7-x");
+    assert_rc(cairn_store_open("redis://:%zz@127.0.0.1/0", NULL, &t), CAIRN_EURL);
+    assert_null(t);
+}
+
+#else /* the cases are registered for the redis backend only */
+static void redis_not_built(void **state)
+{
+    (void)state;
+    fail_msg("the redis backend is not built in");
+}
+#define redis_native_expiry_and_index redis_not_built
+#define redis_prefix_isolation redis_not_built
+#define redis_reconnect_after_kill redis_not_built
+#define redis_fork_child redis_not_built
+#define redis_secrets_hidden redis_not_built
+#define redis_url_errors redis_not_built
+#endif
+
+const tr_case cf_redis_cases[] = {
+    TR_CASE(redis_native_expiry_and_index, TR_REDIS, 0),
+    TR_CASE(redis_prefix_isolation, TR_REDIS, 0),
+    TR_CASE(redis_reconnect_after_kill, TR_REDIS, 0),
+    TR_CASE(redis_fork_child, TR_REDIS, 0),
+    TR_CASE(redis_secrets_hidden, TR_REDIS, 0),
+    TR_CASE(redis_url_errors, TR_REDIS, 0),
+};
+const size_t cf_redis_ncases = CF_NCASES(cf_redis_cases);
