@@ -76,10 +76,12 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
     bool scheme = auth && auth == colon && auth > url;
     for (const char *q = url; scheme && q < auth; q++)
         scheme = scheme_char(*q, q == url);
+    const char *auth_end = NULL; /* end of the authority: hiding stops there */
     if (scheme) {
         bool redis = (size_t)(auth - url) >= 5 && !strncasecmp(url, "redis", 5);
         const char *hs = auth + 3;
         const char *he = hs + strcspn(hs, "/?#");
+        auth_end = he;
         const char *at = NULL;
         for (const char *q = hs; q < he; q++)
             if (*q == '@')
@@ -106,9 +108,12 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
             (p == url || p[-1] == '?' || p[-1] == '&' || p[-1] == ' ' || p[-1] == '\t')) {
             PUTS("password=***");
             p += 9;
-            if (*p == '\'') { /* libpq quoting: 'it\'s' */
-                for (p++; *p; p++) {
-                    if (*p == '\\' && p[1]) {
+            /* Hiding never crosses the end of the authority, so that what
+             * stays visible (and so a second redaction) reads the same. */
+            const char *end = auth_end && p <= auth_end ? auth_end : p + strlen(p);
+            if (p < end && *p == '\'') { /* libpq quoting: 'it\'s' */
+                for (p++; p < end; p++) {
+                    if (*p == '\\' && p + 1 < end) {
                         p++;
                     } else if (*p == '\'') {
                         p++;
@@ -117,7 +122,8 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
                 }
             }
             /* to the next separator: also what follows a malformed quote */
-            p += strcspn(p, "& \t#");
+            while (p < end && !strchr("& \t#", *p))
+                p++;
             continue;
         }
         PUTC(*p);
