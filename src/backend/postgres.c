@@ -25,6 +25,7 @@
 #define _POSIX_C_SOURCE 200809L /* nanosleep, strdup */
 
 #include "../store/internal.h"
+#include "../store/url.h"
 
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -457,44 +458,12 @@ static void release(pg *s, conn *c)
 /* URL                                                                 */
 /* ------------------------------------------------------------------ */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode p[0..n) into a new string; NULL on a bad escape or NUL. */
+/* Percent-decode p[0..n) into a new string; NULL on a bad escape, an
+ * encoded NUL, or out of memory. */
 static char *decode(const char *p, size_t n)
 {
-    char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '%') {
-            int a = -1;
-            if (i + 2 < n) {
-                a = hexval(p[i + 1]);
-                int b = hexval(p[i + 2]);
-                a = (a < 0 || b < 0) ? -1 : a * 16 + b;
-            }
-            if (a <= 0) { /* a bad escape, or %00 */
-                free(out);
-                return NULL;
-            }
-            out[o++] = (char)a;
-            i += 2;
-        } else {
-            out[o++] = p[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
+    bool bad;
+    return cairn__pct_decode(p, n, &bad);
 }
 
 static bool table_name_ok(const char *t)

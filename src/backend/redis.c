@@ -23,6 +23,7 @@
  * parent's sockets (an atfork handler drops them in the child).
  */
 #include "../store/internal.h"
+#include "../store/url.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -1114,43 +1115,6 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
 
 /* ---- URL ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode p[0..n) into a new string; NULL on a bad escape or OOM. */
-static char *pct_decode(const char *p, size_t n, bool *bad)
-{
-    char *s = malloc(n + 1), *q = s;
-    *bad = false;
-    if (!s)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '%') {
-            int a = i + 2 < n ? hexval(p[i + 1]) : -1;
-            int b = i + 2 < n ? hexval(p[i + 2]) : -1;
-            if (a < 0 || b < 0 || (a == 0 && b == 0)) {
-                free(s);
-                *bad = true;
-                return NULL;
-            }
-            *q++ = (char)(a * 16 + b);
-            i += 2;
-        } else {
-            *q++ = p[i];
-        }
-    }
-    *q = '\0';
-    return s;
-}
-
 static int parse_int(const char *p, size_t n, long lo, long hi, long *out)
 {
     if (n == 0 || n > 10)
@@ -1185,16 +1149,16 @@ static int parse_url(rd *h, const char *loc)
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
         if (colon) {
-            if (colon > p && !(h->user = pct_decode(p, (size_t)(colon - p), &bad)))
+            if (colon > p && !(h->user = cairn__pct_decode(p, (size_t)(colon - p), &bad)))
                 goto bad_userinfo;
             /* "user:@host": no password here, the environment may give one */
             if (at > colon + 1 &&
-                !(h->password = pct_decode(colon + 1, (size_t)(at - colon - 1), &bad)))
+                !(h->password = cairn__pct_decode(colon + 1, (size_t)(at - colon - 1), &bad)))
                 goto bad_userinfo;
         } else if (at > p) {
             /* redis://secret@host: a lone user part is the password, as
              * redis-cli -u reads it */
-            if (!(h->password = pct_decode(p, (size_t)(at - p), &bad)))
+            if (!(h->password = cairn__pct_decode(p, (size_t)(at - p), &bad)))
                 goto bad_userinfo;
         }
         p = at + 1;
@@ -1258,7 +1222,7 @@ static int parse_url(rd *h, const char *loc)
 #define KEY_IS(s) (kl == sizeof(s) - 1 && !memcmp(p, s, kl))
             if (KEY_IS("prefix")) {
                 free(h->prefix);
-                if (!(h->prefix = pct_decode(v, vl, &bad)))
+                if (!(h->prefix = cairn__pct_decode(v, vl, &bad)))
                     return bad ? cairn_backend_error(CAIRN_EURL, "redis: bad %% escape in prefix")
                                : cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
                 if (strlen(h->prefix) > PREFIX_MAX)

@@ -5,6 +5,7 @@
 #include "url.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -133,4 +134,40 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
 #undef PUTS
     buf[o] = '\0';
     return buf;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *cairn__pct_decode(const char *p, size_t n, bool *bad)
+{
+    char *s = malloc(n + 1), *q = s;
+    *bad = false;
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%') {
+            int a = i + 2 < n ? hexval(p[i + 1]) : -1;
+            int b = i + 2 < n ? hexval(p[i + 2]) : -1;
+            if (a < 0 || b < 0 || (a == 0 && b == 0)) {
+                free(s);
+                *bad = true;
+                return NULL;
+            }
+            *q++ = (char)(a * 16 + b);
+            i += 2;
+        } else {
+            *q++ = p[i];
+        }
+    }
+    *q = '\0';
+    return s;
 }

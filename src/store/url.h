@@ -13,4 +13,10 @@
 int cairn__url_split(const char *url, char scheme[CAIRN__SCHEME_MAX + 1],
                      const char **location);
 
+/* Percent-decode p[0..n) (the parts of a server URL: user, password,
+ * host, parameters) into a new NUL-terminated string. NULL with *bad set
+ * for a bad escape or an encoded NUL (%00), NULL with *bad clear when out
+ * of memory. */
+char *cairn__pct_decode(const char *p, size_t n, bool *bad);
+
 #endif

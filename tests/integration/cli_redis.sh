@@ -30,13 +30,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); }
-bad() {
-    FAIL=$((FAIL + 1))
-    echo "FAIL: $*"
-}
+# PASS, FAIL, ok, bad
+. "$(dirname "$0")/lib.sh"
 
 if [ "$(redis-cli -h "$HOST" -p "$PORT" ACL SETUSER "$USER" on ">$PW" '~*' '&*' +@all)" != OK ]; then
     echo "FAIL: cannot create the ACL user" >&2

@@ -52,13 +52,8 @@ if [ "$SCHEME" = mem ]; then
 fi
 unset CAIRN_STORE
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); }
-bad() {
-    FAIL=$((FAIL + 1))
-    echo "FAIL: $*"
-}
+# PASS, FAIL, ok, bad
+. "$(dirname "$0")/lib.sh"
 
 # c ARGS...: run cairn on the store; stdout in $T/out, stderr in $T/err,
 # exit status in $RC. Stdin is empty unless redirected by the caller (ci).

@@ -24,13 +24,8 @@ trap 'rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
 unset CAIRN_STORE
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); }
-bad() {
-    FAIL=$((FAIL + 1))
-    echo "FAIL: $*"
-}
+# PASS, FAIL, ok, bad
+. "$(dirname "$0")/lib.sh"
 # check DESCRIPTION WANT_STATUS COMMAND... — run it, compare its exit status.
 check() {
     d=$1 want=$2
