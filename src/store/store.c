@@ -331,7 +331,10 @@ static int norm_key(const char *what, const char *key, char *buf, size_t *len,
     return CAIRN_OK;
 }
 
-static int check_value(const cairn_put_opts *o, const void *val, size_t len)
+/* Check val for its format. validated: a model's validator will parse it
+ * next (it accepts exactly what cairn__json_check does), so the JSON check
+ * is left to it: one pass, not two. */
+static int check_value(const cairn_put_opts *o, const void *val, size_t len, bool validated)
 {
     if (!val && len)
         return cairn__err(CAIRN_EINVAL, "value is NULL with length %zu", len);
@@ -340,9 +343,7 @@ static int check_value(const cairn_put_opts *o, const void *val, size_t len)
                           CAIRN_VALUE_MAX);
     switch (o->format) {
     case CAIRN_FORMAT_JSON:
-        /* With a model the validator's parser checks the JSON (it accepts
-         * exactly what cairn__json_check does): one pass, not two. */
-        if (o->model)
+        if (validated)
             return CAIRN_OK;
         return cairn__json_check(val, len);
     case CAIRN_FORMAT_TEXT: {
@@ -516,7 +517,7 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
             return rc;
         if (rc != CAIRN_OK)
             return cairn__err(CAIRN_EINVAL, "update function returned %d", rc);
-        if ((rc = check_value(&c->o, nv, nl)))
+        if ((rc = check_value(&c->o, nv, nl, c->model != NULL)))
             return rc;
         if (c->model) {
             free(c->filled); /* a backend that retries calls us again */
@@ -674,7 +675,7 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
     wctx_init(&c, s, OP_PUT, k, klen, opt);
     c.val = val;
     c.len = len;
-    if ((rc = check_opts(&c.o)) || (rc = check_value(&c.o, val, len)))
+    if ((rc = check_opts(&c.o)) || (rc = check_value(&c.o, val, len, c.o.model != NULL)))
         return cairn__err_prefix(rc, "put %s", k);
     char mref[CAIRN_MODEL_MAX + 1];
     char *filled = NULL;
@@ -1000,7 +1001,7 @@ CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
         if (model)
             cs[i].o.model = mref;
         if ((rc = check_opts(&cs[i].o)) || (rc = check_value(&cs[i].o, items[i].val,
-                                                             items[i].len)) ||
+                                                             items[i].len, model != NULL)) ||
             (model && (rc = model_validate(model, cs[i].o.fill_defaults, &cs[i].val,
                                            &cs[i].len, &cs[i].filled)))) {
             items[i].status = rc;
@@ -1100,12 +1101,9 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
             o.model = md->model && *md->model ? md->model : NULL;
         }
         /* The record keeps its model reference but is not validated here
-         * (the model may not exist in this store): check its JSON as a
-         * model-less put would. */
-        cairn_put_opts plain = o;
-        plain.model = NULL;
+         * (the model may not exist in this store). */
         if ((rc = check_meta(md, items[i].val, items[i].len)) || (rc = check_opts(&o)) ||
-            (rc = check_value(&plain, items[i].val, items[i].len))) {
+            (rc = check_value(&o, items[i].val, items[i].len, false))) {
             rc = cairn__err_prefix(rc, "put_record %s", k);
             goto bad_item;
         }
