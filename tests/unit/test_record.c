@@ -249,6 +249,63 @@ static void record_hash_and_names(void **state)
     assert_true(cairn__model_ref_valid(m));
 }
 
+/* A header line with the given version and ctime text and a correct header
+ * checksum (so only the numbers decide), followed by the value "1". */
+static size_t header_with(char *buf, size_t cap, const char *ver, const char *ctime)
+{
+    int n = snprintf(buf, cap,
+                     "{\"cairn\":1,\"ver\":%s,\"fmt\":\"json\",\"ctime\":%s,"
+                     "\"mtime\":%s,\"exp\":0,\"size\":1,\"zip\":\"none\","
+                     "\"xxh3\":\"%016llx\",\"model\":\"\"",
+                     ver, ctime, ctime, (unsigned long long)cairn__hash("1", 1));
+    assert_true(n > 0 && (size_t)n + 32 < cap);
+    uint32_t hh = (uint32_t)cairn__hash(buf, (size_t)n);
+    n += snprintf(buf + n, cap - (size_t)n, ",\"hh\":\"%08x\"}\n1", hh);
+    return (size_t)n;
+}
+
+/* The decoder's numbers: eight digits per step where there are eight, the
+ * rest one by one; the largest values exactly; wrap-around, leading zeros
+ * and 21 digits refused even under a correct header checksum. */
+static void record_header_numbers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ver, *ctime;
+        int ok;
+        uint64_t want_ver;
+        int64_t want_ctime;
+    } cases[] = {
+        {"1", "1", 1, 1, 1},
+        {"12345678", "87654321", 1, 12345678, 87654321},               /* one SWAR step */
+        {"123456789", "1732000000000", 1, 123456789, 1732000000000},   /* step + tail */
+        {"18446744073709551615", "9223372036854775807", 1, UINT64_MAX, INT64_MAX},
+        {"18446744073709551616", "1", 0, 0, 0},  /* wraps: refused */
+        {"99999999999999999999", "1", 0, 0, 0},  /* 20 nines */
+        {"184467440737095516150", "1", 0, 0, 0}, /* 21 digits */
+        {"1", "9223372036854775808", 0, 0, 0},   /* above INT64_MAX */
+        {"01234567", "1", 0, 0, 0},              /* leading zero, SWAR path */
+        {"0", "012345678", 0, 0, 0},             /* leading zero in a time */
+        {"1234567a", "1", 0, 0, 0},              /* a non-digit inside eight */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char buf[CAIRN__HEAD_MAX];
+        size_t n = header_with(buf, sizeof buf, cases[i].ver, cases[i].ctime);
+        cairn__rec r;
+        int rc = cairn__rec_decode(buf, n, true, &r);
+        if (cases[i].ok) {
+            if (rc != CAIRN_OK)
+                fail_msg("case %zu (ver %s, ctime %s) refused: %s", i, cases[i].ver,
+                         cases[i].ctime, cairn_errmsg());
+            assert_int_equal(r.meta.version, cases[i].want_ver);
+            assert_int_equal(r.meta.created_ms, cases[i].want_ctime);
+            assert_int_equal(r.meta.updated_ms, cases[i].want_ctime);
+        } else if (rc != CAIRN_ECORRUPT) {
+            fail_msg("case %zu (ver %s, ctime %s) accepted", i, cases[i].ver, cases[i].ctime);
+        }
+    }
+}
+
 static void expiry_rule(void **state)
 {
     (void)state;
@@ -264,6 +321,7 @@ const tr_case unit_record_cases[] = {
     TR_CASE(record_corrupt_value, TR_NONE, 0),
     TR_CASE(record_corrupt_header, TR_NONE, 0),
     TR_CASE(record_hash_and_names, TR_NONE, 0),
+    TR_CASE(record_header_numbers, TR_NONE, 0),
     TR_CASE(expiry_rule, TR_NONE, 0),
 };
 const size_t unit_record_ncases = UNIT_NCASES(unit_record_cases);
