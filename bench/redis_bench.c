@@ -3,7 +3,10 @@
  * on the same server: N 1 KiB documents (bench/workload.h) put one by one,
  * got one by one in a shuffled order, then got 100 keys per cairn_get_many
  * call; redis-benchmark does SET/GET with 1 KiB values on one connection
- * (-c 1), then GET pipelined 100 deep (-P 100). Prints one line of
+ * (-c 1), then GET pipelined 100 deep (-P 100), once on its one hot key
+ * and once over N keys (-r N), as cairn's 100 are different records (the
+ * server's cost per key is ~10x higher for keys spread over memory than
+ * for one key in cache; docs/performance.md). Prints one line of
  * name=value fields with the ratios; never asserts a time.
  *
  *   bench_redis URL [--n N]    URL: redis://[:pw@]host:port[/db] (a fresh
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #define MANY 100
+#define PASSES 5 /* get_many and the MGETs read every key this many times */
 
 static void die(const char *what)
 {
@@ -98,10 +102,69 @@ static redisContext *connect_target(const target *t)
     return c;
 }
 
+/* RESP bytes of a bulk-string reply of len bytes */
+static size_t bulk_bytes(size_t len)
+{
+    char hd[32];
+    return (size_t)snprintf(hd, sizeof hd, "$%zu\r\n", len) + len + 2;
+}
+
+/* The ceiling of any client: the same MGETs written to the socket and
+ * their replies read as bytes (reply_bytes[b] per call, as counted by
+ * raw_mget), nothing parsed. Keys per second. */
+static double socket_mget(const target *t, const char *prefix, char (*keys)[BENCH_KEY_LEN],
+                          uint64_t n, const size_t *reply_bytes)
+{
+    redisContext *c = connect_target(t);
+    static char names[MANY][BENCH_KEY_LEN + 80];
+    const char *argv[MANY + 1];
+    size_t lens[MANY + 1];
+    size_t cap = 1 << 20;
+    char *buf = malloc(cap);
+    if (!buf)
+        exit(1);
+    double t0 = bench_now();
+    for (uint64_t k = 0, b = 0, pass = 0; pass < PASSES; k += MANY, b++) {
+        if (k >= n) {
+            k = b = 0;
+            if (++pass == PASSES)
+                break;
+        }
+        size_t m = n - k < MANY ? (size_t)(n - k) : MANY;
+        argv[0] = "MGET";
+        lens[0] = 4;
+        for (size_t j = 0; j < m; j++) {
+            int l = snprintf(names[j], sizeof names[j], "%sr:%s", prefix, keys[k + j]);
+            argv[j + 1] = names[j];
+            lens[j + 1] = (size_t)l;
+        }
+        char *cmd = NULL;
+        long long cl = redisFormatCommandArgv(&cmd, (int)m + 1, argv, lens);
+        if (cl < 0 || write(c->fd, cmd, (size_t)cl) != (ssize_t)cl) {
+            fprintf(stderr, "bench_redis: socket MGET: write failed\n");
+            exit(1);
+        }
+        redisFreeCommand(cmd);
+        for (size_t have = 0; have < reply_bytes[b];) {
+            ssize_t got = read(c->fd, buf, cap);
+            if (got <= 0) {
+                fprintf(stderr, "bench_redis: socket MGET: read failed\n");
+                exit(1);
+            }
+            have += (size_t)got;
+        }
+    }
+    double dt = bench_now() - t0;
+    free(buf);
+    redisFree(c);
+    return (double)n * PASSES / dt;
+}
+
 /* The ceiling of the client library: hiredis MGET of the same records,
- * MANY per call, nothing decoded or copied out. Keys per second. */
+ * MANY per call, nothing decoded or copied out. Keys per second; the
+ * bytes of each reply go to reply_bytes[call]. */
 static double raw_mget(const target *t, const char *prefix, char (*keys)[BENCH_KEY_LEN],
-                       uint64_t n)
+                       uint64_t n, size_t *reply_bytes)
 {
     redisContext *c = connect_target(t);
     static char names[MANY][BENCH_KEY_LEN + 80];
@@ -109,7 +172,12 @@ static double raw_mget(const target *t, const char *prefix, char (*keys)[BENCH_K
     size_t lens[MANY + 1];
     uint64_t got = 0;
     double t0 = bench_now();
-    for (uint64_t k = 0; k < n; k += MANY) {
+    for (uint64_t k = 0, pass = 0; pass < PASSES; k += MANY) {
+        if (k >= n) {
+            k = 0;
+            if (++pass == PASSES)
+                break;
+        }
         size_t m = n - k < MANY ? (size_t)(n - k) : MANY;
         argv[0] = "MGET";
         lens[0] = 4;
@@ -123,18 +191,24 @@ static double raw_mget(const target *t, const char *prefix, char (*keys)[BENCH_K
             fprintf(stderr, "bench_redis: raw MGET failed\n");
             exit(1);
         }
-        for (size_t j = 0; j < r->elements; j++)
+        char hd[32];
+        size_t bytes = (size_t)snprintf(hd, sizeof hd, "*%zu\r\n", r->elements);
+        for (size_t j = 0; j < r->elements; j++) {
             got += r->element[j]->type == REDIS_REPLY_STRING;
+            bytes += r->element[j]->type == REDIS_REPLY_STRING ? bulk_bytes(r->element[j]->len)
+                                                                : 5; /* "$-1\r\n" */
+        }
+        reply_bytes[k / MANY] = bytes;
         freeReplyObject(r);
     }
     double dt = bench_now() - t0;
     redisFree(c);
-    if (got != n) {
+    if (got != n * PASSES) {
         fprintf(stderr, "bench_redis: raw MGET found %llu of %llu\n", (unsigned long long)got,
                 (unsigned long long)n);
         exit(1);
     }
-    return (double)n / dt;
+    return (double)n * PASSES / dt;
 }
 
 static void drop_prefix(const target *t, const char *prefix)
@@ -227,7 +301,12 @@ int main(int argc, char **argv)
     cairn_value *vals[MANY];
     uint64_t got = 0;
     t0 = bench_now();
-    for (uint64_t k = 0; k < n; k += MANY) {
+    for (uint64_t k = 0, pass = 0; pass < PASSES; k += MANY) {
+        if (k >= n) {
+            k = 0;
+            if (++pass == PASSES)
+                break;
+        }
         size_t m = n - k < MANY ? (size_t)(n - k) : MANY;
         for (size_t j = 0; j < m; j++)
             batch[j] = keys[k + j];
@@ -241,9 +320,14 @@ int main(int argc, char **argv)
         }
     }
     double many_s = bench_now() - t0;
-    double hr_mget = raw_mget(&t, prefix, keys, n);
+    size_t *reply_bytes = malloc((n / MANY + 1) * sizeof *reply_bytes);
+    if (!reply_bytes)
+        return 1;
+    double hr_mget = raw_mget(&t, prefix, keys, n, reply_bytes);
+    double sock_mget = socket_mget(&t, prefix, keys, n, reply_bytes);
+    free(reply_bytes);
     cairn_store_close(s);
-    if (got != n) {
+    if (got != n * PASSES) {
         fprintf(stderr, "bench_redis: get_many found %llu of %llu keys\n",
                 (unsigned long long)got, (unsigned long long)n);
         return 1;
@@ -259,15 +343,29 @@ int main(int argc, char **argv)
     snprintf(args, sizeof args, "-c 1 -P %d -d %d -n %llu -t get", MANY, BENCH_DOC_LEN,
              (unsigned long long)(n * 10));
     double rb_get_p = rb_run(&t, args, "GET");
+    /* The same pipelined GETs over N keys, as ours are N different
+     * records: -r fills key:000000000000.. at random (5N pipelined SETs
+     * leave < 1% of them missing), then reads them at random. */
+    snprintf(args, sizeof args, "-c 1 -P %d -d %d -r %llu -n %llu -t set", MANY, BENCH_DOC_LEN,
+             (unsigned long long)n, (unsigned long long)(n * 5));
+    rb_run(&t, args, "SET");
+    snprintf(args, sizeof args, "-c 1 -P %d -d %d -r %llu -n %llu -t get", MANY, BENCH_DOC_LEN,
+             (unsigned long long)n, (unsigned long long)(n * 10));
+    double rb_get_pr = rb_run(&t, args, "GET");
     drop_prefix(&t, prefix);
+    drop_prefix(&t, "key:[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]");
 
-    double cp = (double)n / put_s, cg = (double)n / get_s, cm = (double)n / many_s;
+    double cp = (double)n / put_s, cg = (double)n / get_s, cm = (double)n * PASSES / many_s;
     printf("backend=redis n=%llu cairn_put_ops_s=%.0f redis_set_ops_s=%.0f put_ratio=%.2f "
            "cairn_get_ops_s=%.0f redis_get_ops_s=%.0f get_ratio=%.2f "
            "cairn_get_many%d_keys_s=%.0f redis_get_p%d_keys_s=%.0f get_many_ratio=%.2f "
-           "hiredis_mget%d_keys_s=%.0f get_many_vs_hiredis=%.2f\n",
+           "redis_get_p%d_r%llu_keys_s=%.0f get_many_ratio_spread=%.2f "
+           "hiredis_mget%d_keys_s=%.0f get_many_vs_hiredis=%.2f "
+           "socket_mget%d_keys_s=%.0f socket_mget_ratio=%.2f\n",
            (unsigned long long)n, cp, rb_set, cp / rb_set, cg, rb_get, cg / rb_get, MANY, cm,
-           MANY, rb_get_p, cm / rb_get_p, MANY, hr_mget, cm / hr_mget);
+           MANY, rb_get_p, cm / rb_get_p, MANY, (unsigned long long)n, rb_get_pr,
+           cm / rb_get_pr, MANY, hr_mget, cm / hr_mget, MANY, sock_mget,
+           sock_mget / rb_get_p);
     free(order);
     free(keys);
     return 0;

@@ -26,6 +26,7 @@
 
 #include "../store/internal.h"
 #include "../store/url.h"
+#include "parse.h"
 
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -660,6 +661,29 @@ static int parse_url(pg *s, const char *loc)
 /* ------------------------------------------------------------------ */
 /* Open / close                                                        */
 /* ------------------------------------------------------------------ */
+
+static void pg_free(pg *s);
+
+int cairn__postgres_parse_location(const char *location, char **password, char *where,
+                                   size_t wheresz)
+{
+    *password = NULL;
+    if (wheresz)
+        where[0] = '\0';
+    pg *s = calloc(1, sizeof *s);
+    if (!s)
+        return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
+    strcpy(s->table, DEFAULT_TABLE);
+    pthread_mutex_init(&s->pool_lock, NULL);
+    pthread_cond_init(&s->pool_cv, NULL);
+    int rc = parse_url(s, location);
+    if (s->password && !(*password = strdup(s->password)) && !rc)
+        rc = cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
+    if (!rc && wheresz)
+        snprintf(where, wheresz, "%s", s->where);
+    pg_free(s);
+    return rc;
+}
 
 static void pg_free(pg *s)
 {

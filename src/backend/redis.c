@@ -24,6 +24,7 @@
  */
 #include "../store/internal.h"
 #include "../store/url.h"
+#include "parse.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -433,25 +434,124 @@ static size_t ghost_record(const char *g, size_t glen, char *buf, int64_t now)
     return cairn__rec_head(buf, &m);
 }
 
+/* ---- streamed replies ----
+ *
+ * get_many's MGET reply goes through hiredis's own reader with reply
+ * functions of ours: each bulk string reaches the core's callback as a
+ * pointer into the reader's buffer, with no reply object, no copy and no
+ * malloc per element (the default functions build and copy both). The
+ * functions return a marker pointer, never an object to free. */
+typedef struct {
+    cairn_backend_read_many_fn fn;
+    void *ctx;
+    size_t base, m; /* reply element i is key base + i; m elements expected */
+    int rc;         /* the first status a callback returned */
+    size_t delivered;
+    int top;        /* the reply's type: REDIS_REPLY_ARRAY when well formed */
+    long long elements;
+    bool odd;       /* an element of a type MGET never sends */
+    char err[200];  /* an error reply's text */
+} stream;
+
+static char stream_marker;
+
+static void *st_string(const redisReadTask *t, char *str, size_t len)
+{
+    stream *st = t->privdata;
+    if (!t->parent) { /* the whole reply: an error or a status */
+        st->top = t->type;
+        snprintf(st->err, sizeof st->err, "%.*s", (int)(len < 199 ? len : 199), str);
+    } else if (t->type != REDIS_REPLY_STRING || t->parent->parent || (size_t)t->idx >= st->m) {
+        st->odd = true;
+    } else if (!st->rc) {
+        st->delivered++;
+        st->rc = st->fn(st->ctx, st->base + (size_t)t->idx, len ? str : "", len);
+    }
+    return &stream_marker;
+}
+
+static void *st_array(const redisReadTask *t, int elements)
+{
+    stream *st = t->privdata;
+    if (!t->parent) {
+        st->top = REDIS_REPLY_ARRAY;
+        st->elements = elements;
+    } else {
+        st->odd = true;
+    }
+    return &stream_marker;
+}
+
+static void *st_integer(const redisReadTask *t, long long v)
+{
+    stream *st = t->privdata;
+    (void)v;
+    if (!t->parent)
+        st->top = REDIS_REPLY_INTEGER;
+    else
+        st->odd = true;
+    return &stream_marker;
+}
+
+static void *st_nil(const redisReadTask *t)
+{
+    stream *st = t->privdata;
+    if (!t->parent) /* a nil element is a missing key; a nil reply is odd */
+        st->top = REDIS_REPLY_NIL;
+    return &stream_marker;
+}
+
+static void st_free(void *obj)
+{
+    (void)obj; /* markers only */
+}
+
+static redisReplyObjectFunctions stream_fns = {st_string, st_array, st_integer, st_nil,
+                                               st_free};
+
+/* Send one command and read its reply: into *out, or, with st, through
+ * the stream functions (then *out is untouched). 0, or a status with the
+ * connection to be dropped. */
+static int roundtrip(redisContext *c, int argc, const char **argv, const size_t *lens,
+                     stream *st, redisReply **out)
+{
+    if (!st) {
+        *out = redisCommandArgv(c, argc, argv, lens);
+        return *out ? 0 : -1;
+    }
+    if (redisAppendCommandArgv(c, argc, argv, lens) != REDIS_OK)
+        return -1;
+    redisReplyObjectFunctions *fns = c->reader->fn;
+    void *priv = c->reader->privdata;
+    c->reader->fn = &stream_fns;
+    c->reader->privdata = st;
+    void *reply = NULL;
+    if (redisGetReply(c, &reply) != REDIS_OK)
+        return -1; /* the context is freed with the stream functions still
+                    * in place: they free nothing, as is right for markers */
+    c->reader->fn = fns;
+    c->reader->privdata = priv;
+    return 0;
+}
+
 /* Run one command on a pooled connection; a pooled connection found dead
- * (the server restarted, an idle timeout) is replaced once. Only for
- * commands that change nothing. *out receives the reply (caller frees). */
+ * (the server restarted, an idle timeout) is replaced once, unless part of
+ * a streamed reply was already delivered. Only for commands that change
+ * nothing. The reply goes to *out (caller frees) or through st. */
 static int command_once(rd *h, int argc, const char **argv, const size_t *lens,
-                        const char *what, redisReply **out)
+                        const char *what, stream *st, redisReply **out)
 {
     int rc;
     for (int attempt = 0;; attempt++) {
         conn cn = {0};
         if ((rc = acquire(h, &cn)))
             return rc;
-        redisReply *r = redisCommandArgv(cn.c, argc, argv, lens);
-        if (r) {
+        if (roundtrip(cn.c, argc, argv, lens, st, out) == 0) {
             release(h, &cn, false);
-            *out = r;
             return CAIRN_OK;
         }
         int e = errno;
-        bool retry = !cn.fresh && attempt == 0;
+        bool retry = !cn.fresh && attempt == 0 && !(st && st->delivered);
         rc = ctx_err(h, cn.c, e, what);
         release(h, &cn, true);
         if (!retry)
@@ -472,7 +572,7 @@ static int rd_get(void *self, const char *key, size_t klen, cairn_backend_read_f
     const char *argv[2] = {"GET", name};
     size_t lens[2] = {3, nlen};
     redisReply *r = NULL;
-    int rc = command_once(h, 2, argv, lens, "get", &r);
+    int rc = command_once(h, 2, argv, lens, "get", NULL, &r);
     if (rc == CAIRN_OK) {
         if (r->type == REDIS_REPLY_NIL)
             rc = CAIRN_ENOTFOUND;
@@ -486,7 +586,7 @@ static int rd_get(void *self, const char *key, size_t klen, cairn_backend_read_f
     return rc;
 }
 
-/* ---- get_many: MGET, in chunks ---- */
+/* ---- get_many: MGET, in chunks, the replies streamed ---- */
 
 #define MGET_CHUNK 1000
 
@@ -495,39 +595,38 @@ static int rd_get_many(void *self, const char *const *keys, const size_t *klens,
 {
     rd *h = self;
     args a = {0};
-    char **names = calloc(n ? n : 1, sizeof *names);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += h->plen + 2 + klens[i];
+    char *names = malloc(total ? total : 1); /* every P "r:" KEY, end to end */
     int rc = names ? CAIRN_OK : cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+    char *np = names;
     for (size_t base = 0; base < n && !rc; base += MGET_CHUNK) {
         size_t m = n - base < MGET_CHUNK ? n - base : MGET_CHUNK;
         a.n = 0;
         rc = args_push(&a, "MGET", 4);
         for (size_t i = 0; i < m && !rc; i++) {
-            size_t nl;
-            if (!(names[base + i] = rec_name(h, keys[base + i], klens[base + i], &nl)))
-                rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-            else
-                rc = args_push(&a, names[base + i], nl);
+            size_t kl = klens[base + i];
+            memcpy(np, h->prefix, h->plen);
+            memcpy(np + h->plen, "r:", 2);
+            memcpy(np + h->plen + 2, keys[base + i], kl);
+            rc = args_push(&a, np, h->plen + 2 + kl);
+            np += h->plen + 2 + kl;
         }
         if (rc)
             break;
-        redisReply *r = NULL;
-        if ((rc = command_once(h, a.n, a.argv, a.lens, "get_many", &r)))
+        stream st = {.fn = fn, .ctx = ctx, .base = base, .m = m};
+        if ((rc = command_once(h, a.n, a.argv, a.lens, "get_many", &st, NULL)))
             break;
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != m) {
-            rc = reply_err(h, r, "get_many");
-        } else {
-            for (size_t i = 0; i < m && !rc; i++) {
-                const redisReply *v = r->element[i];
-                if (v->type == REDIS_REPLY_STRING)
-                    rc = fn(ctx, base + i, v->len ? v->str : "", v->len);
-                else if (v->type != REDIS_REPLY_NIL)
-                    rc = reply_err(h, v, "get_many");
-            }
-        }
-        freeReplyObject(r);
+        if (st.rc)
+            rc = st.rc;
+        else if (st.top == REDIS_REPLY_ERROR) {
+            redisReply er = {.type = REDIS_REPLY_ERROR, .str = st.err, .len = strlen(st.err)};
+            rc = reply_err(h, &er, "get_many");
+        } else if (st.top != REDIS_REPLY_ARRAY || st.odd || st.elements != (long long)m)
+            rc = cairn_backend_error(CAIRN_EIO, "%s: get_many: unexpected reply to MGET",
+                                     h->label);
     }
-    for (size_t i = 0; names && i < n; i++)
-        free(names[i]);
     free(names);
     args_free(&a);
     return rc;
@@ -1263,6 +1362,41 @@ bad_userinfo:
                : cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
 }
 
+static void rd_free(rd *h);
+
+/* The URL, the default prefix and the label messages use (no password). */
+static int parse_location(rd *h, const char *location)
+{
+    int rc = parse_url(h, location);
+    if (rc)
+        return rc;
+    if (!h->prefix && !(h->prefix = strdup(DEFAULT_PREFIX)))
+        return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+    h->plen = strlen(h->prefix);
+    snprintf(h->label, sizeof h->label, "redis %s%.100s%s:%d/%d prefix '%.100s'",
+             strchr(h->host, ':') ? "[" : "", h->host, strchr(h->host, ':') ? "]" : "",
+             h->port, h->db, h->prefix);
+    return CAIRN_OK;
+}
+
+int cairn__redis_parse_location(const char *location, char **password, char *label,
+                                 size_t labelsz)
+{
+    *password = NULL;
+    if (labelsz)
+        label[0] = '\0';
+    rd *h = calloc(1, sizeof *h);
+    if (!h)
+        return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+    int rc = parse_location(h, location);
+    if (h->password && !(*password = strdup(h->password)) && !rc)
+        rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+    if (!rc && labelsz)
+        snprintf(label, labelsz, "%s", h->label);
+    rd_free(h);
+    return rc;
+}
+
 /* ---- open / close ---- */
 
 static void rd_free(rd *h)
@@ -1352,7 +1486,7 @@ static int rd_open(const char *location, const struct cairn_options *opt, void *
     h->connect_timeout_ms = 5000;
     h->timeout_ms = 30000;
     h->pool_max = POOL_DEFAULT;
-    int rc = parse_url(h, location);
+    int rc = parse_location(h, location);
     if (rc)
         goto fail;
     if (!h->password) {
@@ -1364,15 +1498,7 @@ static int rd_open(const char *location, const struct cairn_options *opt, void *
             goto fail;
         }
     }
-    if (!h->prefix && !(h->prefix = strdup(DEFAULT_PREFIX))) {
-        rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-        goto fail;
-    }
-    h->plen = strlen(h->prefix);
     h->busy_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000;
-    snprintf(h->label, sizeof h->label, "redis %s%.100s%s:%d/%d prefix '%.100s'",
-             strchr(h->host, ':') ? "[" : "", h->host, strchr(h->host, ':') ? "]" : "",
-             h->port, h->db, h->prefix);
     h->idle = calloc((size_t)h->pool_max, sizeof *h->idle);
     h->all = calloc((size_t)h->pool_max, sizeof *h->all);
     h->k_index = key_name(h, "i");

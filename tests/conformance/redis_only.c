@@ -2,7 +2,8 @@
  * redis_only.c — conformance cases for what only the redis backend
  * promises (TR_REDIS: registered for redis alone): native expiry and the
  * index kept clean, prefixes isolating stores, passwords never shown,
- * reconnecting after lost connections, fork() children, URL errors.
+ * reconnecting after lost connections, fork() children, URL errors,
+ * get_many's streamed replies.
  */
 #include "conf.h"
 
@@ -161,6 +162,62 @@ static void redis_reconnect_after_kill(void **state)
     }
 }
 
+/* get_many streams MGET replies through hiredis's reader: more keys than
+ * one MGET takes (1000), missing keys among them, a corrupt record in the
+ * middle (an error, and the connection stays in step for the next call),
+ * and a connection killed between calls. */
+static void redis_get_many_stream(void **state)
+{
+    cf_fx *fx = FX(state);
+    cairn_store *s = fx->s;
+    enum { N = 1200 };
+    static char names[N][24];
+    static const char *keys[N];
+    static cairn_value *vals[N];
+    cairn_put_opts o = {.behavior = CAIRN_OVERWRITE};
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "gm/%05d", i);
+        keys[i] = names[i];
+        if (i % 7 == 3)
+            continue; /* missing */
+        char doc[64];
+        int len = snprintf(doc, sizeof doc, "{\"i\":%d}", i);
+        assert_ok(cairn_put(s, keys[i], doc, (size_t)len, &o));
+    }
+    for (int round = 0; round < 2; round++) {
+        assert_ok(cairn_get_many(s, keys, N, vals));
+        for (int i = 0; i < N; i++) {
+            if (i % 7 == 3) {
+                assert_null(vals[i]);
+                continue;
+            }
+            assert_non_null(vals[i]);
+            char doc[64];
+            int len = snprintf(doc, sizeof doc, "{\"i\":%d}", i);
+            size_t got;
+            const char *d = cairn_value_data(vals[i], &got);
+            assert_int_equal(got, (size_t)len);
+            assert_memory_equal(d, doc, got);
+            cairn_value_free(vals[i]);
+        }
+        assert_true(kill_my_connections(fx->url) >= 1);
+    }
+    /* a corrupt record past the first MGET: the call fails and names it */
+    char *bad = cf_redis_str(fx->url, "SET %sr:gm/01100 garbage", prefix_of(fx->url));
+    free(bad);
+    assert_int_equal(cairn_get_many(s, keys, N, vals), CAIRN_ECORRUPT);
+    assert_non_null(strstr(cairn_errmsg(), "gm/01100"));
+    for (int i = 0; i < N; i++)
+        assert_null(vals[i]);
+    /* the same connection reads on: the rest of that reply was consumed */
+    assert_ok(cairn_get_many(s, keys, 1000, vals));
+    for (int i = 0; i < 1000; i++) {
+        assert_true((vals[i] == NULL) == (i % 7 == 3));
+        cairn_value_free(vals[i]);
+    }
+    cf_expect_str(s, "gm/00001", "{\"i\":1}");
+}
+
 /* A fork() child uses the inherited handle on connections of its own; the
  * parent's pooled connections stay in step. */
 static void redis_fork_child(void **state)
@@ -288,6 +345,7 @@ static void redis_not_built(void **state)
 #define redis_prefix_isolation redis_not_built
 #define redis_reconnect_after_kill redis_not_built
 #define redis_fork_child redis_not_built
+#define redis_get_many_stream redis_not_built
 #define redis_secrets_hidden redis_not_built
 #define redis_url_errors redis_not_built
 #endif
@@ -297,6 +355,7 @@ const tr_case cf_redis_cases[] = {
     TR_CASE(redis_prefix_isolation, TR_REDIS, 0),
     TR_CASE(redis_reconnect_after_kill, TR_REDIS, 0),
     TR_CASE(redis_fork_child, TR_REDIS, 0),
+    TR_CASE(redis_get_many_stream, TR_REDIS, 0),
     TR_CASE(redis_secrets_hidden, TR_REDIS, 0),
     TR_CASE(redis_url_errors, TR_REDIS, 0),
 };
