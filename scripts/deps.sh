@@ -22,6 +22,8 @@ libzstd-dev       run
 libpcre2-dev      run
 libpq-dev         run
 libhiredis-dev    run
+libmsgpack-dev    run
+libuv1-dev        test
 jq                run
 libcmocka-dev     test
 clang             test
@@ -29,6 +31,8 @@ libclang-rt-14-dev test
 python3           test
 python3-diskcache test
 python3-pydantic  test
+python3-numpy     test
+python3-msgpack   test
 postgresql        test
 redis-server      test
 redis-tools       test
