@@ -66,13 +66,14 @@ extern "C" {
     X(EBUSY,      -14, "busy or timed out")                                   \
     X(EUNSUPPORTED, -15, "unsupported")                                       \
     X(ENOMEM,     -16, "out of memory")                                       \
-    X(EFULL,      -17, "store is full")
+    X(EFULL,      -17, "store is full")                                     \
+    X(ECANCELED,  -18, "cancelled")
 
 typedef enum {
 #define CAIRN__ENUM(name, code, text) CAIRN_##name = code,
     CAIRN_STATUS_MAP(CAIRN__ENUM)
 #undef CAIRN__ENUM
-    CAIRN__STATUS_LAST = -18
+    CAIRN__STATUS_LAST = -19
 } cairn_status;
 
 /*
@@ -688,5 +689,6 @@ CAIRN_API int cairn_get_model(cairn_store *s, const char *key, const char *ref,
 
 #include "cairn/backend.h"
 #include "cairn/schema.h"
+#include "cairn/async.h"
 
 #endif /* CAIRN_H */

@@ -1,0 +1,517 @@
+/*
+ * calls.c — the async form of each store call: a run function that makes
+ * the sync call on a worker with the job's arguments, and the public
+ * function that copies those arguments into the job and submits it.
+ * Built only on the public API of cairn.h (see job.h for adding a form).
+ */
+#include "job.h"
+#include "../store/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The start of every public form: the checks of cairn__job_new, then f. */
+#define JOB(run_fn, store)                                                    \
+    int rc_ = CAIRN_OK, ok = 1;                                               \
+    cairn_future *f = cairn__job_new(ex, store, run_fn, cb, arg, fut, &rc_);  \
+    if (!f)                                                                   \
+        return rc_
+
+/* An argument the sync call would refuse before touching the store. */
+static int bad_arg(cairn_future **fut, const char *call, const char *what)
+{
+    if (fut)
+        *fut = NULL;
+    cairn__err_clear();
+    return cairn__err(CAIRN_EINVAL, "async %s: %s", call, what);
+}
+
+/* Copy opt (and its model string) into the job; NULL stays NULL. */
+static void keep_put_opts(cairn_future *f, const cairn_put_opts *opt, int *ok)
+{
+    if (!opt)
+        return;
+    f->popt_copy = *opt;
+    f->popt_copy.model = cairn__job_strdup(f, opt->model, ok);
+    f->popt = &f->popt_copy;
+}
+
+static void keep_meta(cairn_future *f, cairn_meta *dst, const cairn_meta *src, int *ok)
+{
+    *dst = *src;
+    dst->model = cairn__job_strdup(f, src->model, ok);
+    dst->compression = cairn__job_strdup(f, src->compression, ok);
+}
+
+/* A copy of n keys (the array and the strings); NULL keys stay NULL, so
+ * the sync call reports them. */
+static const char **keep_keys(cairn_future *f, const char *const *keys, size_t n, int *ok)
+{
+    const char **k = cairn__job_dup(f, keys, n * sizeof *keys, ok);
+    for (size_t i = 0; k && i < n; i++)
+        k[i] = cairn__job_strdup(f, keys[i], ok);
+    return k;
+}
+
+/* ---- put, get, exists, delete ---- */
+
+static int run_put(cairn_future *f)
+{
+    return cairn_put(f->s, f->key, f->val, f->len, f->popt);
+}
+
+int cairn_async_put(cairn_executor *ex, cairn_store *s, const char *key, const void *val,
+                    size_t len, const cairn_put_opts *opt, CAIRN__ASYNC_TAIL)
+{
+    if (!key)
+        return bad_arg(fut, "put", "key is NULL");
+    if (!val && len)
+        return bad_arg(fut, "put", "val is NULL with a non-zero len");
+    JOB(run_put, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    f->val = cairn__job_dup(f, val ? val : "", len, &ok);
+    f->len = len;
+    keep_put_opts(f, opt, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_get(cairn_future *f)
+{
+    f->values = &f->value1;
+    f->nvalues = 1;
+    return cairn_get(f->s, f->key, &f->value1);
+}
+
+int cairn_async_get(cairn_executor *ex, cairn_store *s, const char *key, CAIRN__ASYNC_TAIL)
+{
+    if (!key)
+        return bad_arg(fut, "get", "key is NULL");
+    JOB(run_get, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_get_model(cairn_future *f)
+{
+    f->values = &f->value1;
+    f->nvalues = 1;
+    return cairn_get_model(f->s, f->key, f->ref, f->flags, &f->value1);
+}
+
+int cairn_async_get_model(cairn_executor *ex, cairn_store *s, const char *key,
+                          const char *ref, unsigned flags, CAIRN__ASYNC_TAIL)
+{
+    if (!key)
+        return bad_arg(fut, "get_model", "key is NULL");
+    JOB(run_get_model, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    f->ref = cairn__job_strdup(f, ref, &ok);
+    f->flags = flags;
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_exists(cairn_future *f)
+{
+    return cairn_exists(f->s, f->key);
+}
+
+int cairn_async_exists(cairn_executor *ex, cairn_store *s, const char *key, CAIRN__ASYNC_TAIL)
+{
+    if (!key)
+        return bad_arg(fut, "exists", "key is NULL");
+    JOB(run_exists, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_delete(cairn_future *f)
+{
+    return cairn_delete(f->s, f->key);
+}
+
+int cairn_async_delete(cairn_executor *ex, cairn_store *s, const char *key, CAIRN__ASYNC_TAIL)
+{
+    if (!key)
+        return bad_arg(fut, "delete", "key is NULL");
+    JOB(run_delete, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_delete_prefix(cairn_future *f)
+{
+    return cairn_delete_prefix(f->s, f->key, &f->u64);
+}
+
+int cairn_async_delete_prefix(cairn_executor *ex, cairn_store *s, const char *prefix,
+                              CAIRN__ASYNC_TAIL)
+{
+    JOB(run_delete_prefix, s);
+    f->key = cairn__job_strdup(f, prefix, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+/* ---- update, incr ---- */
+
+static int run_update(cairn_future *f)
+{
+    return cairn_update(f->s, f->key, f->fn, f->fn_arg, f->popt);
+}
+
+int cairn_async_update(cairn_executor *ex, cairn_store *s, const char *key, cairn_update_fn fn,
+                       void *fn_arg, const cairn_put_opts *opt, CAIRN__ASYNC_TAIL)
+{
+    if (!key || !fn)
+        return bad_arg(fut, "update", key ? "fn is NULL" : "key is NULL");
+    JOB(run_update, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    f->fn = fn;
+    f->fn_arg = fn_arg;
+    keep_put_opts(f, opt, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_incr(cairn_future *f)
+{
+    return cairn_incr(f->s, f->key, f->i64_arg, &f->i64);
+}
+
+int cairn_async_incr(cairn_executor *ex, cairn_store *s, const char *key, int64_t by,
+                     CAIRN__ASYNC_TAIL)
+{
+    if (!key)
+        return bad_arg(fut, "incr", "key is NULL");
+    JOB(run_incr, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    f->i64_arg = by;
+    return cairn__job_submit(f, ok, fut);
+}
+
+/* ---- count, list, range ---- */
+
+static int run_count(cairn_future *f)
+{
+    return cairn_count(f->s, f->key, &f->u64);
+}
+
+int cairn_async_count(cairn_executor *ex, cairn_store *s, const char *prefix,
+                      CAIRN__ASYNC_TAIL)
+{
+    JOB(run_count, s);
+    f->key = cairn__job_strdup(f, prefix, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+/* Walk it into the job's keys, at most limit (0: all); frees it. */
+static int collect(cairn_future *f, cairn_iter *it, uint64_t limit)
+{
+    const char *k;
+    size_t kl;
+    int rc;
+    while ((!limit || f->nkeys < limit) && (rc = cairn_iter_next(it, &k, &kl)) == CAIRN_OK) {
+        rc = cairn__job_add_key(f, k, kl);
+        if (rc)
+            break;
+    }
+    if (limit && f->nkeys >= limit)
+        rc = CAIRN_DONE;
+    cairn_iter_free(it);
+    return rc == CAIRN_DONE ? CAIRN_OK : rc;
+}
+
+static int run_list(cairn_future *f)
+{
+    cairn_iter *it;
+    int rc = cairn_list(f->s, f->key, &it);
+    return rc ? rc : collect(f, it, f->u64_arg);
+}
+
+int cairn_async_list(cairn_executor *ex, cairn_store *s, const char *prefix, uint64_t limit,
+                     CAIRN__ASYNC_TAIL)
+{
+    JOB(run_list, s);
+    f->key = cairn__job_strdup(f, prefix, &ok);
+    f->u64_arg = limit;
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_range(cairn_future *f)
+{
+    cairn_iter *it;
+    int rc = cairn_range(f->s, f->key, f->key2, f->u64_arg, &it);
+    return rc ? rc : collect(f, it, 0);
+}
+
+int cairn_async_range(cairn_executor *ex, cairn_store *s, const char *start, const char *end,
+                      uint64_t limit, CAIRN__ASYNC_TAIL)
+{
+    JOB(run_range, s);
+    f->key = cairn__job_strdup(f, start, &ok);
+    f->key2 = cairn__job_strdup(f, end, &ok);
+    f->u64_arg = limit;
+    return cairn__job_submit(f, ok, fut);
+}
+
+/* ---- batches ---- */
+
+static int run_put_many(cairn_future *f)
+{
+    return cairn_put_many(f->s, f->items, f->n, f->popt);
+}
+
+int cairn_async_put_many(cairn_executor *ex, cairn_store *s, const cairn_put_item *items,
+                         size_t n, const cairn_put_opts *opt, CAIRN__ASYNC_TAIL)
+{
+    if (!items && n)
+        return bad_arg(fut, "put_many", "items is NULL");
+    JOB(run_put_many, s);
+    f->items = cairn__job_dup(f, n ? (const void *)items : "", n * sizeof *items, &ok);
+    for (size_t i = 0; ok && i < n; i++) {
+        f->items[i].key = cairn__job_strdup(f, items[i].key, &ok);
+        if (items[i].val)
+            f->items[i].val = cairn__job_dup(f, items[i].val, items[i].len, &ok);
+    }
+    f->n = n;
+    keep_put_opts(f, opt, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_get_many(cairn_future *f)
+{
+    if (f->n) {
+        f->values = calloc(f->n, sizeof *f->values);
+        if (!f->values)
+            return cairn__err(CAIRN_ENOMEM, "async get_many: out of memory for %zu values",
+                              f->n);
+    }
+    f->nvalues = f->n;
+    return cairn_get_many(f->s, f->keys, f->n, f->values);
+}
+
+int cairn_async_get_many(cairn_executor *ex, cairn_store *s, const char *const *keys,
+                         size_t n, CAIRN__ASYNC_TAIL)
+{
+    if (!keys && n)
+        return bad_arg(fut, "get_many", "keys is NULL");
+    JOB(run_get_many, s);
+    f->keys = keep_keys(f, keys, n, &ok);
+    f->n = n;
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_delete_many(cairn_future *f)
+{
+    return cairn_delete_many(f->s, f->keys, f->n, &f->u64);
+}
+
+int cairn_async_delete_many(cairn_executor *ex, cairn_store *s, const char *const *keys,
+                            size_t n, CAIRN__ASYNC_TAIL)
+{
+    if (!keys && n)
+        return bad_arg(fut, "delete_many", "keys is NULL");
+    JOB(run_delete_many, s);
+    f->keys = keep_keys(f, keys, n, &ok);
+    f->n = n;
+    return cairn__job_submit(f, ok, fut);
+}
+
+/* ---- records with their metadata, copy ---- */
+
+static int run_put_record(cairn_future *f)
+{
+    return cairn_put_record(f->s, f->key, f->val, f->len, &f->meta, f->behavior);
+}
+
+int cairn_async_put_record(cairn_executor *ex, cairn_store *s, const char *key,
+                           const void *val, size_t len, const cairn_meta *meta,
+                           cairn_behavior behavior, CAIRN__ASYNC_TAIL)
+{
+    if (!key || !meta)
+        return bad_arg(fut, "put_record", key ? "meta is NULL" : "key is NULL");
+    if (!val && len)
+        return bad_arg(fut, "put_record", "val is NULL with a non-zero len");
+    JOB(run_put_record, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    f->val = cairn__job_dup(f, val ? val : "", len, &ok);
+    f->len = len;
+    keep_meta(f, &f->meta, meta, &ok);
+    f->behavior = behavior;
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_put_records(cairn_future *f)
+{
+    return cairn_put_records(f->s, f->ritems, f->n, f->behavior);
+}
+
+int cairn_async_put_records(cairn_executor *ex, cairn_store *s, const cairn_record_item *items,
+                            size_t n, cairn_behavior behavior, CAIRN__ASYNC_TAIL)
+{
+    if (!items && n)
+        return bad_arg(fut, "put_records", "items is NULL");
+    JOB(run_put_records, s);
+    f->ritems = cairn__job_dup(f, n ? (const void *)items : "", n * sizeof *items, &ok);
+    cairn_meta *metas = cairn__job_dup(f, "", n * sizeof *metas, &ok);
+    for (size_t i = 0; ok && i < n; i++) {
+        f->ritems[i].key = cairn__job_strdup(f, items[i].key, &ok);
+        if (items[i].val)
+            f->ritems[i].val = cairn__job_dup(f, items[i].val, items[i].len, &ok);
+        if (items[i].meta) {
+            keep_meta(f, &metas[i], items[i].meta, &ok);
+            f->ritems[i].meta = &metas[i];
+        }
+    }
+    f->n = n;
+    f->behavior = behavior;
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_copy(cairn_future *f)
+{
+    f->has_cstats = 1;
+    return cairn_copy(f->s, f->s2, f->copt, &f->cstats);
+}
+
+int cairn_async_copy(cairn_executor *ex, cairn_store *from, cairn_store *to,
+                     const cairn_copy_opts *opt, CAIRN__ASYNC_TAIL)
+{
+    if (!to)
+        return bad_arg(fut, "copy", "the destination store is NULL");
+    JOB(run_copy, from);
+    f->s2 = to;
+    if (opt) {
+        f->copt_copy = *opt;
+        f->copt_copy.prefix = cairn__job_strdup(f, opt->prefix, &ok);
+        f->copt = &f->copt_copy;
+    }
+    return cairn__job_submit(f, ok, fut);
+}
+
+/* ---- maintenance, statistics ---- */
+
+static int run_purge_expired(cairn_future *f)
+{
+    return cairn_purge_expired(f->s, &f->u64);
+}
+
+int cairn_async_purge_expired(cairn_executor *ex, cairn_store *s, CAIRN__ASYNC_TAIL)
+{
+    JOB(run_purge_expired, s);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_stats(cairn_future *f)
+{
+    int rc = cairn_stats_get(f->s, &f->stats);
+    f->has_stats = rc == CAIRN_OK;
+    return rc;
+}
+
+int cairn_async_stats(cairn_executor *ex, cairn_store *s, CAIRN__ASYNC_TAIL)
+{
+    JOB(run_stats, s);
+    return cairn__job_submit(f, ok, fut);
+}
+
+/* ---- models ---- */
+
+static int run_model_register(cairn_future *f)
+{
+    return cairn_model_register(f->s, f->ref, f->val, f->len, f->flags, f->str);
+}
+
+int cairn_async_model_register(cairn_executor *ex, cairn_store *s, const char *ref,
+                               const void *schema, size_t len, unsigned flags,
+                               CAIRN__ASYNC_TAIL)
+{
+    if (!ref || (!schema && len))
+        return bad_arg(fut, "model_register", ref ? "schema is NULL" : "ref is NULL");
+    JOB(run_model_register, s);
+    f->ref = cairn__job_strdup(f, ref, &ok);
+    f->val = cairn__job_dup(f, schema ? schema : "", len, &ok);
+    f->len = len;
+    f->flags = flags;
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_model_resolve(cairn_future *f)
+{
+    return cairn_model_resolve(f->s, f->ref, f->str);
+}
+
+int cairn_async_model_resolve(cairn_executor *ex, cairn_store *s, const char *ref,
+                              CAIRN__ASYNC_TAIL)
+{
+    if (!ref)
+        return bad_arg(fut, "model_resolve", "ref is NULL");
+    JOB(run_model_resolve, s);
+    f->ref = cairn__job_strdup(f, ref, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_model_schema(cairn_future *f)
+{
+    f->values = &f->value1;
+    f->nvalues = 1;
+    return cairn_model_schema(f->s, f->ref, &f->value1);
+}
+
+int cairn_async_model_schema(cairn_executor *ex, cairn_store *s, const char *ref,
+                             CAIRN__ASYNC_TAIL)
+{
+    if (!ref)
+        return bad_arg(fut, "model_schema", "ref is NULL");
+    JOB(run_model_schema, s);
+    f->ref = cairn__job_strdup(f, ref, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int add_model_ref(void *ctx, const char *ns, const char *name, unsigned version,
+                         const char *ref)
+{
+    (void)ns, (void)name, (void)version;
+    return cairn__job_add_key(ctx, ref, strlen(ref));
+}
+
+static int run_model_list(cairn_future *f)
+{
+    return cairn_model_list(f->s, add_model_ref, f);
+}
+
+int cairn_async_model_list(cairn_executor *ex, cairn_store *s, CAIRN__ASYNC_TAIL)
+{
+    JOB(run_model_list, s);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_model_remove(cairn_future *f)
+{
+    return cairn_model_remove(f->s, f->ref, &f->u64);
+}
+
+int cairn_async_model_remove(cairn_executor *ex, cairn_store *s, const char *ref,
+                             CAIRN__ASYNC_TAIL)
+{
+    if (!ref)
+        return bad_arg(fut, "model_remove", "ref is NULL");
+    JOB(run_model_remove, s);
+    f->ref = cairn__job_strdup(f, ref, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
+static int run_validate(cairn_future *f)
+{
+    return cairn_validate(f->s, f->ref, f->val, f->len, &f->verrs);
+}
+
+int cairn_async_validate(cairn_executor *ex, cairn_store *s, const char *ref, const void *doc,
+                         size_t len, CAIRN__ASYNC_TAIL)
+{
+    if (!ref || (!doc && len))
+        return bad_arg(fut, "validate", ref ? "doc is NULL" : "ref is NULL");
+    JOB(run_validate, s);
+    f->ref = cairn__job_strdup(f, ref, &ok);
+    f->val = cairn__job_dup(f, doc ? doc : "", len, &ok);
+    f->len = len;
+    return cairn__job_submit(f, ok, fut);
+}
