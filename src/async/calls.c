@@ -351,7 +351,7 @@ int cairn_async_put_records(cairn_executor *ex, cairn_store *s, const cairn_reco
         return bad_arg(fut, "put_records", "items is NULL");
     JOB(run_put_records, s);
     f->ritems = cairn__job_dup(f, n ? (const void *)items : "", n * sizeof *items, &ok);
-    cairn_meta *metas = cairn__job_dup(f, "", n * sizeof *metas, &ok);
+    cairn_meta *metas = cairn__job_alloc(f, n * sizeof *metas, &ok);
     for (size_t i = 0; ok && i < n; i++) {
         f->ritems[i].key = cairn__job_strdup(f, items[i].key, &ok);
         if (items[i].val)

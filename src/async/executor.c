@@ -31,6 +31,7 @@ struct cairn_executor {
     cairn_future *chead, *ctail; /* completions waiting for dispatch */
     size_t queued;  /* jobs in the run queue */
     size_t pending; /* jobs submitted and not yet completed */
+    unsigned idle;  /* workers waiting on work_cv: a submit wakes one only then */
     int shutting;   /* destroy began: submits fail */
     int stop;       /* workers leave once the queue is empty */
     int efd;
@@ -131,6 +132,18 @@ void *cairn__job_dup(cairn_future *f, const void *p, size_t n, int *ok)
         memcpy(d, p, n);
     d[n] = '\0';
     return d;
+}
+
+void *cairn__job_alloc(cairn_future *f, size_t n, int *ok)
+{
+    cairn__blk *b = calloc(1, sizeof *b + n + 1);
+    if (!b) {
+        *ok = 0;
+        return NULL;
+    }
+    b->next = f->mem;
+    f->mem = b;
+    return b->data;
 }
 
 const char *cairn__job_strdup(cairn_future *f, const char *s, int *ok)
@@ -257,8 +270,11 @@ static void *worker(void *p)
     cairn_executor *ex = p;
     pthread_mutex_lock(&ex->mu);
     for (;;) {
-        while (!ex->qhead && !ex->stop)
+        while (!ex->qhead && !ex->stop) {
+            ex->idle++;
             pthread_cond_wait(&ex->work_cv, &ex->mu);
+            ex->idle--;
+        }
         if (!ex->qhead)
             break; /* stop, and nothing left */
         cairn_future *f = ex->qhead;
@@ -327,7 +343,8 @@ int cairn__job_submit(cairn_future *f, int ok, cairn_future **fut)
     f->in_queue = 1;
     ex->queued++;
     ex->pending++;
-    pthread_cond_signal(&ex->work_cv);
+    if (ex->idle) /* busy workers take the next job without a wake-up */
+        pthread_cond_signal(&ex->work_cv);
     pthread_mutex_unlock(&ex->mu);
     if (fut)
         *fut = f;

@@ -82,6 +82,8 @@ cairn_future *cairn__job_new(cairn_executor *ex, cairn_store *s, int (*run)(cair
 /* A copy of n bytes of p owned by the job, followed by a NUL byte; NULL
  * for a NULL p. Sets *ok to 0 when out of memory. */
 void *cairn__job_dup(cairn_future *f, const void *p, size_t n, int *ok);
+/* n zeroed bytes owned by the job (*ok 0 when out of memory). */
+void *cairn__job_alloc(cairn_future *f, size_t n, int *ok);
 /* cairn__job_dup of a NUL-terminated string (NULL stays NULL). */
 const char *cairn__job_strdup(cairn_future *f, const char *s, int *ok);
 /* Queue f (ok 0: free it and return CAIRN_ENOMEM). On success *fut (when
