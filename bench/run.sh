@@ -8,7 +8,9 @@
 # redis: a redis-server of its own is started on a free loopback port (no
 # persistence: the figures are the client's and the library's), `cairn bench`
 # runs on it, then bench_redis sets libcairn against redis-benchmark on the
-# same server (SET/GET -c 1, and get_many of 100 keys against GET -P 100).
+# same server (SET/GET -c 1, and get_many of 100 keys against GET -P 100),
+# and bench_async sets async calls (2 workers) against sync ones (at most
+# 20000 keys).
 #
 # Environment (the flags win): BENCH_N (default 100000), BENCH_ROUNDS
 # (default 1; with more, each program runs R times interleaved with the
@@ -28,7 +30,7 @@ BACKENDS="lmdb sqlite file mem redis"
 PY=/usr/bin/python3
 
 usage() {
-    sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit "${1:-2}"
 }
 while [ $# -gt 0 ]; do
@@ -81,6 +83,8 @@ case " $BACKENDS " in
 esac
 REDIS_LINES=$WORK/redis_lines
 : >"$REDIS_LINES"
+ASYNC_LINES=$WORK/async_lines # bench_async on the redis server (issue 5)
+: >"$ASYNC_LINES"
 LINES=$WORK/lines
 : >"$LINES"
 failed=0
@@ -140,6 +144,15 @@ for r in $(seq 1 "$ROUNDS"); do
         else
             echo "  bench_redis: FAILED: $(head -c 500 "$WORK/err")" >&2
             failed=1
+        fi
+        if [ -x "$BUILD/bench/bench_async" ]; then
+            if out=$("$BUILD/bench/bench_async" "$REDIS_URL?prefix=async$r:" --n "$((N < 20000 ? N : 20000))" 2>"$WORK/err"); then
+                printf '  %s\n' "$out"
+                printf '%s\n' "$out" >>"$ASYNC_LINES"
+            else
+                echo "  bench_async: FAILED: $(head -c 500 "$WORK/err")" >&2
+                failed=1
+            fi
         fi
     fi
     run raw_lmdb "$RAW_LMDB" "$WORK/store" --n "$N"
@@ -227,6 +240,27 @@ if [ -s "$REDIS_LINES" ]; then
         printf "  %-44s %10.0f / %10.0f = %5.2fx   target >= 0.7x\n", "get_many 100 keys/call / GET -c 1 -P 100", best["cairn_get_many100_keys_s"], best["redis_get_p100_keys_s"], best["cairn_get_many100_keys_s"] / best["redis_get_p100_keys_s"]
         printf "  %-44s %10.0f / %10.0f = %5.2fx\n", "get_many 100 keys/call / hiredis MGET 100", best["cairn_get_many100_keys_s"], best["hiredis_mget100_keys_s"], best["cairn_get_many100_keys_s"] / best["hiredis_mget100_keys_s"]
     }' "$REDIS_LINES"
+fi
+
+if [ -s "$ASYNC_LINES" ]; then
+    # Async (2 workers, callbacks from the fd) against sync, on the same
+    # server in the same run: the ratio of each round, and of the best figures.
+    awk '
+    function field(line, name) {
+        if (match(" " line, " " name "=[^ ]*")) return substr(" " line, RSTART + length(name) + 2, RLENGTH - length(name) - 2) + 0
+        return 0
+    }
+    {
+        split("sync_put_ops_s async_put_ops_s sync_get_ops_s async_get_ops_s", names, " ")
+        for (i in names) { v = field($0, names[i]); if (v > best[names[i]]) best[names[i]] = v }
+        per_put = per_put sprintf(" %.2f", field($0, "put_ratio"))
+        per_get = per_get sprintf(" %.2f", field($0, "get_ratio"))
+    }
+    END {
+        printf "\n== async: 2 worker threads against sync calls on redis (best of %d)\n", NR
+        printf "  %-30s %10.0f / %10.0f = %5.2fx   target >= 1.5x   per round:%s\n", "put: async / sync", best["async_put_ops_s"], best["sync_put_ops_s"], best["async_put_ops_s"] / best["sync_put_ops_s"], per_put
+        printf "  %-30s %10.0f / %10.0f = %5.2fx   target >= 1.5x   per round:%s\n", "get: async / sync", best["async_get_ops_s"], best["sync_get_ops_s"], best["async_get_ops_s"] / best["sync_get_ops_s"], per_get
+    }' "$ASYNC_LINES"
 fi
 
 exit $failed
