@@ -138,7 +138,7 @@ typedef enum {
 
 /* ---- futures: state, waiting, cancelling (all thread-safe) ---- */
 
-/* The state now (a snapshot). */
+/* The state now (a snapshot). NULL: CAIRN_FUTURE_DONE. */
 CAIRN_API cairn_future_state cairn_future_state_get(const cairn_future *f);
 
 /*
@@ -169,7 +169,10 @@ CAIRN_API int cairn_future_cancel(cairn_future *f);
 CAIRN_API void cairn_future_release(cairn_future *f);
 
 /* ---- futures: results, valid once the state is DONE or CANCELLED ---- */
-/* Before that they read as empty (status CAIRN_EBUSY, counts 0, NULL). */
+/* Before that they read as empty (status CAIRN_EBUSY, counts 0, NULL).
+ * Reading is thread-safe; the take functions move a result out, so two
+ * threads must not take from one future at the same time (e.g. its
+ * callback and the holder of the future: agree on who takes). */
 
 /* The status the sync call returned (CAIRN_OK, CAIRN_SKIPPED, an error),
  * or CAIRN_ECANCELED. */
