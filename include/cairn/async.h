@@ -104,7 +104,8 @@ CAIRN_API void cairn_executor_destroy(cairn_executor *ex);
  * cairn_executor_fd — a file descriptor (an eventfd) that is readable while
  * completions wait for cairn_executor_dispatch(). Watch it for reading
  * (epoll, uv_poll_t, event_new(EV_READ|EV_PERSIST)); do not read, write or
- * close it: dispatch resets it. Owned by ex; valid until destroy. With
+ * close it: dispatch resets it. Owned by ex; valid until destroy (-1 for a
+ * NULL ex). With
  * callbacks_on_workers it is never readable. Thread-safe.
  */
 CAIRN_API int cairn_executor_fd(const cairn_executor *ex);
