@@ -105,8 +105,7 @@ CAIRN_API void cairn_executor_destroy(cairn_executor *ex);
  * completions wait for cairn_executor_dispatch(). Watch it for reading
  * (epoll, uv_poll_t, event_new(EV_READ|EV_PERSIST)); do not read, write or
  * close it: dispatch resets it. Owned by ex; valid until destroy (-1 for a
- * NULL ex). With
- * callbacks_on_workers it is never readable. Thread-safe.
+ * NULL ex). With callbacks_on_workers it is never readable. Thread-safe.
  */
 CAIRN_API int cairn_executor_fd(const cairn_executor *ex);
 
