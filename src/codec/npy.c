@@ -189,16 +189,16 @@ static bool little_host(void)
 
 static int descr(rd *r, const char *s, size_t n, cairn_array *a)
 {
+    if (n >= 2 && s[1] == 'O')
+        return cairn__err(CAIRN_EFORMAT, "npy: object arrays (descr '%.*s') are refused: "
+                                         "loading them would run pickle",
+                          (int)n, s);
     if (n < 3)
         return cairn__err(CAIRN_EFORMAT, "npy: descr '%.*s' is not a numeric dtype", (int)n, s);
     char order = s[0];
     if (!strchr("<>|=", order))
         return cairn__err(CAIRN_EFORMAT,
                           "npy: descr '%.*s' has no byte order ('<', '>', '|' or '=')",
-                          (int)n, s);
-    if (s[1] == 'O')
-        return cairn__err(CAIRN_EFORMAT, "npy: object arrays (descr '%.*s') are refused: "
-                                         "loading them would run pickle",
                           (int)n, s);
     for (unsigned i = 0; i < N_DTYPES; i++) {
         size_t nl = strlen(dtypes[i].name);
@@ -349,4 +349,18 @@ CAIRN_API int cairn_npy_parse(const void *buf, size_t len, cairn_array *out)
     a.nbytes = have;
     *out = a;
     return CAIRN_OK;
+}
+
+CAIRN_API int cairn_value_array(const cairn_value *v, cairn_array *out)
+{
+    cairn__err_clear();
+    if (!v || !out)
+        return cairn__err(CAIRN_EINVAL, "value_array: NULL argument");
+    const cairn_meta *m = cairn_value_meta(v);
+    if (m->format != CAIRN_FORMAT_NPY)
+        return cairn__err(CAIRN_EFORMAT, "%s: the value is %s, not npy", cairn_value_key(v),
+                          cairn_format_name(m->format));
+    size_t len;
+    const void *d = cairn_value_data(v, &len);
+    return cairn_npy_parse(d, len, out);
 }
