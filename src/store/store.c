@@ -475,7 +475,7 @@ static bool values_equal(const wctx *c, const cairn__rec *old)
         return false;
     /* c->val may be NULL when c->len is 0: memcmp must not see it. */
     bool same_bytes = old->meta.size == c->len &&
-                      (c->len == 0 || memcmp(old->value, c->val, c->len) == 0);
+                      (c->len == 0 || c->niov || memcmp(old->value, c->val, c->len) == 0);
     if (c->niov) {
         same_bytes = old->meta.size == c->len;
         size_t off = 0;
