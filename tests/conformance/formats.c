@@ -87,7 +87,8 @@ static void formats_msgpack_roundtrip(void **state)
     roundtrip(s, "m/nul", "\x00", 1, CAIRN_FORMAT_MSGPACK); /* the integer 0 */
 
     /* JSON -> msgpack -> store -> JSON. */
-    const char *json = "{\"n\":[1,-2,18446744073709551615,-9223372036854775808,2.5,1.0],"
+    const char *json = "{\"n\":[1,-2,18446744073709551615,-9223372036854775808,2.5,1.0,"
+                       "18374686479671623680],"
                        "\"s\":\"\\u00e9\\n\",\"o\":{},\"z\":null,\"t\":true}";
     void *m;
     size_t ml;
@@ -100,7 +101,8 @@ static void formats_msgpack_roundtrip(void **state)
     void *j;
     size_t jl;
     assert_ok(cairn_value_convert(v, CAIRN_FORMAT_JSON, &j, &jl));
-    const char *want = "{\"n\":[1,-2,18446744073709551615,-9223372036854775808,2.5,1.0],"
+    const char *want = "{\"n\":[1,-2,18446744073709551615,-9223372036854775808,2.5,1.0,"
+                       "18374686479671623680],"
                        "\"s\":\"\xc3\xa9\\n\",\"o\":{},\"z\":null,\"t\":true}";
     assert_int_equal(jl, strlen(want));
     assert_memory_equal(j, want, jl);
