@@ -154,13 +154,16 @@ static int put(out_buf *o, const void *p, size_t n)
 {
     if (cairn__grow(&o->buf, &o->cap, o->len + n + 1))
         return CAIRN_ENOMEM;
-    memcpy(o->buf + o->len, p, n);
+    if (n)
+        memcpy(o->buf + o->len, p, n);
     o->len += n;
     return CAIRN_OK;
 }
 
 static int json_str(out_buf *o, const char *s, size_t n, const char *what)
 {
+    if (n == 0) /* msgpack-c gives an empty str a NULL pointer */
+        return put(o, "\"\"", 2);
     size_t bad;
     if (!cairn__utf8_valid(s, n, &bad))
         return cairn__err(CAIRN_EFORMAT,

@@ -89,7 +89,7 @@ static void formats_msgpack_roundtrip(void **state)
     /* JSON -> msgpack -> store -> JSON. */
     const char *json = "{\"n\":[1,-2,18446744073709551615,-9223372036854775808,2.5,1.0,"
                        "18374686479671623680],"
-                       "\"s\":\"\\u00e9\\n\",\"o\":{},\"z\":null,\"t\":true}";
+                       "\"s\":\"\\u00e9\\n\",\"e\":\"\",\"o\":{},\"z\":null,\"t\":true}";
     void *m;
     size_t ml;
     assert_ok(cairn_convert(json, strlen(json), CAIRN_FORMAT_JSON, CAIRN_FORMAT_MSGPACK, &m,
@@ -103,7 +103,7 @@ static void formats_msgpack_roundtrip(void **state)
     assert_ok(cairn_value_convert(v, CAIRN_FORMAT_JSON, &j, &jl));
     const char *want = "{\"n\":[1,-2,18446744073709551615,-9223372036854775808,2.5,1.0,"
                        "18374686479671623680],"
-                       "\"s\":\"\xc3\xa9\\n\",\"o\":{},\"z\":null,\"t\":true}";
+                       "\"s\":\"\xc3\xa9\\n\",\"e\":\"\",\"o\":{},\"z\":null,\"t\":true}";
     assert_int_equal(jl, strlen(want));
     assert_memory_equal(j, want, jl);
     free(j);
