@@ -194,6 +194,29 @@ with open(path, "wb") as f:
 p = cairn("put", "mp/two", "--format", "msgpack", path, ok=False)
 check(p.returncode == 5 and b"after the object" in p.stderr, f"two objects: {p.stderr}")
 
+# ---- the other formats through the CLI ----
+
+path = os.path.join(tmp, "t.txt")
+with open(path, "wb") as f:
+    f.write("caf\u00e9\n".encode())
+cairn("put", "txt/a", "--format", "text", "--input", path)
+check(cairn("cat", "txt/a").stdout == "caf\u00e9\n".encode(), "cat of text")
+with open(path, "wb") as f:
+    f.write(b"\xff")
+p = cairn("put", "txt/b", "--format", "text", "--input", path, ok=False)
+check(p.returncode == 5 and b"UTF-8" in p.stderr, f"invalid text: {p.returncode} {p.stderr}")
+p = cairn("put", "txt/c", "x", "--input", path, ok=False)
+check(p.returncode == 2, f"a value and --input together: exit {p.returncode}")
+cairn("put", "bin/a", "--format", "bytes", "-", stdin=bytes(range(20)))
+dump = cairn("cat", "bin/a").stdout.decode()
+check(dump == "00000000: 0001 0203 0405 0607 0809 0a0b 0c0d 0e0f  ................\n"
+              "00000010: 1011 1213                                ....\n",
+      f"hex dump: {dump!r}")
+cairn("put", "js/a", '{"a": 1}')
+check(cairn("cat", "js/a").stdout == b'{"a": 1}\n', "cat of json")
+meta = json.loads(cairn("get", "--meta", "np/f8_2d").stdout)
+check(meta["format"] == "npy", f"get --meta format {meta['format']}")
+
 shutil.rmtree(tmp, ignore_errors=True)
 print(f"{checks - failures} of {checks} checks passed ({backend})")
 sys.exit(1 if failures else 0)
