@@ -125,6 +125,7 @@ for key, (arr, version) in npc.items():
     cairn("get", key, "--out", out)
     with open(out, "rb") as f:
         check(f.read() == data, f"{key}: get --out differs from the file put")
+    same_array(np.load(out, allow_pickle=False), arr, f"numpy.load of {key} from get --out")
     # The C API sees what numpy wrote.
     dt, big, fortran, shape, hexdata = run([tool, "show", url, key]).stdout.decode().split(" ")
     code = arr.dtype.kind.replace("b", "b") + str(arr.dtype.itemsize)
