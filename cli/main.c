@@ -422,7 +422,13 @@ static int write_file(const char *path, const cairn_value *v)
     if (!strcmp(path, "-"))
         return len && fwrite(data, 1, len, stdout) != len ? CLI_ERROR : CLI_OK;
     FILE *f = fopen(path, "wb");
-    if (!f || (len && fwrite(data, 1, len, f) != len) | (fclose(f) != 0)) {
+    bool bad = !f;
+    if (f) {
+        bad = len && fwrite(data, 1, len, f) != len;
+        if (fclose(f) != 0) /* always closed, and a failed flush counts */
+            bad = true;
+    }
+    if (bad) {
         fprintf(stderr, "cairn: get %s: writing %s: %s\n", cairn_value_key(v), path,
                 strerror(errno));
         return CLI_ERROR;
