@@ -34,9 +34,10 @@ extern "C" {
  *
  * JSON -> msgpack: null, true, false as nil/bool; an integer (no fraction,
  *   no exponent) in int64 as the smallest msgpack int, one in
- *   (INT64_MAX, UINT64_MAX] as uint 64; any other number (fraction,
- *   exponent, or an integer beyond uint64) as float 64 when it is finite
- *   as a double, else CAIRN_EFORMAT ("number out of range"); strings as str
+ *   (INT64_MAX, UINT64_MAX] as uint 64, one beyond either end refused
+ *   (CAIRN_EFORMAT "does not fit in 64 bits"); a number with a fraction or
+ *   an exponent as float 64 (even 1.0), refused when it is beyond a double
+ *   (CAIRN_EFORMAT "out of range"); strings as str
  *   (a lone surrogate escape such as "\ud800" is refused: msgpack str is
  *   UTF-8); arrays and objects as array/map, member order kept, duplicate
  *   names kept as they are. Nesting deeper than CAIRN_MSGPACK_DEPTH_MAX:
