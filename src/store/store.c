@@ -474,10 +474,10 @@ static bool values_equal(const wctx *c, const cairn__rec *old)
     if (strcmp(old->model, c->o.model ? c->o.model : "") != 0)
         return false;
     /* c->val may be NULL when c->len is 0: memcmp must not see it. */
-    bool same_bytes = old->meta.size == c->len &&
-                      (c->len == 0 || c->niov || memcmp(old->value, c->val, c->len) == 0);
-    if (c->niov) {
-        same_bytes = old->meta.size == c->len;
+    bool same_bytes = old->meta.size == c->len;
+    if (!c->niov) {
+        same_bytes = same_bytes && (c->len == 0 || memcmp(old->value, c->val, c->len) == 0);
+    } else { /* a value in pieces: compared piece by piece */
         size_t off = 0;
         for (size_t i = 0; i < c->niov && same_bytes; i++) {
             same_bytes = c->iov[i].len == 0 ||
