@@ -215,6 +215,12 @@ static void formats_npy_arrays(void **state)
     cairn_put_opts same = {.behavior = CAIRN_FAIL_IF_DIFFERENT};
     assert_ok(cairn_put_array(s, "a/0", &arrays[0], &same));
     assert_rc(cairn_put_array(s, "a/0", &arrays[1], &same), CAIRN_EDIFFERENT);
+    double f8b[12];
+    memcpy(f8b, f8, sizeof f8b);
+    f8b[11] = 99; /* the same header, one element different */
+    cairn_array changed = arrays[0];
+    changed.data = f8b;
+    assert_rc(cairn_put_array(s, "a/0", &changed, &same), CAIRN_EDIFFERENT);
     assert_rc(cairn_put_array(s, "a/0", &arrays[1], NULL), CAIRN_EEXISTS);
     cairn_put_opts skip = {.behavior = CAIRN_SKIP_IF_EXISTS};
     assert_rc(cairn_put_array(s, "a/0", &arrays[1], &skip), CAIRN_SKIPPED);
