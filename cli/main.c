@@ -479,12 +479,12 @@ static int cmd_get(const command *cmd, int argc, char **argv)
                             : cairn_get(s, key, &v);
     if (rc) {
         ex = fail_validation(rc, "get", key, cairn_validation_errors());
-    } else if (outfile && !meta) {
-        ex = write_file(outfile, v);
-    } else if (meta) {
+    } else if (outfile && (ex = write_file(outfile, v))) {
+        /* reported */
+    } else if (meta) { /* with --out too: the value went to the file */
         cli_json_meta(stdout, cairn_value_key(v), cairn_value_meta(v));
         putchar('\n');
-    } else {
+    } else if (!outfile) {
         size_t len;
         const void *data = cairn_value_data(v, &len);
         if (len && fwrite(data, 1, len, stdout) != len)
@@ -1279,7 +1279,8 @@ static const command commands[] = {
     {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]]",
      "print a value, or its metadata with --meta",
      "Print the value under KEY, byte for byte (no newline is added).\n",
-     "  -o, --out FILE        write the value's bytes to FILE instead ('-': stdout)\n"
+     "  -o, --out FILE        write the value's bytes to FILE instead ('-': stdout);\n"
+     "                        with --meta the metadata still goes to stdout\n"
      "  -m, --meta            print the metadata as one JSON object instead\n"
      "  -M, --model REF       fail (exit 5, 'wrong model') unless the record was\n"
      "                        stored under model REF: [NS/]NAME accepts any version,\n"
