@@ -34,6 +34,14 @@ int cli_copy(const char *from_url, const char *to_url, const char *prefix,
 int cli_export(const char *url, const char *prefix);
 int cli_import(const char *url, cairn_behavior behavior);
 
+/* `cairn cat` (cli/cat.c): write v rendered by its format to f: json and
+ * text as they are (a newline added when missing), msgpack as compact JSON,
+ * npy as "dtype=<f8 shape=(3, 4) order=C" and then the values in logical
+ * (C) order, one line per run of the last axis, bytes as a hex dump.
+ * Returns CAIRN_OK or the status of a failed conversion (a msgpack value
+ * with no JSON form). */
+int cli_cat(FILE *f, const cairn_value *v);
+
 /* Parse a duration: one or more <integer><unit> with unit ms, s, m, h or d
  * ("500ms", "30s", "1h30m"). *ms receives the total, which is > 0.
  * Returns 0, or -1 for anything else (empty, no unit, zero, overflow). */

@@ -60,7 +60,9 @@ static void write_int_or_null(FILE *f, const char *name, int64_t v)
 void dump_write(FILE *f, const char *key, const cairn_meta *m, const void *val,
                 size_t len)
 {
-    const char *enc = m->format == CAIRN_FORMAT_BYTES ? "base64"
+    const char *enc = m->format == CAIRN_FORMAT_BYTES || m->format == CAIRN_FORMAT_MSGPACK ||
+                              m->format == CAIRN_FORMAT_NPY
+                          ? "base64"
                       : m->format == CAIRN_FORMAT_JSON && json_inline(val, len) ? "json"
                                                                                  : "text";
     fprintf(f, "{\"dump\":%d,\"key\":", DUMP_VERSION);
@@ -582,11 +584,14 @@ int dump_parse(const char *line, size_t len, dump_rec *out, char *err, size_t er
         }
     }
     if (cairn_format_parse(format, &r.meta.format) != CAIRN_OK) {
-        fail(&c, "format: '%s' is not json, text or bytes", format);
+        fail(&c, "format: '%s' is not json, text, bytes, msgpack or npy", format);
         goto bad;
     }
     if (!*encoding)
-        strcpy(encoding, r.meta.format == CAIRN_FORMAT_BYTES  ? "base64"
+        strcpy(encoding, r.meta.format == CAIRN_FORMAT_BYTES ||
+                                 r.meta.format == CAIRN_FORMAT_MSGPACK ||
+                                 r.meta.format == CAIRN_FORMAT_NPY
+                             ? "base64"
                          : r.meta.format == CAIRN_FORMAT_JSON ? "json"
                                                                : "text");
     r.meta.version = (uint64_t)version;

@@ -282,14 +282,16 @@ static int parse_behavior(const char *v, cairn_behavior *b)
 
 static int cmd_put(const command *cmd, int argc, char **argv)
 {
-    enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL, O_FILL };
+    enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL, O_FILL, O_INPUT };
     static const optspec specs[] = {{"--if-exists", "-e", true},
                                     {"--ttl", "-t", true},
                                     {"--format", "-f", true},
                                     {"--if-version", NULL, true},
                                     {"--model", "-M", true},
                                     {"--fill-defaults", NULL, false},
+                                    {"--input", "-i", true},
                                     {NULL, NULL, false}};
+    const char *input = NULL; /* a file to read the value from; "-": stdin */
     cairn_put_opts o = {0};
     bool have_behavior = false;
     const char *pos[2];
@@ -318,7 +320,11 @@ static int cmd_put(const command *cmd, int argc, char **argv)
             break;
         case O_FORMAT:
             if (cairn_format_parse(sc.val, &o.format) != CAIRN_OK)
-                return usage(cmd, "--format: '%s' is not json, text or bytes", sc.val);
+                return usage(cmd, "--format: '%s' is not json, text, bytes, msgpack or npy",
+                             sc.val);
+            break;
+        case O_INPUT:
+            input = sc.val;
             break;
         case O_IF_VERSION:
             if (cli_parse_u64(sc.val, &o.if_version) || o.if_version == 0)
@@ -346,7 +352,29 @@ static int cmd_put(const command *cmd, int argc, char **argv)
     char *buf = NULL;
     const void *val;
     size_t len;
-    if (npos == 2 && strcmp(pos[1], "-") != 0) {
+    /* Binary formats take a FILE, never a value on the command line. */
+    if (!input && npos == 2 &&
+        (o.format == CAIRN_FORMAT_MSGPACK || o.format == CAIRN_FORMAT_NPY))
+        input = pos[1];
+    else if (input && npos == 2)
+        return usage(cmd, "give the value as an argument or with --input, not both");
+    if (input && strcmp(input, "-") != 0) {
+        int fd = open(input, O_RDONLY | O_CLOEXEC);
+        int rr = fd < 0 ? -1 : cli_read_all(fd, CAIRN_VALUE_MAX, &buf, &len);
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (rr == -2) {
+            fprintf(stderr, "cairn: put %s: %s is larger than %u bytes\n", key, input,
+                    CAIRN_VALUE_MAX);
+            return CLI_INVALID;
+        }
+        if (rr) {
+            fprintf(stderr, "cairn: put %s: reading %s: %s\n", key, input, strerror(e));
+            return CLI_ERROR;
+        }
+        val = buf;
+    } else if (!input && npos == 2 && strcmp(pos[1], "-") != 0) {
         val = pos[1];
         len = strlen(pos[1]);
     } else {
@@ -386,15 +414,38 @@ static int cmd_put(const command *cmd, int argc, char **argv)
 /* get, exists, rm                                                     */
 /* ------------------------------------------------------------------ */
 
+/* get --out: the value's bytes into path ("-": stdout), nothing added. */
+static int write_file(const char *path, const cairn_value *v)
+{
+    size_t len;
+    const void *data = cairn_value_data(v, &len);
+    if (!strcmp(path, "-"))
+        return len && fwrite(data, 1, len, stdout) != len ? CLI_ERROR : CLI_OK;
+    FILE *f = fopen(path, "wb");
+    bool bad = !f;
+    if (f) {
+        bad = len && fwrite(data, 1, len, f) != len;
+        if (fclose(f) != 0) /* always closed, and a failed flush counts */
+            bad = true;
+    }
+    if (bad) {
+        fprintf(stderr, "cairn: get %s: writing %s: %s\n", cairn_value_key(v), path,
+                strerror(errno));
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
 static int cmd_get(const command *cmd, int argc, char **argv)
 {
-    enum { O_META, O_MODEL, O_REVALIDATE };
+    enum { O_META, O_MODEL, O_REVALIDATE, O_OUT };
     static const optspec specs[] = {{"--meta", "-m", false},
                                     {"--model", "-M", true},
                                     {"--revalidate", NULL, false},
+                                    {"--out", "-o", true},
                                     {NULL, NULL, false}};
     bool meta = false;
-    const char *key = NULL, *model = NULL;
+    const char *key = NULL, *model = NULL, *outfile = NULL;
     unsigned flags = 0;
     int r;
     scan sc;
@@ -406,6 +457,8 @@ static int cmd_get(const command *cmd, int argc, char **argv)
             model = sc.val;
         } else if (sc.opt == O_REVALIDATE) {
             flags |= CAIRN_GET_REVALIDATE;
+        } else if (sc.opt == O_OUT) {
+            outfile = sc.val;
         } else if (key) {
             return usage(cmd, "unexpected argument '%s'", sc.val);
         } else {
@@ -426,15 +479,39 @@ static int cmd_get(const command *cmd, int argc, char **argv)
                             : cairn_get(s, key, &v);
     if (rc) {
         ex = fail_validation(rc, "get", key, cairn_validation_errors());
-    } else if (meta) {
+    } else if (outfile && (ex = write_file(outfile, v))) {
+        /* reported */
+    } else if (meta) { /* with --out too: the value went to the file */
         cli_json_meta(stdout, cairn_value_key(v), cairn_value_meta(v));
         putchar('\n');
-    } else {
+    } else if (!outfile) {
         size_t len;
         const void *data = cairn_value_data(v, &len);
         if (len && fwrite(data, 1, len, stdout) != len)
             ex = CLI_ERROR; /* reported by main's final flush check */
     }
+    cairn_value_free(v);
+    cairn_store_close(s);
+    return ex;
+}
+
+static int cmd_cat(const command *cmd, int argc, char **argv)
+{
+    const char *pos[1];
+    int ex;
+    scan sc;
+    scan_init(&sc, cmd, argc, argv, NULL);
+    if (positionals(&sc, pos, 1, 1, &ex) < 0)
+        return ex;
+    cairn_store *s;
+    if ((ex = open_store(&s)))
+        return ex;
+    cairn_value *v = NULL;
+    int rc = cairn_get(s, pos[0], &v);
+    if (rc == CAIRN_OK)
+        rc = cli_cat(stdout, v);
+    if (rc)
+        ex = fail(rc, "cat", pos[0]);
     cairn_value_free(v);
     cairn_store_close(s);
     return ex;
@@ -1174,18 +1251,23 @@ static int cmd_bench(const command *cmd, int argc, char **argv)
 static int cmd_help(const command *cmd, int argc, char **argv);
 
 static const command commands[] = {
-    {"put", cmd_put, "put KEY [VALUE] [OPTIONS]",
-     "store a value (from the argument or stdin)",
-     "Store VALUE under KEY. VALUE comes from the argument, or from stdin when\n"
-     "it is absent or '-' (byte-exact: a trailing newline is kept). A JSON value\n"
-     "must be valid JSON. A skipped put exits 0 and says 'skipped' on stderr.\n",
+    {"put", cmd_put, "put KEY [VALUE|FILE] [OPTIONS]",
+     "store a value (from the argument, a file or stdin)",
+     "Store VALUE under KEY. VALUE comes from the argument, from --input FILE, or\n"
+     "from stdin when it is absent or '-' (byte-exact: a trailing newline is\n"
+     "kept). With --format msgpack or npy the argument is a FILE ('-': stdin).\n"
+     "The value must be valid for its format (exit 5 naming the problem). A\n"
+     "skipped put exits 0 and says 'skipped' on stderr.\n",
      "  -e, --if-exists MODE  when KEY already holds a record: fail (default,\n"
      "                        exit 4), skip (exit 0), different (fail only if\n"
      "                        the stored value differs; JSON compared by\n"
      "                        meaning), overwrite\n"
      "  -t, --ttl DURATION    expire after DURATION: 500ms, 30s, 5m, 2h, 1d or a\n"
      "                        sum such as 1h30m; 'never' for no expiry\n"
-     "  -f, --format FORMAT   json (default), text (UTF-8) or bytes\n"
+     "  -f, --format FORMAT   json (default), text (UTF-8), bytes, msgpack (one\n"
+     "                        MessagePack object) or npy (a NumPy .npy file of a\n"
+     "                        numeric dtype; docs/formats.md)\n"
+     "  -i, --input FILE      read the value from FILE ('-': stdin)\n"
      "      --if-version N    compare-and-set: write only if the current version\n"
      "                        is N (exit 4 if not, 3 if KEY is absent)\n"
      "  -M, --model REF       validate against model REF ([NS/]NAME[@N]) first and\n"
@@ -1194,9 +1276,11 @@ static const command commands[] = {
      "                        '/path: rule'; unknown model: exit 5\n"
      "      --fill-defaults   with --model: store the value with the schema's\n"
      "                        defaults filled in for missing properties\n"},
-    {"get", cmd_get, "get KEY [--meta] [--model REF [--revalidate]]",
+    {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]]",
      "print a value, or its metadata with --meta",
      "Print the value under KEY, byte for byte (no newline is added).\n",
+     "  -o, --out FILE        write the value's bytes to FILE instead ('-': stdout);\n"
+     "                        with --meta the metadata still goes to stdout\n"
      "  -m, --meta            print the metadata as one JSON object instead\n"
      "  -M, --model REF       fail (exit 5, 'wrong model') unless the record was\n"
      "                        stored under model REF: [NS/]NAME accepts any version,\n"
@@ -1204,6 +1288,15 @@ static const command commands[] = {
      "      --revalidate      validate the value against the model as registered\n"
      "                        now (REF, else the record's own model, newest\n"
      "                        version); invalid: exit 5 with every error on stderr\n"},
+    {"cat", cmd_cat, "cat KEY",
+     "print a value rendered by its format",
+     "Print the value under KEY for a person: json and text as they are (a\n"
+     "newline added when missing), msgpack as compact JSON (exit 5 when it holds\n"
+     "binary, extension types or non-string map keys, which JSON cannot show),\n"
+     "npy as a line 'dtype=<f8 shape=(3, 4) order=C' and then the values in\n"
+     "logical order, one line per run of the last axis, bytes as a hex dump\n"
+     "(offset, 16 bytes in hex, the printable ones). 'cairn get' gives the bytes.\n",
+     ""},
     {"exists", cmd_exists, "exists KEY",
      "exit 0 if KEY exists, 3 if not",
      "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", ""},

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(head.head_len <= size, "header %zu > record %zu", head.head_len, size);
         FUZZ_CHECK((const uint8_t *)head.value == rec + head.head_len, "value pointer");
         FUZZ_CHECK(m->size <= CAIRN_VALUE_MAX, "size %llu", (unsigned long long)m->size);
-        FUZZ_CHECK((unsigned)m->format <= CAIRN_FORMAT_BYTES, "format %d", (int)m->format);
+        FUZZ_CHECK((unsigned)m->format <= CAIRN_FORMAT_NPY, "format %d", (int)m->format);
         FUZZ_CHECK(m->model == head.model && strlen(m->model) <= CAIRN_MODEL_MAX, "model");
         FUZZ_CHECK(m->created_ms >= 0 && m->updated_ms >= 0 && m->expires_ms >= 0,
                    "negative time");

@@ -191,14 +191,20 @@ CAIRN_API int cairn_key_normalize(const char *key, char *buf, size_t *len);
 /* ------------------------------------------------------------------ */
 
 /* The format of a value. The library checks a value against its format
- * on put: JSON must be valid JSON (RFC 8259), text valid UTF-8. */
+ * on put: JSON must be valid JSON (RFC 8259), text valid UTF-8, msgpack
+ * exactly one well-formed MessagePack object, npy a NumPy .npy file of a
+ * numeric dtype (see cairn/formats.h and docs/formats.md). No format ever
+ * executes code on load. */
 typedef enum {
     CAIRN_FORMAT_JSON = 0, /* default */
     CAIRN_FORMAT_TEXT = 1,
-    CAIRN_FORMAT_BYTES = 2
+    CAIRN_FORMAT_BYTES = 2,
+    CAIRN_FORMAT_MSGPACK = 3,
+    CAIRN_FORMAT_NPY = 4
 } cairn_format;
 
-/* Name of a format ("json", "text", "bytes"); static string. */
+/* Name of a format ("json", "text", "bytes", "msgpack", "npy"); static
+ * string ("unknown" for a value outside the enum). */
 CAIRN_API const char *cairn_format_name(cairn_format f);
 /* Parse a format name; CAIRN_EINVAL for an unknown one. */
 CAIRN_API int cairn_format_parse(const char *name, cairn_format *out);
@@ -690,5 +696,6 @@ CAIRN_API int cairn_get_model(cairn_store *s, const char *key, const char *ref,
 #include "cairn/backend.h"
 #include "cairn/schema.h"
 #include "cairn/async.h"
+#include "cairn/formats.h"
 
 #endif /* CAIRN_H */

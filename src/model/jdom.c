@@ -312,8 +312,10 @@ static bool parse_number(parser *s, jd_node *v)
     }
     v->is_int = 0;
     v->integral = 0;
-    if (!frac && !exp && !dropped && digits <= 19) {
-        /* A plain integer of up to 19 digits: int64 unless just beyond. */
+    if (!frac && !exp && !dropped && digits <= 19 && scale == 0) {
+        /* A plain integer of up to 19 digits: int64 unless just beyond.
+         * (scale > 0: zeros past the 19th digit, e.g. 18374686479671623680,
+         * are not in mant; the double path below judges those.) */
         if (!neg && mant <= (uint64_t)INT64_MAX) {
             v->i = (int64_t)mant;
             v->is_int = 1;

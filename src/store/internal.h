@@ -245,6 +245,16 @@ int cairn__rec_check_sum(const cairn__rec *r, const void *value);
 /* XXH3-64 of the value bytes. */
 uint64_t cairn__hash(const void *p, size_t n);
 
+/* A value handed over in pieces (an npy header and the caller's elements),
+ * concatenated only when the record is encoded. */
+typedef struct {
+    const void *base;
+    size_t len;
+} cairn__iov;
+
+/* XXH3-64 of the concatenation of the n pieces (= cairn__hash of it). */
+uint64_t cairn__hash_iov(const cairn__iov *v, size_t n);
+
 /* True when a record that expires at exp (0: never) is expired at now. */
 static inline bool cairn__expired(int64_t exp, int64_t now)
 {

@@ -28,7 +28,19 @@ uint64_t cairn__hash(const void *p, size_t n)
     return XXH3_64bits(p, n);
 }
 
-static const char *const format_names[] = {"json", "text", "bytes"};
+uint64_t cairn__hash_iov(const cairn__iov *v, size_t n)
+{
+    if (n == 1)
+        return cairn__hash(v[0].base, v[0].len);
+    XXH3_state_t st;
+    XXH3_64bits_reset(&st);
+    for (size_t i = 0; i < n; i++)
+        if (v[i].len)
+            XXH3_64bits_update(&st, v[i].base, v[i].len);
+    return XXH3_64bits_digest(&st);
+}
+
+static const char *const format_names[] = {"json", "text", "bytes", "msgpack", "npy"};
 
 CAIRN_API const char *cairn_format_name(cairn_format f)
 {
@@ -44,7 +56,7 @@ CAIRN_API int cairn_format_parse(const char *name, cairn_format *out)
             *out = (cairn_format)i;
             return CAIRN_OK;
         }
-    return cairn__err(CAIRN_EINVAL, "unknown format '%s' (json, text or bytes)",
+    return cairn__err(CAIRN_EINVAL, "unknown format '%s' (json, text, bytes, msgpack or npy)",
                       name ? name : "(null)");
 }
 

@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 #include "url.h"
+#include "../codec/codec.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -251,7 +252,9 @@ static void tls_register(void)
 static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r)
 {
     size_t len = (size_t)r->meta.size;
-    size_t need = sizeof(cairn_value) + klen + 1 + len + 1;
+    /* + 15: the value starts 16-byte aligned, so that an npy value's
+     * elements can be read in place (cairn_value_array). */
+    size_t need = sizeof(cairn_value) + klen + 1 + 15 + len + 1;
     cairn_value *v = tls_spare;
     if (v && v->cap >= need) {
         tls_spare = NULL;
@@ -269,7 +272,7 @@ static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r)
     v->key = (char *)(v + 1);
     memcpy(v->key, key, klen);
     v->key[klen] = '\0';
-    v->data = v->key + klen + 1;
+    v->data = (char *)(((uintptr_t)(v->key + klen + 1) + 15) & ~(uintptr_t)15);
     if (len)
         memcpy(v->data, r->value, len);
     v->data[len] = '\0';
@@ -354,6 +357,12 @@ static int check_value(const cairn_put_opts *o, const void *val, size_t len, boo
     }
     case CAIRN_FORMAT_BYTES:
         return CAIRN_OK;
+    case CAIRN_FORMAT_MSGPACK:
+        return cairn__msgpack_check(val, len);
+    case CAIRN_FORMAT_NPY: {
+        cairn_array a;
+        return cairn_npy_parse(val, len, &a);
+    }
     }
     return CAIRN_OK;
 }
@@ -362,7 +371,7 @@ static int check_opts(const cairn_put_opts *o)
 {
     if ((unsigned)o->behavior > CAIRN_OVERWRITE)
         return cairn__err(CAIRN_EINVAL, "unknown behavior %d", (int)o->behavior);
-    if ((unsigned)o->format > CAIRN_FORMAT_BYTES)
+    if ((unsigned)o->format > CAIRN_FORMAT_NPY)
         return cairn__err(CAIRN_EINVAL, "unknown format %d", (int)o->format);
     if (o->model && !cairn__model_ref_valid(o->model))
         return cairn__err(CAIRN_EINVAL,
@@ -402,14 +411,20 @@ typedef struct {
     bool tls; /* buf is the thread's cached buffer */
     cairn__model *model; /* update with a model: validates the new value */
     char *filled;        /* update with fill_defaults: the filled value */
+    const cairn__iov *iov; /* a put of a value in pieces (cairn_put_array):
+                              niov pieces of len bytes in all; val is NULL */
+    size_t niov;
 } wctx;
 
 static int model_validate(const cairn__model *m, bool fill, const void **val, size_t *len,
                           char **filled);
 
-static int encode(wctx *c, const cairn__rec *old, bool have_old, const void *val,
-                  size_t len, const void **out, size_t *olen)
+static int encode(wctx *c, const cairn__rec *old, bool have_old, const cairn__iov *iov,
+                  size_t niov, const void **out, size_t *olen)
 {
+    size_t len = 0;
+    for (size_t i = 0; i < niov; i++)
+        len += iov[i].len;
     cairn_meta m = {0};
     m.version = have_old ? old->meta.version + 1 : 1;
     m.format = c->o.format;
@@ -433,14 +448,19 @@ static int encode(wctx *c, const cairn__rec *old, bool have_old, const void *val
         m.expires_ms = c->rec->expires_ms;
     }
     m.size = len;
-    m.checksum = cairn__hash(val, len);
+    m.checksum = cairn__hash_iov(iov, niov);
     m.model = c->o.model;
     int rc = cairn__grow(&c->buf, &c->cap, CAIRN__HEAD_MAX + len);
     if (rc)
         return rc;
     size_t h = cairn__rec_head(c->buf, &m);
-    if (len)
-        memcpy(c->buf + h, val, len);
+    /* The pieces are copied once, straight into the record. */
+    char *p = c->buf + h;
+    for (size_t i = 0; i < niov; i++)
+        if (iov[i].len) {
+            memcpy(p, iov[i].base, iov[i].len);
+            p += iov[i].len;
+        }
     *out = c->buf;
     *olen = h + len;
     return CAIRN_BACKEND_WRITE;
@@ -454,8 +474,17 @@ static bool values_equal(const wctx *c, const cairn__rec *old)
     if (strcmp(old->model, c->o.model ? c->o.model : "") != 0)
         return false;
     /* c->val may be NULL when c->len is 0: memcmp must not see it. */
-    bool same_bytes = old->meta.size == c->len &&
-                      (c->len == 0 || memcmp(old->value, c->val, c->len) == 0);
+    bool same_bytes = old->meta.size == c->len;
+    if (!c->niov) {
+        same_bytes = same_bytes && (c->len == 0 || memcmp(old->value, c->val, c->len) == 0);
+    } else { /* a value in pieces: compared piece by piece */
+        size_t off = 0;
+        for (size_t i = 0; i < c->niov && same_bytes; i++) {
+            same_bytes = c->iov[i].len == 0 ||
+                         memcmp(old->value + off, c->iov[i].base, c->iov[i].len) == 0;
+            off += c->iov[i].len;
+        }
+    }
     if (same_bytes || c->o.format != CAIRN_FORMAT_JSON)
         return same_bytes;
     /* Semantic comparison. jansson refuses a few documents our check
@@ -525,7 +554,8 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
             if ((rc = model_validate(c->model, c->o.fill_defaults, &nv, &nl, &c->filled)))
                 return rc;
         }
-        return encode(c, &old, decoded, nv, nl, out, olen);
+        cairn__iov one = {nv, nl};
+        return encode(c, &old, decoded, &one, 1, out, olen);
     }
     case OP_PUT:
         break;
@@ -565,7 +595,10 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
             break;
         }
     }
-    return encode(c, &old, decoded, c->val, c->len, out, olen);
+    cairn__iov one = {c->val, c->len};
+    if (c->niov)
+        return encode(c, &old, decoded, c->iov, c->niov, out, olen);
+    return encode(c, &old, decoded, &one, 1, out, olen);
 }
 
 /* One-key writes encode into a buffer the thread keeps (a put then makes
@@ -686,6 +719,40 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
     rc = run_ops(s, &op, 1);
     buf_give(&c);
     free(filled);
+    if (rc)
+        return cairn__err_prefix(rc, "put %s", k);
+    COUNT(s, n_put);
+    if (c.status == CAIRN_SKIPPED)
+        COUNT(s, n_skip);
+    return c.status;
+}
+
+/* An array goes in as two pieces, the .npy header built here and the
+ * caller's elements, which encode() copies once into the record. */
+CAIRN_API int cairn_put_array(cairn_store *s, const char *key, const cairn_array *a,
+                              const cairn_put_opts *opt)
+{
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    int rc;
+    if ((rc = check_store(s, "put")) || (rc = norm_key("put", key, k, &klen, true)))
+        return rc;
+    if ((rc = cairn__npy_array_check(a)))
+        return cairn__err_prefix(rc, "put %s", k);
+    char head[CAIRN__NPY_HEAD_MAX];
+    cairn__iov iov[2] = {{head, cairn__npy_head(a, head)}, {a->data, a->nbytes}};
+    wctx c;
+    wctx_init(&c, s, OP_PUT, k, klen, opt);
+    c.o.format = CAIRN_FORMAT_NPY;
+    c.iov = iov;
+    c.niov = 2;
+    c.len = iov[0].len + iov[1].len;
+    if ((rc = check_opts(&c.o)))
+        return cairn__err_prefix(rc, "put %s", k);
+    cairn_backend_op op = {k, klen, write_cb, &c};
+    buf_take(&c);
+    rc = run_ops(s, &op, 1);
+    buf_give(&c);
     if (rc)
         return cairn__err_prefix(rc, "put %s", k);
     COUNT(s, n_put);

@@ -124,6 +124,7 @@ CF_TABLE(cf_models)
 CF_TABLE(cf_copy)
 CF_TABLE(cf_redis)
 CF_TABLE(cf_async)
+CF_TABLE(cf_formats)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

@@ -450,6 +450,7 @@ static const table tables[] = {
     {cf_copy_cases, &cf_copy_ncases},
     {cf_redis_cases, &cf_redis_ncases},
     {cf_async_cases, &cf_async_ncases},
+    {cf_formats_cases, &cf_formats_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 

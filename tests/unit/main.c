@@ -20,6 +20,7 @@ int main(int argc, char **argv)
         {unit_misc_cases, &unit_misc_ncases},
         {unit_schema_cases, &unit_schema_ncases},
         {unit_async_cases, &unit_async_ncases},
+        {unit_codec_cases, &unit_codec_ncases},
     };
     const tr_suite suite = {"unit", NULL, NULL};
     tr_tally tally = {0};

@@ -22,6 +22,8 @@ extern const tr_case unit_schema_cases[];
 extern const size_t unit_schema_ncases;
 extern const tr_case unit_async_cases[];
 extern const size_t unit_async_ncases;
+extern const tr_case unit_codec_cases[];
+extern const size_t unit_codec_ncases;
 
 #define UNIT_NCASES(t) (sizeof(t) / sizeof(t)[0])
 
