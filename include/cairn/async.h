@@ -226,6 +226,14 @@ CAIRN_API cairn_verrors *cairn_future_take_verrors(cairn_future *f);
 
 #define CAIRN__ASYNC_TAIL cairn_async_cb cb, void *arg, cairn_future **fut
 
+/* cairn_put_array (formats.h): the description, its elements (a->nbytes
+ * bytes: the caller may reuse them at once, which is the one extra copy
+ * the async form costs) and opt are copied at submit. */
+struct cairn_array;
+CAIRN_API int cairn_async_put_array(cairn_executor *ex, cairn_store *s, const char *key,
+                                    const struct cairn_array *a, const cairn_put_opts *opt,
+                                    CAIRN__ASYNC_TAIL);
+
 /* cairn_put: key, val and opt (with its model string) copied. */
 CAIRN_API int cairn_async_put(cairn_executor *ex, cairn_store *s, const char *key,
                               const void *val, size_t len, const cairn_put_opts *opt,

@@ -93,7 +93,7 @@ typedef enum {
 #define CAIRN_ARRAY_NDIM_MAX 32 /* NumPy's own limit (before NumPy 2) */
 
 /* An n-dimensional array: a description plus a pointer to its elements. */
-typedef struct {
+typedef struct cairn_array {
     cairn_dtype dtype;
     int big_endian;      /* elements are big-endian ('>'); 0: little ('<').
                             Ignored (and read as 0) for one-byte dtypes. */

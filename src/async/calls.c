@@ -75,6 +75,29 @@ int cairn_async_put(cairn_executor *ex, cairn_store *s, const char *key, const v
     return cairn__job_submit(f, ok, fut);
 }
 
+static int run_put_array(cairn_future *f)
+{
+    return cairn_put_array(f->s, f->key, &f->array, f->popt);
+}
+
+int cairn_async_put_array(cairn_executor *ex, cairn_store *s, const char *key,
+                          const cairn_array *a, const cairn_put_opts *opt, CAIRN__ASYNC_TAIL)
+{
+    if (!key)
+        return bad_arg(fut, "put_array", "key is NULL");
+    if (!a)
+        return bad_arg(fut, "put_array", "a is NULL");
+    if (!a->data && a->nbytes)
+        return bad_arg(fut, "put_array", "a->data is NULL with a non-zero nbytes");
+    JOB(run_put_array, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    f->val = cairn__job_dup(f, a->data ? a->data : "", a->nbytes, &ok);
+    f->array = *a;
+    f->array.data = f->val;
+    keep_put_opts(f, opt, &ok);
+    return cairn__job_submit(f, ok, fut);
+}
+
 static int run_get(cairn_future *f)
 {
     f->values = &f->value1;

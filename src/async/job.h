@@ -41,6 +41,7 @@ struct cairn_future {
     const char *key, *key2, *ref;
     const void *val;
     size_t len;
+    cairn_array array; /* put_array: data points at val */
     size_t n;
     const cairn_put_opts *popt; /* NULL or &popt_copy */
     cairn_put_opts popt_copy;

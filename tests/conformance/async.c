@@ -256,6 +256,34 @@ static void async_every_call(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(cf_meta(dst, "r/1").version, 7);
 
+    /* put_array: the elements are copied at submit (the buffer is reused
+     * before the call runs), read back through cairn_value_array */
+    double elems[6] = {1.5, -2, 3, 4, 5, 6.25};
+    cairn_array arr = {.dtype = CAIRN_DT_F64, .ndim = 2, .shape = {2, 3}, .data = elems,
+                       .nbytes = sizeof elems};
+    assert_ok(cairn_async_put_array(ex, s, "arr/1", &arr, NULL, NULL, NULL, &f));
+    elems[0] = 99;
+    settle(f, CAIRN_OK);
+    cairn_future_release(f);
+    {
+        cairn_value *av = NULL;
+        cairn_array back;
+        assert_ok(cairn_get(s, "arr/1", &av));
+        assert_ok(cairn_value_array(av, &back));
+        assert_int_equal(back.ndim, 2);
+        assert_int_equal(back.shape[1], 3);
+        assert_int_equal(back.nbytes, sizeof elems);
+        double first;
+        memcpy(&first, back.data, sizeof first);
+        assert_true(first == 1.5);
+        cairn_value_free(av);
+    }
+    AWAIT(cairn_async_put_array(ex, s, "arr/2", &(cairn_array){.dtype = CAIRN_DT_F64,
+                                .ndim = 1, .shape = {3}, .data = elems, .nbytes = 8},
+                                NULL, NULL, NULL, &f),
+          CAIRN_EINVAL);
+    cairn_future_release(f);
+
     AWAIT(cairn_async_model_remove(ex, s, "shop/item", NULL, NULL, &f), CAIRN_OK);
     assert_int_equal(cairn_future_u64(f), 1);
     cairn_future_release(f);
