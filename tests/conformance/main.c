@@ -356,6 +356,7 @@ cairn_meta cf_meta(cairn_store *s, const char *key)
     cairn_meta m = *cairn_value_meta(v);
     m.model = ""; /* borrowed strings die with v */
     m.compression = "none";
+    m.user_meta = NULL;
     cairn_value_free(v);
     return m;
 }
@@ -449,6 +450,7 @@ static const table tables[] = {
     {cf_models_cases, &cf_models_ncases},
     {cf_copy_cases, &cf_copy_ncases},
     {cf_redis_cases, &cf_redis_ncases},
+    {cf_blob_cases, &cf_blob_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 
