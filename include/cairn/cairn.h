@@ -284,7 +284,8 @@ typedef struct {
  * Errors: CAIRN_EEXISTS, CAIRN_EDIFFERENT, CAIRN_ECONFLICT (if_version did not
  * match), CAIRN_ENOTFOUND (if_version on an absent key), CAIRN_EKEY,
  * CAIRN_EFORMAT (value not valid for its format), CAIRN_EINVAL (also a model
- * with a format other than JSON, fill_defaults without a model),
+ * with a format other than JSON, fill_defaults without a model, user_meta
+ * that is not a JSON object or is over CAIRN_USER_META_MAX bytes),
  * CAIRN_EMODEL (opt->model is not registered, or ambiguous),
  * CAIRN_EVALIDATION (the value does not match opt->model: the errors are in
  * cairn_validation_errors()), CAIRN_ECORRUPT (existing record unreadable and
@@ -298,8 +299,13 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val,
  * cairn_get — read the live record under key.
  * out: receives a value freed with cairn_value_free(); set to NULL on
  *   every failure, so freeing it after an error is safe.
- * Errors: CAIRN_ENOTFOUND (absent or expired), CAIRN_EKEY, CAIRN_ECORRUPT
- * (checksum or header mismatch), CAIRN_EIO, CAIRN_ENOMEM. Thread-safe.
+ * A compressed value is decompressed (memory grows with the real output,
+ * never from a size field alone) and the checksum is verified on the
+ * uncompressed bytes; the user metadata is verified against its own
+ * checksum. Errors: CAIRN_ENOTFOUND (absent or expired), CAIRN_EKEY,
+ * CAIRN_ECORRUPT (checksum or header mismatch, a damaged compressed value
+ * or user metadata: never other data), CAIRN_EIO, CAIRN_ENOMEM.
+ * Thread-safe.
  */
 CAIRN_API int cairn_get(cairn_store *s, const char *key, cairn_value **out);
 
@@ -341,8 +347,8 @@ CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix,
  * to abort (cairn_update returns it). fn must not call into the same store.
  * Backends that retry on conflict may call fn more than once: fn must have
  * no side effect beyond producing the value.
- * opt: format, ttl and model of the new value (behavior and if_version are
- * ignored); with a model the value fn produces is validated (and filled
+ * opt: format, ttl, model and user_meta of the new value (behavior and
+ * if_version are ignored; user_meta NULL keeps the record's); with a model the value fn produces is validated (and filled
  * with defaults when asked) while the key is locked. Returns CAIRN_OK,
  * CAIRN_SKIPPED or an error as cairn_put().
  */
