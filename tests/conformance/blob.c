@@ -197,11 +197,14 @@ static int append_x(const cairn_value *cur, void *arg, const void **val, size_t 
 {
     char **out = arg;
     size_t n = 0;
-    const char *d = cairn_value_data(cur, &n);
+    /* cur may be NULL in a first call (lmdb asks as if the key were absent
+     * before it looks): the backend then calls again with the record. */
+    const char *d = cur ? cairn_value_data(cur, &n) : "";
     free(*out); /* a backend that retries calls us again */
     *out = malloc(n + 1);
     assert_non_null(*out);
-    memcpy(*out, d, n);
+    if (n)
+        memcpy(*out, d, n);
     (*out)[n] = 'x';
     *val = *out;
     *len = n + 1;
