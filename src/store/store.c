@@ -548,14 +548,14 @@ static bool values_equal(const wctx *c, const cairn__rec *old)
     return eq;
 }
 
-static int write_cb_old(wctx *c, const void *rec, size_t rlen, const void **out,
+static int write_decide(wctx *c, const void *rec, size_t rlen, const void **out,
                         size_t *olen);
 
 static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
                     size_t *olen)
 {
     wctx *c = ctx;
-    int rc = write_cb_old(c, rec, rlen, out, olen);
+    int rc = write_decide(c, rec, rlen, out, olen);
     /* The new record is encoded (into c->buf): the old value's
      * decompressed copy is not needed any more. */
     free(c->otmp);
@@ -563,7 +563,7 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
     return rc;
 }
 
-static int write_cb_old(wctx *c, const void *rec, size_t rlen, const void **out,
+static int write_decide(wctx *c, const void *rec, size_t rlen, const void **out,
                         size_t *olen)
 {
     cairn__rec old;
