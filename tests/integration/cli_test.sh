@@ -320,6 +320,25 @@ c get blob/small --meta
 has "--compress-min 16 compresses a 45-byte value" "$T/out" '"compression":"zstd"'
 c put blob/x 1 --compress-min 0
 rc "--compress-min 0 refused" 2
+# A flipped byte inside the stored (compressed) record, in the SQLite file:
+# "corrupt record", never other data; the raw copy is untouched.
+if [ "$SCHEME" = sqlite ] && command -v sqlite3 >/dev/null 2>&1; then
+    DB=${URL#sqlite:}
+    for back in 3 12 20; do
+        sqlite3 "$DB" "UPDATE cairn_records SET h = CAST(substr(h, 1, length(h) - $back) ||
+            CASE WHEN substr(h, length(h) - $back + 1, 1) = X'00' THEN X'01' ELSE X'00' END ||
+            substr(h, length(h) - $back + 2) AS BLOB) WHERE k = CAST('blob/z' AS BLOB);"
+        c get blob/z
+        rc "flipped byte $back from the end of a compressed record" 1
+        has "flipped byte: corrupt record" "$T/err" "corrupt record"
+        has "flipped byte: names the key" "$T/err" "blob/z"
+        ci "$T/csv" put blob/z --format text --if-exists overwrite
+        c get blob/z
+        same "overwrite repairs a corrupt record" "$T/out" "$T/csv"
+    done
+    c get blob/raw
+    same "the raw neighbour is untouched" "$T/out" "$T/csv"
+fi
 
 # ---- compare-and-set ----
 c put modelled '{"a":2}' --if-version "$ver"
