@@ -4,6 +4,7 @@
  * stored raw, user metadata is checked, kept and carried, and a damaged
  * compressed record is "corrupt", never wrong data.
  */
+#define _GNU_SOURCE /* memmem */
 #include "conf.h"
 
 #include <dirent.h>
@@ -581,34 +582,49 @@ static bool find_file(const char *dir, const char *leaf, char *out, size_t cap)
     return found;
 }
 
-/* The file backend: damage the stored file itself, byte by byte through
- * the compressed body. */
-static void file_flip_on_disk(void **state)
+/* The file and lmdb backends: damage the bytes of the record where they
+ * lie on disk (the record file; LMDB's data.mdb, which the open handle
+ * maps), byte by byte through the user metadata and the compressed value. */
+static void flip_on_disk(void **state)
 {
     cf_fx *fx = FX(state);
-    if (strcmp(cf_be->name, "file"))
-        tr_skip("the record files of the file backend only");
+    bool file = !strcmp(cf_be->name, "file"), lmdb = !strcmp(cf_be->name, "lmdb");
+    if (!file && !lmdb)
+        tr_skip("the bytes on disk are reached on file and lmdb (sqlite: cli_test.sh)");
     cairn_store *s = fx->s;
     char *val = compressible(40000);
-    cairn_put_opts o = {.format = CAIRN_FORMAT_TEXT, .user_meta = "{\"on\":\"disk\"}"};
+    const char *um = "{\"on\":\"disk\",\"marker\":\"q7Zr\"}";
+    cairn_put_opts o = {.format = CAIRN_FORMAT_TEXT, .user_meta = um};
     assert_ok(cairn_put(s, "disk/zleaf", val, 40000, &o));
-    char path[PATH_MAX];
-    assert_true(find_file(fx->dir, "zleaf", path, sizeof path));
+    char path[PATH_MAX + 16];
+    if (file)
+        assert_true(find_file(fx->dir, "zleaf", path, sizeof path));
+    else
+        snprintf(path, sizeof path, "%s/data.mdb", strchr(fx->url, ':') + 1);
     int fd = open(path, O_RDWR);
     assert_true(fd >= 0);
     struct stat st;
     assert_int_equal(fstat(fd, &st), 0);
     size_t n = (size_t)st.st_size;
-    assert_true(n < 40000); /* compressed on disk */
-    char *rec = malloc(n);
-    assert_non_null(rec);
-    assert_int_equal(pread(fd, rec, n, 0), (ssize_t)n);
-    size_t h;
-    head_len_of(rec, n, &h);
+    char *img = malloc(n);
+    assert_non_null(img);
+    assert_int_equal(pread(fd, img, n, 0), (ssize_t)n);
+    /* The body starts with the user metadata; the header is the line
+     * before it. */
+    const char *b = memmem(img, n, um, strlen(um));
+    assert_non_null(b);
+    const char *hs = b - 1;
+    while (hs > img && hs[-1] != '\n' && memcmp(hs, "{\"cairn\":1", 10) != 0)
+        hs--;
+    assert_memory_equal(hs, "{\"cairn\":1", 10);
+    cairn__rec r;
+    assert_ok(cairn__rec_decode(hs, (size_t)(img + n - hs), false, &r));
+    assert_true(r.zstd); /* compressed on disk */
+    size_t from = (size_t)(b - img), to = from + r.umeta_len + r.stored_len;
     unsigned corrupt = 0, same = 0;
-    for (size_t off = h; off < n; off += (n - h) / 61 + 1) {
-        char b = (char)(rec[off] ^ 0x10);
-        assert_int_equal(pwrite(fd, &b, 1, (off_t)off), 1);
+    for (size_t off = from; off < to; off += (to - from) / 61 + 1) {
+        char c = (char)(img[off] ^ 0x10);
+        assert_int_equal(pwrite(fd, &c, 1, (off_t)off), 1);
         cairn_value *v = NULL;
         int rc = cairn_get(s, "disk/zleaf", &v);
         if (rc == CAIRN_OK) {
@@ -619,17 +635,19 @@ static void file_flip_on_disk(void **state)
         } else {
             assert_rc(rc, CAIRN_ECORRUPT);
             assert_errmsg_has("disk/zleaf");
+            assert_errmsg_has("corrupt record");
             corrupt++;
         }
         cairn_value_free(v);
-        assert_int_equal(pwrite(fd, rec + off, 1, (off_t)off), 1);
+        assert_int_equal(pwrite(fd, img + off, 1, (off_t)off), 1);
     }
-    print_message("  %u flips reported corrupt, %u read back the right value\n", corrupt,
-                  same);
+    print_message("  %s: %u flips reported corrupt, %u read back the right value\n",
+                  cf_be->name, corrupt, same);
     assert_true(corrupt > 0);
     expect_bytes(s, "disk/zleaf", val, 40000, "zstd");
+    assert_string_equal(umeta_of(s, "disk/zleaf"), um);
     close(fd);
-    free(rec);
+    free(img);
     free(val);
 }
 
@@ -643,6 +661,6 @@ const tr_case cf_blob_cases[] = {
     TR_CASE(user_meta_refused, TR_NONE, 0),
     TR_CASE(copy_carries_everything, TR_NONE, 0),
     TR_CASE(damaged_compressed_records, TR_NONE, 0),
-    TR_CASE(file_flip_on_disk, TR_NONE, 0),
+    TR_CASE(flip_on_disk, TR_NONE, 0),
 };
 const size_t cf_blob_ncases = CF_NCASES(cf_blob_cases);
