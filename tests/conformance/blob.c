@@ -651,7 +651,71 @@ static void flip_on_disk(void **state)
     free(val);
 }
 
+/* Threads sharing a handle put, overwrite and read compressed values of
+ * their own and of the others (each thread has its own zstd contexts,
+ * freed at its exit): every read is one of the values written, whole. */
+#define ZT_THREADS 4
+#define ZT_LEN 12000
+
+static void zt_value(char *b, int writer, int round)
+{
+    for (int i = 0; i < ZT_LEN; i++)
+        b[i] = "abcdefgh"[(i / 13 + writer + round) % 8];
+    snprintf(b, 32, "w%d r%04d", writer, round);
+}
+
+static void *zt_main(void *p)
+{
+    cf_thread *t = p;
+    char *val = malloc(ZT_LEN), *want = malloc(ZT_LEN), key[32];
+    if (!val || !want) {
+        cf_thread_note(t, "malloc", CAIRN_ENOMEM);
+        free(val);
+        free(want);
+        return NULL;
+    }
+    cairn_put_opts o = {.format = CAIRN_FORMAT_BYTES, .behavior = CAIRN_OVERWRITE,
+                        .user_meta = "{\"t\":1}"};
+    for (int round = 0; round < 60; round++) {
+        zt_value(val, t->id, round);
+        snprintf(key, sizeof key, "zt/%d", t->id);
+        cf_thread_note(t, "put", cairn_put(t->s, key, val, ZT_LEN, &o));
+        int other = (t->id + round) % ZT_THREADS;
+        snprintf(key, sizeof key, "zt/%d", other);
+        cairn_value *v = NULL;
+        int rc = cairn_get(t->s, key, &v);
+        if (rc == CAIRN_ENOTFOUND)
+            continue;
+        if (rc == CAIRN_OK) {
+            size_t l;
+            const char *d = cairn_value_data(v, &l);
+            int w = -1, r = -1;
+            if (l != ZT_LEN || sscanf(d, "w%d r%d", &w, &r) != 2 || w != other)
+                rc = CAIRN_ECORRUPT;
+            else {
+                zt_value(want, w, r);
+                if (memcmp(d, want, ZT_LEN) ||
+                    strcmp(cairn_value_meta(v)->compression, "zstd") ||
+                    !cairn_value_meta(v)->user_meta)
+                    rc = CAIRN_ECORRUPT;
+            }
+            cairn_value_free(v);
+        }
+        cf_thread_note(t, "get", rc);
+    }
+    free(val);
+    free(want);
+    return NULL;
+}
+
+static void threads_on_compressed_values(void **state)
+{
+    void *(*const fns[])(void *) = {zt_main};
+    cf_threads_run(FX(state)->s, ZT_THREADS, fns, 1);
+}
+
 const tr_case cf_blob_cases[] = {
+    TR_CASE(threads_on_compressed_values, TR_NONE, 0),
     TR_CASE(compress_at_threshold, TR_NONE, 0),
     TR_CASE(compress_options, TR_NONE, 0),
     TR_CASE(incompressible_stored_raw, TR_NONE, 0),
