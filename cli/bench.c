@@ -18,7 +18,7 @@
 #include <string.h>
 
 static const char bench_usage[] =
-    "usage: cairn [--store URL] bench [--n N] [--seed S] [--model]\n"
+    "usage: cairn [--store URL] bench [--n N] [--seed S] [--model | --compress]\n"
     "\n"
     "Run the standard workload on the store and print one line of name=value\n"
     "fields (backend= n= put_ops_s= get_ops_s= list_ms= put_us= get_us=\n"
@@ -39,6 +39,16 @@ static const char bench_usage[] =
     "              put_us= is the plain put, put_model_us= the validated one,\n"
     "              model_ratio= their ratio. The store must hold no plain/ key\n"
     "              either.\n"
+    "  --compress  instead of the workload: the cost of compression. N values\n"
+    "              (default 500) of 64 KiB of JSON rows (compressible, as\n"
+    "              pipeline results are) are put under zbench/zip/ through a\n"
+    "              handle with compression on (the default, zstd level 3) and\n"
+    "              under zbench/raw/ through one with it off, in alternating\n"
+    "              blocks of 16, then read back the same way (each value\n"
+    "              checked). Prints zip_put_us= raw_put_us= put_ratio= (zip\n"
+    "              over raw), zip_get_us= raw_get_us= get_ratio= and\n"
+    "              stored_ratio= (stored bytes over value bytes). On mem: the\n"
+    "              two handles are two stores.\n"
     "  -h, --help  this help\n"
     "\n"
     "bench/run.sh runs it on every backend next to raw LMDB, raw SQLite and\n"
@@ -216,11 +226,105 @@ static int bench_run(cairn_store *s, uint64_t n, uint64_t seed, bool model,
     return CLI_OK;
 }
 
+#define ZB_LEN (64 * 1024)
+#define ZB_BLOCK 16
+
+/* 64 KiB of JSON rows, different for every i: repetitive in the way
+ * pipeline output is (same field names, similar numbers), not constant. */
+static void zb_value(char *buf, uint64_t i)
+{
+    size_t n = 0;
+    uint64_t x = i * 0x9E3779B97F4A7C15ull + 1;
+    n += (size_t)snprintf(buf, ZB_LEN, "[");
+    for (unsigned row = 0; n < ZB_LEN - 128; row++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n += (size_t)snprintf(buf + n, ZB_LEN - n,
+                              "%s{\"id\":%u,\"run\":%llu,\"name\":\"sample-%05u\",\"score\":%u.%02u,"
+                              "\"ok\":%s}",
+                              row ? "," : "", row, (unsigned long long)i, (unsigned)(x % 100000),
+                              (unsigned)(x >> 20) % 1000, (unsigned)(x >> 40) % 100,
+                              (x >> 33) & 1 ? "true" : "false");
+    }
+    buf[n++] = ']';
+    while (n < ZB_LEN) /* pad to exactly 64 KiB with JSON white space */
+        buf[n++] = ' ';
+}
+
+static int zb_run(const char *url, uint64_t n)
+{
+    cairn_store *zs = NULL, *rs = NULL;
+    cairn_options raw = {.compress_threshold = -1};
+    int rc = cairn_store_open(url, NULL, &zs);
+    if (rc == CAIRN_OK)
+        rc = cairn_store_open(url, &raw, &rs);
+    if (rc != CAIRN_OK) {
+        cairn_store_close(zs);
+        char shown[1024];
+        return bench_fail("open", cairn_url_redact(url, shown, sizeof shown), rc);
+    }
+    int ex = bench_check_fresh(zs, url, "zbench");
+    char *val = malloc(ZB_LEN), key[64];
+    if (!val) {
+        fprintf(stderr, "cairn bench: out of memory\n");
+        ex = CLI_ERROR;
+    }
+    double t[2][2] = {{0, 0}, {0, 0}}; /* [put, get][zip, raw] */
+    uint64_t stored = 0;
+    for (int phase = 0; phase < 2 && ex == CLI_OK; phase++)
+        for (uint64_t b = 0; b < n && ex == CLI_OK; b += ZB_BLOCK) {
+            uint64_t e = b + ZB_BLOCK < n ? b + ZB_BLOCK : n;
+            for (int k = 0; k < 2 && ex == CLI_OK; k++) {
+                int which = (k == 0) == ((b / ZB_BLOCK) % 2 == 0); /* 0 zip, 1 raw */
+                cairn_store *s = which ? rs : zs;
+                for (uint64_t i = b; i < e && ex == CLI_OK; i++) {
+                    zb_value(val, i); /* outside the clock */
+                    snprintf(key, sizeof key, "zbench/%s/%06llu", which ? "raw" : "zip",
+                             (unsigned long long)i);
+                    double t0 = bench_now();
+                    cairn_value *v = NULL;
+                    rc = phase == 0 ? cairn_put(s, key, val, ZB_LEN, NULL)
+                                    : cairn_get(s, key, &v);
+                    t[phase][which] += bench_now() - t0;
+                    if (rc != CAIRN_OK) {
+                        ex = bench_fail(phase ? "get" : "put", key, rc);
+                        break;
+                    }
+                    if (phase == 1) {
+                        size_t len = 0;
+                        const void *d = cairn_value_data(v, &len);
+                        if (len != ZB_LEN || memcmp(d, val, ZB_LEN)) {
+                            fprintf(stderr, "cairn bench: get %s: not the value written\n", key);
+                            ex = CLI_ERROR;
+                        }
+                        if (!which)
+                            stored += cairn_value_meta(v)->stored_size;
+                        cairn_value_free(v);
+                    }
+                }
+            }
+        }
+    if (ex == CLI_OK) {
+        double d = (double)n / 1e6;
+        printf("backend=%s n=%llu value_bytes=%d zip_put_us=%.1f raw_put_us=%.1f "
+               "put_ratio=%.3f zip_get_us=%.1f raw_get_us=%.1f get_ratio=%.3f "
+               "stored_ratio=%.3f\n",
+               cairn_store_backend(zs), (unsigned long long)n, ZB_LEN, t[0][0] / d,
+               t[0][1] / d, t[0][0] / t[0][1], t[1][0] / d, t[1][1] / d, t[1][0] / t[1][1],
+               (double)stored / ((double)n * ZB_LEN));
+    }
+    free(val);
+    cairn_store_close(zs);
+    cairn_store_close(rs);
+    return ex;
+}
+
 int cli_bench(const char *store_url, int argc, char **argv)
 {
     uint64_t n = BENCH_N_DEFAULT;
     uint64_t seed = BENCH_SEED_DEFAULT;
-    bool model = false;
+    bool model = false, zip = false, have_n = false;
 
     for (int k = 1; k < argc; k++) {
         const char *v;
@@ -229,6 +333,7 @@ int cli_bench(const char *store_url, int argc, char **argv)
             fputs(bench_usage, stdout);
             return CLI_OK;
         } else if ((v = bench_opt(argc, argv, &k, "--n", &missing)) || missing) {
+            have_n = true;
             if (missing || !(n = bench_parse_n(v))) {
                 fprintf(stderr, "cairn bench: --n needs a count of keys from 1 to %d, "
                                 "got '%s'\n", BENCH_N_MAX, missing ? "" : v);
@@ -236,6 +341,8 @@ int cli_bench(const char *store_url, int argc, char **argv)
             }
         } else if (!strcmp(argv[k], "--model")) {
             model = true;
+        } else if (!strcmp(argv[k], "--compress")) {
+            zip = true;
         } else if ((v = bench_opt(argc, argv, &k, "--seed", &missing)) || missing) {
             char *end = NULL;
             if (missing || !*v || (seed = strtoull(v, &end, 10), *end)) {
@@ -253,6 +360,13 @@ int cli_bench(const char *store_url, int argc, char **argv)
         fprintf(stderr, "cairn bench: no store URL\n");
         return CLI_USAGE;
     }
+
+    if (zip && model) {
+        fprintf(stderr, "cairn bench: --compress and --model are separate runs\n");
+        return CLI_USAGE;
+    }
+    if (zip)
+        return zb_run(store_url, have_n ? n : 500);
 
     cairn_store *s = NULL;
     int rc = cairn_store_open(store_url, NULL, &s);

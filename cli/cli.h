@@ -61,7 +61,9 @@ void cli_iso8601(int64_t ms, char out[40]);
 void cli_json_str(FILE *f, const char *s, size_t n);
 
 /* Write the metadata of the record under key as one JSON object (no
- * newline): key, version, format, size, checksum, compression, model,
+ * newline): key, version, format, size, checksum, compression,
+ * stored_size, model, meta (the user metadata object or null; meta_size
+ * instead when m came from a listing, which does not read it),
  * created/updated/expires as ISO-8601 and *_ms. */
 void cli_json_meta(FILE *f, const char *key, const cairn_meta *m);
 

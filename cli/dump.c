@@ -73,6 +73,17 @@ void dump_write(FILE *f, const char *key, const cairn_meta *m, const void *val,
         cli_json_str(f, m->model, strlen(m->model));
     else
         fputs("null", f);
+    /* User metadata (a JSON object the library checked) goes inline, and
+     * only when there is some: dumps of stores without any read as before. */
+    if (m->user_meta && m->user_meta_len) {
+        fputs(",\"meta\":", f);
+        if (json_inline(m->user_meta, m->user_meta_len))
+            fwrite(m->user_meta, 1, m->user_meta_len, f);
+        else /* a line is a record: drop line breaks and outer blanks */
+            for (size_t i = 0; i < m->user_meta_len; i++)
+                putc(m->user_meta[i] == '\n' || m->user_meta[i] == '\r' ? ' '
+                                                                       : m->user_meta[i], f);
+    }
     fprintf(f, ",\"version\":%llu", (unsigned long long)m->version);
     write_int_or_null(f, "created_ms", m->created_ms);
     write_int_or_null(f, "updated_ms", m->updated_ms);
@@ -422,10 +433,10 @@ static int base64_decode(const char *s, size_t n, char **out, size_t *olen, size
 }
 
 enum { F_DUMP, F_KEY, F_FORMAT, F_ENCODING, F_MODEL, F_VERSION, F_CREATED, F_UPDATED,
-       F_EXPIRES, F_CHECKSUM, F_VALUE, F_N };
+       F_EXPIRES, F_CHECKSUM, F_VALUE, F_META, F_N };
 static const char *const field_names[F_N] = {
     "dump", "key", "format", "encoding", "model", "version", "created_ms",
-    "updated_ms", "expires_ms", "checksum", "value"};
+    "updated_ms", "expires_ms", "checksum", "value", "meta"};
 
 void dump_rec_free(dump_rec *r)
 {
@@ -433,7 +444,8 @@ void dump_rec_free(dump_rec *r)
         return;
     free(r->key);
     free(r->value);
-    r->key = r->value = NULL;
+    free(r->umeta);
+    r->key = r->value = r->umeta = NULL;
 }
 
 /* A short string field (format, encoding, model, checksum) into buf. */
@@ -566,6 +578,34 @@ int dump_parse(const char *line, size_t len, dump_rec *out, char *err, size_t er
             rc = value(&c, 0);
             vend = c.p;
             break;
+        case F_META: {
+            /* User metadata: null or a JSON object, kept as written (the
+             * store checks it again on import). */
+            if (literal(&c, "null"))
+                break;
+            const char *at = c.p;
+            if (c.p >= c.e || *c.p != '{') {
+                rc = fail(&c, "meta: expected a JSON object or null");
+                break;
+            }
+            if ((rc = value(&c, 0)))
+                break;
+            size_t n = (size_t)(c.p - at);
+            if (n > CAIRN_USER_META_MAX) {
+                c.p = at;
+                rc = fail(&c, "meta: %zu bytes (max %d)", n, CAIRN_USER_META_MAX);
+                break;
+            }
+            if (!(r.umeta = malloc(n + 1))) {
+                rc = fail(&c, "out of memory");
+                break;
+            }
+            memcpy(r.umeta, at, n);
+            r.umeta[n] = '\0';
+            r.meta.user_meta = r.umeta;
+            r.meta.user_meta_len = n;
+            break;
+        }
         }
         if (rc)
             goto bad;

@@ -21,6 +21,9 @@ typedef struct {
     size_t len;
     cairn_meta meta;
     char model[CAIRN_MODEL_MAX + 1];
+    char *umeta; /* the "meta" field (user metadata) as written, malloc'd
+                    and NUL-terminated; NULL when absent or null.
+                    meta.user_meta points here. */
 } dump_rec;
 
 /* Write one record as one line (newline included). */

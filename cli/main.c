@@ -234,15 +234,20 @@ static const char *store_url(void)
 /* Open the store; on failure report it and return the exit status. Only
  * writes create a store: a read of a store that is not there (a mistyped
  * --store) is "not found", not a new empty store. */
-static int open_store_as(cairn_store **s, bool create)
+static int open_store_opts(cairn_store **s, bool create, cairn_options o)
 {
-    cairn_options o = {.must_exist = !create};
+    o.must_exist = !create;
     int rc = cairn_store_open(store_url(), &o, s);
     if (rc) {
         char shown[1024];
         return fail(rc, "open", cairn_url_redact(store_url(), shown, sizeof shown));
     }
     return CLI_OK;
+}
+
+static int open_store_as(cairn_store **s, bool create)
+{
+    return open_store_opts(s, create, (cairn_options){0});
 }
 
 static int open_store(cairn_store **s)
@@ -282,7 +287,8 @@ static int parse_behavior(const char *v, cairn_behavior *b)
 
 static int cmd_put(const command *cmd, int argc, char **argv)
 {
-    enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL, O_FILL, O_INPUT };
+    enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL, O_FILL, O_INPUT, O_META,
+           O_NO_COMPRESS, O_COMPRESS_MIN };
     static const optspec specs[] = {{"--if-exists", "-e", true},
                                     {"--ttl", "-t", true},
                                     {"--format", "-f", true},
@@ -290,9 +296,13 @@ static int cmd_put(const command *cmd, int argc, char **argv)
                                     {"--model", "-M", true},
                                     {"--fill-defaults", NULL, false},
                                     {"--input", "-i", true},
+                                    {"--meta", NULL, true},
+                                    {"--no-compress", NULL, false},
+                                    {"--compress-min", NULL, true},
                                     {NULL, NULL, false}};
     const char *input = NULL; /* a file to read the value from; "-": stdin */
     cairn_put_opts o = {0};
+    cairn_options so = {0};
     bool have_behavior = false;
     const char *pos[2];
     int npos = 0, r;
@@ -337,6 +347,20 @@ static int cmd_put(const command *cmd, int argc, char **argv)
         case O_FILL:
             o.fill_defaults = 1;
             break;
+        case O_META:
+            o.user_meta = sc.val;
+            break;
+        case O_NO_COMPRESS:
+            so.compress_threshold = -1;
+            break;
+        case O_COMPRESS_MIN: {
+            uint64_t n;
+            if (cli_parse_u64(sc.val, &n) || n == 0 || n > CAIRN_VALUE_MAX)
+                return usage(cmd, "--compress-min: '%s' is not a size in bytes (1 or "
+                                  "more)", sc.val);
+            so.compress_threshold = (int64_t)n;
+            break;
+        }
         }
     }
     if (r < 0)
@@ -392,7 +416,7 @@ static int cmd_put(const command *cmd, int argc, char **argv)
     }
 
     cairn_store *s;
-    int ex = open_store_as(&s, true);
+    int ex = open_store_opts(&s, true, so);
     if (ex) {
         free(buf);
         return ex;
@@ -1275,13 +1299,22 @@ static const command commands[] = {
      "                        5 with every error on stderr, one per line, as\n"
      "                        '/path: rule'; unknown model: exit 5\n"
      "      --fill-defaults   with --model: store the value with the schema's\n"
-     "                        defaults filled in for missing properties\n"},
+     "                        defaults filled in for missing properties\n"
+     "      --meta JSON       keep JSON (an object, at most 64 KiB) with the value\n"
+     "                        as its user metadata (shown by get --meta); not an\n"
+     "                        object: exit 5\n"
+     "      --no-compress     store the value as it is (values of 4 KiB or more\n"
+     "                        are otherwise zstd-compressed when that saves space)\n"
+     "      --compress-min N  compress values of N bytes or more (default 4096)\n"},
     {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]]",
      "print a value, or its metadata with --meta",
      "Print the value under KEY, byte for byte (no newline is added).\n",
      "  -o, --out FILE        write the value's bytes to FILE instead ('-': stdout);\n"
      "                        with --meta the metadata still goes to stdout\n"
-     "  -m, --meta            print the metadata as one JSON object instead\n"
+     "  -m, --meta            print the metadata as one JSON object instead: key,\n"
+     "                        version, format, size, stored_size, compression,\n"
+     "                        checksum, model, created/updated/expires times and\n"
+     "                        meta (the user metadata, or null)\n"
      "  -M, --model REF       fail (exit 5, 'wrong model') unless the record was\n"
      "                        stored under model REF: [NS/]NAME accepts any version,\n"
      "                        NAME@N only version N\n"

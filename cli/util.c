@@ -237,11 +237,23 @@ void cli_json_meta(FILE *f, const char *key, const cairn_meta *m)
             (unsigned long long)m->size, (unsigned long long)m->checksum);
     const char *comp = m->compression && *m->compression ? m->compression : "none";
     cli_json_str(f, comp, strlen(comp));
+    fprintf(f, ",\"stored_size\":%llu", (unsigned long long)m->stored_size);
     fputs(",\"model\":", f);
     if (m->model && *m->model)
         cli_json_str(f, m->model, strlen(m->model));
     else
         fputs("null", f);
+    /* User metadata: a JSON object the library checked, printed as it is.
+     * A listing reads headers only: there it is left out (meta_size says
+     * whether there is some). */
+    if (m->user_meta) {
+        fputs(",\"meta\":", f);
+        fwrite(m->user_meta, 1, m->user_meta_len, f);
+    } else if (m->user_meta_len) {
+        fprintf(f, ",\"meta_size\":%zu", m->user_meta_len);
+    } else {
+        fputs(",\"meta\":null", f);
+    }
     json_time(f, "created", m->created_ms);
     json_time(f, "updated", m->updated_ms);
     json_time(f, "expires", m->expires_ms);

@@ -25,6 +25,9 @@ static void same(const dump_rec *a, const dump_rec *b)
     FUZZ_CHECK(a->meta.checksum == b->meta.checksum, "checksum");
     FUZZ_CHECK(!strcmp(a->meta.model, b->meta.model), "model '%s' / '%s'", a->meta.model,
                b->meta.model);
+    FUZZ_CHECK(!a->umeta == !b->umeta && (!a->umeta || !strcmp(a->umeta, b->umeta)),
+               "meta '%s' / '%s'", a->umeta ? a->umeta : "(none)",
+               b->umeta ? b->umeta : "(none)");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,6 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             storable = storable && cairn__json_check(r.value, r.len) == CAIRN_OK;
         if (r.meta.format == CAIRN_FORMAT_TEXT)
             storable = storable && cairn__utf8_valid(r.value, r.len, NULL);
+        /* The library keeps user metadata on one line only in effect:
+         * export turns a line break between its tokens into a space. */
+        if (r.umeta)
+            storable = storable && !strpbrk(r.umeta, "\r\n");
         cairn__err_clear();
         if (storable) {
             char *out = NULL;

@@ -23,7 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rh == CAIRN_OK) {
         const cairn_meta *m = &head.meta;
         FUZZ_CHECK(head.head_len <= size, "header %zu > record %zu", head.head_len, size);
-        FUZZ_CHECK((const uint8_t *)head.value == rec + head.head_len, "value pointer");
+        FUZZ_CHECK((const uint8_t *)head.umeta == rec + head.head_len, "body pointer");
+        FUZZ_CHECK(head.stored == head.umeta + head.umeta_len && head.value == head.stored,
+                   "value pointer");
+        FUZZ_CHECK(head.zstd == !strcmp(m->compression, "zstd"), "compression");
+        FUZZ_CHECK(head.zstd ? m->stored_size < m->size : m->stored_size == m->size,
+                   "stored size");
+        FUZZ_CHECK(m->user_meta_len <= CAIRN_USER_META_MAX && !m->user_meta, "user meta");
         FUZZ_CHECK(m->size <= CAIRN_VALUE_MAX, "size %llu", (unsigned long long)m->size);
         FUZZ_CHECK((unsigned)m->format <= CAIRN_FORMAT_NPY, "format %d", (int)m->format);
         FUZZ_CHECK(m->model == head.model && strlen(m->model) <= CAIRN_MODEL_MAX, "model");
@@ -32,13 +38,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The decoder accepts only what the encoder writes: re-encoding the
          * metadata gives back the same header bytes. */
         char again[CAIRN__HEAD_MAX];
-        size_t hl = cairn__rec_head(again, m);
+        size_t hl = cairn__rec_head_u(again, m, head.umeta_sum);
         FUZZ_CHECK(hl == head.head_len && !memcmp(again, rec, hl),
                    "header is not canonical (%zu vs %zu bytes)", hl, head.head_len);
     }
     if (rf == CAIRN_OK) {
-        FUZZ_CHECK(full.head_len + full.meta.size == size, "sizes do not add up");
-        FUZZ_CHECK(cairn__hash(full.value, (size_t)full.meta.size) == full.meta.checksum,
+        FUZZ_CHECK(full.head_len + full.umeta_len + full.stored_len == size,
+                   "sizes do not add up");
+        FUZZ_CHECK(!full.umeta_len || cairn__hash(full.umeta, full.umeta_len) == full.umeta_sum,
+                   "user metadata checksum not verified");
+        /* A compressed value is verified when loaded (fuzz_zrecord). */
+        FUZZ_CHECK(full.zstd ||
+                       cairn__hash(full.value, (size_t)full.meta.size) == full.meta.checksum,
                    "checksum not verified");
         const cairn_meta *a = &full.meta, *b = &head.meta;
         FUZZ_CHECK(a->version == b->version && a->format == b->format &&

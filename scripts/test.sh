@@ -28,7 +28,7 @@ PREFIX=${CAIRN_BUILD_PREFIX:-build}
 B_TEST=$PREFIX-test
 B_ASAN=$PREFIX-asan
 B_FUZZ=$PREFIX-fuzz
-FUZZERS=(key url backend_url record record_roundtrip json jdom schema model dump npy msgpack)
+FUZZERS=(key url backend_url record record_roundtrip json jdom schema model dump npy msgpack zrecord)
 # Generous outer limits: each CTest test has its own, tighter timeout.
 CTEST_LIMIT=900
 ASAN_CTEST_LIMIT=1200

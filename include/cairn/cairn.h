@@ -41,6 +41,7 @@ extern "C" {
 #define CAIRN_SEGMENT_MAX 240           /* bytes in one key segment (fits a file name) */
 #define CAIRN_VALUE_MAX (1024u * 1024u * 1024u) /* bytes in one value (1 GiB) */
 #define CAIRN_MODEL_MAX 200             /* bytes in a model reference */
+#define CAIRN_USER_META_MAX 65536       /* bytes of user metadata (cairn_put_opts) */
 
 /*
  * Status codes. One table generates the enum and cairn_strerror(), so the two
@@ -117,6 +118,18 @@ typedef struct cairn_options {
     uint64_t map_size;       /* lmdb: map size in bytes; 0: 64 GiB */
     int must_exist;          /* non-zero: never create the store; opening one
                                 that does not exist fails with CAIRN_ENOTFOUND */
+    /* Compression (docs/blobs.md). Values of at least compress_threshold
+     * bytes are stored zstd-compressed when that saves at least 1/32 of
+     * their size; smaller or incompressible ones are stored as they are.
+     * Transparent to readers: get returns the value as it was put, and
+     * records of either kind are read whatever these options say. A
+     * per-handle choice (not kept in the store): a handle that does not
+     * compress still reads compressed records.
+     * 0: 4096 (4 KiB); negative: never compress. */
+    int64_t compress_threshold;
+    int compress_level;      /* zstd level, 0: 3; 1..19 (22) trade speed for
+                                size, negative levels are faster still;
+                                outside zstd's range: CAIRN_EINVAL */
 } cairn_options;
 
 /*
@@ -236,6 +249,14 @@ typedef struct {
                             validated after filling; without: CAIRN_EINVAL */
     uint64_t if_version; /* non-zero: compare-and-set; write only if the
                             current version equals it (behavior ignored) */
+    const char *user_meta; /* user metadata kept with the value: a JSON
+                            object of at most CAIRN_USER_META_MAX bytes
+                            (NUL-terminated), returned in cairn_meta; else
+                            CAIRN_EINVAL and nothing written. NULL: none
+                            for a put; for cairn_update, NULL keeps the
+                            record's current user metadata and a given one
+                            replaces it ("{}" to clear). Not compared by
+                            CAIRN_FAIL_IF_DIFFERENT (the value is). */
 } cairn_put_opts;
 
 /* Metadata of a record. Strings are borrowed from the value or iterator
@@ -247,9 +268,17 @@ typedef struct {
     int64_t updated_ms;   /* Unix time in ms of the last write */
     int64_t expires_ms;   /* Unix time in ms; 0: never expires */
     uint64_t size;        /* value bytes */
-    uint64_t checksum;    /* XXH3-64 of the value bytes, verified on read */
-    const char *compression; /* "none" */
+    uint64_t checksum;    /* XXH3-64 of the value bytes (uncompressed),
+                             verified on read after decompression */
+    const char *compression; /* "none" or "zstd" (static strings) */
     const char *model;    /* "" when none */
+    uint64_t stored_size; /* value bytes as stored (after compression);
+                             size when stored raw */
+    const char *user_meta; /* user metadata, a JSON object (NUL-terminated),
+                              NULL when none. cairn_iter_meta() reads
+                              headers only: NULL there, user_meta_len says
+                              whether there is some */
+    size_t user_meta_len; /* its bytes; 0 when none */
 } cairn_meta;
 
 /*
@@ -262,7 +291,8 @@ typedef struct {
  * Errors: CAIRN_EEXISTS, CAIRN_EDIFFERENT, CAIRN_ECONFLICT (if_version did not
  * match), CAIRN_ENOTFOUND (if_version on an absent key), CAIRN_EKEY,
  * CAIRN_EFORMAT (value not valid for its format), CAIRN_EINVAL (also a model
- * with a format other than JSON, fill_defaults without a model),
+ * with a format other than JSON, fill_defaults without a model, user_meta
+ * that is not a JSON object or is over CAIRN_USER_META_MAX bytes),
  * CAIRN_EMODEL (opt->model is not registered, or ambiguous),
  * CAIRN_EVALIDATION (the value does not match opt->model: the errors are in
  * cairn_validation_errors()), CAIRN_ECORRUPT (existing record unreadable and
@@ -276,8 +306,13 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val,
  * cairn_get — read the live record under key.
  * out: receives a value freed with cairn_value_free(); set to NULL on
  *   every failure, so freeing it after an error is safe.
- * Errors: CAIRN_ENOTFOUND (absent or expired), CAIRN_EKEY, CAIRN_ECORRUPT
- * (checksum or header mismatch), CAIRN_EIO, CAIRN_ENOMEM. Thread-safe.
+ * A compressed value is decompressed (memory grows with the real output,
+ * never from a size field alone) and the checksum is verified on the
+ * uncompressed bytes; the user metadata is verified against its own
+ * checksum. Errors: CAIRN_ENOTFOUND (absent or expired), CAIRN_EKEY,
+ * CAIRN_ECORRUPT (checksum or header mismatch, a damaged compressed value
+ * or user metadata: never other data), CAIRN_EIO, CAIRN_ENOMEM.
+ * Thread-safe.
  */
 CAIRN_API int cairn_get(cairn_store *s, const char *key, cairn_value **out);
 
@@ -319,8 +354,8 @@ CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix,
  * to abort (cairn_update returns it). fn must not call into the same store.
  * Backends that retry on conflict may call fn more than once: fn must have
  * no side effect beyond producing the value.
- * opt: format, ttl and model of the new value (behavior and if_version are
- * ignored); with a model the value fn produces is validated (and filled
+ * opt: format, ttl, model and user_meta of the new value (behavior and
+ * if_version are ignored; user_meta NULL keeps the record's); with a model the value fn produces is validated (and filled
  * with defaults when asked) while the key is locked. Returns CAIRN_OK,
  * CAIRN_SKIPPED or an error as cairn_put().
  */
@@ -440,7 +475,11 @@ CAIRN_API int cairn_delete_many(cairn_store *s, const char *const *keys,
  *               as 1.
  *   checksum    non-zero: must be the XXH3-64 of val, else CAIRN_ECORRUPT
  *               (the value was damaged on the way); 0: not checked.
- *   size, compression: ignored (len is the size).
+ *   user_meta   kept (user_meta_len bytes, or up to its NUL when
+ *               user_meta_len is 0); checked as cairn_put_opts.user_meta
+ *               (CAIRN_EINVAL). NULL: none.
+ *   size, compression, stored_size: ignored (len is the size; this
+ *               store compresses by its own threshold).
  * behavior: as cairn_put_opts.behavior, except that for
  * CAIRN_FAIL_IF_DIFFERENT an equal value already there returns
  * CAIRN_SKIPPED (its metadata was not written).
@@ -514,7 +553,9 @@ typedef struct {
  * instant, version). Streams: the source is listed in key order and read
  * and written one batch at a time, so memory holds one batch, whatever the
  * number of records. Records that expire before they are read are not
- * copied. Each batch is one transaction at the destination; a copy that
+ * copied. User metadata is carried too; compression is the destination's
+ * own choice (its threshold), the value read back is the same. Each batch
+ * is one transaction at the destination; a copy that
  * stops half-way (error, kill) leaves whole batches behind, and running it
  * again with CAIRN_SKIP_IF_EXISTS completes it without rewriting them.
  *

@@ -431,6 +431,9 @@ static size_t ghost_record(const char *g, size_t glen, char *buf, int64_t now)
         m.expires_ms = now > 1 ? now : 1;
     m.size = 0;
     m.checksum = cairn__hash("", 0);
+    m.compression = "none"; /* an empty body: no frame, no user metadata */
+    m.stored_size = 0;
+    m.user_meta_len = 0;
     return cairn__rec_head(buf, &m);
 }
 

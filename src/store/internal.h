@@ -207,50 +207,95 @@ bool cairn__key_reserved(const char *key, size_t len);
 
 /* ---- records (src/store/record.c) ----
  *
- * A record is one header line of JSON, a newline, then the value bytes:
+ * A record is one header line of JSON, a newline, then the user metadata
+ * (if any) and the value bytes as stored:
  *   {"cairn":1,"ver":3,"fmt":"json","ctime":..,"mtime":..,"exp":0,
  *    "size":1024,"zip":"none","xxh3":"0123456789abcdef","model":"",
  *    "hh":"89abcdef"}\n<value>
  * so a file-backend record of a JSON value reads with cat, and jq reads it
  * as two documents (the header, then the value). Fields are in this fixed
  * order and the decoder accepts nothing else. xxh3 is the XXH3-64 of the
- * value; hh the low 32 bits of the XXH3-64 of the header up to ',"hh"'.
+ * value (uncompressed); hh the low 32 bits of the XXH3-64 of the header up
+ * to ',"hh"'. Two optional parts (issue 5), absent from older records:
+ *   "zip":"zstd","zsize":M     the value is one zstd frame of M bytes
+ *                              (1 <= M < size) that holds size bytes
+ *   ,"umeta":U,"uxxh3":"..."   after "model": U bytes of user metadata
+ *                              (a JSON object) come first in the body,
+ *                              with their own XXH3-64
+ * The body is then <user metadata><value as stored>.
  */
 typedef struct {
-    cairn_meta meta;
-    const char *value;  /* into the record */
+    cairn_meta meta;    /* meta.user_meta is NULL: see umeta */
+    const char *value;  /* the value: into the record when stored raw; a
+                           decompressed copy after cairn__rec_load() */
     size_t head_len;    /* bytes of the header line, newline included */
     char model[CAIRN_MODEL_MAX + 1];
+    const char *umeta;  /* user metadata, umeta_len bytes, into the record */
+    size_t umeta_len;
+    uint64_t umeta_sum; /* its XXH3-64 as the header says */
+    const char *stored; /* the value as stored, stored_len bytes */
+    size_t stored_len;
+    bool zstd;          /* stored is a zstd frame not yet loaded */
 } cairn__rec;
 
 /* Largest header the encoder writes (model reference included). */
-#define CAIRN__HEAD_MAX 512
+#define CAIRN__HEAD_MAX 640
 
-/* Write the header for meta (meta->size and meta->checksum already set)
- * into buf (CAIRN__HEAD_MAX bytes). Returns its length. */
+/* Write the header for meta (meta->size, checksum, compression and
+ * stored_size, user_meta_len already set) into buf (CAIRN__HEAD_MAX bytes).
+ * umeta_sum: XXH3-64 of the user metadata (ignored when there is none).
+ * Returns its length. cairn__rec_head() is the same with umeta_sum 0. */
+size_t cairn__rec_head_u(char *buf, const cairn_meta *meta, uint64_t umeta_sum);
 size_t cairn__rec_head(char *buf, const cairn_meta *meta);
 
-/* Decode a record. With verify, the value must be whole and its checksum
- * must match; without, only the header is read (rec may be a prefix).
- * Returns CAIRN_OK or CAIRN_ECORRUPT with a detail. The result points into
- * rec. */
+/* Decode a record. With verify, the body must be whole, the user
+ * metadata must match its checksum, and a value stored raw its checksum;
+ * a compressed value is checked by cairn__rec_load(). Without verify only
+ * the header is read (rec may be a prefix). Returns CAIRN_OK or
+ * CAIRN_ECORRUPT with a detail. The result points into rec. */
 int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out);
 
-/* After a header-only decode of a record of rec_len bytes: does the value
- * have the size the header says? CAIRN_OK or CAIRN_ECORRUPT. */
+/* After a header-only decode of a record of rec_len bytes: does the body
+ * have the size the header says, and does the user metadata match its
+ * checksum? CAIRN_OK or CAIRN_ECORRUPT. */
 int cairn__rec_check_size(const cairn__rec *r, size_t rec_len);
+/* Decompress a zstd value (after cairn__rec_check_size) into *tmp
+ * (malloc'd, NUL-terminated; the caller frees it) and verify the checksum
+ * over the result; r->value then points at it. A raw value: nothing to do,
+ * *tmp is NULL. CAIRN_OK, CAIRN_ECORRUPT, CAIRN_ENOMEM. */
+int cairn__rec_load(cairn__rec *r, char **tmp);
+
+/* A value handed over in pieces (an npy header and the caller's elements),
+ * concatenated only when the record is encoded (and compressed from the
+ * pieces). */
+typedef struct {
+    const void *base;
+    size_t len;
+} cairn__iov;
+
+/* ---- compression (src/store/zip.c) ---- */
+
+#define CAIRN__ZIP_MIN 4096 /* default threshold (cairn_options) */
+#define CAIRN__ZIP_LEVEL 3  /* default zstd level */
+
+/* Compress the n pieces (one value) into one zstd frame at dst (cap bytes)
+ * at level (0: CAIRN__ZIP_LEVEL). CAIRN_OK with *zlen set, CAIRN_SKIPPED
+ * when the frame does not fit in cap (not worth it: store raw), or an
+ * error. Thread-safe (a context per thread). */
+int cairn__zip(const cairn__iov *pieces, size_t n, int level, void *dst, size_t cap,
+               size_t *zlen);
+/* Decompress the frame src (srclen bytes) that must hold exactly size
+ * bytes into *out (malloc'd, size + 1 bytes, NUL-terminated). Memory grows
+ * with the output the frame really produces, never from size alone.
+ * CAIRN_OK, CAIRN_ECORRUPT, CAIRN_ENOMEM. */
+int cairn__unzip(const void *src, size_t srclen, size_t size, char **out);
+/* CAIRN_OK or CAIRN_EINVAL for a level zstd does not have (0 is fine). */
+int cairn__zip_level_check(int level);
 /* Does value (meta.size bytes, e.g. a copy) match the header's checksum? */
 int cairn__rec_check_sum(const cairn__rec *r, const void *value);
 
 /* XXH3-64 of the value bytes. */
 uint64_t cairn__hash(const void *p, size_t n);
-
-/* A value handed over in pieces (an npy header and the caller's elements),
- * concatenated only when the record is encoded. */
-typedef struct {
-    const void *base;
-    size_t len;
-} cairn__iov;
 
 /* XXH3-64 of the concatenation of the n pieces (= cairn__hash of it). */
 uint64_t cairn__hash_iov(const cairn__iov *v, size_t n);

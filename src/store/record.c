@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define XXH_INLINE_ALL
@@ -116,6 +117,11 @@ static char *put_hex(char *p, uint64_t v, int digits)
 
 size_t cairn__rec_head(char *buf, const cairn_meta *m)
 {
+    return cairn__rec_head_u(buf, m, 0);
+}
+
+size_t cairn__rec_head_u(char *buf, const cairn_meta *m, uint64_t umeta_sum)
+{
     const char *fmt = cairn_format_name(m->format);
     const char *model = m->model ? m->model : "";
     char *p = buf;
@@ -131,11 +137,24 @@ size_t cairn__rec_head(char *buf, const cairn_meta *m)
     p = put_u64(p, (uint64_t)(m->expires_ms > 0 ? m->expires_ms : 0));
     p = PUT(p, ",\"size\":");
     p = put_u64(p, m->size);
-    p = PUT(p, ",\"zip\":\"none\",\"xxh3\":\"");
+    if (m->compression && !strcmp(m->compression, "zstd")) {
+        p = PUT(p, ",\"zip\":\"zstd\",\"zsize\":");
+        p = put_u64(p, m->stored_size);
+    } else {
+        p = PUT(p, ",\"zip\":\"none\"");
+    }
+    p = PUT(p, ",\"xxh3\":\"");
     p = put_hex(p, m->checksum, 16);
     p = PUT(p, "\",\"model\":\"");
     p = put_str(p, model, strnlen(model, CAIRN_MODEL_MAX));
     p = PUT(p, "\"");
+    if (m->user_meta_len) {
+        p = PUT(p, ",\"umeta\":");
+        p = put_u64(p, m->user_meta_len);
+        p = PUT(p, ",\"uxxh3\":\"");
+        p = put_hex(p, umeta_sum, 16);
+        p = PUT(p, "\"");
+    }
     /* The header guards itself too: a flipped digit in a time or version
      * would otherwise decode as a plausible record. */
     uint32_t hh = (uint32_t)cairn__hash(buf, (size_t)(p - buf));
@@ -256,10 +275,36 @@ static inline __attribute__((always_inline)) bool hexn(cur *c, int digits, uint6
 int cairn__rec_check_size(const cairn__rec *r, size_t rec_len)
 {
     size_t have = rec_len - r->head_len;
-    if (have != r->meta.size)
+    if (have != r->umeta_len + r->stored_len)
         return cairn__err(CAIRN_ECORRUPT,
-                          "corrupt record: value is %zu bytes, header says %llu", have,
-                          (unsigned long long)r->meta.size);
+                          "corrupt record: value is %zu bytes, header says %zu", have,
+                          r->umeta_len + r->stored_len);
+    if (r->umeta_len) {
+        uint64_t h = cairn__hash(r->umeta, r->umeta_len);
+        if (h != r->umeta_sum)
+            return cairn__err(CAIRN_ECORRUPT,
+                              "corrupt record: user metadata checksum %016llx, header says "
+                              "%016llx",
+                              (unsigned long long)h, (unsigned long long)r->umeta_sum);
+    }
+    return CAIRN_OK;
+}
+
+int cairn__rec_load(cairn__rec *r, char **tmp)
+{
+    *tmp = NULL;
+    if (!r->zstd)
+        return CAIRN_OK;
+    int rc = cairn__unzip(r->stored, r->stored_len, (size_t)r->meta.size, tmp);
+    if (rc)
+        return rc;
+    if ((rc = cairn__rec_check_sum(r, *tmp))) {
+        free(*tmp);
+        *tmp = NULL;
+        return rc;
+    }
+    r->value = *tmp;
+    r->zstd = false; /* loaded: value is the plain bytes now */
     return CAIRN_OK;
 }
 
@@ -288,6 +333,10 @@ int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out)
     out->value = NULL;
     out->head_len = 0;
     out->model[0] = '\0';
+    out->umeta = out->stored = NULL;
+    out->umeta_len = out->stored_len = 0;
+    out->umeta_sum = 0;
+    out->zstd = false;
     if (!lit(&c, "{\"cairn\":1,\"ver\":") || !u64(&c, &m->version)) {
         what = "version";
         goto bad;
@@ -319,9 +368,19 @@ int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out)
         goto bad;
     m->size = u;
     what = "compression";
-    if (!lit(&c, ",\"zip\":\"none\""))
+    if (lit(&c, ",\"zip\":\"none\"")) {
+        m->compression = "none";
+        m->stored_size = m->size;
+    } else if (lit(&c, ",\"zip\":\"zstd\",\"zsize\":") && u64(&c, &u) && u >= 1 &&
+               u < m->size) {
+        /* The encoder stores a value compressed only when that saves
+         * space: anything else is not a record it wrote. */
+        m->compression = "zstd";
+        m->stored_size = u;
+        out->zstd = true;
+    } else {
         goto bad;
-    m->compression = "none";
+    }
     what = "checksum";
     if (!lit(&c, ",\"xxh3\":\"") || !hexn(&c, 16, &m->checksum) || !lit(&c, "\""))
         goto bad;
@@ -341,6 +400,14 @@ int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out)
         c.p += ml + 1;
     }
     m->model = out->model;
+    what = "user metadata";
+    if (lit(&c, ",\"umeta\":")) {
+        if (!u64(&c, &u) || u < 1 || u > CAIRN_USER_META_MAX ||
+            !lit(&c, ",\"uxxh3\":\"") || !hexn(&c, 16, &out->umeta_sum) || !lit(&c, "\""))
+            goto bad;
+        m->user_meta_len = (size_t)u;
+        out->umeta_len = (size_t)u;
+    }
     what = "header checksum";
     {
         uint32_t want = (uint32_t)cairn__hash(rec, (size_t)(c.p - (const char *)rec));
@@ -356,10 +423,17 @@ int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out)
     if (!lit(&c, "\"}\n"))
         goto bad;
     out->head_len = (size_t)(c.p - (const char *)rec);
-    out->value = c.p;
+    out->stored_len = (size_t)m->stored_size;
+    /* Pointers past a header-only prefix are never read through: the body
+     * is only looked at after cairn__rec_check_size() saw it whole. */
+    out->umeta = (const char *)rec + out->head_len;
+    out->stored = out->umeta + out->umeta_len;
+    out->value = out->stored;
     if (verify) {
         int rc = cairn__rec_check_size(out, len);
-        return rc ? rc : cairn__rec_check_sum(out, out->value);
+        if (rc == CAIRN_OK && !out->zstd)
+            rc = cairn__rec_check_sum(out, out->value);
+        return rc;
     }
     return CAIRN_OK;
 bad:

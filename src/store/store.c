@@ -33,6 +33,7 @@ struct cairn_value {
     size_t len;
     char *data; /* len bytes + NUL */
     size_t cap; /* bytes of this allocation */
+    char *ext;  /* data when it was decompressed: its own allocation */
 };
 
 #define COUNT(s, f) __atomic_add_fetch(&(s)->f, 1, __ATOMIC_RELAXED)
@@ -173,6 +174,10 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
         o.busy_timeout_ms = 10000;
     if (o.default_ttl_ms < 0)
         o.default_ttl_ms = 0;
+    if ((rc = cairn__zip_level_check(o.compress_level)))
+        return cairn__err_prefix(rc, "open %.200s", shown);
+    if (o.compress_threshold == 0)
+        o.compress_threshold = CAIRN__ZIP_MIN;
 
     cairn_store *s = calloc(1, sizeof *s);
     if (!s)
@@ -249,17 +254,23 @@ static void tls_register(void)
     }
 }
 
-static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r)
+/* A value for r: its bytes copied from r->value, or ext (size + 1 bytes,
+ * NUL-terminated: a decompressed value) taken over as they are. ext is
+ * freed on failure too. */
+static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r, char *ext)
 {
     size_t len = (size_t)r->meta.size;
-    /* + 15: the value starts 16-byte aligned, so that an npy value's
-     * elements can be read in place (cairn_value_array). */
-    size_t need = sizeof(cairn_value) + klen + 1 + 15 + len + 1;
+    size_t ul = r->umeta_len;
+    /* + 15: a value kept here starts 16-byte aligned, so that an npy
+     * value's elements can be read in place (cairn_value_array); ext comes
+     * from malloc, aligned as well. */
+    size_t need = sizeof(cairn_value) + klen + 1 + (ul ? ul + 1 : 0) + (ext ? 0 : 15 + len + 1);
     cairn_value *v = tls_spare;
     if (v && v->cap >= need) {
         tls_spare = NULL;
     } else {
         if (!(v = malloc(need))) {
+            free(ext);
             cairn__err(CAIRN_ENOMEM, "out of memory (%zu bytes)", len);
             return NULL;
         }
@@ -268,14 +279,26 @@ static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r)
     v->meta = r->meta;
     memcpy(v->model, r->model, strnlen(r->model, CAIRN_MODEL_MAX) + 1);
     v->meta.model = v->model;
-    v->meta.compression = "none";
     v->key = (char *)(v + 1);
     memcpy(v->key, key, klen);
     v->key[klen] = '\0';
-    v->data = (char *)(((uintptr_t)(v->key + klen + 1) + 15) & ~(uintptr_t)15);
-    if (len)
-        memcpy(v->data, r->value, len);
-    v->data[len] = '\0';
+    char *p = v->key + klen + 1;
+    v->meta.user_meta = NULL;
+    if (ul) {
+        memcpy(p, r->umeta, ul);
+        p[ul] = '\0';
+        v->meta.user_meta = p;
+        p += ul + 1;
+    }
+    v->ext = ext;
+    if (ext) {
+        v->data = ext;
+    } else {
+        v->data = (char *)(((uintptr_t)p + 15) & ~(uintptr_t)15);
+        if (len)
+            memcpy(v->data, r->value, len);
+        v->data[len] = '\0';
+    }
     v->len = len;
     return v;
 }
@@ -299,6 +322,10 @@ CAIRN_API const char *cairn_value_key(const cairn_value *v)
 
 CAIRN_API void cairn_value_free(cairn_value *v)
 {
+    if (v) {
+        free(v->ext);
+        v->ext = NULL;
+    }
     if (v && v->cap <= VALUE_CACHE_MAX) {
         tls_register();
         cairn_value *old = tls_spare;
@@ -385,6 +412,22 @@ static int check_opts(const cairn_put_opts *o)
     return CAIRN_OK;
 }
 
+/* User metadata: a JSON object of at most CAIRN_USER_META_MAX bytes. */
+static int check_umeta(const char *um, size_t ul)
+{
+    if (ul > CAIRN_USER_META_MAX)
+        return cairn__err(CAIRN_EINVAL, "user metadata is %zu bytes (max %d)", ul,
+                          CAIRN_USER_META_MAX);
+    if (cairn__json_check(um, ul) != CAIRN_OK)
+        return cairn__err_prefix(CAIRN_EINVAL, "user metadata is not JSON");
+    size_t i = 0;
+    while (i < ul && strchr(" \t\r\n", um[i]))
+        i++;
+    if (i == ul || um[i] != '{')
+        return cairn__err(CAIRN_EINVAL, "user metadata is not a JSON object");
+    return CAIRN_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Writes: one callback for put, update, incr and delete               */
 /* ------------------------------------------------------------------ */
@@ -414,6 +457,10 @@ typedef struct {
     const cairn__iov *iov; /* a put of a value in pieces (cairn_put_array):
                               niov pieces of len bytes in all; val is NULL */
     size_t niov;
+    const char *um;      /* user metadata to write (checked), um_set */
+    size_t ul;
+    bool um_set;         /* false: none (put) or the old record's (update) */
+    char *otmp;          /* the old record's value, decompressed */
 } wctx;
 
 static int model_validate(const cairn__model *m, bool fill, const void **val, size_t *len,
@@ -450,19 +497,56 @@ static int encode(wctx *c, const cairn__rec *old, bool have_old, const cairn__io
     m.size = len;
     m.checksum = cairn__hash_iov(iov, niov);
     m.model = c->o.model;
-    int rc = cairn__grow(&c->buf, &c->cap, CAIRN__HEAD_MAX + len);
+    /* User metadata: this write's, else an update keeps the record's. */
+    const char *um = NULL;
+    size_t ul = 0;
+    if (c->um_set) {
+        um = c->um;
+        ul = c->ul;
+    } else if (c->kind == OP_UPDATE && live) {
+        um = old->umeta;
+        ul = old->umeta_len;
+    }
+    m.user_meta_len = ul;
+    /* The body goes after room for the longest header; the header is then
+     * written just before it, so neither is moved. */
+    int rc = cairn__grow(&c->buf, &c->cap, CAIRN__HEAD_MAX + ul + len);
     if (rc)
         return rc;
-    size_t h = cairn__rec_head(c->buf, &m);
-    /* The pieces are copied once, straight into the record. */
-    char *p = c->buf + h;
-    for (size_t i = 0; i < niov; i++)
-        if (iov[i].len) {
-            memcpy(p, iov[i].base, iov[i].len);
-            p += iov[i].len;
+    char *body = c->buf + CAIRN__HEAD_MAX;
+    if (ul)
+        memcpy(body, um, ul);
+    char *vdst = body + ul;
+    m.compression = "none";
+    m.stored_size = len;
+    int64_t min = c->s->opt.compress_threshold;
+    if (min > 0 && (uint64_t)len >= (uint64_t)min) {
+        /* Kept compressed only when that saves 1/32 of the value or more:
+         * below that, reads would pay decompression for nothing. The
+         * compressor reads the pieces as they are. */
+        size_t zl = 0;
+        rc = cairn__zip(iov, niov, c->s->opt.compress_level, vdst, len - len / 32 - 1, &zl);
+        if (rc < 0)
+            return rc;
+        if (rc == CAIRN_OK) {
+            m.compression = "zstd";
+            m.stored_size = zl;
         }
-    *out = c->buf;
-    *olen = h + len;
+    }
+    if (m.stored_size == len) {
+        /* The pieces are copied once, straight into the record. */
+        char *p = vdst;
+        for (size_t i = 0; i < niov; i++)
+            if (iov[i].len) {
+                memcpy(p, iov[i].base, iov[i].len);
+                p += iov[i].len;
+            }
+    }
+    char head[CAIRN__HEAD_MAX];
+    size_t h = cairn__rec_head_u(head, &m, ul ? cairn__hash(um, ul) : 0);
+    memcpy(body - h, head, h);
+    *out = body - h;
+    *olen = h + ul + (size_t)m.stored_size;
     return CAIRN_BACKEND_WRITE;
 }
 
@@ -496,10 +580,24 @@ static bool values_equal(const wctx *c, const cairn__rec *old)
     return eq;
 }
 
+static int write_decide(wctx *c, const void *rec, size_t rlen, const void **out,
+                        size_t *olen);
+
 static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
                     size_t *olen)
 {
     wctx *c = ctx;
+    int rc = write_decide(c, rec, rlen, out, olen);
+    /* The new record is encoded (into c->buf): the old value's
+     * decompressed copy is not needed any more. */
+    free(c->otmp);
+    c->otmp = NULL;
+    return rc;
+}
+
+static int write_decide(wctx *c, const void *rec, size_t rlen, const void **out,
+                        size_t *olen)
+{
     cairn__rec old;
     bool decoded = false, live = false;
     /* Reading the value (and so verifying it) is only needed by some ops. */
@@ -509,6 +607,8 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
     c->status = CAIRN_OK;
     if (rec) {
         int rc = cairn__rec_decode(rec, rlen, need_value, &old);
+        if (rc == CAIRN_OK && need_value)
+            rc = cairn__rec_load(&old, &c->otmp);
         if (rc == CAIRN_OK) {
             decoded = true;
             live = !cairn__expired(old.meta.expires_ms, c->now);
@@ -532,7 +632,7 @@ static int write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
         return CAIRN_BACKEND_KEEP;
     case OP_UPDATE: {
         cairn_value *cur = NULL;
-        if (live && !(cur = value_new(c->key, c->klen, &old)))
+        if (live && !(cur = value_new(c->key, c->klen, &old, NULL)))
             return CAIRN_ENOMEM;
         const void *nv = NULL;
         size_t nl = 0;
@@ -708,8 +808,14 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
     wctx_init(&c, s, OP_PUT, k, klen, opt);
     c.val = val;
     c.len = len;
-    if ((rc = check_opts(&c.o)) || (rc = check_value(&c.o, val, len, c.o.model != NULL)))
+    if ((rc = check_opts(&c.o)) || (rc = check_value(&c.o, val, len, c.o.model != NULL)) ||
+        (c.o.user_meta && (rc = check_umeta(c.o.user_meta, strlen(c.o.user_meta)))))
         return cairn__err_prefix(rc, "put %s", k);
+    if (c.o.user_meta) {
+        c.um = c.o.user_meta;
+        c.ul = strlen(c.um);
+        c.um_set = true;
+    }
     char mref[CAIRN_MODEL_MAX + 1];
     char *filled = NULL;
     if (c.o.model && (rc = model_check(s, &c.o, mref, &c.val, &c.len, &filled)))
@@ -775,8 +881,14 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
     wctx_init(&c, s, OP_UPDATE, k, klen, opt);
     c.ufn = fn;
     c.uarg = arg;
-    if ((rc = check_opts(&c.o)))
+    if ((rc = check_opts(&c.o)) ||
+        (c.o.user_meta && (rc = check_umeta(c.o.user_meta, strlen(c.o.user_meta)))))
         return cairn__err_prefix(rc, "update %s", k);
+    if (c.o.user_meta) {
+        c.um = c.o.user_meta;
+        c.ul = strlen(c.um);
+        c.um_set = true;
+    }
     char mref[CAIRN_MODEL_MAX + 1];
     if (c.o.model) {
         if ((rc = model_hold(s, c.o.model, mref, &c.model)))
@@ -1067,8 +1179,14 @@ CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
         items[i].status = CAIRN_OK;
         if (model)
             cs[i].o.model = mref;
+        if (cs[i].o.user_meta) {
+            cs[i].um = cs[i].o.user_meta;
+            cs[i].ul = strlen(cs[i].um);
+            cs[i].um_set = true;
+        }
         if ((rc = check_opts(&cs[i].o)) || (rc = check_value(&cs[i].o, items[i].val,
                                                              items[i].len, model != NULL)) ||
+            (cs[i].um_set && (rc = check_umeta(cs[i].um, cs[i].ul))) ||
             (model && (rc = model_validate(model, cs[i].o.fill_defaults, &cs[i].val,
                                            &cs[i].len, &cs[i].filled)))) {
             items[i].status = rc;
@@ -1169,8 +1287,11 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
         }
         /* The record keeps its model reference but is not validated here
          * (the model may not exist in this store). */
+        const char *um = md ? md->user_meta : NULL;
+        size_t ul = um ? (md->user_meta_len ? md->user_meta_len : strlen(um)) : 0;
         if ((rc = check_meta(md, items[i].val, items[i].len)) || (rc = check_opts(&o)) ||
-            (rc = check_value(&o, items[i].val, items[i].len, false))) {
+            (rc = check_value(&o, items[i].val, items[i].len, false)) ||
+            (um && (rc = check_umeta(um, ul)))) {
             rc = cairn__err_prefix(rc, "put_record %s", k);
             goto bad_item;
         }
@@ -1183,6 +1304,9 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
         cs[m].val = items[i].val;
         cs[m].len = items[i].len;
         cs[m].rec = md;
+        cs[m].um = um;
+        cs[m].ul = ul;
+        cs[m].um_set = um != NULL;
         idx[m++] = i;
         continue;
     bad_item:
@@ -1307,7 +1431,13 @@ static int read_cb(void *ctx, const void *rec, size_t len)
      * hash then runs on warm cache lines. */
     if ((rc = cairn__rec_check_size(&r, len)))
         return rc;
-    if (!(c->v = value_new(c->key, c->klen, &r)))
+    if (r.zstd) {
+        char *plain;
+        if ((rc = cairn__rec_load(&r, &plain)))
+            return rc;
+        return (c->v = value_new(c->key, c->klen, &r, plain)) ? CAIRN_OK : CAIRN_ENOMEM;
+    }
+    if (!(c->v = value_new(c->key, c->klen, &r, NULL)))
         return CAIRN_ENOMEM;
     if ((rc = cairn__rec_check_sum(&r, c->v->data))) {
         cairn_value_free(c->v);

@@ -125,6 +125,7 @@ CF_TABLE(cf_copy)
 CF_TABLE(cf_redis)
 CF_TABLE(cf_async)
 CF_TABLE(cf_formats)
+CF_TABLE(cf_blob)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

@@ -238,6 +238,33 @@ static void formats_npy_arrays(void **state)
     cairn_value_free(v);
 }
 
+/* An array above the compression threshold: compressed from its pieces
+ * (the npy header and the caller's elements), read back as a view, compared
+ * by set behaviours against the decompressed record. */
+static void formats_npy_compressed(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    enum { N = 8192 }; /* 64 KiB of f8 */
+    static double e[N];
+    for (int i = 0; i < N; i++)
+        e[i] = (double)(i % 16);
+    cairn_array a = {CAIRN_DT_F64, 0, 0, 2, {N / 8, 8}, e, sizeof e};
+    assert_ok(cairn_put_array(s, "z/a", &a, NULL));
+    cairn_value *v;
+    assert_ok(cairn_get(s, "z/a", &v));
+    assert_string_equal(cairn_value_meta(v)->compression, "zstd");
+    assert_true(cairn_value_meta(v)->stored_size < cairn_value_meta(v)->size / 4);
+    cairn_value_free(v);
+    expect_array(s, "z/a", &a);
+    cairn_put_opts same = {.behavior = CAIRN_FAIL_IF_DIFFERENT};
+    assert_ok(cairn_put_array(s, "z/a", &a, &same));
+    e[N - 1] = -1;
+    assert_rc(cairn_put_array(s, "z/a", &a, &same), CAIRN_EDIFFERENT);
+    e[N - 1] = 15;
+    expect_array(s, "z/a", &a);
+    assert_int_equal(cf_meta(s, "z/a").version, 1);
+}
+
 static void formats_npy_refused(void **state)
 {
     cairn_store *s = FX(state)->s;
@@ -327,6 +354,7 @@ const tr_case cf_formats_cases[] = {
     TR_CASE(formats_msgpack_roundtrip, TR_NONE, 0),
     TR_CASE(formats_msgpack_refused, TR_NONE, 0),
     TR_CASE(formats_npy_arrays, TR_NONE, 0),
+    TR_CASE(formats_npy_compressed, TR_NONE, 0),
     TR_CASE(formats_npy_refused, TR_NONE, 0),
     TR_CASE(formats_batch_refused, TR_NONE, 0),
 };

@@ -356,6 +356,7 @@ cairn_meta cf_meta(cairn_store *s, const char *key)
     cairn_meta m = *cairn_value_meta(v);
     m.model = ""; /* borrowed strings die with v */
     m.compression = "none";
+    m.user_meta = NULL;
     cairn_value_free(v);
     return m;
 }
@@ -451,6 +452,7 @@ static const table tables[] = {
     {cf_redis_cases, &cf_redis_ncases},
     {cf_async_cases, &cf_async_ncases},
     {cf_formats_cases, &cf_formats_ncases},
+    {cf_blob_cases, &cf_blob_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 

@@ -77,7 +77,10 @@ printf '{"type": "object"}' >"$T/m.json"
 for i in 1 2 3; do "$CAIRN" -s "$S" put "$P/v3" "$i" -e overwrite || bad "put v3"; done
 "$CAIRN" -s "$S" put "$P/gone" 0 --ttl 300ms || bad "put gone"
 "$CAIRN" -s "$S" put other 0 || bad "put other"
-LIVE=9
+# User metadata, and a value stored compressed (issue 5).
+"$CAIRN" -s "$S" put "$P/meta" '{"m":1}' --meta '{"source":"x", "n":[1,2]}' || bad "put --meta"
+printf 'abc,%.0s' $(seq 3000) | "$CAIRN" -s "$S" put "$P/zbig" -f text || bad "put zbig"
+LIVE=11
 sleep 1 # $P/gone expires
 "$CAIRN" -s "$S" ls --json "$P" >"$T/src.ls" || bad "ls source"
 "$CAIRN" -s "$S" export "$P" >"$T/src.jsonl" 2>"$T/err" || bad "export source"
@@ -106,11 +109,17 @@ for D in $KINDS; do
     "$CAIRN" -s "$DU" ls --json "$P" >"$T/dst.ls"
     same "copy $SRC_KIND -> $D: keys and metadata (versions, times, expiry, model, checksum)" \
         "$T/src.ls" "$T/dst.ls"
-    for k in json pretty text bytes empty; do
+    for k in json pretty text bytes empty zbig; do
         "$CAIRN" -s "$S" get "$P/$k" >"$T/a"
         "$CAIRN" -s "$DU" get "$P/$k" >"$T/b"
         same "copy $SRC_KIND -> $D: value of $k" "$T/a" "$T/b"
     done
+    for k in meta zbig; do
+        "$CAIRN" -s "$S" get "$P/$k" --meta >"$T/a"
+        "$CAIRN" -s "$DU" get "$P/$k" --meta >"$T/b"
+        same "copy $SRC_KIND -> $D: get --meta of $k (user metadata, compression)" "$T/a" "$T/b"
+    done
+    has "copy: user metadata carried" "$T/a" '"compression":"zstd"'
     check "copy again" 0 "$CAIRN" copy --from "$S" --to "$DU" --prefix "$P"
     has "copy again: all skipped" "$T/err" "0 copied, $LIVE skipped"
     "$CAIRN" -s "$DU" ls --json "$P" >"$T/dst.ls"
@@ -129,6 +138,8 @@ for D in $KINDS; do
     same "export|import $SRC_KIND -> $D: keys and metadata" "$T/src.ls" "$T/imp.ls"
     "$CAIRN" -s "$IU" export "$P" >"$T/imp.jsonl"
     same "export|import $SRC_KIND -> $D: the dumps are equal" "$T/src.jsonl" "$T/imp.jsonl"
+    "$CAIRN" -s "$IU" get "$P/meta" --meta >"$T/b"
+    has "export|import: user metadata carried" "$T/b" '"meta":{"source":"x", "n":[1,2]}'
     check "import again" 0 sh -c "\"$CAIRN\" -s \"$IU\" import < \"$T/src.jsonl\""
     has "import again: all skipped" "$T/err" "0 imported, $LIVE skipped"
     remote "$D" && "$CAIRN" -s "$DU" rm --prefix "$P" >/dev/null 2>&1
