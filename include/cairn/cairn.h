@@ -688,5 +688,6 @@ CAIRN_API int cairn_get_model(cairn_store *s, const char *key, const char *ref,
 
 #include "cairn/backend.h"
 #include "cairn/schema.h"
+#include "cairn/cache.h"
 
 #endif /* CAIRN_H */

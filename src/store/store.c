@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 #include "url.h"
+#include "../cache/cache_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -76,11 +77,12 @@ static const cairn_backend_methods *const builtin_backends[] = {
 #ifdef CAIRN_HAVE_REDIS
     &cairn__backend_redis,
 #endif
+    &cairn__backend_tiered, /* src/cache/tiered.c: memory over another backend */
     NULL};
 
 /* Schemes we know of but that may not be built into this library. */
 static const char *const known_schemes[] = {"mem", "file", "sqlite", "lmdb", "redis",
-                                            "rediss", "postgres", "postgresql", NULL};
+                                            "rediss", "postgres", "postgresql", "tiered", NULL};
 
 CAIRN_API int cairn_backend_register(const cairn_backend_methods *m)
 {
@@ -157,7 +159,7 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
                                   shown, scheme);
         return cairn__err(CAIRN_EURL,
                           "open %.200s: unknown scheme '%s' (known: mem, file, sqlite, lmdb, "
-                          "redis, postgres)",
+                          "redis, postgres, tiered)",
                           shown, scheme);
     }
     cairn_options o = {0};
@@ -201,6 +203,34 @@ CAIRN_API void cairn_store_close(cairn_store *s)
     s->m->close(s->be);
     cairn__mcache_free(s->mc);
     free(s);
+}
+
+/* For src/cache/tiered.c: a store's backend, and a store over a backend
+ * handle opened elsewhere. */
+void *cairn__store_be(cairn_store *s, const cairn_backend_methods **m, cairn_options *o)
+{
+    *m = s->m;
+    if (o)
+        *o = s->opt;
+    return s->be;
+}
+
+int cairn__store_new(const cairn_backend_methods *m, void *be, const cairn_options *o,
+                     cairn_store **out)
+{
+    cairn_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return cairn__err(CAIRN_ENOMEM, "out of memory");
+    s->m = m;
+    s->be = be;
+    s->opt = *o;
+    int rc = cairn__mcache_new(&s->mc);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return CAIRN_OK;
 }
 
 CAIRN_API const char *cairn_store_backend(const cairn_store *s)
@@ -1282,6 +1312,34 @@ CAIRN_API int cairn_get(cairn_store *s, const char *key, cairn_value **out)
         return cairn__err(CAIRN_EINVAL, "get %s: out is NULL", k);
     if ((rc = get_one(s, k, klen, false, out)))
         return cairn__err_prefix(rc, "get %s", k);
+    return CAIRN_OK;
+}
+
+/* cairn_get through another get than the backend's (cairn_tier_get reads
+ * memory only). */
+int cairn__store_get_via(cairn_store *s, const char *what, const char *key,
+                         int (*get)(void *be, const char *k, size_t kl,
+                                    cairn_backend_read_fn fn, void *ctx),
+                         cairn_value **out)
+{
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    int rc;
+    if (out)
+        *out = NULL;
+    if ((rc = check_store(s, what)) || (rc = norm_key(what, key, k, &klen, false)))
+        return rc;
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "%s %s: out is NULL", what, k);
+    rctx c = {k, klen, NULL, false};
+    rc = get(s->be, k, klen, read_cb, &c);
+    if (rc > 0)
+        rc = CAIRN_EIO;
+    if (rc == CAIRN_ENOTFOUND)
+        return cairn__err(CAIRN_ENOTFOUND, "%s %s: not found", what, k);
+    if (rc)
+        return cairn__err_prefix(rc, "%s %s", what, k);
+    *out = c.v;
     return CAIRN_OK;
 }
 

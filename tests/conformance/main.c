@@ -28,10 +28,26 @@ static const cf_backend backends[] = {
 #ifdef CAIRN_HAVE_REDIS
     {"redis", &cairn__backend_redis, true},
 #endif
+    /* The memory tier in front of a backend (src/cache/tiered.c): the name
+     * is the URL scheme, "tiered:mem:LOC". */
+    {"tiered:mem", &cairn__backend_tiered, false},
+#ifdef CAIRN_HAVE_LMDB
+    {"tiered:lmdb", &cairn__backend_tiered, true},
+#endif
 };
 #define N_BACKENDS (sizeof backends / sizeof *backends)
 
 const cf_backend *cf_be;
+
+const char *cf_base(void)
+{
+    return strncmp(cf_be->name, "tiered:", 7) == 0 ? cf_be->name + 7 : cf_be->name;
+}
+
+const char *cf_scheme(void)
+{
+    return strncmp(cf_be->name, "tiered:", 7) == 0 ? "tiered" : cf_be->name;
+}
 
 /* ---- the fixture ---- */
 
