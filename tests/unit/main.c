@@ -19,6 +19,7 @@ int main(int argc, char **argv)
         {unit_record_cases, &unit_record_ncases},
         {unit_misc_cases, &unit_misc_ncases},
         {unit_schema_cases, &unit_schema_ncases},
+        {unit_cache_cases, &unit_cache_ncases},
     };
     const tr_suite suite = {"unit", NULL, NULL};
     tr_tally tally = {0};
