@@ -128,6 +128,7 @@ CF_TABLE(cf_crash)
 CF_TABLE(cf_models)
 CF_TABLE(cf_copy)
 CF_TABLE(cf_redis)
+CF_TABLE(cf_tiered)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

@@ -465,6 +465,7 @@ static const table tables[] = {
     {cf_models_cases, &cf_models_ncases},
     {cf_copy_cases, &cf_copy_ncases},
     {cf_redis_cases, &cf_redis_ncases},
+    {cf_tiered_cases, &cf_tiered_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 
@@ -517,6 +518,8 @@ int main(int argc, char **argv)
                 matched++;
                 if ((c->flags & TR_REDIS) && strcmp(cf_be->name, "redis") != 0)
                     continue; /* another backend's own promise: not ours */
+                if ((c->flags & TR_TIERED) && strcmp(cf_scheme(), "tiered") != 0)
+                    continue;
                 if ((c->flags & TR_PERSISTENT) && !cf_be->persistent) {
                     if (named) { /* asked for by name: say why it did not run */
                         printf("[  SKIP    ] %s: %s: needs a persistent backend\n",
