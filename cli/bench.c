@@ -39,6 +39,7 @@ static const char bench_usage[] =
     "              put_us= is the plain put, put_model_us= the validated one,\n"
     "              model_ratio= their ratio. The store must hold no plain/ key\n"
     "              either.\n"
+    "  --tier      the memory tier's benchmark instead (cairn bench --tier --help)\n"
     "  -h, --help  this help\n"
     "\n"
     "bench/run.sh runs it on every backend next to raw LMDB, raw SQLite and\n"
@@ -222,6 +223,9 @@ int cli_bench(const char *store_url, int argc, char **argv)
     uint64_t seed = BENCH_SEED_DEFAULT;
     bool model = false;
 
+    for (int k = 1; k < argc; k++)
+        if (!strcmp(argv[k], "--tier"))
+            return cli_bench_tier(store_url, argc, argv);
     for (int k = 1; k < argc; k++) {
         const char *v;
         int missing = 0;

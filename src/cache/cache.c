@@ -32,7 +32,7 @@ struct cairn_cache_entry {
     uint32_t klen;
     uint32_t refs; /* atomic; the cache holds one while the entry is linked */
     uint8_t used;  /* atomic: read since the clock last passed */
-    char data[];   /* value, NUL, key */
+    char data[];   /* key, padding to 8, value, NUL: a lookup reads one line */
 };
 typedef struct cairn_cache_entry entry;
 
@@ -77,9 +77,19 @@ static unsigned stripe_of(uint64_t h)
     return (unsigned)(h >> 32) & (STRIPES - 1);
 }
 
+static size_t val_off(size_t klen)
+{
+    return (klen + 7) & ~(size_t)7;
+}
+
 static const char *entry_key(const entry *e)
 {
-    return e->data + e->vlen + 1;
+    return e->data;
+}
+
+static char *entry_val(entry *e)
+{
+    return e->data + val_off(e->klen);
 }
 
 static void entry_release(entry *e)
@@ -328,7 +338,7 @@ CAIRN_API const void *cairn_cache_entry_data(const cairn_cache_entry *e, size_t 
 {
     if (len)
         *len = e ? e->vlen : 0;
-    return e ? e->data : NULL;
+    return e ? e->data + val_off(e->klen) : NULL;
 }
 
 CAIRN_API void cairn_cache_entry_release(cairn_cache_entry *e)
@@ -341,7 +351,8 @@ typedef enum { SET_ALWAYS, SET_FILL, SET_WRITE } set_mode;
 
 /* The one way in: store (val non-NULL) or remove (val NULL, SET_WRITE). */
 static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const void *val,
-                 size_t len, int64_t ttl_ms, set_mode mode, uint64_t stamp)
+                 size_t len, int64_t ttl_ms, set_mode mode, uint64_t stamp,
+                 cairn__cache_init_fn init)
 {
     uint64_t charge = (uint64_t)klen + len + CAIRN_CACHE_ENTRY_OVERHEAD;
     entry *e = NULL;
@@ -358,7 +369,7 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
                                   (unsigned long long)c->max_bytes);
             if (mode != SET_WRITE)
                 return rc;
-        } else if (!(e = malloc(sizeof *e + len + 1 + klen))) {
+        } else if (!(e = malloc(sizeof *e + val_off(klen) + len + 1))) {
             rc = mode != SET_ALWAYS ? CAIRN_ENOMEM
                                     : cairn__err(CAIRN_ENOMEM, "cache: out of memory");
             if (mode != SET_WRITE)
@@ -375,11 +386,13 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
         e->refs = 1;
         e->used = 0;
         e->prev = e->next = e->hnext = NULL;
-        if (len)
-            memcpy(e->data, val, len);
-        e->data[len] = '\0';
         if (klen)
-            memcpy(e->data + len + 1, key, klen);
+            memcpy(e->data, key, klen);
+        if (len)
+            memcpy(entry_val(e), val, len);
+        entry_val(e)[len] = '\0';
+        if (init)
+            init(entry_val(e), len);
     }
     shard *s = shard_of(c, h);
     unsigned st = stripe_of(h);
@@ -428,19 +441,21 @@ CAIRN_API int cairn_cache_set(cairn_cache *c, const void *key, size_t klen, cons
         return cairn__err(CAIRN_EINVAL, "cache_set: key of %zu bytes (at most %u)", klen,
                           CAIRN_CACHE_KEY_MAX);
     return store(c, key, klen, cairn__cache_hash(key, klen), val ? val : "", len, ttl_ms,
-                 SET_ALWAYS, 0);
+                 SET_ALWAYS, 0, NULL);
 }
 
 int cairn__cache_fill(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
-                      const void *val, size_t len, int64_t ttl_ms, uint64_t stamp)
+                      const void *val, size_t len, int64_t ttl_ms, uint64_t stamp,
+                      cairn__cache_init_fn init)
 {
-    return store(c, key, klen, hash, val ? val : "", len, ttl_ms, SET_FILL, stamp);
+    return store(c, key, klen, hash, val ? val : "", len, ttl_ms, SET_FILL, stamp, init);
 }
 
 int cairn__cache_write(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
-                       const void *val, size_t len, int64_t ttl_ms, uint64_t stamp)
+                       const void *val, size_t len, int64_t ttl_ms, uint64_t stamp,
+                       cairn__cache_init_fn init)
 {
-    return store(c, key, klen, hash, val, len, ttl_ms, SET_WRITE, stamp);
+    return store(c, key, klen, hash, val, len, ttl_ms, SET_WRITE, stamp, init);
 }
 
 CAIRN_API int cairn_cache_delete(cairn_cache *c, const void *key, size_t klen)
@@ -503,7 +518,7 @@ uint64_t cairn__cache_remove_if(cairn_cache *c, bool (*fn)(void *ctx, const void
         pthread_rwlock_wrlock(&s->lock);
         for (entry *e = s->head, *nx; e; e = nx) {
             nx = e->next;
-            if (!fn || fn(ctx, e->data, e->vlen)) {
+            if (!fn || fn(ctx, entry_val(e), e->vlen)) {
                 unlink_entry(c, s, e);
                 n++;
             }

@@ -19,14 +19,19 @@ uint64_t cairn__cache_hash(const void *key, size_t klen);
 uint64_t cairn__cache_stamp(cairn_cache *c, uint64_t hash);
 int cairn__cache_get_h(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
                        cairn_cache_entry **out);
+/* Called on an entry's own copy of its value before any reader can see
+ * it (so it may finish building what readers will share). */
+typedef void (*cairn__cache_init_fn)(void *val, size_t len);
 /* Store unless the stripe's stamp moved since stamp (then nothing). */
 int cairn__cache_fill(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
-                      const void *val, size_t len, int64_t ttl_ms, uint64_t stamp);
+                      const void *val, size_t len, int64_t ttl_ms, uint64_t stamp,
+                      cairn__cache_init_fn init);
 /* After a backend write: store val (or, val NULL, remove) if the stamp has
  * not moved, else remove; bump the stamp either way. Returns CAIRN_OK when
  * a live entry was there before, else CAIRN_ENOTFOUND. */
 int cairn__cache_write(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
-                        const void *val, size_t len, int64_t ttl_ms, uint64_t stamp);
+                       const void *val, size_t len, int64_t ttl_ms, uint64_t stamp,
+                       cairn__cache_init_fn init);
 /* Remove every entry for which fn(ctx, value, len) is true. Returns how
  * many. */
 uint64_t cairn__cache_remove_if(cairn_cache *c, bool (*fn)(void *ctx, const void *val,

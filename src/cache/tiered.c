@@ -160,6 +160,69 @@ static void t_close(void *self)
     free(t);
 }
 
+/* ---- what memory holds ----
+ *
+ * Each cache value is a head, then the record as the backend stores it.
+ * The head is filled on the entry's own copy before readers can see it:
+ * when the record decodes, its value matches its checksum and lies inside
+ * the record, the head keeps the decoding (pointing into the entry), and a
+ * hit hands it to the core (cairn__rec_known), which then neither decodes
+ * nor hashes again. Otherwise (a corrupt record) the core decodes and
+ * reports it as from the backend.
+ */
+typedef struct {
+    uint64_t known;
+    cairn__rec r;
+} head;
+#define PREFIX ((sizeof(head) + 15) & ~(size_t)15)
+
+static void head_init(void *val, size_t len)
+{
+    head *hd = val;
+    const char *rec = (const char *)val + PREFIX;
+    size_t rlen = len - PREFIX;
+    hd->known = cairn__rec_decode(rec, rlen, true, &hd->r) == CAIRN_OK && hd->r.value &&
+                hd->r.value >= rec && hd->r.value + hd->r.meta.size <= rec + rlen;
+}
+
+/* Keep rec in memory: fill (stamp checked) or write (stamp bumped). */
+static void keep(tiered *t, const char *key, size_t klen, uint64_t h, const void *rec,
+                 size_t len, uint64_t stamp, bool write)
+{
+    char stack[PREFIX + 4096];
+    char *buf = len <= sizeof stack - PREFIX ? stack : malloc(PREFIX + len);
+    if (!buf) {
+        /* no room to copy: forget the key rather than keep an old record */
+        cairn__cache_write(t->cache, key, klen, h, NULL, 0, 0, stamp, NULL);
+        return;
+    }
+    memset(buf, 0, PREFIX);
+    memcpy(buf + PREFIX, rec, len);
+    if (write)
+        cairn__cache_write(t->cache, key, klen, h, buf, PREFIX + len, 0, stamp, head_init);
+    else
+        cairn__cache_fill(t->cache, key, klen, h, buf, PREFIX + len, 0, stamp, head_init);
+    cairn__err_clear(); /* a corrupt record is kept as it is, silently */
+    if (buf != stack)
+        free(buf);
+}
+
+/* Hand a held entry's record to fn, then let go of it. */
+static int serve(cairn_cache_entry *e, cairn_backend_read_fn fn, void *ctx)
+{
+    size_t len;
+    const char *d = cairn_cache_entry_data(e, &len);
+    const head *hd = (const head *)(const void *)d;
+    const char *rec = d + PREFIX;
+    cairn__rec_hint was = cairn__rec_known;
+    if (hd->known)
+        cairn__rec_known = (cairn__rec_hint){rec, &hd->r};
+    int rc = fn(ctx, rec, len - PREFIX);
+    cairn__rec_known = was;
+    cairn_cache_entry_release(e);
+    return rc;
+}
+
 /* ---- reads ---- */
 
 /* The library's own records ("_cairn/...": the model registry and its
@@ -187,7 +250,7 @@ static int fill_cb(void *ctx, const void *rec, size_t len)
     fill_ctx *f = ctx;
     int rc = f->fn(f->ctx, rec, len);
     if (rc == CAIRN_OK && !bypass(f->key, f->klen))
-        (void)cairn__cache_fill(f->t->cache, f->key, f->klen, f->hash, rec, len, 0, f->stamp);
+        keep(f->t, f->key, f->klen, f->hash, rec, len, f->stamp, false);
     return rc;
 }
 
@@ -199,13 +262,8 @@ static int t_get(void *self, const char *key, size_t klen, cairn_backend_read_fn
         return t->m->get(t->be, key, klen, fn, ctx);
     uint64_t h = cairn__cache_hash(key, klen);
     cairn_cache_entry *e;
-    if (cairn__cache_get_h(t->cache, key, klen, h, &e) == CAIRN_OK) {
-        size_t len;
-        const void *rec = cairn_cache_entry_data(e, &len);
-        int rc = fn(ctx, rec, len);
-        cairn_cache_entry_release(e);
-        return rc;
-    }
+    if (cairn__cache_get_h(t->cache, key, klen, h, &e) == CAIRN_OK)
+        return serve(e, fn, ctx);
     fill_ctx f = {t, key, klen, h, cairn__cache_stamp(t->cache, h), fn, ctx};
     return t->m->get(t->be, key, klen, fill_cb, &f);
 }
@@ -217,13 +275,7 @@ static int t_get_mem(void *self, const char *key, size_t klen, cairn_backend_rea
     tiered *t = self;
     cairn_cache_entry *e;
     int rc = cairn__cache_get_h(t->cache, key, klen, cairn__cache_hash(key, klen), &e);
-    if (rc)
-        return rc;
-    size_t len;
-    const void *rec = cairn_cache_entry_data(e, &len);
-    rc = fn(ctx, rec, len);
-    cairn_cache_entry_release(e);
-    return rc;
+    return rc ? rc : serve(e, fn, ctx);
 }
 
 typedef struct {
@@ -242,8 +294,7 @@ static int many_fill_cb(void *ctx, size_t j, const void *rec, size_t len)
     size_t i = f->idx[j];
     int rc = f->fn(f->ctx, i, rec, len);
     if (rc == CAIRN_OK && !bypass(f->keys[i], f->klens[i]))
-        (void)cairn__cache_fill(f->t->cache, f->keys[i], f->klens[i], f->hash[i], rec, len, 0,
-                                f->stamp[i]);
+        keep(f->t, f->keys[i], f->klens[i], f->hash[i], rec, len, f->stamp[i], false);
     return rc;
 }
 
@@ -278,10 +329,8 @@ static int t_get_many(void *self, const char *const *keys, const size_t *klens, 
         hash[i] = cairn__cache_hash(keys[i], klens[i]);
         cairn_cache_entry *e;
         if (cairn__cache_get_h(t->cache, keys[i], klens[i], hash[i], &e) == CAIRN_OK) {
-            size_t len;
-            const void *rec = cairn_cache_entry_data(e, &len);
-            rc = fn(ctx, i, rec, len);
-            cairn_cache_entry_release(e);
+            one_ctx o = {fn, ctx, i};
+            rc = serve(e, one_cb, &o);
         } else {
             stamp[i] = cairn__cache_stamp(t->cache, hash[i]);
             mk[miss] = keys[i];
@@ -375,10 +424,12 @@ static int t_update(void *self, const cairn_backend_op *ops, size_t n)
             continue;
         /* A failed update may have applied part of a batch on some
          * backends: then memory forgets every key of it. */
-        bool write = rc == CAIRN_OK && cs[i].action == CAIRN_BACKEND_WRITE;
-        cairn__cache_write(t->cache, ops[i].key, ops[i].klen, hs[i],
-                           write ? (cs[i].out ? cs[i].out : "") : NULL,
-                           write ? cs[i].olen : 0, 0, stamp[i]);
+        if (rc == CAIRN_OK && cs[i].action == CAIRN_BACKEND_WRITE)
+            keep(t, ops[i].key, ops[i].klen, hs[i], cs[i].out ? cs[i].out : "", cs[i].olen,
+                 stamp[i], true);
+        else
+            cairn__cache_write(t->cache, ops[i].key, ops[i].klen, hs[i], NULL, 0, 0, stamp[i],
+                               NULL);
     }
     if (n > STACK_OPS) {
         free(cs);
@@ -400,8 +451,16 @@ static int t_scan(void *self, const char *lo, size_t lolen, int lo_excl, const c
 static bool rec_expired(void *ctx, const void *rec, size_t len)
 {
     cairn__rec r;
-    return cairn__rec_decode(rec, len, false, &r) == CAIRN_OK &&
-           cairn__expired(r.meta.expires_ms, *(const int64_t *)ctx);
+    bool x = cairn__rec_decode(rec, len, false, &r) == CAIRN_OK &&
+             cairn__expired(r.meta.expires_ms, *(const int64_t *)ctx);
+    cairn__err_clear();
+    return x;
+}
+
+/* The same for what memory holds (the prefix first). */
+static bool mem_expired(void *ctx, const void *val, size_t len)
+{
+    return len >= PREFIX && rec_expired(ctx, (const char *)val + PREFIX, len - PREFIX);
 }
 
 typedef struct {
@@ -501,7 +560,7 @@ static int t_purge(void *self, int64_t now, uint64_t *n)
                  : own_sweep(t, now, &removed);
     /* Expired records are never served from memory (the core checks every
      * record's expiry); dropping them frees the room. */
-    (void)cairn__cache_remove_if(t->cache, rec_expired, &now);
+    (void)cairn__cache_remove_if(t->cache, mem_expired, &now);
     if (rc == CAIRN_OK)
         *n = removed;
     return rc;
@@ -584,7 +643,7 @@ CAIRN_API int cairn_tier_evict(cairn_store *s, const char *key)
         return cairn__err_prefix(rc, "tier_evict %s", key ? key : "(null)");
     /* As a write does (the stamp moves), so a read in flight does not put
      * back what it fetched before the eviction. */
-    if (cairn__cache_write(t->cache, k, klen, cairn__cache_hash(k, klen), NULL, 0, 0, 0))
+    if (cairn__cache_write(t->cache, k, klen, cairn__cache_hash(k, klen), NULL, 0, 0, 0, NULL))
         return cairn__err(CAIRN_ENOTFOUND, "tier_evict %s: not in memory", k);
     return CAIRN_OK;
 }

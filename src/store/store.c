@@ -1245,6 +1245,8 @@ typedef struct {
     bool head_only;
 } rctx;
 
+_Thread_local cairn__rec_hint cairn__rec_known;
+
 static int read_cb(void *ctx, const void *rec, size_t len)
 {
     rctx *c = ctx;
@@ -1252,13 +1254,16 @@ static int read_cb(void *ctx, const void *rec, size_t len)
     /* The record is usually cold (a B-tree leaf, a page just read): ask for
      * all its cache lines at once instead of one by one as decoding and
      * copying reach them. */
-    if (!c->head_only) {
+    bool known = rec == cairn__rec_known.rec; /* from the memory tier */
+    if (!c->head_only && !known) {
         size_t pf = len < 8192 ? len : 8192;
         for (size_t off = 0; off < pf; off += 64)
             __builtin_prefetch((const char *)rec + off);
     }
-    int rc = cairn__rec_decode(rec, len, false, &r);
-    if (rc)
+    int rc;
+    if (known)
+        r = *cairn__rec_known.r;
+    else if ((rc = cairn__rec_decode(rec, len, false, &r)))
         return rc;
     /* The clock is read only for records that can expire. */
     if (r.meta.expires_ms && cairn__expired(r.meta.expires_ms, cairn_now_ms()))
@@ -1268,11 +1273,11 @@ static int read_cb(void *ctx, const void *rec, size_t len)
     /* Copy first, then verify the copy: the copy streams the value in from
      * the backend's (often cold) memory faster than hashing does, and the
      * hash then runs on warm cache lines. */
-    if ((rc = cairn__rec_check_size(&r, len)))
+    if (!known && (rc = cairn__rec_check_size(&r, len)))
         return rc;
     if (!(c->v = value_new(c->key, c->klen, &r)))
         return CAIRN_ENOMEM;
-    if ((rc = cairn__rec_check_sum(&r, c->v->data))) {
+    if (!known && (rc = cairn__rec_check_sum(&r, c->v->data))) {
         cairn_value_free(c->v);
         c->v = NULL;
         return rc;
