@@ -341,6 +341,11 @@ CAIRN_API const void *cairn_cache_entry_data(const cairn_cache_entry *e, size_t 
     return e ? e->data + val_off(e->klen) : NULL;
 }
 
+void cairn__cache_entry_hold(cairn_cache_entry *e)
+{
+    __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+}
+
 CAIRN_API void cairn_cache_entry_release(cairn_cache_entry *e)
 {
     if (e)

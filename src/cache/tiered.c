@@ -181,8 +181,11 @@ static void head_init(void *val, size_t len)
     head *hd = val;
     const char *rec = (const char *)val + PREFIX;
     size_t rlen = len - PREFIX;
+    /* Only a plain value that ends the record (so the entry's NUL follows
+     * it) is handed out in place. */
     hd->known = cairn__rec_decode(rec, rlen, true, &hd->r) == CAIRN_OK && hd->r.value &&
-                hd->r.value >= rec && hd->r.value + hd->r.meta.size <= rec + rlen;
+                hd->r.meta.compression && strcmp(hd->r.meta.compression, "none") == 0 &&
+                hd->r.value >= rec && hd->r.value + hd->r.meta.size == rec + rlen;
 }
 
 /* Keep rec in memory: fill (stamp checked) or write (stamp bumped). */
@@ -216,7 +219,7 @@ static int serve(cairn_cache_entry *e, cairn_backend_read_fn fn, void *ctx)
     const char *rec = d + PREFIX;
     cairn__rec_hint was = cairn__rec_known;
     if (hd->known)
-        cairn__rec_known = (cairn__rec_hint){rec, &hd->r};
+        cairn__rec_known = (cairn__rec_hint){rec, &hd->r, e};
     int rc = fn(ctx, rec, len - PREFIX);
     cairn__rec_known = was;
     cairn_cache_entry_release(e);

@@ -251,7 +251,13 @@ int cairn__rec_check_sum(const cairn__rec *r, const void *value);
 typedef struct {
     const void *rec;
     const cairn__rec *r;
+    /* Non-NULL: the value bytes (r->value, followed by a NUL) live in this
+     * held entry; a cairn_value may point at them and hold the entry
+     * instead of copying them. */
+    cairn_cache_entry *pin;
 } cairn__rec_hint;
+/* Hold a cache entry once more (released by cairn_cache_entry_release). */
+void cairn__cache_entry_hold(cairn_cache_entry *e);
 extern _Thread_local cairn__rec_hint cairn__rec_known;
 
 /* XXH3-64 of the value bytes. */

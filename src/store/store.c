@@ -33,6 +33,7 @@ struct cairn_value {
     size_t len;
     char *data; /* len bytes + NUL */
     size_t cap; /* bytes of this allocation */
+    cairn_cache_entry *pin; /* data lives in this memory-tier entry, held */
 };
 
 #define COUNT(s, f) __atomic_add_fetch(&(s)->f, 1, __ATOMIC_RELAXED)
@@ -299,11 +300,19 @@ static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r)
     v->key = (char *)(v + 1);
     memcpy(v->key, key, klen);
     v->key[klen] = '\0';
+    v->pin = NULL;
+    v->len = len;
+    if (cairn__rec_known.pin && r == cairn__rec_known.r) {
+        /* From the memory tier: point at its bytes instead of copying. */
+        cairn__cache_entry_hold(cairn__rec_known.pin);
+        v->pin = cairn__rec_known.pin;
+        v->data = (char *)(uintptr_t)r->value;
+        return v;
+    }
     v->data = v->key + klen + 1;
     if (len)
         memcpy(v->data, r->value, len);
     v->data[len] = '\0';
-    v->len = len;
     return v;
 }
 
@@ -326,6 +335,10 @@ CAIRN_API const char *cairn_value_key(const cairn_value *v)
 
 CAIRN_API void cairn_value_free(cairn_value *v)
 {
+    if (v && v->pin) {
+        cairn_cache_entry_release(v->pin);
+        v->pin = NULL;
+    }
     if (v && v->cap <= VALUE_CACHE_MAX) {
         tls_register();
         cairn_value *old = tls_spare;
@@ -1250,34 +1263,38 @@ _Thread_local cairn__rec_hint cairn__rec_known;
 static int read_cb(void *ctx, const void *rec, size_t len)
 {
     rctx *c = ctx;
-    cairn__rec r;
+    cairn__rec dec;
+    /* A record from the memory tier comes decoded and verified (see
+     * cairn__rec_known): read it in place, no copy of its decoding. */
+    const cairn__rec *r = rec == cairn__rec_known.rec ? cairn__rec_known.r : NULL;
+    bool known = r != NULL;
     /* The record is usually cold (a B-tree leaf, a page just read): ask for
      * all its cache lines at once instead of one by one as decoding and
      * copying reach them. */
-    bool known = rec == cairn__rec_known.rec; /* from the memory tier */
     if (!c->head_only && !known) {
         size_t pf = len < 8192 ? len : 8192;
         for (size_t off = 0; off < pf; off += 64)
             __builtin_prefetch((const char *)rec + off);
     }
     int rc;
-    if (known)
-        r = *cairn__rec_known.r;
-    else if ((rc = cairn__rec_decode(rec, len, false, &r)))
-        return rc;
+    if (!known) {
+        if ((rc = cairn__rec_decode(rec, len, false, &dec)))
+            return rc;
+        r = &dec;
+    }
     /* The clock is read only for records that can expire. */
-    if (r.meta.expires_ms && cairn__expired(r.meta.expires_ms, cairn_now_ms()))
+    if (r->meta.expires_ms && cairn__expired(r->meta.expires_ms, cairn_now_ms()))
         return CAIRN_ENOTFOUND;
     if (c->head_only)
         return CAIRN_OK;
     /* Copy first, then verify the copy: the copy streams the value in from
      * the backend's (often cold) memory faster than hashing does, and the
      * hash then runs on warm cache lines. */
-    if (!known && (rc = cairn__rec_check_size(&r, len)))
+    if (!known && (rc = cairn__rec_check_size(r, len)))
         return rc;
-    if (!(c->v = value_new(c->key, c->klen, &r)))
+    if (!(c->v = value_new(c->key, c->klen, r)))
         return CAIRN_ENOMEM;
-    if (!known && (rc = cairn__rec_check_sum(&r, c->v->data))) {
+    if (!known && (rc = cairn__rec_check_sum(r, c->v->data))) {
         cairn_value_free(c->v);
         c->v = NULL;
         return rc;
