@@ -40,6 +40,7 @@ static const char tier_usage[] =
     "  tier_get_ops_s    cairn_get of a key held in memory, through tiered:URL\n"
     "  plain_ops_s, tiered_ops_s   the skewed workload (best of two runs each)\n"
     "  tiered_ratio      tiered_ops_s / plain_ops_s\n"
+    "  nottl_*           the same through tiered:URL?cache_ttl_ms=-1 (no entry TTL)\n"
     "  hit_rate          the tier's hit rate over the timed runs\n"
     "\n"
     "  --n N      keys (default 100000)   --gets G   gets per run (default 1000000)\n"
@@ -149,16 +150,16 @@ int cli_bench_tier(const char *url, int argc, char **argv)
         fprintf(stderr, "cairn bench --tier: --n must be at least 10\n");
         return CLI_USAGE;
     }
-    cairn_store *p = NULL, *t = NULL;
+    cairn_store *p = NULL, *t = NULL, *u = NULL;
     int rc = cairn_store_open(url, NULL, &p);
     if (rc)
         return tier_fail("open", rc);
-    char *turl = malloc(strlen(url) + 8);
+    char *turl = malloc(strlen(url) + 8), *uurl = malloc(strlen(url) + 40);
     char *keys = malloc((size_t)n * BENCH_KEY_LEN);
     uint32_t *seq = malloc((size_t)g * sizeof *seq);
     char *doc = malloc(BENCH_DOC_LEN + 1);
     int ex = CLI_OK;
-    if (!turl || !keys || !seq || !doc) {
+    if (!turl || !uurl || !keys || !seq || !doc) {
         fprintf(stderr, "cairn bench --tier: out of memory\n");
         ex = CLI_ERROR;
         goto out;
@@ -193,20 +194,25 @@ int cli_bench_tier(const char *url, int argc, char **argv)
         seq[i] = (uint32_t)(x % 100 < 90 ? (x >> 8) % hot : hot + (x >> 8) % (n - hot));
     }
     snprintf(turl, strlen(url) + 8, "tiered:%s", url);
-    if ((rc = cairn_store_open(turl, NULL, &t))) {
+    /* the same without entry TTL: what one process owning the store gets */
+    snprintf(uurl, strlen(url) + 40, "tiered:%s%scache_ttl_ms=-1", url,
+             strchr(url, '?') ? "&" : "?");
+    if ((rc = cairn_store_open(turl, NULL, &t)) || (rc = cairn_store_open(uurl, NULL, &u))) {
         ex = tier_fail("open tiered", rc);
         goto out;
     }
-    double cache_ops = 0, tp[2], tt[2], w;
+    double cache_ops = 0, tp[2], tt[2], tu[2], w;
     if ((ex = cache_hits(&cache_ops)))
         goto out;
     /* warm both (page cache, memory tier), then alternate */
-    if ((ex = tier_pass(p, keys, seq, g, &w)) || (ex = tier_pass(t, keys, seq, g, &w)))
+    if ((ex = tier_pass(p, keys, seq, g, &w)) || (ex = tier_pass(t, keys, seq, g, &w)) ||
+        (ex = tier_pass(u, keys, seq, g, &w)))
         goto out;
     cairn_cache_stats s0, s1;
     cairn_tier_stats(t, &s0);
     for (int r = 0; r < 2; r++)
-        if ((ex = tier_pass(p, keys, seq, g, &tp[r])) || (ex = tier_pass(t, keys, seq, g, &tt[r])))
+        if ((ex = tier_pass(p, keys, seq, g, &tp[r])) ||
+            (ex = tier_pass(t, keys, seq, g, &tt[r])) || (ex = tier_pass(u, keys, seq, g, &tu[r])))
             goto out;
     cairn_tier_stats(t, &s1);
     /* cairn_get of keys held in memory: the hot keys, round-robin */
@@ -223,20 +229,25 @@ int cli_bench_tier(const char *url, int argc, char **argv)
     double tier_get_ops = (double)hits / (cpu_now() - t0);
     double plain = (double)g / (tp[0] < tp[1] ? tp[0] : tp[1]);
     double tiered = (double)g / (tt[0] < tt[1] ? tt[0] : tt[1]);
+    double nottl = (double)g / (tu[0] < tu[1] ? tu[0] : tu[1]);
     uint64_t q = (s1.hits - s0.hits) + (s1.misses - s0.misses);
     printf("backend=%s n=%llu gets=%llu cache_hit_ops_s=%.0f tier_get_ops_s=%.0f "
            "plain_ops_s=%.0f tiered_ops_s=%.0f plain_runs_s=%.3f,%.3f tiered_runs_s=%.3f,%.3f "
-           "tiered_ratio=%.2f hit_rate=%.3f\n",
+           "tiered_ratio=%.2f hit_rate=%.3f nottl_ops_s=%.0f nottl_runs_s=%.3f,%.3f "
+           "nottl_ratio=%.2f\n",
            cairn_store_backend(p), (unsigned long long)n, (unsigned long long)g, cache_ops,
            tier_get_ops, plain, tiered, tp[0], tp[1], tt[0], tt[1], tiered / plain,
-           q ? (double)(s1.hits - s0.hits) / (double)q : 0.0);
+           q ? (double)(s1.hits - s0.hits) / (double)q : 0.0, nottl, tu[0], tu[1],
+           nottl / plain);
     printf("targets: cache hit %.2fM/s (>= 5M/s: %s); tiered/plain %.2fx (>= 2x: %s)\n",
            cache_ops / 1e6, cache_ops >= 5e6 ? "met" : "NOT met", tiered / plain,
            tiered / plain >= 2 ? "met" : "NOT met");
 out:
+    cairn_store_close(u);
     cairn_store_close(t);
     cairn_store_close(p);
     free(turl);
+    free(uurl);
     free(keys);
     free(seq);
     free(doc);

@@ -33,7 +33,7 @@ B_FUZZ=$PREFIX-fuzz
 B_TSAN=$PREFIX-tsan
 # Unit cases run under ThreadSanitizer: the memory tier's threads.
 TSAN_CASES=(cache_threads tiered_threads cache_held_entry cache_basic)
-FUZZERS=(key url backend_url record record_roundtrip json jdom schema model dump)
+FUZZERS=(key url backend_url record record_roundtrip json jdom schema model dump tiered_url)
 # Generous outer limits: each CTest test has its own, tighter timeout.
 CTEST_LIMIT=900
 ASAN_CTEST_LIMIT=1200

@@ -86,7 +86,8 @@ CAIRN_API void cairn_cache_free(cairn_cache *c);
 /*
  * cairn_cache_set — store a copy of val (len bytes) under key (klen bytes,
  * any bytes, at most CAIRN_CACHE_KEY_MAX), replacing an entry there.
- * ttl_ms: > 0 the entry expires that many ms from now (monotonic clock);
+ * ttl_ms: > 0 the entry expires that many ms from now (the coarse
+ * monotonic clock: a few ms of resolution);
  * 0 the cache's default; < 0 never. Evicts entries as needed.
  * Errors: CAIRN_EINVAL (NULL key or val with a non-zero length, key too
  * long), CAIRN_EFULL (the entry alone is larger than max_bytes: nothing
@@ -106,8 +107,8 @@ CAIRN_API int cairn_cache_set(cairn_cache *c, const void *key, size_t klen, cons
 CAIRN_API int cairn_cache_get(cairn_cache *c, const void *key, size_t klen,
                               cairn_cache_entry **out);
 
-/* The value bytes of a held entry (borrowed until its release; followed by
- * a NUL byte not counted in len). len may be NULL. */
+/* The value bytes of a held entry (borrowed until its release; 8-byte
+ * aligned; followed by a NUL byte not counted in len). len may be NULL. */
 CAIRN_API const void *cairn_cache_entry_data(const cairn_cache_entry *e, size_t *len);
 
 /* Let go of an entry from cairn_cache_get(). NULL is fine. Thread-safe (an

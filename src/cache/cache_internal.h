@@ -54,4 +54,11 @@ int cairn__store_get_via(cairn_store *s, const char *what, const char *key,
 
 extern const cairn_backend_methods cairn__backend_tiered;
 
+/* The tiered: URL (fuzz/tiered_url.c): the defaults of its options, and
+ * the split of a location (the URL after "tiered:") into the inner URL
+ * (written to inner, strlen(loc) + 1 bytes) and the cache_ parameters
+ * (into co, which holds the defaults first). CAIRN_OK or CAIRN_EURL. */
+void cairn__tiered_defaults(cairn_cache_options *co);
+int cairn__tiered_split(const char *loc, char *inner, cairn_cache_options *co);
+
 #endif

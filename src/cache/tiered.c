@@ -38,7 +38,7 @@ static tiered *tiered_new(cairn_store *inner, const cairn_cache_options *co)
     return t;
 }
 
-static void cache_defaults(cairn_cache_options *co)
+void cairn__tiered_defaults(cairn_cache_options *co)
 {
     memset(co, 0, sizeof *co);
     co->max_bytes = (uint64_t)MB_DEFAULT << 20;
@@ -94,7 +94,7 @@ bad:
 
 /* Split loc into the inner URL (written to inner, same size as loc + 1)
  * and the tier's parameters (into co). */
-static int split_location(const char *loc, char *inner, cairn_cache_options *co)
+int cairn__tiered_split(const char *loc, char *inner, cairn_cache_options *co)
 {
     const char *q = strchr(loc, '?');
     size_t base = q ? (size_t)(q - loc) : strlen(loc);
@@ -131,8 +131,8 @@ static int t_open(const char *location, const struct cairn_options *opt, void **
     if (!inner)
         return cairn_backend_error(CAIRN_ENOMEM, "tiered: out of memory");
     cairn_cache_options co;
-    cache_defaults(&co);
-    int rc = split_location(location, inner, &co);
+    cairn__tiered_defaults(&co);
+    int rc = cairn__tiered_split(location, inner, &co);
     if (rc == CAIRN_OK && (!*inner || *inner == '?'))
         rc = cairn__err(CAIRN_EURL, "tiered: needs the URL of a backend after 'tiered:'");
     if (rc == CAIRN_OK && strncmp(inner, "tiered:", 7) == 0)
@@ -612,7 +612,7 @@ CAIRN_API int cairn_tiered_wrap(cairn_store *inner, const cairn_cache_options *o
     if (opt)
         co = *opt;
     else
-        cache_defaults(&co);
+        cairn__tiered_defaults(&co);
     tiered *t = tiered_new(inner, &co);
     if (!t)
         return cairn__err_prefix(CAIRN_ENOMEM, "tiered_wrap");
