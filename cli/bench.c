@@ -49,6 +49,7 @@ static const char bench_usage[] =
     "              over raw), zip_get_us= raw_get_us= get_ratio= and\n"
     "              stored_ratio= (stored bytes over value bytes). On mem: the\n"
     "              two handles are two stores.\n"
+    "  --tier      the memory tier's benchmark instead (cairn bench --tier --help)\n"
     "  -h, --help  this help\n"
     "\n"
     "bench/run.sh runs it on every backend next to raw LMDB, raw SQLite and\n"
@@ -326,6 +327,9 @@ int cli_bench(const char *store_url, int argc, char **argv)
     uint64_t seed = BENCH_SEED_DEFAULT;
     bool model = false, zip = false, have_n = false;
 
+    for (int k = 1; k < argc; k++)
+        if (!strcmp(argv[k], "--tier"))
+            return cli_bench_tier(store_url, argc, argv);
     for (int k = 1; k < argc; k++) {
         const char *v;
         int missing = 0;

@@ -26,6 +26,8 @@ int cli_exit_status(int status);
 /* `cairn bench`: argv[0] is "bench"; store_url is the --store / $CAIRN_STORE
  * / default URL. Returns an exit status. (cli/bench.c) */
 int cli_bench(const char *store_url, int argc, char **argv);
+/* `cairn bench --tier` (bench_tier.c): the memory tier's benchmark. */
+int cli_bench_tier(const char *store_url, int argc, char **argv);
 
 /* `cairn copy`, `cairn export`, `cairn import` (cli/migrate.c): the
  * arguments are parsed; each returns an exit status. */

@@ -841,9 +841,22 @@ static int cmd_stats(const command *cmd, int argc, char **argv)
         cli_json_str(stdout, url, strlen(url));
         fputs(",\"backend\":", stdout);
         cli_json_str(stdout, st.backend, strlen(st.backend));
-        printf(",\"keys\":%llu,\"value_bytes\":%llu,\"expired\":%llu}\n",
+        printf(",\"keys\":%llu,\"value_bytes\":%llu,\"expired\":%llu",
                (unsigned long long)st.keys, (unsigned long long)st.value_bytes,
                (unsigned long long)st.expired);
+        /* A tiered: store: its memory tier too (this process's: limits,
+         * and counters that here cover this command only). */
+        cairn_cache_stats ts;
+        if (cairn_tier_stats(s, &ts) == CAIRN_OK)
+            printf(",\"tier\":{\"entries\":%llu,\"bytes\":%llu,\"max_entries\":%llu,"
+                   "\"max_bytes\":%llu,\"hits\":%llu,\"misses\":%llu,\"evictions\":%llu,"
+                   "\"expirations\":%llu,\"hit_rate\":%.4f}",
+                   (unsigned long long)ts.entries, (unsigned long long)ts.bytes,
+                   (unsigned long long)ts.max_entries, (unsigned long long)ts.max_bytes,
+                   (unsigned long long)ts.hits, (unsigned long long)ts.misses,
+                   (unsigned long long)ts.evictions, (unsigned long long)ts.expirations,
+                   ts.hit_rate);
+        fputs("}\n", stdout);
     }
     cairn_store_close(s);
     return ex;

@@ -12,7 +12,9 @@
 #   CAIRN_SKIP_DEPS=1         do not check or install packages
 #   CAIRN_SKIP_ASAN=1         skip the sanitizer stages   } for quick local runs: a
 #   CAIRN_SKIP_FUZZ=1         skip the fuzz stages        } skip is listed, not counted
-#   CAIRN_BUILD_PREFIX=build  build dirs are PREFIX-test, PREFIX-asan, PREFIX-fuzz
+#   CAIRN_SKIP_TSAN=1         skip the ThreadSanitizer stage (memory tier)
+#   CAIRN_BUILD_PREFIX=build  build dirs are PREFIX-test, PREFIX-asan, PREFIX-fuzz,
+#                             PREFIX-tsan
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,7 +30,10 @@ PREFIX=${CAIRN_BUILD_PREFIX:-build}
 B_TEST=$PREFIX-test
 B_ASAN=$PREFIX-asan
 B_FUZZ=$PREFIX-fuzz
-FUZZERS=(key url backend_url record record_roundtrip json jdom schema model dump npy msgpack zrecord)
+B_TSAN=$PREFIX-tsan
+# Unit cases run under ThreadSanitizer: the memory tier's threads.
+TSAN_CASES=(cache_threads tiered_threads cache_held_entry cache_basic)
+FUZZERS=(key url backend_url tiered_url record record_roundtrip json jdom schema model dump npy msgpack zrecord)
 # Generous outer limits: each CTest test has its own, tighter timeout.
 CTEST_LIMIT=900
 ASAN_CTEST_LIMIT=1200
@@ -168,6 +173,26 @@ elif stage "build ($B_ASAN, ASan+UBSan)" configure_build "$B_ASAN" -DCAIRN_WERRO
         run_ctest "$B_ASAN" "$ASAN_CTEST_LIMIT" -L 'unit|conformance'
 else
     not_run "tests under ASan+UBSan" "build failed"
+fi
+
+# tsan_run — the memory tier's threaded unit cases under ThreadSanitizer
+# (one small build of the unit suite only).
+tsan_run() {
+    cmake -S "$ROOT" -B "$B_TSAN" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_WERROR=ON \
+        -DCAIRN_BUILD_TESTS=ON -DCAIRN_SANITIZE=OFF -DCAIRN_FUZZ=OFF \
+        -DCMAKE_C_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
+        -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread &&
+        cmake --build "$B_TSAN" -j "$JOBS" --target cairn_unit &&
+        TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+            timeout -k 10 600 "$B_TSAN/tests/cairn_unit" "${TSAN_CASES[@]}"
+}
+
+if [ "${CAIRN_SKIP_TSAN:-0}" = 1 ]; then
+    skipped+=("TSan stage (CAIRN_SKIP_TSAN=1)")
+elif stage "memory tier under ThreadSanitizer ($B_TSAN)" tsan_run; then
+    cases_passed=$((cases_passed + ${#TSAN_CASES[@]}))
+else
+    cases_failed=$((cases_failed + 1))
 fi
 
 if [ "${CAIRN_SKIP_FUZZ:-0}" = 1 ]; then

@@ -738,5 +738,6 @@ CAIRN_API int cairn_get_model(cairn_store *s, const char *key, const char *ref,
 #include "cairn/schema.h"
 #include "cairn/async.h"
 #include "cairn/formats.h"
+#include "cairn/cache.h"
 
 #endif /* CAIRN_H */

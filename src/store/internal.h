@@ -294,6 +294,24 @@ int cairn__zip_level_check(int level);
 /* Does value (meta.size bytes, e.g. a copy) match the header's checksum? */
 int cairn__rec_check_sum(const cairn__rec *r, const void *value);
 
+/* The memory tier (src/cache/tiered.c) keeps records it decoded, and
+ * whose checksum it verified, when they entered memory. While it hands
+ * such a record to a read callback it sets this to the record's bytes and
+ * their decoding (which points into memory the tier holds for the call),
+ * and store.c's read path uses that instead of decoding and hashing again
+ * (only for exactly that rec pointer). */
+typedef struct {
+    const void *rec;
+    const cairn__rec *r;
+    /* Non-NULL: the value bytes (r->value, followed by a NUL) live in this
+     * held entry; a cairn_value may point at them and hold the entry
+     * instead of copying them. */
+    cairn_cache_entry *pin;
+} cairn__rec_hint;
+/* Hold a cache entry once more (released by cairn_cache_entry_release). */
+void cairn__cache_entry_hold(cairn_cache_entry *e);
+extern _Thread_local cairn__rec_hint cairn__rec_known;
+
 /* XXH3-64 of the value bytes. */
 uint64_t cairn__hash(const void *p, size_t n);
 

@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 #include "url.h"
+#include "../cache/cache_internal.h"
 #include "../codec/codec.h"
 
 #include <pthread.h>
@@ -34,6 +35,7 @@ struct cairn_value {
     char *data; /* len bytes + NUL */
     size_t cap; /* bytes of this allocation */
     char *ext;  /* data when it was decompressed: its own allocation */
+    cairn_cache_entry *pin; /* data lives in this memory-tier entry, held */
 };
 
 #define COUNT(s, f) __atomic_add_fetch(&(s)->f, 1, __ATOMIC_RELAXED)
@@ -78,11 +80,12 @@ static const cairn_backend_methods *const builtin_backends[] = {
 #ifdef CAIRN_HAVE_REDIS
     &cairn__backend_redis,
 #endif
+    &cairn__backend_tiered, /* src/cache/tiered.c: memory over another backend */
     NULL};
 
 /* Schemes we know of but that may not be built into this library. */
 static const char *const known_schemes[] = {"mem", "file", "sqlite", "lmdb", "redis",
-                                            "rediss", "postgres", "postgresql", NULL};
+                                            "rediss", "postgres", "postgresql", "tiered", NULL};
 
 CAIRN_API int cairn_backend_register(const cairn_backend_methods *m)
 {
@@ -159,7 +162,7 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
                                   shown, scheme);
         return cairn__err(CAIRN_EURL,
                           "open %.200s: unknown scheme '%s' (known: mem, file, sqlite, lmdb, "
-                          "redis, postgres)",
+                          "redis, postgres, tiered)",
                           shown, scheme);
     }
     cairn_options o = {0};
@@ -207,6 +210,34 @@ CAIRN_API void cairn_store_close(cairn_store *s)
     s->m->close(s->be);
     cairn__mcache_free(s->mc);
     free(s);
+}
+
+/* For src/cache/tiered.c: a store's backend, and a store over a backend
+ * handle opened elsewhere. */
+void *cairn__store_be(cairn_store *s, const cairn_backend_methods **m, cairn_options *o)
+{
+    *m = s->m;
+    if (o)
+        *o = s->opt;
+    return s->be;
+}
+
+int cairn__store_new(const cairn_backend_methods *m, void *be, const cairn_options *o,
+                     cairn_store **out)
+{
+    cairn_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return cairn__err(CAIRN_ENOMEM, "out of memory");
+    s->m = m;
+    s->be = be;
+    s->opt = *o;
+    int rc = cairn__mcache_new(&s->mc);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return CAIRN_OK;
 }
 
 CAIRN_API const char *cairn_store_backend(const cairn_store *s)
@@ -264,7 +295,13 @@ static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r,
     /* + 15: a value kept here starts 16-byte aligned, so that an npy
      * value's elements can be read in place (cairn_value_array); ext comes
      * from malloc, aligned as well. */
-    size_t need = sizeof(cairn_value) + klen + 1 + (ul ? ul + 1 : 0) + (ext ? 0 : 15 + len + 1);
+    /* A record from the memory tier is not copied: the value points into
+     * its held entry, unless it is an npy value that would not be 16-byte
+     * aligned there. */
+    bool pin = !ext && cairn__rec_known.pin && r == cairn__rec_known.r &&
+               (r->meta.format != CAIRN_FORMAT_NPY || ((uintptr_t)r->value & 15) == 0);
+    size_t need = sizeof(cairn_value) + klen + 1 + (ul ? ul + 1 : 0) +
+                  (ext || pin ? 0 : 15 + len + 1);
     cairn_value *v = tls_spare;
     if (v && v->cap >= need) {
         tls_spare = NULL;
@@ -291,7 +328,13 @@ static cairn_value *value_new(const char *key, size_t klen, const cairn__rec *r,
         p += ul + 1;
     }
     v->ext = ext;
-    if (ext) {
+    v->pin = NULL;
+    if (pin) {
+        /* From the memory tier: point at its bytes instead of copying. */
+        cairn__cache_entry_hold(cairn__rec_known.pin);
+        v->pin = cairn__rec_known.pin;
+        v->data = (char *)(uintptr_t)r->value;
+    } else if (ext) {
         v->data = ext;
     } else {
         v->data = (char *)(((uintptr_t)p + 15) & ~(uintptr_t)15);
@@ -325,6 +368,9 @@ CAIRN_API void cairn_value_free(cairn_value *v)
     if (v) {
         free(v->ext);
         v->ext = NULL;
+        if (v->pin)
+            cairn_cache_entry_release(v->pin);
+        v->pin = NULL;
     }
     if (v && v->cap <= VALUE_CACHE_MAX) {
         tls_register();
@@ -1406,40 +1452,52 @@ typedef struct {
     bool head_only;
 } rctx;
 
+_Thread_local cairn__rec_hint cairn__rec_known;
+
 static int read_cb(void *ctx, const void *rec, size_t len)
 {
     rctx *c = ctx;
-    cairn__rec r;
+    cairn__rec dec;
+    /* A record from the memory tier comes decoded and verified (see
+     * cairn__rec_known): read it in place, no copy of its decoding. */
+    const cairn__rec *r = rec == cairn__rec_known.rec ? cairn__rec_known.r : NULL;
+    bool known = r != NULL;
     /* The record is usually cold (a B-tree leaf, a page just read): ask for
      * all its cache lines at once instead of one by one as decoding and
      * copying reach them. */
-    if (!c->head_only) {
+    if (!c->head_only && !known) {
         size_t pf = len < 8192 ? len : 8192;
         for (size_t off = 0; off < pf; off += 64)
             __builtin_prefetch((const char *)rec + off);
     }
-    int rc = cairn__rec_decode(rec, len, false, &r);
-    if (rc)
-        return rc;
+    int rc;
+    if (!known) {
+        if ((rc = cairn__rec_decode(rec, len, false, &dec)))
+            return rc;
+        r = &dec;
+    }
     /* The clock is read only for records that can expire. */
-    if (r.meta.expires_ms && cairn__expired(r.meta.expires_ms, cairn_now_ms()))
+    if (r->meta.expires_ms && cairn__expired(r->meta.expires_ms, cairn_now_ms()))
         return CAIRN_ENOTFOUND;
     if (c->head_only)
         return CAIRN_OK;
     /* Copy first, then verify the copy: the copy streams the value in from
      * the backend's (often cold) memory faster than hashing does, and the
      * hash then runs on warm cache lines. */
-    if ((rc = cairn__rec_check_size(&r, len)))
+    if (!known && (rc = cairn__rec_check_size(r, len)))
         return rc;
-    if (r.zstd) {
+    if (r->zstd) {
+        /* Decompressed (and checked against the checksum) into a buffer
+         * of its own, which the value takes over. */
+        cairn__rec z = *r;
         char *plain;
-        if ((rc = cairn__rec_load(&r, &plain)))
+        if ((rc = cairn__rec_load(&z, &plain)))
             return rc;
-        return (c->v = value_new(c->key, c->klen, &r, plain)) ? CAIRN_OK : CAIRN_ENOMEM;
+        return (c->v = value_new(c->key, c->klen, &z, plain)) ? CAIRN_OK : CAIRN_ENOMEM;
     }
-    if (!(c->v = value_new(c->key, c->klen, &r, NULL)))
+    if (!(c->v = value_new(c->key, c->klen, r, NULL)))
         return CAIRN_ENOMEM;
-    if ((rc = cairn__rec_check_sum(&r, c->v->data))) {
+    if (!known && (rc = cairn__rec_check_sum(r, c->v->data))) {
         cairn_value_free(c->v);
         c->v = NULL;
         return rc;
@@ -1479,6 +1537,34 @@ CAIRN_API int cairn_get(cairn_store *s, const char *key, cairn_value **out)
         return cairn__err(CAIRN_EINVAL, "get %s: out is NULL", k);
     if ((rc = get_one(s, k, klen, false, out)))
         return cairn__err_prefix(rc, "get %s", k);
+    return CAIRN_OK;
+}
+
+/* cairn_get through another get than the backend's (cairn_tier_get reads
+ * memory only). */
+int cairn__store_get_via(cairn_store *s, const char *what, const char *key,
+                         int (*get)(void *be, const char *k, size_t kl,
+                                    cairn_backend_read_fn fn, void *ctx),
+                         cairn_value **out)
+{
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    int rc;
+    if (out)
+        *out = NULL;
+    if ((rc = check_store(s, what)) || (rc = norm_key(what, key, k, &klen, false)))
+        return rc;
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "%s %s: out is NULL", what, k);
+    rctx c = {k, klen, NULL, false};
+    rc = get(s->be, k, klen, read_cb, &c);
+    if (rc > 0)
+        rc = CAIRN_EIO;
+    if (rc == CAIRN_ENOTFOUND)
+        return cairn__err(CAIRN_ENOTFOUND, "%s %s: not found", what, k);
+    if (rc)
+        return cairn__err_prefix(rc, "%s %s", what, k);
+    *out = c.v;
     return CAIRN_OK;
 }
 

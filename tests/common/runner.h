@@ -24,6 +24,7 @@
 #define TR_PERSISTENT 1u /* needs a store that outlives its handle / process */
 #define TR_HEAVY 2u      /* many processes or a long loop: CTest runs it alone */
 #define TR_REDIS 4u      /* conformance: what only the redis backend promises */
+#define TR_TIERED 8u     /* conformance: what only the tiered: backends promise */
 
 #define TR_TIMEOUT_DEFAULT 60u
 

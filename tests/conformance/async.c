@@ -198,7 +198,7 @@ static void async_every_call(void **state)
     AWAIT(cairn_async_stats(ex, s, NULL, NULL, &f), CAIRN_OK);
     const cairn_stats *st = cairn_future_stats(f);
     assert_non_null(st);
-    assert_string_equal(st->backend, cf_be->name);
+    assert_string_equal(st->backend, cf_scheme());
     assert_ok(cairn_count(s, NULL, &n));
     assert_int_equal(st->keys, n);
     assert_null(cairn_future_copy_stats(f));

@@ -468,7 +468,7 @@ static void busy_timeout_optimistic(cf_fx *fx)
 static void busy_timeout(void **state)
 {
     cf_fx *fx = FX(state);
-    if (!strcmp(cf_be->name, "lmdb"))
+    if (!strcmp(cf_base(), "lmdb"))
         tr_skip("LMDB's writer lock has no timeout");
     if (!strcmp(cf_be->name, "redis")) {
         busy_timeout_optimistic(fx);

@@ -8,6 +8,7 @@
 
 #include "../common/runner.h"
 #include "store/internal.h"
+#include "cache/cache_internal.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -23,6 +24,10 @@ typedef struct {
 } cf_backend;
 
 extern const cf_backend *cf_be;
+/* The backend that stores the records ("lmdb" for "tiered:lmdb"), and the
+ * scheme cairn_store_backend() names ("tiered" for "tiered:lmdb"). */
+const char *cf_base(void);
+const char *cf_scheme(void);
 
 /* The fixture every case gets in *state. */
 typedef struct {
@@ -126,6 +131,7 @@ CF_TABLE(cf_redis)
 CF_TABLE(cf_async)
 CF_TABLE(cf_formats)
 CF_TABLE(cf_blob)
+CF_TABLE(cf_tiered)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

@@ -28,10 +28,26 @@ static const cf_backend backends[] = {
 #ifdef CAIRN_HAVE_REDIS
     {"redis", &cairn__backend_redis, true},
 #endif
+    /* The memory tier in front of a backend (src/cache/tiered.c): the name
+     * is the URL scheme, "tiered:mem:LOC". */
+    {"tiered:mem", &cairn__backend_tiered, false},
+#ifdef CAIRN_HAVE_LMDB
+    {"tiered:lmdb", &cairn__backend_tiered, true},
+#endif
 };
 #define N_BACKENDS (sizeof backends / sizeof *backends)
 
 const cf_backend *cf_be;
+
+const char *cf_base(void)
+{
+    return strncmp(cf_be->name, "tiered:", 7) == 0 ? cf_be->name + 7 : cf_be->name;
+}
+
+const char *cf_scheme(void)
+{
+    return strncmp(cf_be->name, "tiered:", 7) == 0 ? "tiered" : cf_be->name;
+}
 
 /* ---- the fixture ---- */
 
@@ -453,6 +469,7 @@ static const table tables[] = {
     {cf_async_cases, &cf_async_ncases},
     {cf_formats_cases, &cf_formats_ncases},
     {cf_blob_cases, &cf_blob_ncases},
+    {cf_tiered_cases, &cf_tiered_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 
@@ -505,6 +522,8 @@ int main(int argc, char **argv)
                 matched++;
                 if ((c->flags & TR_REDIS) && strcmp(cf_be->name, "redis") != 0)
                     continue; /* another backend's own promise: not ours */
+                if ((c->flags & TR_TIERED) && strcmp(cf_scheme(), "tiered") != 0)
+                    continue;
                 if ((c->flags & TR_PERSISTENT) && !cf_be->persistent) {
                     if (named) { /* asked for by name: say why it did not run */
                         printf("[  SKIP    ] %s: %s: needs a persistent backend\n",

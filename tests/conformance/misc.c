@@ -147,7 +147,7 @@ static void reopen_persists(void **state)
     assert_ok(cf_put(fx->s, "r/none", "1", CAIRN_FAIL_IF_EXISTS));
     cf_reopen(fx, NULL);
     cf_expect_str(fx->s, "r/none", "1");
-    assert_string_equal(cairn_store_backend(fx->s), cf_be->name);
+    assert_string_equal(cairn_store_backend(fx->s), cf_scheme());
 }
 
 static void two_handles_one_store(void **state)
@@ -175,7 +175,7 @@ static void stats_counters(void **state)
     cairn_store *s = FX(state)->s;
     cairn_stats st;
     assert_ok(cairn_stats_get(s, &st));
-    assert_string_equal(st.backend, cf_be->name);
+    assert_string_equal(st.backend, cf_scheme());
     assert_int_equal(st.keys, 0);
     assert_int_equal(st.value_bytes, 0);
     assert_ok(cf_put(s, "a", "12345", CAIRN_FAIL_IF_EXISTS));
@@ -376,7 +376,7 @@ static void bad_urls(void **state)
     assert_errmsg_has("postgres");
 #endif
     assert_null(t);
-    if (!strcmp(cf_be->name, "mem"))
+    if (!strcmp(cf_base(), "mem"))
         return;
     /* the backend under test: empty location, a path under a regular file */
     char url[3 * PATH_MAX];
@@ -397,7 +397,7 @@ static void bad_urls(void **state)
     /* a file that is not a store of this backend */
     char junk[PATH_MAX + 64];
     snprintf(junk, sizeof junk, "%s/junk", fx->dir);
-    if (!strcmp(cf_be->name, "lmdb")) {
+    if (!strcmp(cf_base(), "lmdb")) {
         assert_int_equal(mkdir(junk, 0755), 0);
         snprintf(file, sizeof file, "%s/data.mdb", junk);
     } else {

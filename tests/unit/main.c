@@ -21,6 +21,7 @@ int main(int argc, char **argv)
         {unit_schema_cases, &unit_schema_ncases},
         {unit_async_cases, &unit_async_ncases},
         {unit_codec_cases, &unit_codec_ncases},
+        {unit_cache_cases, &unit_cache_ncases},
     };
     const tr_suite suite = {"unit", NULL, NULL};
     tr_tally tally = {0};

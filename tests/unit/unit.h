@@ -7,6 +7,7 @@
 
 #include "../common/runner.h"
 #include "store/internal.h"
+#include "cache/cache_internal.h"
 
 #include <string.h>
 
@@ -18,6 +19,8 @@ extern const tr_case unit_record_cases[];
 extern const size_t unit_record_ncases;
 extern const tr_case unit_misc_cases[];
 extern const size_t unit_misc_ncases;
+extern const tr_case unit_cache_cases[];
+extern const size_t unit_cache_ncases;
 extern const tr_case unit_schema_cases[];
 extern const size_t unit_schema_ncases;
 extern const tr_case unit_async_cases[];

@@ -1,0 +1,568 @@
+/*
+ * cache.c — the memory tier: a sharded hash table of ref-counted entries
+ * with CLOCK eviction, TTLs, entry and byte limits (include/cairn/cache.h).
+ * A hit holds its shard's lock for reading only; entries outlive their
+ * removal while a caller holds them, so values are handed out uncopied.
+ */
+#include "cache_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#define STRIPES 16
+#define SHARDS_DEFAULT 64u
+#define SHARDS_MAX 1024u
+#define BYTES_DEFAULT (64ull << 20)
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
+#define SUB(p, v) __atomic_sub_fetch((p), (v), __ATOMIC_RELAXED)
+
+struct cairn_cache_entry {
+    struct cairn_cache_entry *hnext;       /* hash chain */
+    struct cairn_cache_entry *prev, *next; /* CLOCK queue, oldest first */
+    uint64_t hash;
+    int64_t expires; /* monotonic ms; 0: never */
+    uint64_t charge;
+    size_t vlen;
+    uint32_t klen;
+    uint32_t refs; /* atomic; the cache holds one while the entry is linked */
+    uint8_t used;  /* atomic: read since the clock last passed */
+    _Alignas(16) char data[]; /* key, padding to 8, value, NUL */
+};
+typedef struct cairn_cache_entry entry;
+
+typedef struct {
+    pthread_rwlock_t lock;
+    uint64_t hits, misses; /* atomic */
+    entry **tab;
+    size_t mask; /* buckets - 1 */
+    size_t n;
+    entry *head, *tail;
+    uint64_t stamps[STRIPES]; /* atomic loads; stores under the write lock */
+} __attribute__((aligned(64))) shard;
+
+struct cairn_cache {
+    shard *sh;
+    unsigned mask; /* shards - 1 */
+    uint64_t max_entries, max_bytes;
+    int64_t default_ttl;
+    /* atomic */
+    uint64_t entries, bytes, evictions, expirations, sets;
+};
+
+/* The coarse clock (a few ms of resolution) costs a few ns where the
+ * precise one costs tens, on every hit of an entry with a TTL. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t cairn__cache_hash(const void *key, size_t klen)
+{
+    return XXH3_64bits(key, klen);
+}
+
+static shard *shard_of(cairn_cache *c, uint64_t h)
+{
+    return &c->sh[(h >> 48) & c->mask];
+}
+
+static unsigned stripe_of(uint64_t h)
+{
+    return (unsigned)(h >> 32) & (STRIPES - 1);
+}
+
+static size_t val_off(size_t klen)
+{
+    return (klen + 7) & ~(size_t)7;
+}
+
+static const char *entry_key(const entry *e)
+{
+    return e->data;
+}
+
+static char *entry_val(entry *e)
+{
+    return e->data + val_off(e->klen);
+}
+
+static void entry_release(entry *e)
+{
+    if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free(e);
+}
+
+/* ---- under the shard's lock ---- */
+
+static entry *lookup(shard *s, const void *key, size_t klen, uint64_t h)
+{
+    for (entry *e = s->tab[h & s->mask]; e; e = e->hnext)
+        if (e->hash == h && e->klen == klen && memcmp(entry_key(e), key, klen) == 0)
+            return e;
+    return NULL;
+}
+
+static void queue_del(shard *s, entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        s->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        s->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void queue_add(shard *s, entry *e)
+{
+    e->next = NULL;
+    e->prev = s->tail;
+    if (s->tail)
+        s->tail->next = e;
+    else
+        s->head = e;
+    s->tail = e;
+}
+
+/* Take e out of the table and the queue; drop the cache's reference. */
+static void unlink_entry(cairn_cache *c, shard *s, entry *e)
+{
+    entry **pp = &s->tab[e->hash & s->mask];
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    queue_del(s, e);
+    s->n--;
+    SUB(&c->entries, 1);
+    SUB(&c->bytes, e->charge);
+    entry_release(e);
+}
+
+static void grow(shard *s)
+{
+    size_t nb = (s->mask + 1) * 2;
+    entry **t = calloc(nb, sizeof *t);
+    if (!t)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i <= s->mask; i++) {
+        entry *e = s->tab[i];
+        while (e) {
+            entry *nx = e->hnext;
+            e->hnext = t[e->hash & (nb - 1)];
+            t[e->hash & (nb - 1)] = e;
+            e = nx;
+        }
+    }
+    free(s->tab);
+    s->tab = t;
+    s->mask = nb - 1;
+}
+
+static void link_entry(cairn_cache *c, shard *s, entry *e)
+{
+    entry **b = &s->tab[e->hash & s->mask];
+    e->hnext = *b;
+    *b = e;
+    queue_add(s, e);
+    s->n++;
+    ADD(&c->entries, 1);
+    ADD(&c->bytes, e->charge);
+    if (s->n > s->mask + 1)
+        grow(s);
+}
+
+static bool over_limits(cairn_cache *c)
+{
+    return (c->max_entries && LOAD(&c->entries) > c->max_entries) ||
+           LOAD(&c->bytes) > c->max_bytes;
+}
+
+/* CLOCK: evict from s until the cache is within its limits or s holds
+ * nothing but keep. Expired entries go first when the hand reaches them. */
+static void evict_from(cairn_cache *c, shard *s, entry *keep)
+{
+    size_t steps = 2 * s->n + 2;
+    int64_t now = 0;
+    while (over_limits(c) && s->head && steps--) {
+        entry *v = s->head;
+        if (v == keep) {
+            if (s->n == 1)
+                break;
+            queue_del(s, v);
+            queue_add(s, v);
+            continue;
+        }
+        if (v->expires) {
+            if (!now)
+                now = mono_ms();
+            if (v->expires <= now) {
+                unlink_entry(c, s, v);
+                ADD(&c->expirations, 1);
+                continue;
+            }
+        }
+        if (LOAD(&v->used)) {
+            __atomic_store_n(&v->used, 0, __ATOMIC_RELAXED);
+            queue_del(s, v);
+            queue_add(s, v);
+            continue;
+        }
+        unlink_entry(c, s, v);
+        ADD(&c->evictions, 1);
+    }
+}
+
+/* ---- public API ---- */
+
+CAIRN_API int cairn_cache_new(const cairn_cache_options *opt, cairn_cache **out)
+{
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "cache_new: out is NULL");
+    cairn_cache_options o = {0};
+    if (opt)
+        o = *opt;
+    unsigned n = o.shards ? o.shards : SHARDS_DEFAULT;
+    if (n > SHARDS_MAX)
+        return cairn__err(CAIRN_EINVAL, "cache_new: %u shards (at most %u)", n, SHARDS_MAX);
+    unsigned p = 1;
+    while (p < n)
+        p *= 2;
+    cairn_cache *c = calloc(1, sizeof *c);
+    shard *sh = c ? aligned_alloc(64, p * sizeof *sh) : NULL;
+    if (!sh) {
+        free(c);
+        return cairn__err(CAIRN_ENOMEM, "cache_new: out of memory");
+    }
+    memset(sh, 0, p * sizeof *sh);
+    for (unsigned i = 0; i < p; i++) {
+        sh[i].mask = 15;
+        if (!(sh[i].tab = calloc(16, sizeof *sh[i].tab))) {
+            for (unsigned j = 0; j < i; j++) {
+                pthread_rwlock_destroy(&sh[j].lock);
+                free(sh[j].tab);
+            }
+            free(sh);
+            free(c);
+            return cairn__err(CAIRN_ENOMEM, "cache_new: out of memory");
+        }
+        pthread_rwlock_init(&sh[i].lock, NULL);
+    }
+    c->sh = sh;
+    c->mask = p - 1;
+    c->max_entries = o.max_entries;
+    c->max_bytes = o.max_bytes ? o.max_bytes : BYTES_DEFAULT;
+    c->default_ttl = o.default_ttl_ms > 0 ? o.default_ttl_ms : 0;
+    *out = c;
+    return CAIRN_OK;
+}
+
+CAIRN_API void cairn_cache_free(cairn_cache *c)
+{
+    if (!c)
+        return;
+    for (unsigned i = 0; i <= c->mask; i++) {
+        shard *s = &c->sh[i];
+        while (s->head)
+            unlink_entry(c, s, s->head);
+        free(s->tab);
+        pthread_rwlock_destroy(&s->lock);
+    }
+    free(c->sh);
+    free(c);
+}
+
+uint64_t cairn__cache_stamp(cairn_cache *c, uint64_t hash)
+{
+    return __atomic_load_n(&shard_of(c, hash)->stamps[stripe_of(hash)], __ATOMIC_ACQUIRE);
+}
+
+/* Look key up under the read lock. On a hit the entry is held for the
+ * caller. An expired entry is a miss, then removed under the write lock. */
+int cairn__cache_get_h(cairn_cache *c, const void *key, size_t klen, uint64_t h,
+                       cairn_cache_entry **out)
+{
+    shard *s = shard_of(c, h);
+    bool expired = false;
+    pthread_rwlock_rdlock(&s->lock);
+    entry *e = lookup(s, key, klen, h);
+    if (e) {
+        if (e->expires && e->expires <= mono_ms()) {
+            expired = true;
+            e = NULL;
+        } else {
+            __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+            /* Write the bit only when it is clear: a hot entry's line is
+             * then only read by hits. */
+            if (!LOAD(&e->used))
+                __atomic_store_n(&e->used, 1, __ATOMIC_RELAXED);
+        }
+    }
+    pthread_rwlock_unlock(&s->lock);
+    if (e) {
+        ADD(&s->hits, 1);
+        *out = e;
+        return CAIRN_OK;
+    }
+    ADD(&s->misses, 1);
+    *out = NULL;
+    if (expired) {
+        pthread_rwlock_wrlock(&s->lock);
+        if ((e = lookup(s, key, klen, h)) && e->expires && e->expires <= mono_ms()) {
+            unlink_entry(c, s, e);
+            ADD(&c->expirations, 1);
+        }
+        pthread_rwlock_unlock(&s->lock);
+    }
+    return CAIRN_ENOTFOUND;
+}
+
+CAIRN_API int cairn_cache_get(cairn_cache *c, const void *key, size_t klen,
+                              cairn_cache_entry **out)
+{
+    if (out)
+        *out = NULL;
+    if (!c || !out || (!key && klen))
+        return cairn__err(CAIRN_EINVAL, "cache_get: NULL argument");
+    return cairn__cache_get_h(c, key, klen, cairn__cache_hash(key, klen), out);
+}
+
+CAIRN_API const void *cairn_cache_entry_data(const cairn_cache_entry *e, size_t *len)
+{
+    if (len)
+        *len = e ? e->vlen : 0;
+    return e ? e->data + val_off(e->klen) : NULL;
+}
+
+void cairn__cache_entry_hold(cairn_cache_entry *e)
+{
+    __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+}
+
+CAIRN_API void cairn_cache_entry_release(cairn_cache_entry *e)
+{
+    if (e)
+        entry_release(e);
+}
+
+typedef enum { SET_ALWAYS, SET_FILL, SET_WRITE } set_mode;
+
+/* The one way in: store (val non-NULL) or remove (val NULL, SET_WRITE). */
+static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const void *val,
+                 size_t len, int64_t ttl_ms, set_mode mode, uint64_t stamp,
+                 cairn__cache_init_fn init)
+{
+    uint64_t charge = (uint64_t)klen + len + CAIRN_CACHE_ENTRY_OVERHEAD;
+    entry *e = NULL;
+    int rc = CAIRN_OK;
+    if (val || mode != SET_WRITE) {
+        if (charge > c->max_bytes) {
+            /* The tier's own fills and writes leave no message behind. */
+            rc = mode != SET_ALWAYS
+                     ? CAIRN_EFULL
+                     : cairn__err(CAIRN_EFULL,
+                                  "cache: an entry of %llu bytes exceeds the limit of %llu "
+                                  "bytes",
+                                  (unsigned long long)charge,
+                                  (unsigned long long)c->max_bytes);
+            if (mode != SET_WRITE)
+                return rc;
+        } else if (!(e = malloc(sizeof *e + val_off(klen) + len + 1))) {
+            rc = mode != SET_ALWAYS ? CAIRN_ENOMEM
+                                    : cairn__err(CAIRN_ENOMEM, "cache: out of memory");
+            if (mode != SET_WRITE)
+                return rc;
+        }
+    }
+    if (e) {
+        e->hash = h;
+        int64_t ttl = ttl_ms ? ttl_ms : c->default_ttl;
+        e->expires = ttl > 0 ? mono_ms() + ttl : 0;
+        e->charge = charge;
+        e->vlen = len;
+        e->klen = (uint32_t)klen;
+        e->refs = 1;
+        e->used = 0;
+        e->prev = e->next = e->hnext = NULL;
+        if (klen)
+            memcpy(e->data, key, klen);
+        if (len)
+            memcpy(entry_val(e), val, len);
+        entry_val(e)[len] = '\0';
+        if (init)
+            init(entry_val(e), len);
+    }
+    shard *s = shard_of(c, h);
+    unsigned st = stripe_of(h);
+    pthread_rwlock_wrlock(&s->lock);
+    uint64_t cur = s->stamps[st];
+    if (mode == SET_FILL && cur != stamp) {
+        pthread_rwlock_unlock(&s->lock);
+        free(e);
+        return CAIRN_OK; /* a write came in between: what we read may be old */
+    }
+    entry *old = lookup(s, key, klen, h);
+    bool had = old && !(old->expires && old->expires <= mono_ms());
+    if (old)
+        unlink_entry(c, s, old);
+    if (mode == SET_WRITE) {
+        __atomic_store_n(&s->stamps[st], cur + 1, __ATOMIC_RELEASE);
+        if (cur != stamp) { /* another write raced ours: let a read decide */
+            free(e);
+            e = NULL;
+        }
+    }
+    if (e) {
+        link_entry(c, s, e);
+        ADD(&c->sets, 1);
+        evict_from(c, s, e);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    /* Still over: take from the other shards, one lock at a time. */
+    for (unsigned i = 1; e && i <= c->mask && over_limits(c); i++) {
+        shard *o = &c->sh[(((h >> 48) & c->mask) + i) & c->mask];
+        pthread_rwlock_wrlock(&o->lock);
+        evict_from(c, o, NULL);
+        pthread_rwlock_unlock(&o->lock);
+    }
+    if (mode == SET_WRITE)
+        return had ? CAIRN_OK : CAIRN_ENOTFOUND;
+    return rc;
+}
+
+CAIRN_API int cairn_cache_set(cairn_cache *c, const void *key, size_t klen, const void *val,
+                              size_t len, int64_t ttl_ms)
+{
+    if (!c || (!key && klen) || (!val && len))
+        return cairn__err(CAIRN_EINVAL, "cache_set: NULL argument");
+    if (klen > CAIRN_CACHE_KEY_MAX)
+        return cairn__err(CAIRN_EINVAL, "cache_set: key of %zu bytes (at most %u)", klen,
+                          CAIRN_CACHE_KEY_MAX);
+    return store(c, key, klen, cairn__cache_hash(key, klen), val ? val : "", len, ttl_ms,
+                 SET_ALWAYS, 0, NULL);
+}
+
+int cairn__cache_fill(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
+                      const void *val, size_t len, int64_t ttl_ms, uint64_t stamp,
+                      cairn__cache_init_fn init)
+{
+    return store(c, key, klen, hash, val ? val : "", len, ttl_ms, SET_FILL, stamp, init);
+}
+
+int cairn__cache_write(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
+                       const void *val, size_t len, int64_t ttl_ms, uint64_t stamp,
+                       cairn__cache_init_fn init)
+{
+    return store(c, key, klen, hash, val, len, ttl_ms, SET_WRITE, stamp, init);
+}
+
+CAIRN_API int cairn_cache_delete(cairn_cache *c, const void *key, size_t klen)
+{
+    if (!c || (!key && klen))
+        return cairn__err(CAIRN_EINVAL, "cache_delete: NULL argument");
+    uint64_t h = cairn__cache_hash(key, klen);
+    shard *s = shard_of(c, h);
+    pthread_rwlock_wrlock(&s->lock);
+    entry *e = lookup(s, key, klen, h);
+    bool live = e && !(e->expires && e->expires <= mono_ms());
+    if (e)
+        unlink_entry(c, s, e);
+    if (e && !live)
+        ADD(&c->expirations, 1);
+    pthread_rwlock_unlock(&s->lock);
+    return live ? CAIRN_OK : CAIRN_ENOTFOUND;
+}
+
+CAIRN_API int cairn_cache_get_many(cairn_cache *c, const void *const *keys,
+                                   const size_t *klens, size_t n, cairn_cache_entry **out,
+                                   size_t *hits)
+{
+    if (!c || ((!keys || !klens || !out) && n))
+        return cairn__err(CAIRN_EINVAL, "cache_get_many: NULL argument");
+    size_t got = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = NULL;
+        if (!keys[i] && klens[i])
+            continue;
+        if (cairn__cache_get_h(c, keys[i], klens[i], cairn__cache_hash(keys[i], klens[i]),
+                               &out[i]) == CAIRN_OK)
+            got++;
+    }
+    if (hits)
+        *hits = got;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_cache_set_many(cairn_cache *c, const cairn_cache_item *items, size_t n)
+{
+    if (!c || (!items && n))
+        return cairn__err(CAIRN_EINVAL, "cache_set_many: NULL argument");
+    for (size_t i = 0; i < n; i++) {
+        int rc = cairn_cache_set(c, items[i].key, items[i].klen, items[i].val, items[i].len,
+                                 items[i].ttl_ms);
+        if (rc)
+            return cairn__err_prefix(rc, "cache_set_many: item %zu", i);
+    }
+    return CAIRN_OK;
+}
+
+uint64_t cairn__cache_remove_if(cairn_cache *c, bool (*fn)(void *ctx, const void *val,
+                                                           size_t len),
+                                void *ctx)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i <= c->mask; i++) {
+        shard *s = &c->sh[i];
+        pthread_rwlock_wrlock(&s->lock);
+        for (entry *e = s->head, *nx; e; e = nx) {
+            nx = e->next;
+            if (!fn || fn(ctx, entry_val(e), e->vlen)) {
+                unlink_entry(c, s, e);
+                n++;
+            }
+        }
+        pthread_rwlock_unlock(&s->lock);
+    }
+    return n;
+}
+
+CAIRN_API void cairn_cache_clear(cairn_cache *c)
+{
+    if (c)
+        (void)cairn__cache_remove_if(c, NULL, NULL);
+}
+
+CAIRN_API void cairn_cache_stats_get(cairn_cache *c, cairn_cache_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return;
+    for (unsigned i = 0; i <= c->mask; i++) {
+        out->hits += LOAD(&c->sh[i].hits);
+        out->misses += LOAD(&c->sh[i].misses);
+    }
+    out->evictions = LOAD(&c->evictions);
+    out->expirations = LOAD(&c->expirations);
+    out->sets = LOAD(&c->sets);
+    out->entries = LOAD(&c->entries);
+    out->bytes = LOAD(&c->bytes);
+    out->max_entries = c->max_entries;
+    out->max_bytes = c->max_bytes;
+    uint64_t q = out->hits + out->misses;
+    out->hit_rate = q ? (double)out->hits / (double)q : 0.0;
+}

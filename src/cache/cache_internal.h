@@ -1,0 +1,64 @@
+/*
+ * cache_internal.h — what tiered.c needs from cache.c beyond the public
+ * API: hashing once per key, and writes that cannot leave memory older than
+ * the backend when threads race (stamps).
+ *
+ * A stamp is a counter per stripe of keys, bumped under the shard's lock by
+ * every write-through. A reader takes the stamp before it asks the backend
+ * and fills memory only if no write of the stripe happened meanwhile; a
+ * writer takes it before its backend transaction and, afterwards, stores
+ * its record only if no other write of the stripe came in between (else it
+ * removes the entry, and the next read fetches the winner).
+ */
+#ifndef CAIRN_CACHE_INTERNAL_H
+#define CAIRN_CACHE_INTERNAL_H
+
+#include "../store/internal.h"
+
+uint64_t cairn__cache_hash(const void *key, size_t klen);
+uint64_t cairn__cache_stamp(cairn_cache *c, uint64_t hash);
+int cairn__cache_get_h(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
+                       cairn_cache_entry **out);
+/* Called on an entry's own copy of its value before any reader can see
+ * it (so it may finish building what readers will share). */
+typedef void (*cairn__cache_init_fn)(void *val, size_t len);
+/* Store unless the stripe's stamp moved since stamp (then nothing). */
+int cairn__cache_fill(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
+                      const void *val, size_t len, int64_t ttl_ms, uint64_t stamp,
+                      cairn__cache_init_fn init);
+/* After a backend write: store val (or, val NULL, remove) if the stamp has
+ * not moved, else remove; bump the stamp either way. Returns CAIRN_OK when
+ * a live entry was there before, else CAIRN_ENOTFOUND. */
+int cairn__cache_write(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
+                       const void *val, size_t len, int64_t ttl_ms, uint64_t stamp,
+                       cairn__cache_init_fn init);
+/* Remove every entry for which fn(ctx, value, len) is true. Returns how
+ * many. */
+uint64_t cairn__cache_remove_if(cairn_cache *c, bool (*fn)(void *ctx, const void *val,
+                                                           size_t len),
+                                void *ctx);
+
+/* ---- store.c hooks for the tiered store ---- */
+
+/* The backend of s; o (may be NULL) receives its options. */
+void *cairn__store_be(cairn_store *s, const cairn_backend_methods **m, cairn_options *o);
+/* A new store handle over an open backend handle be of m (owned from now on). */
+int cairn__store_new(const cairn_backend_methods *m, void *be, const cairn_options *o,
+                     cairn_store **out);
+/* Read key (normalised here) through get instead of the backend's get, as
+ * cairn_get() decodes and verifies it. */
+int cairn__store_get_via(cairn_store *s, const char *what, const char *key,
+                         int (*get)(void *be, const char *k, size_t kl,
+                                    cairn_backend_read_fn fn, void *ctx),
+                         cairn_value **out);
+
+extern const cairn_backend_methods cairn__backend_tiered;
+
+/* The tiered: URL (fuzz/tiered_url.c): the defaults of its options, and
+ * the split of a location (the URL after "tiered:") into the inner URL
+ * (written to inner, strlen(loc) + 1 bytes) and the cache_ parameters
+ * (into co, which holds the defaults first). CAIRN_OK or CAIRN_EURL. */
+void cairn__tiered_defaults(cairn_cache_options *co);
+int cairn__tiered_split(const char *loc, char *inner, cairn_cache_options *co);
+
+#endif

@@ -1,0 +1,563 @@
+/*
+ * test_cache.c — the memory tier (src/cache/cache.c): order of eviction,
+ * TTLs, limits, counters, held entries, threads; and the tiered store's
+ * URL, wrap and memory-only calls over mem:. The *_threads cases are the
+ * ones scripts/test.sh runs under ThreadSanitizer.
+ */
+#include "unit.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static cairn_cache *mk(uint64_t entries, uint64_t bytes, int64_t ttl, unsigned shards)
+{
+    cairn_cache_options o = {entries, bytes, ttl, shards};
+    cairn_cache *c = NULL;
+    assert_ok(cairn_cache_new(&o, &c));
+    return c;
+}
+
+static int set(cairn_cache *c, const char *k, const char *v, int64_t ttl)
+{
+    return cairn_cache_set(c, k, strlen(k), v, strlen(v), ttl);
+}
+
+/* Is k there (a get: sets its recently-used bit when it is)? */
+static bool has(cairn_cache *c, const char *k)
+{
+    cairn_cache_entry *e = NULL;
+    int rc = cairn_cache_get(c, k, strlen(k), &e);
+    assert_true(rc == CAIRN_OK || rc == CAIRN_ENOTFOUND);
+    assert_true((rc == CAIRN_OK) == (e != NULL));
+    cairn_cache_entry_release(e);
+    return rc == CAIRN_OK;
+}
+
+static void expect(cairn_cache *c, const char *k, const char *v)
+{
+    cairn_cache_entry *e = NULL;
+    assert_ok(cairn_cache_get(c, k, strlen(k), &e));
+    size_t len;
+    const char *d = cairn_cache_entry_data(e, &len);
+    assert_int_equal(len, strlen(v));
+    assert_memory_equal(d, v, len);
+    assert_int_equal(d[len], '\0');
+    cairn_cache_entry_release(e);
+}
+
+static void cache_basic(void **state)
+{
+    (void)state;
+    cairn_cache *c = mk(0, 0, 0, 0);
+    cairn_cache_entry *e = (cairn_cache_entry *)&e;
+    assert_rc(cairn_cache_get(c, "a", 1, &e), CAIRN_ENOTFOUND);
+    assert_null(e);
+    assert_ok(set(c, "a", "one", 0));
+    expect(c, "a", "one");
+    assert_ok(set(c, "a", "uno", 0)); /* replaces */
+    expect(c, "a", "uno");
+    assert_ok(cairn_cache_set(c, "", 0, NULL, 0, 0)); /* empty key and value */
+    expect(c, "", "");
+    /* keys are bytes: NUL inside, prefixes distinct */
+    assert_ok(cairn_cache_set(c, "x\0y", 3, "1", 1, 0));
+    assert_rc(cairn_cache_get(c, "x", 1, &e), CAIRN_ENOTFOUND);
+    assert_ok(cairn_cache_delete(c, "a", 1));
+    assert_rc(cairn_cache_delete(c, "a", 1), CAIRN_ENOTFOUND);
+    assert_rc(cairn_cache_get(c, "a", 1, &e), CAIRN_ENOTFOUND);
+    /* bad arguments */
+    assert_rc(cairn_cache_set(c, NULL, 1, "v", 1, 0), CAIRN_EINVAL);
+    assert_rc(cairn_cache_set(c, "k", 1, NULL, 1, 0), CAIRN_EINVAL);
+    static char big[CAIRN_CACHE_KEY_MAX + 1];
+    assert_rc(cairn_cache_set(c, big, sizeof big, "v", 1, 0), CAIRN_EINVAL);
+    assert_rc(cairn_cache_get(c, "k", 1, NULL), CAIRN_EINVAL);
+    assert_rc(cairn_cache_new(NULL, NULL), CAIRN_EINVAL);
+    cairn_cache_options bad = {.shards = 4096};
+    cairn_cache *d = NULL;
+    assert_rc(cairn_cache_new(&bad, &d), CAIRN_EINVAL);
+    cairn_cache_free(c);
+    cairn_cache_free(NULL);
+    cairn_cache_entry_release(NULL);
+}
+
+/* A held entry keeps its bytes through replace, delete, clear and free. */
+static void cache_held_entry(void **state)
+{
+    (void)state;
+    cairn_cache *c = mk(0, 0, 0, 1);
+    assert_ok(set(c, "k", "old", 0));
+    cairn_cache_entry *e = NULL;
+    assert_ok(cairn_cache_get(c, "k", 1, &e));
+    assert_ok(set(c, "k", "new value", 0));
+    expect(c, "k", "new value");
+    assert_ok(cairn_cache_delete(c, "k", 1));
+    cairn_cache_clear(c);
+    cairn_cache_free(c);
+    size_t len;
+    assert_memory_equal(cairn_cache_entry_data(e, &len), "old", 4);
+    assert_int_equal(len, 3);
+    cairn_cache_entry_release(e); /* ASan: freed here, once */
+}
+
+/* CLOCK with one shard: an entry read since the hand last passed survives
+ * the eviction that takes the oldest unread one. */
+static void cache_lru_order(void **state)
+{
+    (void)state;
+    cairn_cache *c = mk(3, 0, 0, 1);
+    assert_ok(set(c, "a", "1", 0));
+    assert_ok(set(c, "b", "2", 0));
+    assert_ok(set(c, "c", "3", 0));
+    assert_true(has(c, "a")); /* a was read: b is now the oldest unread */
+    assert_ok(set(c, "d", "4", 0));
+    cairn_cache_stats st;
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(st.entries, 3);
+    assert_int_equal(st.evictions, 1);
+    assert_false(has(c, "b"));
+    /* a's bit was spent saving it: next goes c (oldest unread), then a... */
+    assert_ok(set(c, "e", "5", 0));
+    assert_false(has(c, "c"));
+    /* ...unless read again */
+    assert_true(has(c, "a"));
+    assert_ok(set(c, "f", "6", 0));
+    assert_false(has(c, "d"));
+    assert_true(has(c, "a"));
+    assert_true(has(c, "e"));
+    assert_true(has(c, "f"));
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(st.evictions, 3);
+    assert_int_equal(st.entries, 3);
+    cairn_cache_free(c);
+}
+
+static void cache_ttl(void **state)
+{
+    (void)state;
+    cairn_cache *c = mk(0, 0, 400, 0); /* default TTL 400 ms */
+    assert_ok(set(c, "default", "x", 0));
+    assert_ok(set(c, "short", "x", 100));
+    assert_ok(set(c, "never", "x", -1));
+    assert_ok(set(c, "long", "x", 60000));
+    assert_true(has(c, "short"));
+    sleep_ms(150);
+    assert_false(has(c, "short"));
+    assert_true(has(c, "default"));
+    sleep_ms(300);
+    assert_false(has(c, "default"));
+    assert_true(has(c, "never"));
+    assert_true(has(c, "long"));
+    cairn_cache_stats st;
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(st.expirations, 2);
+    assert_int_equal(st.entries, 2);
+    /* setting again restarts the clock; delete of an expired one: absent */
+    assert_ok(set(c, "short", "y", 20));
+    sleep_ms(30);
+    assert_rc(cairn_cache_delete(c, "short", 5), CAIRN_ENOTFOUND);
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(st.expirations, 3);
+    cairn_cache_free(c);
+}
+
+static void cache_byte_limit(void **state)
+{
+    (void)state;
+    char v[101];
+    memset(v, 'v', 100);
+    v[100] = '\0';
+    uint64_t charge = 2 + 100 + CAIRN_CACHE_ENTRY_OVERHEAD; /* key "kN" */
+    cairn_cache *c = mk(0, 3 * charge, 0, 4);
+    for (int i = 0; i < 10; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%d", i);
+        assert_ok(set(c, k, v, 0));
+        cairn_cache_stats st;
+        cairn_cache_stats_get(c, &st);
+        assert_true(st.bytes <= 3 * charge);
+        assert_int_equal(st.bytes, st.entries * charge);
+        assert_int_equal(st.entries, i < 3 ? i + 1 : 3);
+    }
+    assert_true(has(c, "k9")); /* the newest is never the one evicted */
+    /* an entry larger than the whole limit: refused, nothing evicted */
+    char big[4 * 200];
+    memset(big, 'b', sizeof big);
+    assert_rc(cairn_cache_set(c, "big", 3, big, sizeof big, 0), CAIRN_EFULL);
+    cairn_cache_stats st;
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(st.entries, 3);
+    assert_int_equal(st.max_bytes, 3 * charge);
+    /* replacing an entry by a bigger one stays within the limit */
+    assert_ok(cairn_cache_set(c, "k9", 2, big, 2 * charge - 2 - CAIRN_CACHE_ENTRY_OVERHEAD, 0));
+    cairn_cache_stats_get(c, &st);
+    assert_true(st.bytes <= 3 * charge);
+    assert_true(has(c, "k9"));
+    cairn_cache_free(c);
+}
+
+static void cache_counters(void **state)
+{
+    (void)state;
+    cairn_cache *c = mk(2, 0, 0, 1);
+    cairn_cache_stats st;
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(st.hits + st.misses, 0);
+    assert_true(st.hit_rate == 0.0);
+    assert_ok(set(c, "a", "1", 0));
+    assert_ok(set(c, "b", "2", 0));
+    assert_true(has(c, "a"));
+    assert_true(has(c, "a"));
+    assert_true(has(c, "b"));
+    assert_false(has(c, "zz"));
+    assert_ok(set(c, "c", "3", 0)); /* evicts one */
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(st.hits, 3);
+    assert_int_equal(st.misses, 1);
+    assert_true(st.hit_rate > 0.749 && st.hit_rate < 0.751);
+    assert_int_equal(st.sets, 3);
+    assert_int_equal(st.evictions, 1);
+    assert_int_equal(st.entries, 2);
+    assert_int_equal(st.max_entries, 2);
+    assert_int_equal(st.bytes, 2 * (2 + CAIRN_CACHE_ENTRY_OVERHEAD));
+    cairn_cache_clear(c);
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(st.entries, 0);
+    assert_int_equal(st.bytes, 0);
+    assert_int_equal(st.hits, 3); /* kept */
+    cairn_cache_free(c);
+}
+
+static void cache_many(void **state)
+{
+    (void)state;
+    cairn_cache *c = mk(0, 0, 0, 0);
+    cairn_cache_item items[3] = {
+        {"a", 1, "x", 1, 0}, {"b", 1, "yy", 2, -1}, {"c", 1, "zzz", 3, 0}};
+    assert_ok(cairn_cache_set_many(c, items, 3));
+    const void *keys[4] = {"a", "nope", "c", "b"};
+    size_t klens[4] = {1, 4, 1, 1};
+    cairn_cache_entry *out[4];
+    size_t hits = 0;
+    assert_ok(cairn_cache_get_many(c, keys, klens, 4, out, &hits));
+    assert_int_equal(hits, 3);
+    assert_null(out[1]);
+    size_t len;
+    assert_memory_equal(cairn_cache_entry_data(out[2], &len), "zzz", 3);
+    assert_int_equal(len, 3);
+    assert_memory_equal(cairn_cache_entry_data(out[3], &len), "yy", 2);
+    for (int i = 0; i < 4; i++)
+        cairn_cache_entry_release(out[i]);
+    /* an item that fails stops the batch with its index named */
+    cairn_cache_item bad[2] = {{"d", 1, "1", 1, 0}, {NULL, 1, "1", 1, 0}};
+    assert_rc(cairn_cache_set_many(c, bad, 2), CAIRN_EINVAL);
+    assert_non_null(strstr(cairn_errmsg(), "item 1"));
+    assert_true(has(c, "d"));
+    assert_rc(cairn_cache_get_many(c, NULL, klens, 1, out, NULL), CAIRN_EINVAL);
+    cairn_cache_free(c);
+}
+
+/* ---- threads (run under TSan by scripts/test.sh) ---- */
+
+#define T_THREADS 4
+#define T_KEYS 64
+#define T_ITERS 20000
+
+typedef struct {
+    cairn_cache *c;
+    int id;
+    unsigned bad;
+} t_arg;
+
+/* Every value is "key=<key>;n=<number>": a reader checks the key part, so
+ * a torn or mixed-up entry is seen. */
+static void *cache_worker(void *p)
+{
+    t_arg *a = p;
+    uint64_t x = UINT64_C(0x9E3779B97F4A7C15) * (unsigned)(a->id + 1);
+    for (int i = 0; i < T_ITERS; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        char k[16], v[64];
+        int kl = snprintf(k, sizeof k, "k%u", (unsigned)(x % T_KEYS));
+        unsigned op = (unsigned)(x >> 32) % 16;
+        if (op < 11) {
+            cairn_cache_entry *e = NULL;
+            if (cairn_cache_get(a->c, k, (size_t)kl, &e) == CAIRN_OK) {
+                size_t len;
+                const char *d = cairn_cache_entry_data(e, &len);
+                if (len < (size_t)kl + 5 || memcmp(d, "key=", 4) != 0 ||
+                    memcmp(d + 4, k, (size_t)kl) != 0 || d[4 + kl] != ';')
+                    a->bad++;
+                cairn_cache_entry_release(e);
+            }
+        } else if (op < 14) {
+            int vl = snprintf(v, sizeof v, "key=%s;n=%d", k, i);
+            if (cairn_cache_set(a->c, k, (size_t)kl, v, (size_t)vl, op == 13 ? 1 : 0))
+                a->bad++;
+        } else if (op == 14) {
+            (void)cairn_cache_delete(a->c, k, (size_t)kl);
+        } else if (i % 1000 == 0) {
+            cairn_cache_clear(a->c);
+        } else {
+            cairn_cache_stats st;
+            cairn_cache_stats_get(a->c, &st);
+        }
+    }
+    return NULL;
+}
+
+static void cache_threads(void **state)
+{
+    (void)state;
+    cairn_cache *c = mk(40, 0, 0, 4); /* fewer slots than keys: evictions too */
+    pthread_t tid[T_THREADS];
+    t_arg a[T_THREADS];
+    for (int i = 0; i < T_THREADS; i++) {
+        a[i] = (t_arg){c, i, 0};
+        assert_int_equal(pthread_create(&tid[i], NULL, cache_worker, &a[i]), 0);
+    }
+    for (int i = 0; i < T_THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        assert_int_equal(a[i].bad, 0);
+    }
+    cairn_cache_stats st;
+    cairn_cache_stats_get(c, &st);
+    assert_true(st.entries <= 40);
+    assert_true(st.evictions > 0);
+    assert_true(st.hits > 0);
+    /* the counters add up to what the table holds (gets remove the
+     * expired entries they find, so count after them) */
+    uint64_t n = 0;
+    for (int i = 0; i < T_KEYS; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        n += has(c, k);
+    }
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(n, st.entries);
+    cairn_cache_free(c);
+}
+
+/* ---- the tiered store over mem: ---- */
+
+static char echo_loc[256];
+
+static int echo_open(const char *loc, const struct cairn_options *opt, void **self)
+{
+    snprintf(echo_loc, sizeof echo_loc, "%s", loc);
+    return cairn__backend_mem.open(loc, opt, self);
+}
+
+static void tiered_urls(void **state)
+{
+    (void)state;
+    cairn_store *s = NULL;
+    static const struct {
+        const char *url, *msg;
+        int rc;
+    } bad[] = {
+        {"tiered:", "needs the URL of a backend", CAIRN_EURL},
+        {"tiered:?cache_mb=2", "needs the URL of a backend", CAIRN_EURL},
+        {"tiered:tiered:mem:", "cannot wrap", CAIRN_EURL},
+        {"tiered:mem:?cache_mb=0", "cache_mb", CAIRN_EURL},
+        {"tiered:mem:?cache_mb=abc", "'abc'", CAIRN_EURL},
+        {"tiered:mem:?cache_mb=", "cache_mb", CAIRN_EURL},
+        {"tiered:mem:?cache_ttl_ms=0", "cache_ttl_ms", CAIRN_EURL},
+        {"tiered:mem:?cache_ttl_ms=-5", "cache_ttl_ms", CAIRN_EURL},
+        {"tiered:mem:?cache_shards=2000", "cache_shards", CAIRN_EURL},
+        {"tiered:mem:?cache_entries=-1", "cache_entries", CAIRN_EURL},
+        {"tiered:mem:?cache_bogus=1", "unknown parameter 'cache_bogus'", CAIRN_EURL},
+        {"tiered:nosuch:x", "nosuch", CAIRN_EURL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = cairn_store_open(bad[i].url, NULL, &s);
+        if (rc != bad[i].rc || !strstr(cairn_errmsg(), bad[i].msg))
+            fail_msg("open %s: %s: '%s' (expected %s naming '%s')", bad[i].url,
+                     cairn_strerror(rc), cairn_errmsg(), cairn_strerror(bad[i].rc), bad[i].msg);
+        assert_null(s);
+    }
+    assert_ok(cairn_store_open(
+        "tiered:mem:?cache_mb=1&cache_entries=10&cache_ttl_ms=-1&cache_shards=4", NULL, &s));
+    assert_string_equal(cairn_store_backend(s), "tiered");
+    cairn_cache_stats st;
+    assert_ok(cairn_tier_stats(s, &st));
+    assert_int_equal(st.max_bytes, 1u << 20);
+    assert_int_equal(st.max_entries, 10);
+    cairn_store_close(s);
+    /* the inner URL keeps its own parameters, in order; ours are taken out */
+    static cairn_backend_methods echo;
+    echo = cairn__backend_mem;
+    echo.name = "echo";
+    echo.open = echo_open;
+    assert_ok(cairn_backend_register(&echo));
+    assert_ok(cairn_store_open("tiered:echo:loc?a=1&cache_mb=2&b=x%20y&cache_ttl_ms=5", NULL,
+                               &s));
+    assert_string_equal(echo_loc, "loc?a=1&b=x%20y");
+    assert_ok(cairn_tier_stats(s, &st));
+    assert_int_equal(st.max_bytes, 2u << 20);
+    cairn_store_close(s);
+    assert_ok(cairn_store_open("tiered:echo:plain?cache_mb=3", NULL, &s));
+    assert_string_equal(echo_loc, "plain");
+    cairn_store_close(s);
+}
+
+static void tiered_wrap_and_tier_calls(void **state)
+{
+    (void)state;
+    cairn_store *m = NULL, *t = NULL, *t2 = NULL;
+    assert_ok(cairn_store_open("mem:", NULL, &m));
+    assert_ok(cairn_put(m, "before", "1", 1, NULL));
+    cairn_cache_stats st;
+    cairn_value *v = (cairn_value *)&v;
+    /* not tiered: the tier calls say so */
+    assert_rc(cairn_tier_get(m, "before", &v), CAIRN_EUNSUPPORTED);
+    assert_null(v);
+    assert_rc(cairn_tier_evict(m, "before"), CAIRN_EUNSUPPORTED);
+    assert_rc(cairn_tier_clear(m), CAIRN_EUNSUPPORTED);
+    assert_rc(cairn_tier_stats(m, &st), CAIRN_EUNSUPPORTED);
+    assert_non_null(strstr(cairn_errmsg(), "not tiered"));
+    assert_rc(cairn_tier_stats(NULL, &st), CAIRN_EINVAL);
+    assert_rc(cairn_tiered_wrap(NULL, NULL, &t), CAIRN_EINVAL);
+
+    cairn_cache_options co = {.max_entries = 100, .default_ttl_ms = -1};
+    assert_ok(cairn_tiered_wrap(m, &co, &t)); /* t owns m now */
+    assert_rc(cairn_tiered_wrap(t, NULL, &t2), CAIRN_EINVAL);
+    assert_string_equal(cairn_store_backend(t), "tiered");
+    /* a record written before the wrap: not in memory until read */
+    assert_rc(cairn_tier_get(t, "before", &v), CAIRN_ENOTFOUND);
+    assert_ok(cairn_get(t, "before", &v));
+    cairn_value_free(v);
+    assert_ok(cairn_tier_get(t, "before", &v));
+    assert_memory_equal(cairn_value_data(v, NULL), "1", 2);
+    cairn_value_free(v);
+    /* writes go through to memory */
+    assert_ok(cairn_put(t, "k", "[1,2]", 5, NULL));
+    assert_ok(cairn_tier_get(t, "/k/", &v)); /* keys normalised as everywhere */
+    assert_memory_equal(cairn_value_data(v, NULL), "[1,2]", 6);
+    assert_int_equal(cairn_value_meta(v)->version, 1);
+    cairn_value_free(v);
+    assert_ok(cairn_tier_evict(t, "k"));
+    assert_rc(cairn_tier_evict(t, "k"), CAIRN_ENOTFOUND);
+    assert_rc(cairn_tier_evict(t, "bad//..//key"), CAIRN_EKEY);
+    assert_rc(cairn_tier_get(t, "k", &v), CAIRN_ENOTFOUND);
+    assert_ok(cairn_exists(t, "k")); /* still in the backend */
+    assert_ok(cairn_tier_clear(t));
+    assert_rc(cairn_tier_get(t, "before", &v), CAIRN_ENOTFOUND);
+    assert_ok(cairn_tier_stats(t, &st));
+    assert_int_equal(st.entries, 0);
+    assert_int_equal(st.max_entries, 100);
+    /* hits: tier_get before, tier_get /k/; misses: tier_get before, the
+     * get that filled it, tier_get k, exists k (which filled it again),
+     * tier_get before after the clear */
+    assert_int_equal(st.hits, 2);
+    assert_int_equal(st.misses, 5);
+    cairn_store_close(t); /* closes m too (ASan: no leak) */
+}
+
+/* Threads writing and reading the same keys through one tiered handle:
+ * afterwards memory never holds a record older than the backend's. */
+typedef struct {
+    cairn_store *s;
+    int id;
+    unsigned bad;
+} tt_arg;
+
+#define TT_KEYS 16
+#define TT_ITERS 3000
+
+static void *tiered_worker(void *p)
+{
+    tt_arg *a = p;
+    char k[16], v[32];
+    cairn_put_opts o = {.behavior = CAIRN_OVERWRITE};
+    for (int i = 0; i < TT_ITERS; i++) {
+        unsigned r = (unsigned)(i * 7919 + a->id * 104729);
+        snprintf(k, sizeof k, "k%u", r % TT_KEYS);
+        cairn_value *val = NULL;
+        int rc = CAIRN_OK;
+        switch (r % 7) {
+        case 0:
+        case 1:
+            snprintf(v, sizeof v, "%d", a->id * 100000 + i);
+            rc = cairn_put(a->s, k, v, strlen(v), &o);
+            break;
+        case 2:
+            rc = cairn_delete(a->s, k);
+            rc = rc == CAIRN_ENOTFOUND ? CAIRN_OK : rc;
+            break;
+        case 3:
+            rc = cairn_incr(a->s, k, 1, NULL);
+            rc = rc == CAIRN_EFORMAT ? CAIRN_OK : rc;
+            break;
+        default:
+            rc = cairn_get(a->s, k, &val);
+            rc = rc == CAIRN_ENOTFOUND ? CAIRN_OK : rc;
+            cairn_value_free(val);
+        }
+        if (rc)
+            a->bad++;
+    }
+    return NULL;
+}
+
+static void tiered_threads(void **state)
+{
+    (void)state;
+    cairn_store *s = NULL;
+    assert_ok(cairn_store_open("tiered:mem:?cache_ttl_ms=-1&cache_shards=1", NULL, &s));
+    pthread_t tid[4];
+    tt_arg a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (tt_arg){s, i, 0};
+        assert_int_equal(pthread_create(&tid[i], NULL, tiered_worker, &a[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(tid[i], NULL);
+        assert_int_equal(a[i].bad, 0);
+    }
+    /* What memory holds equals what the backend holds. */
+    for (int i = 0; i < TT_KEYS; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        cairn_value *mem = NULL, *be = NULL;
+        int rm = cairn_tier_get(s, k, &mem);
+        assert_true(rm == CAIRN_OK || rm == CAIRN_ENOTFOUND);
+        assert_rc(cairn_tier_evict(s, k), rm);
+        int rb = cairn_get(s, k, &be);
+        assert_true(rb == CAIRN_OK || rb == CAIRN_ENOTFOUND);
+        if (rm == CAIRN_OK) {
+            if (rb != CAIRN_OK)
+                fail_msg("%s: in memory (version %llu) but not in the backend", k,
+                         (unsigned long long)cairn_value_meta(mem)->version);
+            assert_int_equal(cairn_value_meta(mem)->version, cairn_value_meta(be)->version);
+            assert_string_equal(cairn_value_data(mem, NULL), cairn_value_data(be, NULL));
+        }
+        cairn_value_free(mem);
+        cairn_value_free(be);
+    }
+    cairn_store_close(s);
+}
+
+const tr_case unit_cache_cases[] = {
+    TR_CASE(cache_basic, TR_NONE, 0),
+    TR_CASE(cache_held_entry, TR_NONE, 0),
+    TR_CASE(cache_lru_order, TR_NONE, 0),
+    TR_CASE(cache_ttl, TR_NONE, 0),
+    TR_CASE(cache_byte_limit, TR_NONE, 0),
+    TR_CASE(cache_counters, TR_NONE, 0),
+    TR_CASE(cache_many, TR_NONE, 0),
+    TR_CASE(cache_threads, TR_NONE, 120),
+    TR_CASE(tiered_urls, TR_NONE, 0),
+    TR_CASE(tiered_wrap_and_tier_calls, TR_NONE, 0),
+    TR_CASE(tiered_threads, TR_NONE, 120),
+};
+const size_t unit_cache_ncases = UNIT_NCASES(unit_cache_cases);
