@@ -22,10 +22,80 @@ static const unsigned char plain_byte[256] = {
 #undef R16
 };
 
+/* High bit set in each byte of w that the fast path cannot take as it is:
+ * a control byte, DEL, non-ASCII, '\\' or '.'. '/' is allowed (the caller
+ * checks where the slashes are). The borrows and carries of the usual bit
+ * tricks only start at such a byte, so a word without one gives 0. */
+static inline uint64_t odd8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    return (w | (w - ones * 0x20) | (w + ones * 0x01) | ((w ^ (ones * '\\')) - ones) |
+            ((w ^ (ones * '.')) - ones)) & high;
+}
+
+/* High bit set in each byte of w equal to '/', none elsewhere (exact: the
+ * caller only uses it on words odd8() passed, so no borrow runs). */
+static inline uint64_t slash8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t x = w ^ (ones * '/'); /* zero bytes where '/' was */
+    return ~(((x & ~high) + ~high) | x) & high;
+}
+
+/* Most keys are already in normal form and plain ASCII ("runs/r42/items/7"):
+ * no leading, trailing or repeated slash, no byte the rules look at, no
+ * segment longer than the limit (guaranteed when the key is no longer than
+ * it). Such a key is copied as it is; 0 means take the careful path. */
+static size_t key_fast(const char *key, char *buf)
+{
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    (void)key;
+    (void)buf;
+    return 0; /* the word tricks below read bytes in little-endian order */
+#endif
+    size_t n = strnlen(key, CAIRN_SEGMENT_MAX + 1);
+    if (n == 0 || n > CAIRN_SEGMENT_MAX || key[0] == '/' || key[n - 1] == '/')
+        return 0;
+    size_t i = 0;
+    uint64_t carry = 0; /* the previous word's last byte was '/' */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, key + i, 8);
+        if (odd8(w))
+            return 0;
+        uint64_t sl = slash8(w);
+        if ((sl & ((sl << 8) | carry)) != 0) /* "//" inside, or across words */
+            return 0;
+        carry = sl >> 56 ? 0x80 : 0;
+        memcpy(buf + i, &w, 8);
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c == '/') {
+            if (carry)
+                return 0;
+            carry = 0x80;
+        } else if (!plain_byte[c]) {
+            return 0;
+        } else {
+            carry = 0;
+        }
+        buf[i] = (char)c;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
 int cairn__key_norm(const char *key, char *buf, size_t *len)
 {
     if (!key || !buf)
         return cairn__err(CAIRN_EINVAL, "key is NULL");
+    size_t fast = key_fast(key, buf);
+    if (fast) {
+        if (len)
+            *len = fast;
+        return CAIRN_OK;
+    }
     size_t n = 0;
     const unsigned char *p = (const unsigned char *)key;
     size_t nseg = 0;

@@ -52,6 +52,44 @@ static void key_slashes(void **state)
     assert_int_equal(len, 3);
 }
 
+/* Keys already in normal form take a word-at-a-time path: repeated
+ * slashes and refused bytes at every place within and across its 8-byte
+ * words still go the careful way. */
+static void key_word_boundaries(void **state)
+{
+    (void)state;
+    expect_norm("runs/r42/items/0004711", "runs/r42/items/0004711", NULL);
+    for (size_t at = 1; at < 20; at++) {
+        char key[32], want[32];
+        memset(key, 'k', sizeof key);
+        key[24] = '\0';
+        key[at] = '/';
+        key[at + 1] = '/'; /* "//" at every offset */
+        memcpy(want, key, at + 1);
+        memcpy(want + at + 1, key + at + 2, 24 - at - 1);
+        expect_norm(key, want, NULL);
+        key[at + 1] = 'k';
+        expect_norm(key, key, NULL);
+        key[at + 1] = '.'; /* a dot: a careful look, still fine */
+        expect_norm(key, key, NULL);
+        key[at + 1] = '\x7f';
+        expect_norm(key, NULL, "control byte 0x7F");
+        key[at + 1] = '\\';
+        expect_norm(key, NULL, "backslash");
+        key[at + 1] = '\x1f';
+        expect_norm(key, NULL, "control byte 0x1F");
+        key[at + 1] = '\xc3'; /* a lone UTF-8 lead byte */
+        expect_norm(key, NULL, "UTF-8");
+    }
+    char big[CAIRN_SEGMENT_MAX + 2];
+    memset(big, 'b', sizeof big);
+    big[CAIRN_SEGMENT_MAX] = '\0';
+    expect_norm(big, big, NULL);
+    big[CAIRN_SEGMENT_MAX] = 'b';
+    big[CAIRN_SEGMENT_MAX + 1] = '\0';
+    expect_norm(big, NULL, "segment 1 is 241 bytes");
+}
+
 static void key_empty(void **state)
 {
     (void)state;
@@ -259,6 +297,7 @@ static void key_reserved(void **state)
 
 const tr_case unit_key_cases[] = {
     TR_CASE(key_slashes, TR_NONE, 0),
+    TR_CASE(key_word_boundaries, TR_NONE, 0),
     TR_CASE(key_empty, TR_NONE, 0),
     TR_CASE(key_dot_segments, TR_NONE, 0),
     TR_CASE(key_control_bytes, TR_NONE, 0),
