@@ -26,13 +26,15 @@ static int bad_arg(cairn_future **fut, const char *call, const char *what)
     return cairn__err(CAIRN_EINVAL, "async %s: %s", call, what);
 }
 
-/* Copy opt (and its model string) into the job; NULL stays NULL. */
+/* Copy opt (and its model and user_meta strings) into the job; NULL stays
+ * NULL. */
 static void keep_put_opts(cairn_future *f, const cairn_put_opts *opt, int *ok)
 {
     if (!opt)
         return;
     f->popt_copy = *opt;
     f->popt_copy.model = cairn__job_strdup(f, opt->model, ok);
+    f->popt_copy.user_meta = cairn__job_strdup(f, opt->user_meta, ok);
     f->popt = &f->popt_copy;
 }
 
@@ -41,6 +43,14 @@ static void keep_meta(cairn_future *f, cairn_meta *dst, const cairn_meta *src, i
     *dst = *src;
     dst->model = cairn__job_strdup(f, src->model, ok);
     dst->compression = cairn__job_strdup(f, src->compression, ok);
+    if (src->user_meta) { /* user_meta_len bytes, or up to its NUL */
+        size_t ul = src->user_meta_len ? src->user_meta_len : strlen(src->user_meta);
+        char *um = cairn__job_dup(f, src->user_meta, ul, ok); /* NUL added */
+        if (um) {
+            dst->user_meta = um;
+            dst->user_meta_len = ul;
+        }
+    }
 }
 
 /* A copy of n keys (the array and the strings); NULL keys stay NULL, so

@@ -899,8 +899,14 @@ CAIRN_API int cairn_put_array(cairn_store *s, const char *key, const cairn_array
     c.iov = iov;
     c.niov = 2;
     c.len = iov[0].len + iov[1].len;
-    if ((rc = check_opts(&c.o)))
+    if ((rc = check_opts(&c.o)) ||
+        (c.o.user_meta && (rc = check_umeta(c.o.user_meta, strlen(c.o.user_meta)))))
         return cairn__err_prefix(rc, "put %s", k);
+    if (c.o.user_meta) {
+        c.um = c.o.user_meta;
+        c.ul = strlen(c.um);
+        c.um_set = true;
+    }
     cairn_backend_op op = {k, klen, write_cb, &c};
     buf_take(&c);
     rc = run_ops(s, &op, 1);

@@ -319,6 +319,62 @@ static void user_meta_round_trip(void **state)
     free(big);
 }
 
+/* put_array keeps user metadata like cairn_put, compressed or not; the
+ * async forms copy it at submit (the caller's buffer is freed at once). */
+static void user_meta_arrays_and_async(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    static double e[8192];
+    for (int i = 0; i < 8192; i++)
+        e[i] = i % 4;
+    for (int big = 0; big < 2; big++) {
+        cairn_array a = {.dtype = CAIRN_DT_F64, .ndim = 1, .shape = {big ? 8192 : 4},
+                         .data = e, .nbytes = (big ? 8192 : 4) * sizeof *e};
+        cairn_put_opts o = {.user_meta = "{\"cam\":2}"};
+        const char *key = big ? "um/arr-big" : "um/arr";
+        assert_ok(cairn_put_array(s, key, &a, &o));
+        cairn_value *v;
+        assert_ok(cairn_get(s, key, &v));
+        const cairn_meta *m = cairn_value_meta(v);
+        assert_string_equal(m->compression, big ? "zstd" : "none");
+        assert_non_null(m->user_meta);
+        assert_string_equal(m->user_meta, "{\"cam\":2}");
+        cairn_array b;
+        assert_ok(cairn_value_array(v, &b));
+        assert_memory_equal(b.data, e, a.nbytes);
+        cairn_value_free(v);
+    }
+    cairn_executor *ex = NULL;
+    cairn_executor_opts eo = {.threads = 2};
+    assert_ok(cairn_executor_create(&eo, &ex));
+    char *um = strdup("{\"from\":\"async\"}");
+    assert_non_null(um);
+    cairn_put_opts o = {.user_meta = um};
+    cairn_future *f = NULL;
+    assert_ok(cairn_async_put(ex, s, "um/async", "1", 1, &o, NULL, NULL, &f));
+    memset(um, 'x', strlen(um)); /* the job holds its own copy */
+    free(um);
+    assert_ok(cairn_future_wait(f, 60000));
+    assert_int_equal(cairn_future_status(f), CAIRN_OK);
+    cairn_future_release(f);
+    char *rm_um = strdup("{\"rec\":1}");
+    cairn_meta rm = {.format = CAIRN_FORMAT_JSON, .user_meta = rm_um};
+    assert_ok(cairn_async_put_record(ex, s, "um/async-rec", "2", 1, &rm, CAIRN_OVERWRITE,
+                                     NULL, NULL, &f));
+    free(rm_um);
+    assert_ok(cairn_future_wait(f, 60000));
+    assert_int_equal(cairn_future_status(f), CAIRN_OK);
+    cairn_future_release(f);
+    cairn_executor_destroy(ex);
+    cairn_value *v;
+    assert_ok(cairn_get(s, "um/async", &v));
+    assert_string_equal(cairn_value_meta(v)->user_meta, "{\"from\":\"async\"}");
+    cairn_value_free(v);
+    assert_ok(cairn_get(s, "um/async-rec", &v));
+    assert_string_equal(cairn_value_meta(v)->user_meta, "{\"rec\":1}");
+    cairn_value_free(v);
+}
+
 static void user_meta_refused(void **state)
 {
     cairn_store *s = FX(state)->s;
@@ -336,6 +392,11 @@ static void user_meta_refused(void **state)
         cairn_meta rm = {.format = CAIRN_FORMAT_JSON, .user_meta = bad[i]};
         assert_rc(cairn_put_record(s, "bad/rec", "1", 1, &rm, CAIRN_OVERWRITE),
                   CAIRN_EINVAL);
+        double e[2] = {1, 2};
+        cairn_array a = {.dtype = CAIRN_DT_F64, .ndim = 1, .shape = {2}, .data = e,
+                         .nbytes = sizeof e};
+        assert_rc(cairn_put_array(s, "bad/arr", &a, &o), CAIRN_EINVAL);
+        assert_errmsg_has("user metadata");
     }
     /* One byte over the limit. */
     size_t n = CAIRN_USER_META_MAX + 1;
@@ -353,6 +414,7 @@ static void user_meta_refused(void **state)
     assert_rc(cairn_exists(s, "bad/new"), CAIRN_ENOTFOUND);
     assert_rc(cairn_exists(s, "bad/many"), CAIRN_ENOTFOUND);
     assert_rc(cairn_exists(s, "bad/rec"), CAIRN_ENOTFOUND);
+    assert_rc(cairn_exists(s, "bad/arr"), CAIRN_ENOTFOUND);
     cf_expect_str(s, "bad/kept", "{\"v\":1}");
     assert_int_equal(cf_meta(s, "bad/kept").version, 1);
 }
@@ -717,6 +779,7 @@ static void threads_on_compressed_values(void **state)
 const tr_case cf_blob_cases[] = {
     TR_CASE(threads_on_compressed_values, TR_NONE, 0),
     TR_CASE(compress_at_threshold, TR_NONE, 0),
+    TR_CASE(user_meta_arrays_and_async, TR_NONE, 0),
     TR_CASE(compress_options, TR_NONE, 0),
     TR_CASE(incompressible_stored_raw, TR_NONE, 0),
     TR_CASE(compressed_behaviours, TR_NONE, 0),
