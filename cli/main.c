@@ -285,6 +285,8 @@ static int parse_behavior(const char *v, cairn_behavior *b)
 /* put                                                                 */
 /* ------------------------------------------------------------------ */
 
+static int read_file_arg(const char *what, const char *path, char **buf, size_t *len);
+
 static int cmd_put(const command *cmd, int argc, char **argv)
 {
     enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL, O_FILL, O_INPUT, O_META,
@@ -382,36 +384,15 @@ static int cmd_put(const command *cmd, int argc, char **argv)
         input = pos[1];
     else if (input && npos == 2)
         return usage(cmd, "give the value as an argument or with --input, not both");
-    if (input && strcmp(input, "-") != 0) {
-        int fd = open(input, O_RDONLY | O_CLOEXEC);
-        int rr = fd < 0 ? -1 : cli_read_all(fd, CAIRN_VALUE_MAX, &buf, &len);
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        if (rr == -2) {
-            fprintf(stderr, "cairn: put %s: %s is larger than %u bytes\n", key, input,
-                    CAIRN_VALUE_MAX);
-            return CLI_INVALID;
-        }
-        if (rr) {
-            fprintf(stderr, "cairn: put %s: reading %s: %s\n", key, input, strerror(e));
-            return CLI_ERROR;
-        }
-        val = buf;
-    } else if (!input && npos == 2 && strcmp(pos[1], "-") != 0) {
+    if (!input && npos == 2 && strcmp(pos[1], "-") != 0) {
         val = pos[1];
         len = strlen(pos[1]);
-    } else {
-        int rr = cli_read_all(STDIN_FILENO, CAIRN_VALUE_MAX, &buf, &len);
-        if (rr == -2) {
-            fprintf(stderr, "cairn: put %s: value on stdin is larger than %u bytes\n",
-                    key, CAIRN_VALUE_MAX);
-            return CLI_INVALID;
-        }
-        if (rr) {
-            fprintf(stderr, "cairn: put %s: reading stdin: %s\n", key, strerror(errno));
-            return CLI_ERROR;
-        }
+    } else { /* --input FILE, a FILE argument, or stdin */
+        char what[CAIRN_KEY_MAX + 8];
+        snprintf(what, sizeof what, "put %s", key);
+        int rx = read_file_arg(what, input ? input : "-", &buf, &len);
+        if (rx)
+            return rx;
         val = buf;
     }
 
@@ -866,7 +847,8 @@ static int cmd_stats(const command *cmd, int argc, char **argv)
 /* model, validate                                                     */
 /* ------------------------------------------------------------------ */
 
-/* Read FILE ("-": stdin) whole; reports failures. Returns an exit status. */
+/* Read FILE ("-": stdin) whole into *buf (malloc'd, the caller frees it);
+ * reports failures naming what. Returns an exit status. */
 static int read_file_arg(const char *what, const char *path, char **buf, size_t *len)
 {
     int fd = STDIN_FILENO;

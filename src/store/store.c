@@ -509,6 +509,22 @@ typedef struct {
     char *otmp;          /* the old record's value, decompressed */
 } wctx;
 
+/* The user metadata of c's options, checked and set to be written; none
+ * given: nothing to do (an update then keeps the record's). */
+static int take_umeta(wctx *c)
+{
+    if (!c->o.user_meta)
+        return CAIRN_OK;
+    size_t ul = strlen(c->o.user_meta);
+    int rc = check_umeta(c->o.user_meta, ul);
+    if (rc)
+        return rc;
+    c->um = c->o.user_meta;
+    c->ul = ul;
+    c->um_set = true;
+    return CAIRN_OK;
+}
+
 static int model_validate(const cairn__model *m, bool fill, const void **val, size_t *len,
                           char **filled);
 
@@ -855,13 +871,8 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
     c.val = val;
     c.len = len;
     if ((rc = check_opts(&c.o)) || (rc = check_value(&c.o, val, len, c.o.model != NULL)) ||
-        (c.o.user_meta && (rc = check_umeta(c.o.user_meta, strlen(c.o.user_meta)))))
+        (rc = take_umeta(&c)))
         return cairn__err_prefix(rc, "put %s", k);
-    if (c.o.user_meta) {
-        c.um = c.o.user_meta;
-        c.ul = strlen(c.um);
-        c.um_set = true;
-    }
     char mref[CAIRN_MODEL_MAX + 1];
     char *filled = NULL;
     if (c.o.model && (rc = model_check(s, &c.o, mref, &c.val, &c.len, &filled)))
@@ -899,14 +910,8 @@ CAIRN_API int cairn_put_array(cairn_store *s, const char *key, const cairn_array
     c.iov = iov;
     c.niov = 2;
     c.len = iov[0].len + iov[1].len;
-    if ((rc = check_opts(&c.o)) ||
-        (c.o.user_meta && (rc = check_umeta(c.o.user_meta, strlen(c.o.user_meta)))))
+    if ((rc = check_opts(&c.o)) || (rc = take_umeta(&c)))
         return cairn__err_prefix(rc, "put %s", k);
-    if (c.o.user_meta) {
-        c.um = c.o.user_meta;
-        c.ul = strlen(c.um);
-        c.um_set = true;
-    }
     cairn_backend_op op = {k, klen, write_cb, &c};
     buf_take(&c);
     rc = run_ops(s, &op, 1);
@@ -933,14 +938,8 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
     wctx_init(&c, s, OP_UPDATE, k, klen, opt);
     c.ufn = fn;
     c.uarg = arg;
-    if ((rc = check_opts(&c.o)) ||
-        (c.o.user_meta && (rc = check_umeta(c.o.user_meta, strlen(c.o.user_meta)))))
+    if ((rc = check_opts(&c.o)) || (rc = take_umeta(&c)))
         return cairn__err_prefix(rc, "update %s", k);
-    if (c.o.user_meta) {
-        c.um = c.o.user_meta;
-        c.ul = strlen(c.um);
-        c.um_set = true;
-    }
     char mref[CAIRN_MODEL_MAX + 1];
     if (c.o.model) {
         if ((rc = model_hold(s, c.o.model, mref, &c.model)))
@@ -1231,14 +1230,9 @@ CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
         items[i].status = CAIRN_OK;
         if (model)
             cs[i].o.model = mref;
-        if (cs[i].o.user_meta) {
-            cs[i].um = cs[i].o.user_meta;
-            cs[i].ul = strlen(cs[i].um);
-            cs[i].um_set = true;
-        }
         if ((rc = check_opts(&cs[i].o)) || (rc = check_value(&cs[i].o, items[i].val,
                                                              items[i].len, model != NULL)) ||
-            (cs[i].um_set && (rc = check_umeta(cs[i].um, cs[i].ul))) ||
+            (rc = take_umeta(&cs[i])) ||
             (model && (rc = model_validate(model, cs[i].o.fill_defaults, &cs[i].val,
                                            &cs[i].len, &cs[i].filled)))) {
             items[i].status = rc;
