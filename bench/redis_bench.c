@@ -102,6 +102,23 @@ static redisContext *connect_target(const target *t)
     return c;
 }
 
+/* The MGET of the (at most MANY) keys from k on, as the backend names
+ * them: argv/lens, MANY + 1 slots. Returns how many keys. */
+static size_t mget_args(const char *prefix, char (*keys)[BENCH_KEY_LEN], uint64_t n,
+                        uint64_t k, const char **argv, size_t *lens)
+{
+    static char names[MANY][BENCH_KEY_LEN + 80];
+    size_t m = n - k < MANY ? (size_t)(n - k) : MANY;
+    argv[0] = "MGET";
+    lens[0] = 4;
+    for (size_t j = 0; j < m; j++) {
+        int l = snprintf(names[j], sizeof names[j], "%sr:%s", prefix, keys[k + j]);
+        argv[j + 1] = names[j];
+        lens[j + 1] = (size_t)l;
+    }
+    return m;
+}
+
 /* RESP bytes of a bulk-string reply of len bytes */
 static size_t bulk_bytes(size_t len)
 {
@@ -116,7 +133,6 @@ static double socket_mget(const target *t, const char *prefix, char (*keys)[BENC
                           uint64_t n, const size_t *reply_bytes)
 {
     redisContext *c = connect_target(t);
-    static char names[MANY][BENCH_KEY_LEN + 80];
     const char *argv[MANY + 1];
     size_t lens[MANY + 1];
     size_t cap = 1 << 20;
@@ -130,14 +146,7 @@ static double socket_mget(const target *t, const char *prefix, char (*keys)[BENC
             if (++pass == PASSES)
                 break;
         }
-        size_t m = n - k < MANY ? (size_t)(n - k) : MANY;
-        argv[0] = "MGET";
-        lens[0] = 4;
-        for (size_t j = 0; j < m; j++) {
-            int l = snprintf(names[j], sizeof names[j], "%sr:%s", prefix, keys[k + j]);
-            argv[j + 1] = names[j];
-            lens[j + 1] = (size_t)l;
-        }
+        size_t m = mget_args(prefix, keys, n, k, argv, lens);
         char *cmd = NULL;
         long long cl = redisFormatCommandArgv(&cmd, (int)m + 1, argv, lens);
         if (cl < 0 || write(c->fd, cmd, (size_t)cl) != (ssize_t)cl) {
@@ -167,7 +176,6 @@ static double raw_mget(const target *t, const char *prefix, char (*keys)[BENCH_K
                        uint64_t n, size_t *reply_bytes)
 {
     redisContext *c = connect_target(t);
-    static char names[MANY][BENCH_KEY_LEN + 80];
     const char *argv[MANY + 1];
     size_t lens[MANY + 1];
     uint64_t got = 0;
@@ -178,14 +186,7 @@ static double raw_mget(const target *t, const char *prefix, char (*keys)[BENCH_K
             if (++pass == PASSES)
                 break;
         }
-        size_t m = n - k < MANY ? (size_t)(n - k) : MANY;
-        argv[0] = "MGET";
-        lens[0] = 4;
-        for (size_t j = 0; j < m; j++) {
-            int l = snprintf(names[j], sizeof names[j], "%sr:%s", prefix, keys[k + j]);
-            argv[j + 1] = names[j];
-            lens[j + 1] = (size_t)l;
-        }
+        size_t m = mget_args(prefix, keys, n, k, argv, lens);
         redisReply *r = redisCommandArgv(c, (int)m + 1, argv, lens);
         if (!r || r->type != REDIS_REPLY_ARRAY) {
             fprintf(stderr, "bench_redis: raw MGET failed\n");
