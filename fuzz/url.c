@@ -10,8 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* Schemes that reach a disk or a server: never opened from fuzz input. */
-static const char *const reaching[] = {"file", "sqlite", "lmdb", "redis", "rediss",
+/* Schemes that reach a disk or a server (tiered: wraps one): never opened
+ * from fuzz input. */
+static const char *const reaching[] = {"file", "sqlite", "lmdb", "redis", "rediss", "tiered",
                                        "postgres", "postgresql", NULL};
 
 static int is_reaching(const char *scheme)
