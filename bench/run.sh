@@ -9,8 +9,8 @@
 # persistence: the figures are the client's and the library's), `cairn bench`
 # runs on it, then bench_redis sets libcairn against redis-benchmark on the
 # same server (SET/GET -c 1, and get_many of 100 keys against GET -P 100),
-# and bench_async sets async calls (2 workers) against sync ones (at most
-# 20000 keys).
+# and `cairn bench --async` sets async calls (2 workers) against sync ones
+# (at most 20000 keys).
 #
 # Environment (the flags win): BENCH_N (default 100000), BENCH_ROUNDS
 # (default 1; with more, each program runs R times interleaved with the
@@ -83,7 +83,7 @@ case " $BACKENDS " in
 esac
 REDIS_LINES=$WORK/redis_lines
 : >"$REDIS_LINES"
-ASYNC_LINES=$WORK/async_lines # bench_async on the redis server (issue 5)
+ASYNC_LINES=$WORK/async_lines # cairn bench --async on the redis server (issue 5)
 : >"$ASYNC_LINES"
 LINES=$WORK/lines
 : >"$LINES"
@@ -145,14 +145,12 @@ for r in $(seq 1 "$ROUNDS"); do
             echo "  bench_redis: FAILED: $(head -c 500 "$WORK/err")" >&2
             failed=1
         fi
-        if [ -x "$BUILD/bench/bench_async" ]; then
-            if out=$("$BUILD/bench/bench_async" "$REDIS_URL?prefix=async$r:" --n "$((N < 20000 ? N : 20000))" 2>"$WORK/err"); then
-                printf '  %s\n' "$out"
-                printf '%s\n' "$out" >>"$ASYNC_LINES"
-            else
-                echo "  bench_async: FAILED: $(head -c 500 "$WORK/err")" >&2
-                failed=1
-            fi
+        if out=$("$CAIRN" --store "$REDIS_URL?prefix=async$r:" bench --async --n "$((N < 20000 ? N : 20000))" 2>"$WORK/err"); then
+            printf '  %s\n' "$out"
+            printf '%s\n' "$out" >>"$ASYNC_LINES"
+        else
+            echo "  cairn bench --async: FAILED: $(head -c 500 "$WORK/err")" >&2
+            failed=1
         fi
     fi
     run raw_lmdb "$RAW_LMDB" "$WORK/store" --n "$N"

@@ -50,6 +50,7 @@ static const char bench_usage[] =
     "              stored_ratio= (stored bytes over value bytes). On mem: the\n"
     "              two handles are two stores.\n"
     "  --tier      the memory tier's benchmark instead (cairn bench --tier --help)\n"
+    "  --async     async calls against sync ones instead (cairn bench --async --help)\n"
     "  -h, --help  this help\n"
     "\n"
     "bench/run.sh runs it on every backend next to raw LMDB, raw SQLite and\n"
@@ -327,9 +328,12 @@ int cli_bench(const char *store_url, int argc, char **argv)
     uint64_t seed = BENCH_SEED_DEFAULT;
     bool model = false, zip = false, have_n = false;
 
-    for (int k = 1; k < argc; k++)
+    for (int k = 1; k < argc; k++) {
         if (!strcmp(argv[k], "--tier"))
             return cli_bench_tier(store_url, argc, argv);
+        if (!strcmp(argv[k], "--async"))
+            return cli_bench_async(store_url, argc, argv);
+    }
     for (int k = 1; k < argc; k++) {
         const char *v;
         int missing = 0;

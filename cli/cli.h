@@ -28,6 +28,8 @@ int cli_exit_status(int status);
 int cli_bench(const char *store_url, int argc, char **argv);
 /* `cairn bench --tier` (bench_tier.c): the memory tier's benchmark. */
 int cli_bench_tier(const char *store_url, int argc, char **argv);
+/* cairn bench --async (bench_async.c): async calls against sync ones. */
+int cli_bench_async(const char *store_url, int argc, char **argv);
 
 /* `cairn copy`, `cairn export`, `cairn import` (cli/migrate.c): the
  * arguments are parsed; each returns an exit status. */
