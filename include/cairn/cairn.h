@@ -229,7 +229,11 @@ typedef enum {
     CAIRN_FAIL_IF_DIFFERENT = 2, /* equal value: no write, CAIRN_OK;
                                     different: CAIRN_EDIFFERENT. JSON equality
                                     is semantic (key order, white space and
-                                    1 vs 1.0 do not matter). The model is
+                                    1 vs 1.0 do not matter); msgpack
+                                    compares as the JSON it converts to
+                                    (map order and integer widths do not
+                                    matter; bin and ext: by bytes); npy,
+                                    text and bytes by bytes. The model is
                                     compared too: the same value under
                                     another model (or none) is different. */
     CAIRN_OVERWRITE = 3

@@ -631,12 +631,27 @@ static bool values_equal(const wctx *c, const cairn__rec *old)
             off += c->iov[i].len;
         }
     }
-    if (same_bytes || c->o.format != CAIRN_FORMAT_JSON)
+    if (same_bytes || (c->o.format != CAIRN_FORMAT_JSON && c->o.format != CAIRN_FORMAT_MSGPACK))
         return same_bytes;
     /* Semantic comparison. jansson refuses a few documents our check
      * accepts (lone surrogate escapes, numbers beyond double): those
-     * compare by bytes, which already said no. */
+     * compare by bytes, which already said no. msgpack compares as the JSON
+     * it converts to (map order and integer widths do not matter); a value
+     * with no JSON form (bin, ext) compares by bytes. */
     bool eq = false;
+    if (c->o.format == CAIRN_FORMAT_MSGPACK) {
+        void *a = NULL, *b = NULL;
+        size_t al = 0, bl = 0;
+        if (cairn_convert(old->value, (size_t)old->meta.size, CAIRN_FORMAT_MSGPACK,
+                          CAIRN_FORMAT_JSON, &a, &al) == CAIRN_OK &&
+            cairn_convert(c->val, c->len, CAIRN_FORMAT_MSGPACK, CAIRN_FORMAT_JSON, &b,
+                          &bl) == CAIRN_OK &&
+            cairn__json_equal(a, al, b, bl, &eq) != CAIRN_OK)
+            eq = false;
+        free(a);
+        free(b);
+        return eq;
+    }
     if (cairn__json_equal(old->value, old->meta.size, c->val, c->len, &eq))
         return false;
     return eq;

@@ -115,6 +115,34 @@ static void formats_msgpack_roundtrip(void **state)
     cairn_value_free(v);
 }
 
+/* FAIL_IF_DIFFERENT on msgpack compares what the values say: map order and
+ * integer widths do not matter; a value with bin compares by bytes. */
+static void formats_msgpack_different(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    cairn_put_opts o = {.format = CAIRN_FORMAT_MSGPACK};
+    /* {"a":1,"b":[2]} */
+    static const char ab[] = "\x82\xa1" "a" "\x01\xa1" "b" "\x91\x02";
+    assert_ok(cairn_put(s, "md/1", ab, sizeof ab - 1, &o));
+    o.behavior = CAIRN_FAIL_IF_DIFFERENT;
+    /* the same map, keys the other way round, 1 as an int8 and 2 as a uint16 */
+    static const char ba[] = "\x82\xa1" "b" "\x91\xcd\x00\x02\xa1" "a" "\xd0\x01";
+    assert_ok(cairn_put(s, "md/1", ba, sizeof ba - 1, &o));
+    /* {"a":1,"b":[3]}: different */
+    static const char ab3[] = "\x82\xa1" "a" "\x01\xa1" "b" "\x91\x03";
+    assert_rc(cairn_put(s, "md/1", ab3, sizeof ab3 - 1, &o), CAIRN_EDIFFERENT);
+    /* the stored bytes are the first ones, written once */
+    cf_expect_value(s, "md/1", ab, sizeof ab - 1);
+    assert_int_equal(cf_meta(s, "md/1").version, 1);
+    /* bin: bytes decide */
+    static const char bin[] = "\xc4\x02xy";
+    o.behavior = CAIRN_FAIL_IF_EXISTS;
+    assert_ok(cairn_put(s, "md/bin", bin, sizeof bin - 1, &o));
+    o.behavior = CAIRN_FAIL_IF_DIFFERENT;
+    assert_ok(cairn_put(s, "md/bin", bin, sizeof bin - 1, &o));
+    assert_rc(cairn_put(s, "md/bin", "\xc4\x02xz", 4, &o), CAIRN_EDIFFERENT);
+}
+
 static void formats_msgpack_refused(void **state)
 {
     cairn_store *s = FX(state)->s;
@@ -352,6 +380,7 @@ const tr_case cf_formats_cases[] = {
     TR_CASE(formats_bytes_all_values, TR_NONE, 0),
     TR_CASE(formats_text_utf8, TR_NONE, 0),
     TR_CASE(formats_msgpack_roundtrip, TR_NONE, 0),
+    TR_CASE(formats_msgpack_different, TR_NONE, 0),
     TR_CASE(formats_msgpack_refused, TR_NONE, 0),
     TR_CASE(formats_npy_arrays, TR_NONE, 0),
     TR_CASE(formats_npy_compressed, TR_NONE, 0),
