@@ -664,18 +664,30 @@ static int parse_url(pg *s, const char *loc)
 
 static void pg_free(pg *s);
 
+/* A handle with the defaults, before its URL is parsed; NULL when out of
+ * memory (the message is set). */
+static pg *pg_new(void)
+{
+    pg *s = calloc(1, sizeof *s);
+    if (!s) {
+        cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
+        return NULL;
+    }
+    strcpy(s->table, DEFAULT_TABLE);
+    pthread_mutex_init(&s->pool_lock, NULL);
+    pthread_cond_init(&s->pool_cv, NULL);
+    return s;
+}
+
 int cairn__postgres_parse_location(const char *location, char **password, char *where,
                                    size_t wheresz)
 {
     *password = NULL;
     if (wheresz)
         where[0] = '\0';
-    pg *s = calloc(1, sizeof *s);
+    pg *s = pg_new();
     if (!s)
-        return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
-    strcpy(s->table, DEFAULT_TABLE);
-    pthread_mutex_init(&s->pool_lock, NULL);
-    pthread_cond_init(&s->pool_cv, NULL);
+        return CAIRN_ENOMEM;
     int rc = parse_url(s, location);
     if (s->password && !(*password = strdup(s->password)) && !rc)
         rc = cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
@@ -768,12 +780,9 @@ static int pg_open(const char *location, const struct cairn_options *opt, void *
         return cairn_backend_error(CAIRN_EUNSUPPORTED,
                                    "postgres: libpq was built without thread safety");
     pthread_once(&fork_once, register_fork_handler);
-    pg *s = calloc(1, sizeof *s);
+    pg *s = pg_new();
     if (!s)
-        return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
-    strcpy(s->table, DEFAULT_TABLE);
-    pthread_mutex_init(&s->pool_lock, NULL);
-    pthread_cond_init(&s->pool_cv, NULL);
+        return CAIRN_ENOMEM;
     s->timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000;
     s->sync_off = opt->durability == CAIRN_DURABILITY_NONE;
     int rc = parse_url(s, location);

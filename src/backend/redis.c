@@ -1367,6 +1367,21 @@ bad_userinfo:
 
 static void rd_free(rd *h);
 
+/* A handle with the defaults, before its URL is parsed; NULL when out of
+ * memory (the message is set). */
+static rd *rd_new(void)
+{
+    rd *h = calloc(1, sizeof *h);
+    if (!h) {
+        cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+        return NULL;
+    }
+    h->connect_timeout_ms = 5000;
+    h->timeout_ms = 30000;
+    h->pool_max = POOL_DEFAULT;
+    return h;
+}
+
 /* The URL, the default prefix and the label messages use (no password). */
 static int parse_location(rd *h, const char *location)
 {
@@ -1388,9 +1403,9 @@ int cairn__redis_parse_location(const char *location, char **password, char *lab
     *password = NULL;
     if (labelsz)
         label[0] = '\0';
-    rd *h = calloc(1, sizeof *h);
+    rd *h = rd_new();
     if (!h)
-        return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+        return CAIRN_ENOMEM;
     int rc = parse_location(h, location);
     if (h->password && !(*password = strdup(h->password)) && !rc)
         rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
@@ -1483,12 +1498,9 @@ static int rd_open(const char *location, const struct cairn_options *opt, void *
     if (!location || !*location)
         return cairn_backend_error(CAIRN_EURL, "redis: needs a server: "
                                                "redis://[:password@]host[:port][/db]");
-    rd *h = calloc(1, sizeof *h);
+    rd *h = rd_new();
     if (!h)
-        return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-    h->connect_timeout_ms = 5000;
-    h->timeout_ms = 30000;
-    h->pool_max = POOL_DEFAULT;
+        return CAIRN_ENOMEM;
     int rc = parse_location(h, location);
     if (rc)
         goto fail;

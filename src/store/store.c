@@ -873,6 +873,22 @@ static void wctx_init(wctx *c, cairn_store *s, op_kind kind, const char *key,
     c->now = cairn_now_ms();
 }
 
+/* Run the checked put c (one key) and count it: CAIRN_OK, CAIRN_SKIPPED
+ * or the error, named with the key. */
+static int put_run(cairn_store *s, wctx *c)
+{
+    cairn_backend_op op = {c->key, c->klen, write_cb, c};
+    buf_take(c);
+    int rc = run_ops(s, &op, 1);
+    buf_give(c);
+    if (rc)
+        return cairn__err_prefix(rc, "put %s", c->key);
+    COUNT(s, n_put);
+    if (c->status == CAIRN_SKIPPED)
+        COUNT(s, n_skip);
+    return c->status;
+}
+
 CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t len,
                         const cairn_put_opts *opt)
 {
@@ -892,17 +908,9 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
     char *filled = NULL;
     if (c.o.model && (rc = model_check(s, &c.o, mref, &c.val, &c.len, &filled)))
         return cairn__err_prefix(rc, "put %s", k);
-    cairn_backend_op op = {k, klen, write_cb, &c};
-    buf_take(&c);
-    rc = run_ops(s, &op, 1);
-    buf_give(&c);
+    rc = put_run(s, &c);
     free(filled);
-    if (rc)
-        return cairn__err_prefix(rc, "put %s", k);
-    COUNT(s, n_put);
-    if (c.status == CAIRN_SKIPPED)
-        COUNT(s, n_skip);
-    return c.status;
+    return rc;
 }
 
 /* An array goes in as two pieces, the .npy header built here and the
@@ -927,16 +935,7 @@ CAIRN_API int cairn_put_array(cairn_store *s, const char *key, const cairn_array
     c.len = iov[0].len + iov[1].len;
     if ((rc = check_opts(&c.o)) || (rc = take_umeta(&c)))
         return cairn__err_prefix(rc, "put %s", k);
-    cairn_backend_op op = {k, klen, write_cb, &c};
-    buf_take(&c);
-    rc = run_ops(s, &op, 1);
-    buf_give(&c);
-    if (rc)
-        return cairn__err_prefix(rc, "put %s", k);
-    COUNT(s, n_put);
-    if (c.status == CAIRN_SKIPPED)
-        COUNT(s, n_skip);
-    return c.status;
+    return put_run(s, &c);
 }
 
 CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
