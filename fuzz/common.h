@@ -22,6 +22,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                      \
     } while (0)
 
+/* The input read as a stream of numbers that steer a target (the rest is
+ * left in p/n as data). */
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} fuzz_in;
+
+/* The next bytes (at most 8) of the input as a big-endian number; past the
+ * end the input gives nothing more (fewer bytes, no padding). */
+static inline uint64_t fuzz_take(fuzz_in *in, size_t bytes)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < bytes && in->n; i++, in->p++, in->n--)
+        v = v << 8 | *in->p;
+    return v;
+}
+
 /* A NUL-terminated copy of the input (the APIs under test take C strings).
  * The caller frees it. */
 static inline char *fuzz_cstr(const uint8_t *data, size_t size)

@@ -9,40 +9,27 @@
 
 #include <string.h>
 
-typedef struct {
-    const uint8_t *p;
-    size_t n;
-} input;
-
-static uint64_t take(input *in, size_t bytes)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < bytes && in->n; i++, in->p++, in->n--)
-        v = v << 8 | *in->p;
-    return v;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char model_chars[] =
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@#/-";
-    input in = {data, size};
+    fuzz_in in = {data, size};
     cairn_meta m = {0};
     char model[CAIRN_MODEL_MAX + 1];
 
-    m.version = take(&in, 8);
-    m.format = (cairn_format)(take(&in, 1) % 3);
+    m.version = fuzz_take(&in, 8);
+    m.format = (cairn_format)(fuzz_take(&in, 1) % (CAIRN_FORMAT_NPY + 1));
     /* The core stamps times from the clock: never negative. */
-    m.created_ms = (int64_t)(take(&in, 8) & (uint64_t)INT64_MAX);
-    m.updated_ms = (int64_t)(take(&in, 8) & (uint64_t)INT64_MAX);
-    m.expires_ms = (int64_t)(take(&in, 8) & (uint64_t)INT64_MAX);
-    size_t ml = (size_t)(take(&in, 1) % 8 == 0 ? take(&in, 1) % (CAIRN_MODEL_MAX + 1)
-                                               : take(&in, 1) % 24);
+    m.created_ms = (int64_t)(fuzz_take(&in, 8) & (uint64_t)INT64_MAX);
+    m.updated_ms = (int64_t)(fuzz_take(&in, 8) & (uint64_t)INT64_MAX);
+    m.expires_ms = (int64_t)(fuzz_take(&in, 8) & (uint64_t)INT64_MAX);
+    size_t ml = (size_t)(fuzz_take(&in, 1) % 8 == 0 ? fuzz_take(&in, 1) % (CAIRN_MODEL_MAX + 1)
+                                               : fuzz_take(&in, 1) % 24);
     for (size_t i = 0; i < ml; i++)
-        model[i] = model_chars[take(&in, 1) % (sizeof model_chars - 1)];
+        model[i] = model_chars[fuzz_take(&in, 1) % (sizeof model_chars - 1)];
     model[ml] = '\0';
     m.model = model;
-    size_t flip = (size_t)take(&in, 4);
+    size_t flip = (size_t)fuzz_take(&in, 4);
     const uint8_t *val = in.p;
     size_t len = in.n;
     m.size = len;

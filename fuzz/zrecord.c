@@ -37,28 +37,16 @@ static int read_record(const char *rec, size_t len, cairn__rec *r, char **plain)
     return rc;
 }
 
-typedef struct {
-    const uint8_t *p;
-    size_t n;
-} in;
-
-static unsigned take(in *s, unsigned bytes)
+/* The next bytes (at most 4) of the input as a number. */
+static unsigned take(fuzz_in *s, unsigned bytes)
 {
-    unsigned v = 0;
-    for (unsigned i = 0; i < bytes; i++) {
-        v <<= 8;
-        if (s->n) {
-            v |= *s->p++;
-            s->n--;
-        }
-    }
-    return v;
+    return (unsigned)fuzz_take(s, bytes);
 }
 
 static const char *const metas[] = {NULL, "{}", "{\"source\":\"x\"}",
                                     "{\"a\":[1,2,3],\"b\":{\"c\":null}}"};
 
-static void round_trip(in *s)
+static void round_trip(fuzz_in *s)
 {
     int level = (int)(take(s, 1) % 25) - 5; /* -5..19 */
     const char *um = metas[take(s, 1) % 4];
@@ -136,7 +124,7 @@ static void round_trip(in *s)
     free(val);
 }
 
-static void forgery(in *s)
+static void forgery(fuzz_in *s)
 {
     unsigned shift = take(s, 1) % 31;
     uint64_t size = ((uint64_t)take(s, 3) << shift) % ((uint64_t)CAIRN_VALUE_MAX + 1);
@@ -175,7 +163,7 @@ static void forgery(in *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    in s = {data, size};
+    fuzz_in s = {data, size};
     if (take(&s, 1) & 1)
         forgery(&s);
     else
