@@ -3,6 +3,13 @@
  * with CLOCK eviction, TTLs, entry and byte limits (include/cairn/cache.h).
  * A hit holds its shard's lock for reading only; entries outlive their
  * removal while a caller holds them, so values are handed out uncopied.
+ *
+ * Each shard's table is open-addressed (linear probing, at most half
+ * full) and keeps every entry's hash beside its pointer: a lookup reads
+ * the slots' cache line and touches only the entry whose hash matches, so
+ * a miss usually reads no entry at all and a hit exactly one. With tens of
+ * thousands of entries spread over the heap, each entry touched is a cache
+ * and TLB miss, which is what a hit costs (docs/performance.md).
  */
 #include "cache_internal.h"
 
@@ -23,7 +30,6 @@
 #define SUB(p, v) __atomic_sub_fetch((p), (v), __ATOMIC_RELAXED)
 
 struct cairn_cache_entry {
-    struct cairn_cache_entry *hnext;       /* hash chain */
     struct cairn_cache_entry *prev, *next; /* CLOCK queue, oldest first */
     uint64_t hash;
     int64_t expires; /* monotonic ms; 0: never */
@@ -37,10 +43,17 @@ struct cairn_cache_entry {
 typedef struct cairn_cache_entry entry;
 
 typedef struct {
+    uint64_t hash;
+    entry *e; /* NULL: empty */
+} slot;
+
+#define TAB_MIN 16
+
+typedef struct {
     pthread_rwlock_t lock;
     uint64_t hits, misses; /* atomic */
-    entry **tab;
-    size_t mask; /* buckets - 1 */
+    slot *tab;
+    size_t mask; /* slots - 1; n <= (mask + 1) / 2 once it could grow */
     size_t n;
     entry *head, *tail;
     uint64_t stamps[STRIPES]; /* atomic loads; stores under the write lock */
@@ -108,10 +121,35 @@ static void entry_release(entry *e)
 
 static entry *lookup(shard *s, const void *key, size_t klen, uint64_t h)
 {
-    for (entry *e = s->tab[h & s->mask]; e; e = e->hnext)
-        if (e->hash == h && e->klen == klen && memcmp(entry_key(e), key, klen) == 0)
-            return e;
-    return NULL;
+    for (size_t i = h & s->mask;; i = (i + 1) & s->mask) {
+        const slot *t = &s->tab[i];
+        if (!t->e)
+            return NULL;
+        if (t->hash == h && t->e->klen == klen && memcmp(entry_key(t->e), key, klen) == 0)
+            return t->e;
+    }
+}
+
+/* Empty slot i, moving later entries of its run back (linear probing's
+ * deletion: no tombstones, so lookups stay short). */
+static void slot_clear(shard *s, size_t i)
+{
+    size_t j = i;
+    for (;;) {
+        s->tab[i].e = NULL;
+        for (;;) {
+            j = (j + 1) & s->mask;
+            if (!s->tab[j].e)
+                return;
+            size_t home = s->tab[j].hash & s->mask;
+            /* it stays when its home lies cyclically in (i, j] */
+            if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+                continue;
+            break;
+        }
+        s->tab[i] = s->tab[j];
+        i = j;
+    }
 }
 
 static void queue_del(shard *s, entry *e)
@@ -141,10 +179,10 @@ static void queue_add(shard *s, entry *e)
 /* Take e out of the table and the queue; drop the cache's reference. */
 static void unlink_entry(cairn_cache *c, shard *s, entry *e)
 {
-    entry **pp = &s->tab[e->hash & s->mask];
-    while (*pp != e)
-        pp = &(*pp)->hnext;
-    *pp = e->hnext;
+    size_t i = e->hash & s->mask;
+    while (s->tab[i].e != e)
+        i = (i + 1) & s->mask;
+    slot_clear(s, i);
     queue_del(s, e);
     s->n--;
     SUB(&c->entries, 1);
@@ -152,37 +190,43 @@ static void unlink_entry(cairn_cache *c, shard *s, entry *e)
     entry_release(e);
 }
 
-static void grow(shard *s)
+static void put_slot(slot *tab, size_t mask, uint64_t h, entry *e)
+{
+    size_t i = h & mask;
+    while (tab[i].e)
+        i = (i + 1) & mask;
+    tab[i] = (slot){h, e};
+}
+
+/* Double the table. False when out of memory (the table is unchanged). */
+static bool grow(shard *s)
 {
     size_t nb = (s->mask + 1) * 2;
-    entry **t = calloc(nb, sizeof *t);
+    slot *t = calloc(nb, sizeof *t);
     if (!t)
-        return; /* longer chains, still correct */
-    for (size_t i = 0; i <= s->mask; i++) {
-        entry *e = s->tab[i];
-        while (e) {
-            entry *nx = e->hnext;
-            e->hnext = t[e->hash & (nb - 1)];
-            t[e->hash & (nb - 1)] = e;
-            e = nx;
-        }
-    }
+        return false;
+    for (size_t i = 0; i <= s->mask; i++)
+        if (s->tab[i].e)
+            put_slot(t, nb - 1, s->tab[i].hash, s->tab[i].e);
     free(s->tab);
     s->tab = t;
     s->mask = nb - 1;
+    return true;
 }
 
-static void link_entry(cairn_cache *c, shard *s, entry *e)
+/* Link e into table and queue. False when the table is full and cannot
+ * grow (out of memory): e is then not linked. A table keeps one empty slot
+ * at least, so that every probe ends. */
+static bool link_entry(cairn_cache *c, shard *s, entry *e)
 {
-    entry **b = &s->tab[e->hash & s->mask];
-    e->hnext = *b;
-    *b = e;
+    if (2 * (s->n + 1) > s->mask + 1 && !grow(s) && s->n + 2 > s->mask + 1)
+        return false;
+    put_slot(s->tab, s->mask, e->hash, e);
     queue_add(s, e);
     s->n++;
     ADD(&c->entries, 1);
     ADD(&c->bytes, e->charge);
-    if (s->n > s->mask + 1)
-        grow(s);
+    return true;
 }
 
 static bool over_limits(cairn_cache *c)
@@ -249,8 +293,8 @@ CAIRN_API int cairn_cache_new(const cairn_cache_options *opt, cairn_cache **out)
     }
     memset(sh, 0, p * sizeof *sh);
     for (unsigned i = 0; i < p; i++) {
-        sh[i].mask = 15;
-        if (!(sh[i].tab = calloc(16, sizeof *sh[i].tab))) {
+        sh[i].mask = TAB_MIN - 1;
+        if (!(sh[i].tab = calloc(TAB_MIN, sizeof *sh[i].tab))) {
             for (unsigned j = 0; j < i; j++) {
                 pthread_rwlock_destroy(&sh[j].lock);
                 free(sh[j].tab);
@@ -396,7 +440,7 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
         e->klen = (uint32_t)klen;
         e->refs = 1;
         e->used = 0;
-        e->prev = e->next = e->hnext = NULL;
+        e->prev = e->next = NULL;
         if (klen)
             memcpy(e->data, key, klen);
         if (len)
@@ -425,8 +469,15 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
             e = NULL;
         }
     }
+    if (e && !link_entry(c, s, e)) {
+        free(e);
+        e = NULL;
+        if (mode == SET_ALWAYS)
+            rc = cairn__err(CAIRN_ENOMEM, "cache: out of memory");
+        else if (mode == SET_FILL)
+            rc = CAIRN_ENOMEM;
+    }
     if (e) {
-        link_entry(c, s, e);
         ADD(&c->sets, 1);
         evict_from(c, s, e);
     }

@@ -264,6 +264,50 @@ static void cache_many(void **state)
     cairn_cache_free(c);
 }
 
+/* The table under churn: one shard grown to thousands of entries, then
+ * random sets, deletes and gets checked against a model after each (an
+ * entry lost or found after its delete by the table's probing shows). */
+static void cache_table_churn(void **state)
+{
+    (void)state;
+    enum { KEYS = 6000, OPS = 300000 };
+    cairn_cache *c = mk(0, 1ull << 30, 0, 1);
+    static int ver[KEYS]; /* 0: absent, else the value's number */
+    memset(ver, 0, sizeof ver);
+    uint64_t x = 12345;
+    char k[32], v[32];
+    size_t live = 0;
+    for (int op = 0; op < OPS; op++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        int i = (int)((x >> 33) % KEYS), what = (int)((x >> 20) % 8);
+        snprintf(k, sizeof k, "k/%d", i);
+        if (what < 4) { /* set */
+            snprintf(v, sizeof v, "v%d", op);
+            assert_ok(set(c, k, v, 0));
+            live += ver[i] == 0;
+            ver[i] = op + 1;
+        } else if (what < 6) { /* delete */
+            assert_rc(cairn_cache_delete(c, k, strlen(k)),
+                      ver[i] ? CAIRN_OK : CAIRN_ENOTFOUND);
+            live -= ver[i] != 0;
+            ver[i] = 0;
+        } else if (ver[i]) {
+            snprintf(v, sizeof v, "v%d", ver[i] - 1);
+            expect(c, k, v);
+        } else {
+            assert_false(has(c, k));
+        }
+    }
+    cairn_cache_stats st;
+    cairn_cache_stats_get(c, &st);
+    assert_int_equal(st.entries, live);
+    for (int i = 0; i < KEYS; i++) {
+        snprintf(k, sizeof k, "k/%d", i);
+        assert_true(has(c, k) == (ver[i] != 0));
+    }
+    cairn_cache_free(c);
+}
+
 /* ---- threads (run under TSan by scripts/test.sh) ---- */
 
 #define T_THREADS 4
@@ -555,6 +599,7 @@ const tr_case unit_cache_cases[] = {
     TR_CASE(cache_byte_limit, TR_NONE, 0),
     TR_CASE(cache_counters, TR_NONE, 0),
     TR_CASE(cache_many, TR_NONE, 0),
+    TR_CASE(cache_table_churn, TR_NONE, 0),
     TR_CASE(cache_threads, TR_NONE, 120),
     TR_CASE(tiered_urls, TR_NONE, 0),
     TR_CASE(tiered_wrap_and_tier_calls, TR_NONE, 0),
