@@ -32,7 +32,7 @@ extern "C" {
 #endif
 #endif
 
-#define CAIRN_BACKEND_VERSION 2
+#define CAIRN_BACKEND_VERSION 3
 
 /* What an update callback asks the backend to do with the key. */
 enum {
@@ -141,6 +141,18 @@ typedef struct cairn_backend_methods {
      * per key. Thread-safe. */
     int (*get_many)(void *self, const char *const *keys, const size_t *klens, size_t n,
                     cairn_backend_read_many_fn fn, void *ctx);
+
+    /* ---- version 3 ---- */
+
+    /* Set *gen to the store's generation: a number that changes whenever a
+     * write commits to the store, through any handle of any process, and
+     * never returns to an earlier value while the store exists (LMDB: its
+     * last transaction id). Must be cheap (no I/O, no round trip): the
+     * memory tier calls it when an entry's TTL runs out, and keeps the
+     * entry for another TTL without reading the record again when the
+     * generation is the one read before the record was. May be NULL: such
+     * entries are then always read again. Thread-safe. */
+    int (*generation)(void *self, uint64_t *gen);
 } cairn_backend_methods;
 
 /*

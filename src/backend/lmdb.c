@@ -478,6 +478,24 @@ static void read_end(env_ent *e, MDB_txn *t)
     pthread_rwlock_unlock(&e->maplock);
 }
 
+/* ---- generation ---- */
+
+/* The last committed transaction id, read from the meta pages every
+ * process maps: it grows with each commit of any process. */
+static int lm_generation(void *self, uint64_t *gen)
+{
+    env_ent *e;
+    int rc = handle_env(self, &e);
+    if (rc)
+        return rc;
+    MDB_envinfo info;
+    pthread_rwlock_rdlock(&e->maplock);
+    mdb_env_info(e->env, &info);
+    pthread_rwlock_unlock(&e->maplock);
+    *gen = (uint64_t)info.me_last_txnid;
+    return CAIRN_OK;
+}
+
 /* ---- get ---- */
 
 static int lm_get(void *self, const char *key, size_t klen, cairn_backend_read_fn fn,
@@ -844,4 +862,5 @@ const cairn_backend_methods cairn__backend_lmdb = {
     .get = lm_get,
     .update = lm_update,
     .scan = lm_scan,
+    .generation = lm_generation,
 };

@@ -4,8 +4,8 @@
  * A hit holds its shard's lock for reading only; entries outlive their
  * removal while a caller holds them, so values are handed out uncopied.
  *
- * Each shard's table is open-addressed (linear probing, at most half
- * full) and keeps every entry's hash beside its pointer: a lookup reads
+ * Each shard's table is open-addressed (linear probing, at most three
+ * quarters full: a smaller table stays in cache better) and keeps every entry's hash beside its pointer: a lookup reads
  * the slots' cache line and touches only the entry whose hash matches, so
  * a miss usually reads no entry at all and a hit exactly one. With tens of
  * thousands of entries spread over the heap, each entry touched is a cache
@@ -53,7 +53,7 @@ typedef struct {
     pthread_rwlock_t lock;
     uint64_t hits, misses; /* atomic */
     slot *tab;
-    size_t mask; /* slots - 1; n <= (mask + 1) / 2 once it could grow */
+    size_t mask; /* slots - 1; n <= 3 (mask + 1) / 4 once it could grow */
     size_t n;
     entry *head, *tail;
     uint64_t stamps[STRIPES]; /* atomic loads; stores under the write lock */
@@ -109,6 +109,13 @@ static const char *entry_key(const entry *e)
 static char *entry_val(entry *e)
 {
     return e->data + val_off(e->klen);
+}
+
+/* expires is written under the read lock by a renewal: read atomically. */
+static bool is_expired(const entry *e, int64_t now)
+{
+    int64_t exp = LOAD(&e->expires);
+    return exp && exp <= now;
 }
 
 static void entry_release(entry *e)
@@ -219,7 +226,7 @@ static bool grow(shard *s)
  * at least, so that every probe ends. */
 static bool link_entry(cairn_cache *c, shard *s, entry *e)
 {
-    if (2 * (s->n + 1) > s->mask + 1 && !grow(s) && s->n + 2 > s->mask + 1)
+    if (4 * (s->n + 1) > 3 * (s->mask + 1) && !grow(s) && s->n + 2 > s->mask + 1)
         return false;
     put_slot(s->tab, s->mask, e->hash, e);
     queue_add(s, e);
@@ -250,10 +257,10 @@ static void evict_from(cairn_cache *c, shard *s, entry *keep)
             queue_add(s, v);
             continue;
         }
-        if (v->expires) {
+        if (LOAD(&v->expires)) {
             if (!now)
                 now = mono_ms();
-            if (v->expires <= now) {
+            if (is_expired(v, now)) {
                 unlink_entry(c, s, v);
                 ADD(&c->expirations, 1);
                 continue;
@@ -335,17 +342,27 @@ uint64_t cairn__cache_stamp(cairn_cache *c, uint64_t hash)
 }
 
 /* Look key up under the read lock. On a hit the entry is held for the
- * caller. An expired entry is a miss, then removed under the write lock. */
-int cairn__cache_get_h(cairn_cache *c, const void *key, size_t klen, uint64_t h,
-                       cairn_cache_entry **out)
+ * caller. An expired entry is a miss, then removed under the write lock,
+ * unless renew (not NULL) says it is still good: it then lives another
+ * default TTL and is a hit. */
+int cairn__cache_get_r(cairn_cache *c, const void *key, size_t klen, uint64_t h,
+                       cairn_cache_entry **out, cairn__cache_renew_fn renew, void *ctx)
 {
     shard *s = shard_of(c, h);
     bool expired = false;
     pthread_rwlock_rdlock(&s->lock);
     entry *e = lookup(s, key, klen, h);
     if (e) {
-        if (e->expires && e->expires <= mono_ms()) {
-            expired = true;
+        int64_t exp = LOAD(&e->expires), now;
+        if (exp && exp <= (now = mono_ms())) {
+            /* A renewal races only other renewals (writers hold the lock
+             * exclusively): each stores a later expiry, any of them will do. */
+            if (renew && c->default_ttl > 0 && renew(ctx, e))
+                __atomic_store_n(&e->expires, now + c->default_ttl, __ATOMIC_RELAXED);
+            else
+                expired = true;
+        }
+        if (expired) {
             e = NULL;
         } else {
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
@@ -365,13 +382,19 @@ int cairn__cache_get_h(cairn_cache *c, const void *key, size_t klen, uint64_t h,
     *out = NULL;
     if (expired) {
         pthread_rwlock_wrlock(&s->lock);
-        if ((e = lookup(s, key, klen, h)) && e->expires && e->expires <= mono_ms()) {
+        if ((e = lookup(s, key, klen, h)) && is_expired(e, mono_ms())) {
             unlink_entry(c, s, e);
             ADD(&c->expirations, 1);
         }
         pthread_rwlock_unlock(&s->lock);
     }
     return CAIRN_ENOTFOUND;
+}
+
+int cairn__cache_get_h(cairn_cache *c, const void *key, size_t klen, uint64_t h,
+                       cairn_cache_entry **out)
+{
+    return cairn__cache_get_r(c, key, klen, h, out, NULL, NULL);
 }
 
 CAIRN_API int cairn_cache_get(cairn_cache *c, const void *key, size_t klen,
@@ -459,7 +482,7 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
         return CAIRN_OK; /* a write came in between: what we read may be old */
     }
     entry *old = lookup(s, key, klen, h);
-    bool had = old && !(old->expires && old->expires <= mono_ms());
+    bool had = old && !is_expired(old, mono_ms());
     if (old)
         unlink_entry(c, s, old);
     if (mode == SET_WRITE) {
@@ -528,7 +551,7 @@ CAIRN_API int cairn_cache_delete(cairn_cache *c, const void *key, size_t klen)
     shard *s = shard_of(c, h);
     pthread_rwlock_wrlock(&s->lock);
     entry *e = lookup(s, key, klen, h);
-    bool live = e && !(e->expires && e->expires <= mono_ms());
+    bool live = e && !is_expired(e, mono_ms());
     if (e)
         unlink_entry(c, s, e);
     if (e && !live)

@@ -19,6 +19,13 @@ uint64_t cairn__cache_hash(const void *key, size_t klen);
 uint64_t cairn__cache_stamp(cairn_cache *c, uint64_t hash);
 int cairn__cache_get_h(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
                        cairn_cache_entry **out);
+/* May an expired entry live on? Called under the shard's read lock (so
+ * cheap, and no call into the cache); true: it lives another default TTL
+ * (the cache's, from now) and the get is a hit. */
+typedef bool (*cairn__cache_renew_fn)(void *ctx, const cairn_cache_entry *e);
+/* cairn__cache_get_h, asking renew (may be NULL) about an expired entry. */
+int cairn__cache_get_r(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
+                       cairn_cache_entry **out, cairn__cache_renew_fn renew, void *ctx);
 /* Called on an entry's own copy of its value before any reader can see
  * it (so it may finish building what readers will share). */
 typedef void (*cairn__cache_init_fn)(void *val, size_t len);

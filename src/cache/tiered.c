@@ -20,6 +20,8 @@ typedef struct {
     const cairn_backend_methods *m;
     void *be;
     cairn_cache *cache;
+    /* the backend's generation (NULL: it has none): see renew() */
+    int (*gen)(void *be, uint64_t *gen);
 } tiered;
 
 static tiered *tiered_new(cairn_store *inner, const cairn_cache_options *co)
@@ -35,6 +37,7 @@ static tiered *tiered_new(cairn_store *inner, const cairn_cache_options *co)
     }
     t->inner = inner;
     t->be = cairn__store_be(inner, &t->m, NULL);
+    t->gen = t->m->version >= 3 ? t->m->generation : NULL;
     return t;
 }
 
@@ -171,7 +174,9 @@ static void t_close(void *self)
  * reports it as from the backend.
  */
 typedef struct {
-    uint64_t known;
+    uint32_t known;
+    uint32_t gen_ok; /* gen is the backend's generation read before rec was */
+    uint64_t gen;
     cairn__rec r;
 } head;
 #define PREFIX ((sizeof(head) + 15) & ~(size_t)15)
@@ -188,9 +193,31 @@ static void head_init(void *val, size_t len)
                 hd->r.value >= rec && hd->r.value + hd->r.meta.size == rec + rlen;
 }
 
-/* Keep rec in memory: fill (stamp checked) or write (stamp bumped). */
+/* The backend's generation before a read, for renew(); false: none. */
+static bool gen_now(tiered *t, uint64_t *gen)
+{
+    if (t->gen && t->gen(t->be, gen) == CAIRN_OK)
+        return true;
+    cairn__err_clear();
+    return false;
+}
+
+/* An entry whose TTL ran out lives on if no write committed to the store
+ * since its record was read: the generation read before the read is the
+ * generation now. Records kept by a write are never renewed (our own
+ * commit moved the generation past what we could have read before it). */
+static bool renew(void *ctx, const cairn_cache_entry *e)
+{
+    tiered *t = ctx;
+    const head *hd = cairn_cache_entry_data(e, NULL);
+    uint64_t g;
+    return hd->gen_ok && gen_now(t, &g) && g == hd->gen;
+}
+
+/* Keep rec in memory: fill (stamp checked) or write (stamp bumped). gen:
+ * the generation read before rec was (gen_ok false: none). */
 static void keep(tiered *t, const char *key, size_t klen, uint64_t h, const void *rec,
-                 size_t len, uint64_t stamp, bool write)
+                 size_t len, uint64_t stamp, bool write, bool gen_ok, uint64_t gen)
 {
     char stack[PREFIX + 4096];
     char *buf = len <= sizeof stack - PREFIX ? stack : malloc(PREFIX + len);
@@ -200,6 +227,9 @@ static void keep(tiered *t, const char *key, size_t klen, uint64_t h, const void
         return;
     }
     memset(buf, 0, PREFIX);
+    head *hd = (head *)(void *)buf;
+    hd->gen_ok = gen_ok;
+    hd->gen = gen;
     memcpy(buf + PREFIX, rec, len);
     if (write)
         cairn__cache_write(t->cache, key, klen, h, buf, PREFIX + len, 0, stamp, head_init);
@@ -244,6 +274,8 @@ typedef struct {
     uint64_t hash, stamp;
     cairn_backend_read_fn fn;
     void *ctx;
+    bool gen_ok;
+    uint64_t gen;
 } fill_ctx;
 
 /* A record from the backend: hand it on, and keep it when the core took it
@@ -253,7 +285,7 @@ static int fill_cb(void *ctx, const void *rec, size_t len)
     fill_ctx *f = ctx;
     int rc = f->fn(f->ctx, rec, len);
     if (rc == CAIRN_OK && !bypass(f->key, f->klen))
-        keep(f->t, f->key, f->klen, f->hash, rec, len, f->stamp, false);
+        keep(f->t, f->key, f->klen, f->hash, rec, len, f->stamp, false, f->gen_ok, f->gen);
     return rc;
 }
 
@@ -265,9 +297,10 @@ static int t_get(void *self, const char *key, size_t klen, cairn_backend_read_fn
         return t->m->get(t->be, key, klen, fn, ctx);
     uint64_t h = cairn__cache_hash(key, klen);
     cairn_cache_entry *e;
-    if (cairn__cache_get_h(t->cache, key, klen, h, &e) == CAIRN_OK)
+    if (cairn__cache_get_r(t->cache, key, klen, h, &e, renew, t) == CAIRN_OK)
         return serve(e, fn, ctx);
-    fill_ctx f = {t, key, klen, h, cairn__cache_stamp(t->cache, h), fn, ctx};
+    fill_ctx f = {t, key, klen, h, cairn__cache_stamp(t->cache, h), fn, ctx, false, 0};
+    f.gen_ok = gen_now(t, &f.gen);
     return t->m->get(t->be, key, klen, fill_cb, &f);
 }
 
@@ -277,7 +310,8 @@ static int t_get_mem(void *self, const char *key, size_t klen, cairn_backend_rea
 {
     tiered *t = self;
     cairn_cache_entry *e;
-    int rc = cairn__cache_get_h(t->cache, key, klen, cairn__cache_hash(key, klen), &e);
+    int rc = cairn__cache_get_r(t->cache, key, klen, cairn__cache_hash(key, klen), &e, renew,
+                                t);
     return rc ? rc : serve(e, fn, ctx);
 }
 
@@ -289,6 +323,8 @@ typedef struct {
     const uint64_t *hash, *stamp;
     cairn_backend_read_many_fn fn;
     void *ctx;
+    bool gen_ok;
+    uint64_t gen;
 } many_fill;
 
 static int many_fill_cb(void *ctx, size_t j, const void *rec, size_t len)
@@ -297,7 +333,8 @@ static int many_fill_cb(void *ctx, size_t j, const void *rec, size_t len)
     size_t i = f->idx[j];
     int rc = f->fn(f->ctx, i, rec, len);
     if (rc == CAIRN_OK && !bypass(f->keys[i], f->klens[i]))
-        keep(f->t, f->keys[i], f->klens[i], f->hash[i], rec, len, f->stamp[i], false);
+        keep(f->t, f->keys[i], f->klens[i], f->hash[i], rec, len, f->stamp[i], false, f->gen_ok,
+             f->gen);
     return rc;
 }
 
@@ -331,7 +368,8 @@ static int t_get_many(void *self, const char *const *keys, const size_t *klens, 
     for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
         hash[i] = cairn__cache_hash(keys[i], klens[i]);
         cairn_cache_entry *e;
-        if (cairn__cache_get_h(t->cache, keys[i], klens[i], hash[i], &e) == CAIRN_OK) {
+        if (cairn__cache_get_r(t->cache, keys[i], klens[i], hash[i], &e, renew, t) ==
+            CAIRN_OK) {
             one_ctx o = {fn, ctx, i};
             rc = serve(e, one_cb, &o);
         } else {
@@ -343,14 +381,15 @@ static int t_get_many(void *self, const char *const *keys, const size_t *klens, 
     }
     if (rc || miss == 0)
         goto out;
-    many_fill f = {t, keys, klens, idx, hash, stamp, fn, ctx};
+    many_fill f = {t, keys, klens, idx, hash, stamp, fn, ctx, false, 0};
+    f.gen_ok = gen_now(t, &f.gen);
     if (t->m->version >= 2 && t->m->get_many) {
         rc = t->m->get_many(t->be, mk, ml, miss, many_fill_cb, &f);
     } else {
         for (size_t j = 0; j < miss && rc == CAIRN_OK; j++) {
             size_t i = idx[j];
             one_ctx o = {fn, ctx, i};
-            fill_ctx fc = {t, keys[i], klens[i], hash[i], stamp[i], one_cb, &o};
+            fill_ctx fc = {t, keys[i], klens[i], hash[i], stamp[i], one_cb, &o, f.gen_ok, f.gen};
             rc = t->m->get(t->be, keys[i], klens[i], fill_cb, &fc);
             if (rc == CAIRN_ENOTFOUND)
                 rc = CAIRN_OK;
@@ -429,7 +468,7 @@ static int t_update(void *self, const cairn_backend_op *ops, size_t n)
          * backends: then memory forgets every key of it. */
         if (rc == CAIRN_OK && cs[i].action == CAIRN_BACKEND_WRITE)
             keep(t, ops[i].key, ops[i].klen, hs[i], cs[i].out ? cs[i].out : "", cs[i].olen,
-                 stamp[i], true);
+                 stamp[i], true, false, 0);
         else
             cairn__cache_write(t->cache, ops[i].key, ops[i].klen, hs[i], NULL, 0, 0, stamp[i],
                                NULL);

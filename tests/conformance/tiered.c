@@ -2,11 +2,13 @@
  * tiered.c — what only the tiered store promises (TR_TIERED: run on the
  * tiered: backends only): memory and backend agree after deletes, expiry
  * and purges; the memory-only calls; tier counters; two handles on one
- * store and what each sees.
+ * store and what each sees; entries whose TTL ran out renewed only while
+ * nothing was written.
  */
 #include "conf.h"
 
 #include <time.h>
+#include <unistd.h>
 
 static void sleep_ms(long ms)
 {
@@ -203,11 +205,69 @@ static void tiered_two_handles(void **state)
     cairn_store_close(c);
 }
 
+static void renew_writer(cairn_store *s, int open_rc, int id, void *arg)
+{
+    (void)open_rc;
+    (void)id;
+    if (!s || cf_put(s, (const char *)arg, "2", CAIRN_OVERWRITE) != CAIRN_OK)
+        _exit(3);
+}
+
+/* Read k through t and say whether memory answered (a hit) or the
+ * backend did (a miss). */
+static bool read_hit(cairn_store *t, const char *k, const char *want)
+{
+    cairn_cache_stats a, b;
+    assert_ok(cairn_tier_stats(t, &a));
+    cf_expect_str(t, k, want);
+    assert_ok(cairn_tier_stats(t, &b));
+    assert_int_equal(b.hits + b.misses, a.hits + a.misses + 1);
+    return b.hits == a.hits + 1;
+}
+
+/* An entry whose TTL ran out: kept without reading the record again when
+ * the backend says nothing was written since it was read (LMDB), read
+ * again after any write by any process (and then with its new value). */
+static void tiered_ttl_renewal(void **state)
+{
+    cf_fx *fx = FX(state);
+    char url[sizeof fx->url + 32];
+    snprintf(url, sizeof url, "%s?cache_ttl_ms=50", fx->url);
+    cairn_store *t = NULL;
+    assert_ok(cairn_store_open(url, NULL, &t));
+    bool has_gen = strcmp(cf_base(), "lmdb") == 0;
+    assert_ok(cf_put(fx->s, "k", "1", CAIRN_FAIL_IF_EXISTS));
+    assert_ok(cf_put(fx->s, "other", "1", CAIRN_FAIL_IF_EXISTS));
+    assert_false(read_hit(t, "k", "1")); /* fills memory */
+    assert_true(read_hit(t, "k", "1"));
+    sleep_ms(80);
+    assert_true(read_hit(t, "k", "1") == has_gen); /* nothing written: renewed */
+    sleep_ms(80);
+    assert_true(read_hit(t, "k", "1") == has_gen); /* and again */
+    /* another process writes another key: k is read again */
+    cf_fork_workers(fx, 1, renew_writer, "other", "write other");
+    sleep_ms(80);
+    assert_false(read_hit(t, "k", "1"));
+    /* another process writes k: once the TTL ran out, its value */
+    cf_fork_workers(fx, 1, renew_writer, "k", "write k");
+    sleep_ms(80);
+    assert_false(read_hit(t, "k", "2"));
+    assert_true(read_hit(t, "k", "2"));
+    /* a write through this handle is never renewed: our own commit moved
+     * the generation */
+    assert_ok(cf_put(t, "k", "3", CAIRN_OVERWRITE));
+    assert_true(read_hit(t, "k", "3"));
+    sleep_ms(80);
+    assert_false(read_hit(t, "k", "3"));
+    cairn_store_close(t);
+}
+
 const tr_case cf_tiered_cases[] = {
     TR_CASE(tiered_write_through_and_deletes, TR_TIERED, 0),
     TR_CASE(tiered_expiry_and_purge, TR_TIERED, 0),
     TR_CASE(tiered_stats, TR_TIERED, 0),
     TR_CASE(tiered_corrupt_behind, TR_TIERED, 0),
     TR_CASE(tiered_two_handles, TR_TIERED | TR_PERSISTENT, 0),
+    TR_CASE(tiered_ttl_renewal, TR_TIERED | TR_PERSISTENT, 0),
 };
 const size_t cf_tiered_ncases = CF_NCASES(cf_tiered_cases);
