@@ -70,6 +70,66 @@ static int run_put(cairn_future *f)
     return cairn_put(f->s, f->key, f->val, f->len, f->popt);
 }
 
+/* ---- batches ----
+ *
+ * On a store that reads many keys in one round trip (cairn__store_batches:
+ * Redis), a worker runs the gets queued together as one cairn_get_many and
+ * the puts queued together (with the same options) as one cairn_put_many:
+ * one round trip, or one transaction, for many calls. Each call's result is
+ * the one its own run would give: a key the batch did not find, and every
+ * call of a batch that failed, run again on their own, so statuses and
+ * messages are each call's (a put_many that fails applies nothing). */
+
+static void batch_get(cairn_future **fs, size_t n)
+{
+    const char *keys[CAIRN__BATCH_MAX] = {0};
+    cairn_value *vals[CAIRN__BATCH_MAX];
+    for (size_t i = 0; i < n; i++)
+        keys[i] = fs[i]->key;
+    int rc = cairn_get_many(fs[0]->s, keys, n, vals);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == CAIRN_OK && vals[i]) {
+            fs[i]->values = &fs[i]->value1;
+            fs[i]->nvalues = 1;
+            fs[i]->value1 = vals[i];
+            fs[i]->status = CAIRN_OK;
+        } else {
+            cairn__job_run(fs[i]);
+        }
+    }
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Puts batch when their options are the same; compare-and-set and model
+ * puts never do (each has its own version or validation to report). */
+static int put_with(const cairn_future *a, const cairn_future *b)
+{
+    const cairn_put_opts *x = a->popt, *y = b->popt;
+    if (!x || !y)
+        return !x && !y;
+    return x->behavior == y->behavior && x->ttl_ms == y->ttl_ms && x->format == y->format &&
+           !y->model && !y->if_version && x->fill_defaults == y->fill_defaults &&
+           same_str(x->user_meta, y->user_meta);
+}
+
+static void batch_put(cairn_future **fs, size_t n)
+{
+    cairn_put_item it[CAIRN__BATCH_MAX];
+    for (size_t i = 0; i < n; i++)
+        it[i] = (cairn_put_item){fs[i]->key, fs[i]->val, fs[i]->len, 0};
+    int rc = cairn_put_many(fs[0]->s, it, n, fs[0]->popt);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == CAIRN_OK)
+            fs[i]->status = it[i].status;
+        else
+            cairn__job_run(fs[i]);
+    }
+}
+
 int cairn_async_put(cairn_executor *ex, cairn_store *s, const char *key, const void *val,
                     size_t len, const cairn_put_opts *opt, CAIRN__ASYNC_TAIL)
 {
@@ -82,6 +142,10 @@ int cairn_async_put(cairn_executor *ex, cairn_store *s, const char *key, const v
     f->val = cairn__job_dup(f, val ? val : "", len, &ok);
     f->len = len;
     keep_put_opts(f, opt, &ok);
+    if (cairn__store_batches(s) && (!opt || (!opt->model && !opt->if_version))) {
+        f->batch = batch_put;
+        f->batch_with = put_with;
+    }
     return cairn__job_submit(f, ok, fut);
 }
 
@@ -121,6 +185,8 @@ int cairn_async_get(cairn_executor *ex, cairn_store *s, const char *key, CAIRN__
         return bad_arg(fut, "get", "key is NULL");
     JOB(run_get, s);
     f->key = cairn__job_strdup(f, key, &ok);
+    if (cairn__store_batches(s))
+        f->batch = batch_get;
     return cairn__job_submit(f, ok, fut);
 }
 

@@ -265,9 +265,39 @@ static void cancel_locked(cairn_executor *ex, cairn_future *f)
         complete_locked(ex, f);
 }
 
+void cairn__job_run(cairn_future *f)
+{
+    int st = f->run(f);
+    f->status = st;
+    if (st < 0) {
+        const char *m = cairn_errmsg();
+        f->errmsg = strdup(m && *m ? m : cairn_strerror(st));
+    }
+}
+
+/* Pop the jobs at the head of the queue that f (just popped, running) may
+ * run with, into fs[1..]; returns how many fs holds, f included. Takes a
+ * fair share only (what is queued over the workers), so that the other
+ * workers are not left idle. ex->mu held. */
+static size_t take_batch_locked(cairn_executor *ex, cairn_future *f, cairn_future **fs)
+{
+    size_t n = 1, max = 1 + ex->queued / ex->nthreads;
+    if (max > CAIRN__BATCH_MAX)
+        max = CAIRN__BATCH_MAX;
+    fs[0] = f;
+    for (cairn_future *g; n < max && (g = ex->qhead) && g->batch == f->batch &&
+                          g->s == f->s && (!f->batch_with || f->batch_with(f, g));) {
+        unlink_locked(ex, g);
+        atomic_store_explicit(&g->state, CAIRN_FUTURE_RUNNING, memory_order_release);
+        fs[n++] = g;
+    }
+    return n;
+}
+
 static void *worker(void *p)
 {
     cairn_executor *ex = p;
+    cairn_future *fs[CAIRN__BATCH_MAX];
     pthread_mutex_lock(&ex->mu);
     for (;;) {
         while (!ex->qhead && !ex->stop) {
@@ -281,30 +311,46 @@ static void *worker(void *p)
         unlink_locked(ex, f);
         int cancelled = atomic_load_explicit(&f->state, memory_order_relaxed) ==
                         CAIRN_FUTURE_CANCELLED;
-        if (!cancelled)
+        size_t n = 1;
+        fs[0] = f;
+        if (!cancelled) {
             atomic_store_explicit(&f->state, CAIRN_FUTURE_RUNNING, memory_order_release);
+            if (f->batch)
+                n = take_batch_locked(ex, f, fs);
+        }
         pthread_mutex_unlock(&ex->mu);
 
         if (!cancelled) {
-            int st = f->run(f);
-            f->status = st;
-            if (st < 0) {
-                const char *m = cairn_errmsg();
-                f->errmsg = strdup(m && *m ? m : cairn_strerror(st));
-            }
-            set_final(f, CAIRN_FUTURE_DONE);
+            if (n > 1)
+                f->batch(fs, n);
+            else
+                cairn__job_run(f);
+            for (size_t i = 0; i < n; i++)
+                set_final(fs[i], CAIRN_FUTURE_DONE);
         }
-        if (f->cb && ex->opts.callbacks_on_workers) {
-            f->cb(f, f->arg);
-            pthread_mutex_lock(&ex->mu);
-            if (--ex->pending == 0)
-                pthread_cond_broadcast(&ex->idle_cv);
+        /* Callbacks run on this worker (callbacks_on_workers) before their
+         * jobs count as done, so wait_idle returns after them; the others
+         * go to the dispatch list. */
+        bool here = ex->opts.callbacks_on_workers;
+        for (size_t i = 0; i < n; i++)
+            if (fs[i]->cb && here)
+                fs[i]->cb(fs[i], fs[i]->arg);
+        pthread_mutex_lock(&ex->mu);
+        size_t held = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (fs[i]->cb && here) {
+                fs[held++] = fs[i];
+                if (--ex->pending == 0)
+                    pthread_cond_broadcast(&ex->idle_cv);
+            } else {
+                complete_locked(ex, fs[i]);
+            }
+        }
+        if (held) {
             pthread_mutex_unlock(&ex->mu);
-            job_unref(f);
+            for (size_t i = 0; i < held; i++)
+                job_unref(fs[i]);
             pthread_mutex_lock(&ex->mu);
-        } else {
-            pthread_mutex_lock(&ex->mu);
-            complete_locked(ex, f);
         }
     }
     pthread_mutex_unlock(&ex->mu);

@@ -35,6 +35,12 @@ struct cairn_future {
     pthread_cond_t cv;
     int in_queue;
     cairn__blk *mem;
+    /* Non-NULL: queued jobs of the same batch function on the same store,
+     * and (batch_with, when set) compatible, may be run together by one
+     * worker: batch(fs, n) runs n >= 2 of them, setting each one's results
+     * as its own run would have (status, errmsg through cairn__job_run). */
+    void (*batch)(cairn_future **fs, size_t n);
+    int (*batch_with)(const cairn_future *a, const cairn_future *b);
 
     /* ---- the arguments (each run function uses the ones it needs) ---- */
     cairn_store *s, *s2;
@@ -94,6 +100,10 @@ int cairn__job_submit(cairn_future *f, int ok, cairn_future **fut);
 /* Free a job that was never submitted (an argument check failed after
  * cairn__job_new); returns rc with *fut set to NULL. */
 int cairn__job_abandon(cairn_future *f, int rc, cairn_future **fut);
+/* Run f on its own (f->run), keeping its status and error message. */
+void cairn__job_run(cairn_future *f);
+/* Most jobs one worker runs as one batch. */
+#define CAIRN__BATCH_MAX 64
 /* Append a key to the job's collected keys; CAIRN_ENOMEM on failure. */
 int cairn__job_add_key(cairn_future *f, const char *k, size_t len);
 

@@ -155,6 +155,11 @@ static int t_open(const char *location, const struct cairn_options *opt, void **
     return CAIRN_OK;
 }
 
+bool cairn__tiered_batches(void *be)
+{
+    return cairn__store_batches(((tiered *)be)->inner);
+}
+
 static void t_close(void *self)
 {
     tiered *t = self;

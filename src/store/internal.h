@@ -329,6 +329,14 @@ bool cairn__model_ref_valid(const char *m);
 
 /* ---- backends ---- */
 
+/* Does s read many keys in one round trip (a backend with get_many, which
+ * the built-in ones have only where a server is asked; through a tiered
+ * store, its inner one)? The async executor then runs queued gets and
+ * puts of s together (src/async/calls.c). */
+bool cairn__store_batches(cairn_store *s);
+/* The same for a tiered store's backend handle. */
+bool cairn__tiered_batches(void *be);
+
 extern const cairn_backend_methods cairn__backend_mem;
 #ifdef CAIRN_HAVE_FILE
 extern const cairn_backend_methods cairn__backend_file;

@@ -222,6 +222,13 @@ void *cairn__store_be(cairn_store *s, const cairn_backend_methods **m, cairn_opt
     return s->be;
 }
 
+bool cairn__store_batches(cairn_store *s)
+{
+    if (s->m == &cairn__backend_tiered)
+        return cairn__tiered_batches(s->be);
+    return s->m->version >= 2 && s->m->get_many != NULL;
+}
+
 int cairn__store_new(const cairn_backend_methods *m, void *be, const cairn_options *o,
                      cairn_store **out)
 {

@@ -7,6 +7,8 @@
 
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
 
 static cairn_executor *ex_new(unsigned threads)
 {
@@ -455,10 +457,162 @@ static void async_concurrent_updates(void **state)
     cairn_executor_destroy(ex);
 }
 
+/* ---- calls run together (Redis: get_many, put_many) ---- */
+
+static atomic_int gate_open;
+
+/* An update that holds the one worker until the gate opens, so that the
+ * calls submitted meanwhile queue up behind it. */
+static int gate_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+{
+    (void)cur;
+    (void)arg;
+    while (!atomic_load(&gate_open)) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    *val = "1";
+    *len = 1;
+    return CAIRN_OK;
+}
+
+static cairn_future *gate_close(cairn_executor *ex, cairn_store *s)
+{
+    cairn_future *g = NULL;
+    atomic_store(&gate_open, 0);
+    cairn_put_opts ow = {0};
+    ow.behavior = CAIRN_OVERWRITE;
+    assert_ok(cairn_async_update(ex, s, "b/gate", gate_fn, NULL, &ow, NULL, NULL, &g));
+    return g;
+}
+
+static void gate_release(cairn_future *g)
+{
+    atomic_store(&gate_open, 1);
+    settle(g, CAIRN_OK);
+    cairn_future_release(g);
+}
+
+static void count_cb(cairn_future *f, void *arg)
+{
+    (void)f;
+    atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+static void expect_status(cairn_future *f, int want, const char *in_msg)
+{
+    settle(f, want);
+    if (in_msg && !strstr(cairn_future_errmsg(f), in_msg))
+        fail_msg("status %d: message '%s' does not name '%s'", want, cairn_future_errmsg(f),
+                 in_msg);
+    cairn_future_release(f);
+}
+
+/* Many gets and puts queued at once: where the store reads many keys in one
+ * round trip they run in batches; each call still gets exactly its own
+ * result, status and message, also when a batch holds a failing call (an
+ * existing key, a repeated key, a bad key, an absent key). */
+static void async_batches(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    enum { N = 150, BAD = 120, EXISTS = 70, DUP = 100 };
+    cairn_future *p[N], *q[N], *r[N];
+    char key[64], val[16];
+    assert_ok(cf_put(s, "b/exists", "0", CAIRN_FAIL_IF_EXISTS));
+    for (int mode = 0; mode < 2; mode++) {
+        cairn_executor_opts o = {0};
+        o.threads = 1;
+        o.callbacks_on_workers = mode;
+        cairn_executor *ex = NULL;
+        assert_ok(cairn_executor_create(&o, &ex));
+        const char *pre = mode ? "c" : "b";
+        atomic_int calls = 0;
+        cairn_future *g = gate_close(ex, s);
+        for (int i = 0; i < N; i++) {
+            if (i == EXISTS)
+                snprintf(key, sizeof key, "b/exists");
+            else if (i == DUP)
+                snprintf(key, sizeof key, "%s/p/%d", pre, DUP - 1);
+            else if (i == BAD)
+                snprintf(key, sizeof key, "bad//..//key");
+            else
+                snprintf(key, sizeof key, "%s/p/%d", pre, i);
+            int n = snprintf(val, sizeof val, "%d", i);
+            assert_ok(cairn_async_put(ex, s, key, val, (size_t)n, NULL, count_cb, &calls, &p[i]));
+        }
+        for (int i = 0; i < N; i++) {
+            if (i == BAD)
+                snprintf(key, sizeof key, "bad//..//key");
+            else if (i % 10 == 3)
+                snprintf(key, sizeof key, "%s/absent/%d", pre, i);
+            else
+                snprintf(key, sizeof key, "%s/p/%d", pre, i);
+            assert_ok(cairn_async_get(ex, s, key, count_cb, &calls, &q[i]));
+        }
+        /* puts that skip existing keys, options of their own */
+        cairn_put_opts sk = {0};
+        sk.behavior = CAIRN_SKIP_IF_EXISTS;
+        for (int i = 0; i < N; i++) {
+            snprintf(key, sizeof key, "%s/%s/%d", pre, i % 2 ? "p" : "q", i);
+            assert_ok(cairn_async_put(ex, s, key, "7", 1, &sk, count_cb, &calls, &r[i]));
+        }
+        gate_release(g);
+        for (int i = 0; i < N; i++) {
+            snprintf(key, sizeof key, "%s/p/%d", pre, DUP - 1);
+            if (i == EXISTS)
+                expect_status(p[i], CAIRN_EEXISTS, "b/exists");
+            else if (i == DUP)
+                expect_status(p[i], CAIRN_EEXISTS, key);
+            else if (i == BAD)
+                expect_status(p[i], CAIRN_EKEY, NULL);
+            else
+                expect_status(p[i], CAIRN_OK, NULL);
+        }
+        for (int i = 0; i < N; i++) {
+            /* p/EXISTS and p/DUP were never written (their puts went to
+             * other keys) */
+            bool absent = i % 10 == 3 || i == EXISTS || i == DUP;
+            settle(q[i], i == BAD ? CAIRN_EKEY : absent ? CAIRN_ENOTFOUND : CAIRN_OK);
+            if (i % 10 == 3) {
+                snprintf(key, sizeof key, "%s/absent/%d", pre, i);
+                assert_non_null(strstr(cairn_future_errmsg(q[i]), key));
+                future_value_is(q[i], 0, NULL);
+            } else if (!absent && i != BAD) {
+                snprintf(val, sizeof val, "%d", i);
+                future_value_is(q[i], 0, val);
+            }
+            cairn_future_release(q[i]);
+        }
+        for (int i = 0; i < N; i++) {
+            /* odd: p/i exists unless its put failed (EXISTS, DUP, BAD are
+             * even or the key was not written) */
+            bool exists = i % 2 && i != EXISTS && i != BAD && i != DUP;
+            expect_status(r[i], exists ? CAIRN_SKIPPED : CAIRN_OK, NULL);
+        }
+        assert_ok(cairn_executor_wait_idle(ex, -1));
+        if (!mode)
+            assert_int_equal(cairn_executor_dispatch(ex, 0), 3 * N);
+        assert_int_equal(atomic_load(&calls), 3 * N);
+        cairn_executor_destroy(ex);
+        /* what the sync calls read back */
+        for (int i = 0; i < N; i += 7) {
+            snprintf(key, sizeof key, "%s/%s/%d", pre, i % 2 ? "p" : "q", i);
+            if (i % 2 == 0)
+                cf_expect_str(s, key, "7");
+            else if (i != EXISTS && i != BAD && i != DUP) {
+                snprintf(val, sizeof val, "%d", i);
+                cf_expect_str(s, key, val);
+            }
+        }
+        cf_expect_str(s, "b/exists", "0");
+    }
+}
+
 const tr_case cf_async_cases[] = {
     TR_CASE(async_every_call, TR_NONE, 0),
     TR_CASE(async_callbacks_fd, TR_NONE, 0),
     TR_CASE(async_call_errors, TR_NONE, 0),
     TR_CASE(async_concurrent_updates, TR_NONE, 0),
+    TR_CASE(async_batches, TR_NONE, 0),
 };
 const size_t cf_async_ncases = CF_NCASES(cf_async_cases);
