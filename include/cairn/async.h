@@ -28,6 +28,11 @@
  *   cairn_errmsg() says why. The status of the call itself (CAIRN_ENOTFOUND,
  *   CAIRN_EEXISTS, ...) is read from the future, never returned here.
  * - Thread-safe: any thread may submit to one executor at the same time.
+ * - Calls of one executor are not ordered among themselves. On a store that
+ *   reads many keys in one round trip (Redis), a worker runs the gets, and
+ *   the puts with equal options, queued together as one get_many or
+ *   put_many; each call still completes with its own result, status and
+ *   message (docs/async.md, "Calls run together").
  */
 #ifndef CAIRN_ASYNC_H
 #define CAIRN_ASYNC_H
