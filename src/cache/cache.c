@@ -12,6 +12,7 @@
  * and TLB miss, which is what a hit costs (docs/performance.md).
  */
 #include "cache_internal.h"
+#include "arena.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct cairn_cache_entry {
     uint32_t klen;
     uint32_t refs; /* atomic; the cache holds one while the entry is linked */
     uint8_t used;  /* atomic: read since the clock last passed */
+    void *home;    /* cairn__arena_alloc()'s; NULL: malloc's alone */
     _Alignas(16) char data[]; /* key, padding to 8, value, NUL */
 };
 typedef struct cairn_cache_entry entry;
@@ -59,8 +61,12 @@ typedef struct {
     uint64_t stamps[STRIPES]; /* atomic loads; stores under the write lock */
 } __attribute__((aligned(64))) shard;
 
+/* Caches at least this large keep their entries in an arena (arena.h). */
+#define ARENA_MIN_BYTES (16ull << 20)
+
 struct cairn_cache {
     shard *sh;
+    cairn__arena *arena; /* NULL: entries from malloc */
     unsigned mask; /* shards - 1 */
     uint64_t max_entries, max_bytes;
     int64_t default_ttl;
@@ -118,10 +124,29 @@ static bool is_expired(const entry *e, int64_t now)
     return exp && exp <= now;
 }
 
+static size_t entry_size(size_t klen, size_t vlen)
+{
+    return sizeof(entry) + val_off(klen) + vlen + 1;
+}
+
+static void entry_free(entry *e)
+{
+    if (e->home)
+        cairn__arena_free(e->home, e, entry_size(e->klen, e->vlen));
+    else
+        free(e);
+}
+
+static void entry_free_opt(entry *e)
+{
+    if (e)
+        entry_free(e);
+}
+
 static void entry_release(entry *e)
 {
     if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        free(e);
+        entry_free(e);
 }
 
 /* ---- under the shard's lock ---- */
@@ -316,6 +341,8 @@ CAIRN_API int cairn_cache_new(const cairn_cache_options *opt, cairn_cache **out)
     c->mask = p - 1;
     c->max_entries = o.max_entries;
     c->max_bytes = o.max_bytes ? o.max_bytes : BYTES_DEFAULT;
+    if (c->max_bytes >= ARENA_MIN_BYTES)
+        c->arena = cairn__arena_new(); /* NULL: malloc serves every entry */
     c->default_ttl = o.default_ttl_ms > 0 ? o.default_ttl_ms : 0;
     *out = c;
     return CAIRN_OK;
@@ -333,6 +360,7 @@ CAIRN_API void cairn_cache_free(cairn_cache *c)
         pthread_rwlock_destroy(&s->lock);
     }
     free(c->sh);
+    cairn__arena_close(c->arena); /* held entries keep it until released */
     free(c);
 }
 
@@ -447,11 +475,19 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
                                   (unsigned long long)c->max_bytes);
             if (mode != SET_WRITE)
                 return rc;
-        } else if (!(e = malloc(sizeof *e + val_off(klen) + len + 1))) {
-            rc = mode != SET_ALWAYS ? CAIRN_ENOMEM
-                                    : cairn__err(CAIRN_ENOMEM, "cache: out of memory");
-            if (mode != SET_WRITE)
-                return rc;
+        } else {
+            size_t sz = entry_size(klen, len);
+            void *home;
+            if (!(e = cairn__arena_alloc(c->arena, sz, &home)) && !(e = malloc(sz)) && home)
+                cairn__arena_free(home, NULL, sz);
+            if (e) {
+                e->home = home;
+            } else {
+                rc = mode != SET_ALWAYS ? CAIRN_ENOMEM
+                                        : cairn__err(CAIRN_ENOMEM, "cache: out of memory");
+                if (mode != SET_WRITE)
+                    return rc;
+            }
         }
     }
     if (e) {
@@ -478,7 +514,7 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
     uint64_t cur = s->stamps[st];
     if (mode == SET_FILL && cur != stamp) {
         pthread_rwlock_unlock(&s->lock);
-        free(e);
+        entry_free_opt(e);
         return CAIRN_OK; /* a write came in between: what we read may be old */
     }
     entry *old = lookup(s, key, klen, h);
@@ -488,12 +524,12 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
     if (mode == SET_WRITE) {
         __atomic_store_n(&s->stamps[st], cur + 1, __ATOMIC_RELEASE);
         if (cur != stamp) { /* another write raced ours: let a read decide */
-            free(e);
+            entry_free_opt(e);
             e = NULL;
         }
     }
     if (e && !link_entry(c, s, e)) {
-        free(e);
+        entry_free_opt(e);
         e = NULL;
         if (mode == SET_ALWAYS)
             rc = cairn__err(CAIRN_ENOMEM, "cache: out of memory");

@@ -229,13 +229,16 @@ typedef struct {
     const char *value;  /* the value: into the record when stored raw; a
                            decompressed copy after cairn__rec_load() */
     size_t head_len;    /* bytes of the header line, newline included */
-    char model[CAIRN_MODEL_MAX + 1];
     const char *umeta;  /* user metadata, umeta_len bytes, into the record */
     size_t umeta_len;
     uint64_t umeta_sum; /* its XXH3-64 as the header says */
     const char *stored; /* the value as stored, stored_len bytes */
     size_t stored_len;
     bool zstd;          /* stored is a zstd frame not yet loaded */
+    /* Last: a read touches only its first bytes (usually one, "" ), so the
+     * fields above share the first cache lines of a decoded record that the
+     * memory tier keeps with each entry. */
+    char model[CAIRN_MODEL_MAX + 1];
 } cairn__rec;
 
 /* Largest header the encoder writes (model reference included). */

@@ -308,6 +308,167 @@ static void cache_table_churn(void **state)
     cairn_cache_free(c);
 }
 
+/* ---- the arena of large caches (src/cache/arena.c) ---- */
+
+typedef struct {
+    void *p, *home;
+    size_t size;
+    unsigned char tag;
+} arena_obj;
+
+/* Allocate as the cache does: the arena, else malloc. */
+static void arena_take(cairn__arena *a, arena_obj *o, size_t size, unsigned char tag)
+{
+    o->size = size;
+    o->tag = tag;
+    if (!(o->p = cairn__arena_alloc(a, size, &o->home)))
+        o->p = malloc(size);
+    assert_non_null(o->p);
+    memset(o->p, tag, size);
+}
+
+static void arena_give(arena_obj *o)
+{
+    const unsigned char *b = o->p;
+    for (size_t i = 0; i < o->size; i += 61)
+        if (b[i] != o->tag)
+            fail_msg("an arena object of %zu bytes was overwritten at %zu", o->size, i);
+    if (o->home)
+        cairn__arena_free(o->home, o->p, o->size);
+    else
+        free(o->p);
+    o->p = NULL;
+}
+
+/* A class uses blocks once it holds megabytes of objects, gives its empty
+ * blocks back, and malloc serves it again when it shrinks; sizes outside
+ * the served range are never counted; objects outlive the arena's close. */
+static void arena_classes(void **state)
+{
+    (void)state;
+    enum { N = 12000 };
+    static arena_obj o[N];
+    cairn__arena *a = cairn__arena_new();
+    assert_non_null(a);
+    void *home = (void *)1;
+    assert_null(cairn__arena_alloc(a, 100, &home)); /* too small: malloc's alone */
+    assert_null(home);
+    assert_null(cairn__arena_alloc(a, 1u << 20, &home)); /* too large */
+    assert_null(home);
+    size_t from_blocks = 0;
+    for (int i = 0; i < N; i++) {
+        arena_take(a, &o[i], 1000, (unsigned char)i);
+        bool blk = o[i].home && !((uintptr_t)o[i].home & 1);
+        if (i < 1000)
+            assert_false(blk); /* under 4 MiB of the class: malloc */
+        from_blocks += blk;
+    }
+    assert_true(from_blocks > N / 2);
+    size_t nb = cairn__arena_blocks(a);
+    assert_true(nb >= 2 && nb <= (from_blocks * 1024 + (2u << 20) - 1) / (2u << 20) + 1);
+    /* free every other one from a block and refill as many: the freed
+     * slots are reused, no new block */
+    int given = 0;
+    for (int i = N / 2; i < N; i += 2) {
+        assert_true(o[i].home && !((uintptr_t)o[i].home & 1));
+        arena_give(&o[i]);
+        given++;
+    }
+    for (int i = N / 2; i < N; i += 2) {
+        arena_take(a, &o[i], 1000, (unsigned char)(i + 7));
+        assert_true(o[i].home && !((uintptr_t)o[i].home & 1));
+    }
+    assert_true(given > 0);
+    assert_int_equal(cairn__arena_blocks(a), nb);
+    /* shrink the class: its blocks go as they empty */
+    for (int i = 0; i < N; i++)
+        arena_give(&o[i]);
+    assert_int_equal(cairn__arena_blocks(a), 0);
+    /* objects outlive the close */
+    for (int i = 0; i < N; i++)
+        arena_take(a, &o[i], 3000 + (size_t)(i % 7) * 64, (unsigned char)i);
+    assert_true(cairn__arena_blocks(a) > 0);
+    cairn__arena_close(a);
+    for (int i = 0; i < N; i++)
+        arena_give(&o[i]); /* the last one frees the arena (LSan checks) */
+}
+
+/* Entries of a large cache held across cairn_cache_free: still readable. */
+static void cache_arena_entries(void **state)
+{
+    (void)state;
+    cairn_cache *c = mk(0, 64ull << 20, 0, 4);
+    char k[32], v[1100];
+    enum { N = 10000, HELD = 50 };
+    cairn_cache_entry *held[HELD];
+    for (int i = 0; i < N; i++) {
+        int kl = snprintf(k, sizeof k, "k/%d", i);
+        memset(v, 'a' + i % 26, sizeof v);
+        assert_ok(cairn_cache_set(c, k, (size_t)kl, v, sizeof v, 0));
+    }
+    for (int i = 0; i < HELD; i++) {
+        int kl = snprintf(k, sizeof k, "k/%d", i * 97);
+        assert_ok(cairn_cache_get(c, k, (size_t)kl, &held[i]));
+    }
+    /* overwrite and delete a few thousand: slots are freed and reused */
+    for (int i = 0; i < N; i += 3) {
+        int kl = snprintf(k, sizeof k, "k/%d", i);
+        memset(v, 'A' + i % 26, sizeof v);
+        if (i % 2)
+            assert_ok(cairn_cache_delete(c, k, (size_t)kl));
+        else
+            assert_ok(cairn_cache_set(c, k, (size_t)kl, v, 700, 0));
+    }
+    cairn_cache_free(c);
+    for (int i = 0; i < HELD; i++) {
+        size_t len;
+        const unsigned char *d = cairn_cache_entry_data(held[i], &len);
+        assert_int_equal(len, sizeof v);
+        for (size_t j = 0; j < len; j++)
+            assert_int_equal(d[j], 'a' + (i * 97) % 26);
+        cairn_cache_entry_release(held[i]);
+    }
+}
+
+#define A_THREADS 4
+#define A_ITERS 30000
+
+static void *arena_worker(void *p)
+{
+    cairn__arena *a = p;
+    enum { LIVE = 2048 };
+    arena_obj *o = calloc(LIVE, sizeof *o);
+    uint64_t x = (uint64_t)(uintptr_t)&o;
+    for (int it = 0; it < A_ITERS; it++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        arena_obj *s = &o[(x >> 33) % LIVE];
+        if (s->p)
+            arena_give(s);
+        else
+            arena_take(a, s, 512 + (size_t)((x >> 20) % 4) * 512, (unsigned char)(x >> 40));
+    }
+    for (int i = 0; i < LIVE; i++)
+        if (o[i].p)
+            arena_give(&o[i]);
+    free(o);
+    return NULL;
+}
+
+/* Threads allocating and freeing from one arena (under TSan in make test). */
+static void arena_threads(void **state)
+{
+    (void)state;
+    cairn__arena *a = cairn__arena_new();
+    assert_non_null(a);
+    pthread_t t[A_THREADS];
+    for (int i = 0; i < A_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, arena_worker, a), 0);
+    for (int i = 0; i < A_THREADS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(cairn__arena_blocks(a), 0);
+    cairn__arena_close(a);
+}
+
 /* ---- threads (run under TSan by scripts/test.sh) ---- */
 
 #define T_THREADS 4
@@ -600,6 +761,9 @@ const tr_case unit_cache_cases[] = {
     TR_CASE(cache_counters, TR_NONE, 0),
     TR_CASE(cache_many, TR_NONE, 0),
     TR_CASE(cache_table_churn, TR_NONE, 0),
+    TR_CASE(arena_classes, TR_NONE, 0),
+    TR_CASE(cache_arena_entries, TR_NONE, 0),
+    TR_CASE(arena_threads, TR_NONE, 120),
     TR_CASE(cache_threads, TR_NONE, 120),
     TR_CASE(tiered_urls, TR_NONE, 0),
     TR_CASE(tiered_wrap_and_tier_calls, TR_NONE, 0),

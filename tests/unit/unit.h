@@ -8,6 +8,7 @@
 #include "../common/runner.h"
 #include "store/internal.h"
 #include "cache/cache_internal.h"
+#include "cache/arena.h"
 
 #include <string.h>
 
