@@ -32,7 +32,9 @@
  *   reads many keys in one round trip (Redis), a worker runs the gets, and
  *   the puts with equal options, queued together as one get_many or
  *   put_many; each call still completes with its own result, status and
- *   message (docs/async.md, "Calls run together").
+ *   message, except that a batch of puts whose write may have reached the
+ *   server before it failed (CAIRN_ECONN, CAIRN_EIO, ...) gives that error
+ *   to each of its puts (docs/async.md, "Calls run together").
  */
 #ifndef CAIRN_ASYNC_H
 #define CAIRN_ASYNC_H

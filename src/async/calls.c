@@ -76,9 +76,11 @@ static int run_put(cairn_future *f)
  * Redis), a worker runs the gets queued together as one cairn_get_many and
  * the puts queued together (with the same options) as one cairn_put_many:
  * one round trip, or one transaction, for many calls. Each call's result is
- * the one its own run would give: a key the batch did not find, and every
- * call of a batch that failed, run again on their own, so statuses and
- * messages are each call's (a put_many that fails applies nothing). */
+ * the one its own run would give: a key the batch did not find, every get
+ * of a failed batch, and the puts of a batch refused before it wrote
+ * anything run again on their own, so statuses and messages are each
+ * call's; a batch that failed where a write may have happened gives its
+ * error to each of its puts (see decided_before_write). */
 
 static void batch_get(cairn_future **fs, size_t n)
 {
@@ -116,18 +118,50 @@ static int put_with(const cairn_future *a, const cairn_future *b)
            same_str(x->user_meta, y->user_meta);
 }
 
+/* Errors the core decides from the batch's own contents, inside the
+ * update and before anything is written: the puts may run again one by one
+ * to find whose it is. Any other error (the connection, I/O, a full store,
+ * a timeout) may have struck with the write sent and its outcome unknown:
+ * running the puts again could write them twice, so every put of the batch
+ * gets that error, as one put alone would. */
+static bool decided_before_write(int rc)
+{
+    switch (rc) {
+    case CAIRN_EEXISTS:
+    case CAIRN_EDIFFERENT:
+    case CAIRN_ECONFLICT:
+    case CAIRN_EKEY:
+    case CAIRN_EINVAL:
+    case CAIRN_EFORMAT:
+    case CAIRN_EVALIDATION:
+    case CAIRN_EMODEL:
+    case CAIRN_ECORRUPT:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void batch_put(cairn_future **fs, size_t n)
 {
     cairn_put_item it[CAIRN__BATCH_MAX];
     for (size_t i = 0; i < n; i++)
         it[i] = (cairn_put_item){fs[i]->key, fs[i]->val, fs[i]->len, 0};
     int rc = cairn_put_many(fs[0]->s, it, n, fs[0]->popt);
+    const char *m = rc < 0 ? cairn_errmsg() : NULL;
+    char *msg = m && *m ? strdup(m) : NULL;
+    bool rerun = rc < 0 && decided_before_write(rc);
     for (size_t i = 0; i < n; i++) {
-        if (rc == CAIRN_OK)
+        if (rc >= 0) {
             fs[i]->status = it[i].status;
-        else
+        } else if (rerun) {
             cairn__job_run(fs[i]);
+        } else {
+            fs[i]->status = rc;
+            fs[i]->errmsg = strdup(msg ? msg : cairn_strerror(rc));
+        }
     }
+    free(msg);
 }
 
 int cairn_async_put(cairn_executor *ex, cairn_store *s, const char *key, const void *val,

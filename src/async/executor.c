@@ -31,6 +31,7 @@ struct cairn_executor {
     cairn_future *chead, *ctail; /* completions waiting for dispatch */
     size_t queued;  /* jobs in the run queue */
     size_t pending; /* jobs submitted and not yet completed */
+    size_t batched; /* jobs run as part of a batch of two or more */
     unsigned idle;  /* workers waiting on work_cv: a submit wakes one only then */
     int shutting;   /* destroy began: submits fail */
     int stop;       /* workers leave once the queue is empty */
@@ -265,6 +266,14 @@ static void cancel_locked(cairn_executor *ex, cairn_future *f)
         complete_locked(ex, f);
 }
 
+size_t cairn__executor_batched(cairn_executor *ex)
+{
+    pthread_mutex_lock(&ex->mu);
+    size_t n = ex->batched;
+    pthread_mutex_unlock(&ex->mu);
+    return n;
+}
+
 void cairn__job_run(cairn_future *f)
 {
     int st = f->run(f);
@@ -286,11 +295,15 @@ static size_t take_batch_locked(cairn_executor *ex, cairn_future *f, cairn_futur
         max = CAIRN__BATCH_MAX;
     fs[0] = f;
     for (cairn_future *g; n < max && (g = ex->qhead) && g->batch == f->batch &&
-                          g->s == f->s && (!f->batch_with || f->batch_with(f, g));) {
+                          g->s == f->s && (!f->batch_with || f->batch_with(f, g)) &&
+                          atomic_load_explicit(&g->state, memory_order_relaxed) ==
+                              CAIRN_FUTURE_QUEUED;) {
         unlink_locked(ex, g);
         atomic_store_explicit(&g->state, CAIRN_FUTURE_RUNNING, memory_order_release);
         fs[n++] = g;
     }
+    if (n > 1)
+        ex->batched += n;
     return n;
 }
 

@@ -480,19 +480,21 @@ static void read_end(env_ent *e, MDB_txn *t)
 
 /* ---- generation ---- */
 
-/* The last committed transaction id, read from the meta pages every
- * process maps: it grows with each commit of any process. */
+/* The id of the snapshot a read begun now sees: it grows with each commit
+ * of any process. Not mdb_env_info's last txnid: a committing writer
+ * updates the meta page before it publishes the commit to new readers, so
+ * in that window a read would still see the older snapshot under the newer
+ * number (and the tier could keep the older record as if nothing changed).
+ * A pooled read transaction renewed and reset: no I/O. */
 static int lm_generation(void *self, uint64_t *gen)
 {
     env_ent *e;
+    MDB_txn *t;
     int rc = handle_env(self, &e);
-    if (rc)
+    if (rc || (rc = read_begin(e, &t)))
         return rc;
-    MDB_envinfo info;
-    pthread_rwlock_rdlock(&e->maplock);
-    mdb_env_info(e->env, &info);
-    pthread_rwlock_unlock(&e->maplock);
-    *gen = (uint64_t)info.me_last_txnid;
+    *gen = (uint64_t)mdb_txn_id(t);
+    read_end(e, t);
     return CAIRN_OK;
 }
 

@@ -195,8 +195,18 @@ void cairn__arena_free(void *home, void *p, size_t size)
         free(p); /* malloc's: only counted here */
     pthread_mutex_lock(&a->mu);
     k->live -= (size_t)cls * GRAIN;
-    if (k->on && k->live < OFF_BYTES)
+    if (k->on && k->live < OFF_BYTES) {
+        /* back to malloc: no new entry will come to the empty blocks the
+         * class kept (blocks still in use go as they empty, below) */
         k->on = false;
+        for (blk *e = k->partial, *ne; e; e = ne) {
+            ne = e->next;
+            if (e->live == 0 && e != b) {
+                list_del(k, e);
+                blk_unmap(a, e);
+            }
+        }
+    }
     if (b) {
         *(void **)p = b->free;
         b->free = p;

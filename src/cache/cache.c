@@ -372,25 +372,24 @@ uint64_t cairn__cache_stamp(cairn_cache *c, uint64_t hash)
 /* Look key up under the read lock. On a hit the entry is held for the
  * caller. An expired entry is a miss, then removed under the write lock,
  * unless renew (not NULL) says it is still good: it then lives another
- * default TTL and is a hit. */
+ * default TTL and is a hit. renew runs with no lock held (it may ask the
+ * backend), on the entry held; the renewal counts only if the entry is
+ * still the key's when the lock is taken again. */
 int cairn__cache_get_r(cairn_cache *c, const void *key, size_t klen, uint64_t h,
                        cairn_cache_entry **out, cairn__cache_renew_fn renew, void *ctx)
 {
     shard *s = shard_of(c, h);
     bool expired = false;
+    entry *ask = NULL; /* expired, held, for renew */
     pthread_rwlock_rdlock(&s->lock);
     entry *e = lookup(s, key, klen, h);
     if (e) {
-        int64_t exp = LOAD(&e->expires), now;
-        if (exp && exp <= (now = mono_ms())) {
-            /* A renewal races only other renewals (writers hold the lock
-             * exclusively): each stores a later expiry, any of them will do. */
-            if (renew && c->default_ttl > 0 && renew(ctx, e))
-                __atomic_store_n(&e->expires, now + c->default_ttl, __ATOMIC_RELAXED);
-            else
-                expired = true;
-        }
-        if (expired) {
+        if (is_expired(e, mono_ms())) {
+            expired = true;
+            if (renew && c->default_ttl > 0) {
+                __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+                ask = e;
+            }
             e = NULL;
         } else {
             __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
@@ -401,6 +400,21 @@ int cairn__cache_get_r(cairn_cache *c, const void *key, size_t klen, uint64_t h,
         }
     }
     pthread_rwlock_unlock(&s->lock);
+    if (ask) {
+        if (renew(ctx, ask)) {
+            /* A renewal races only other renewals and readers (writers
+             * hold the lock exclusively): each stores a later expiry. */
+            pthread_rwlock_rdlock(&s->lock);
+            if (lookup(s, key, klen, h) == ask) {
+                __atomic_store_n(&ask->expires, mono_ms() + c->default_ttl, __ATOMIC_RELAXED);
+                e = ask; /* the caller's reference */
+                expired = false;
+            }
+            pthread_rwlock_unlock(&s->lock);
+        }
+        if (!e)
+            entry_release(ask);
+    }
     if (e) {
         ADD(&s->hits, 1);
         *out = e;

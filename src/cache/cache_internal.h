@@ -19,9 +19,10 @@ uint64_t cairn__cache_hash(const void *key, size_t klen);
 uint64_t cairn__cache_stamp(cairn_cache *c, uint64_t hash);
 int cairn__cache_get_h(cairn_cache *c, const void *key, size_t klen, uint64_t hash,
                        cairn_cache_entry **out);
-/* May an expired entry live on? Called under the shard's read lock (so
- * cheap, and no call into the cache); true: it lives another default TTL
- * (the cache's, from now) and the get is a hit. */
+/* May an expired entry live on? Called with no lock of the cache held, on
+ * the entry held for the call; true: it lives another default TTL (the
+ * cache's, from now) and the get is a hit, unless the key was written
+ * meanwhile. */
 typedef bool (*cairn__cache_renew_fn)(void *ctx, const cairn_cache_entry *e);
 /* cairn__cache_get_h, asking renew (may be NULL) about an expired entry. */
 int cairn__cache_get_r(cairn_cache *c, const void *key, size_t klen, uint64_t hash,

@@ -315,8 +315,7 @@ static int t_get_mem(void *self, const char *key, size_t klen, cairn_backend_rea
 {
     tiered *t = self;
     cairn_cache_entry *e;
-    int rc = cairn__cache_get_r(t->cache, key, klen, cairn__cache_hash(key, klen), &e, renew,
-                                t);
+    int rc = cairn__cache_get_h(t->cache, key, klen, cairn__cache_hash(key, klen), &e);
     return rc ? rc : serve(e, fn, ctx);
 }
 

@@ -339,6 +339,9 @@ bool cairn__model_ref_valid(const char *m);
 bool cairn__store_batches(cairn_store *s);
 /* The same for a tiered store's backend handle. */
 bool cairn__tiered_batches(void *be);
+/* How many calls ex ran as part of a batch of two or more (for tests). */
+struct cairn_executor;
+size_t cairn__executor_batched(struct cairn_executor *ex);
 
 extern const cairn_backend_methods cairn__backend_mem;
 #ifdef CAIRN_HAVE_FILE

@@ -593,6 +593,13 @@ static void async_batches(void **state)
         if (!mode)
             assert_int_equal(cairn_executor_dispatch(ex, 0), 3 * N);
         assert_int_equal(atomic_load(&calls), 3 * N);
+        /* Redis: the calls did run in batches (each kind queued N deep
+         * behind the held worker); elsewhere one by one */
+        size_t batched = cairn__executor_batched(ex);
+        if (cairn__store_batches(s))
+            assert_true(batched >= 2 * N);
+        else
+            assert_int_equal(batched, 0);
         cairn_executor_destroy(ex);
         /* what the sync calls read back */
         for (int i = 0; i < N; i += 7) {

@@ -7,6 +7,7 @@
 #include "unit.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -380,8 +381,17 @@ static void arena_classes(void **state)
     }
     assert_true(given > 0);
     assert_int_equal(cairn__arena_blocks(a), nb);
-    /* shrink the class: its blocks go as they empty */
-    for (int i = 0; i < N; i++)
+    /* empty the blocks while malloc's objects keep the class on: it keeps
+     * one empty block; shrink it further: that one goes too */
+    int first_blk = -1;
+    for (int i = 0; i < N && first_blk < 0; i++)
+        if (o[i].home && !((uintptr_t)o[i].home & 1))
+            first_blk = i;
+    assert_true(first_blk >= 1024);
+    for (int i = first_blk; i < N; i++)
+        arena_give(&o[i]);
+    assert_int_equal(cairn__arena_blocks(a), 1);
+    for (int i = 0; i < first_blk; i++)
         arena_give(&o[i]);
     assert_int_equal(cairn__arena_blocks(a), 0);
     /* objects outlive the close */
@@ -433,6 +443,8 @@ static void cache_arena_entries(void **state)
 #define A_THREADS 4
 #define A_ITERS 30000
 
+static atomic_size_t arena_from_blocks;
+
 static void *arena_worker(void *p)
 {
     cairn__arena *a = p;
@@ -442,10 +454,16 @@ static void *arena_worker(void *p)
     for (int it = 0; it < A_ITERS; it++) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         arena_obj *s = &o[(x >> 33) % LIVE];
-        if (s->p)
+        if (s->p) {
             arena_give(s);
-        else
-            arena_take(a, s, 512 + (size_t)((x >> 20) % 4) * 512, (unsigned char)(x >> 40));
+            continue;
+        }
+        /* mostly one class, busy enough (about 4 MiB per thread) for
+         * blocks; some of two other sizes, which stay with malloc */
+        size_t size = (x >> 20) % 8 ? 4000 : 600 + (size_t)((x >> 24) % 2) * 9000;
+        arena_take(a, s, size, (unsigned char)(x >> 40));
+        if (s->home && !((uintptr_t)s->home & 1))
+            atomic_fetch_add(&arena_from_blocks, 1);
     }
     for (int i = 0; i < LIVE; i++)
         if (o[i].p)
@@ -465,6 +483,7 @@ static void arena_threads(void **state)
         assert_int_equal(pthread_create(&t[i], NULL, arena_worker, a), 0);
     for (int i = 0; i < A_THREADS; i++)
         pthread_join(t[i], NULL);
+    assert_true(atomic_load(&arena_from_blocks) > A_ITERS / 4);
     assert_int_equal(cairn__arena_blocks(a), 0);
     cairn__arena_close(a);
 }
@@ -752,6 +771,83 @@ static void tiered_threads(void **state)
     cairn_store_close(s);
 }
 
+/* ---- renewal under threads (TSan in make test) ---- */
+
+static cairn_store *rn_t, *rn_w;
+static atomic_int rn_stop;
+
+static void *rn_reader(void *arg)
+{
+    (void)arg;
+    char k[32];
+    for (int n = 0; !atomic_load(&rn_stop); n++) {
+        snprintf(k, sizeof k, "k/%d", n % 50);
+        cairn_value *v = NULL;
+        if (cairn_get(rn_t, k, &v) == CAIRN_OK)
+            cairn_value_free(v);
+    }
+    return NULL;
+}
+
+static void *rn_writer(void *arg)
+{
+    cairn_store *s = arg;
+    char k[32], v[32];
+    cairn_put_opts o = {0};
+    o.behavior = CAIRN_OVERWRITE;
+    for (int i = 0; i < 300; i++) {
+        snprintf(k, sizeof k, "k/%d", i % 50);
+        int n = snprintf(v, sizeof v, "%d", i + (s == rn_t ? 100000 : 0));
+        if (cairn_put(s, k, v, (size_t)n, &o) != CAIRN_OK)
+            return (void *)1;
+        tr_sleep_ms(1);
+    }
+    return NULL;
+}
+
+/* tiered:lmdb with a 1 ms TTL: readers renew entries (asking LMDB for its
+ * generation with no cache lock held) while two writers, one through the
+ * tier and one around it, keep moving the generation; afterwards every key
+ * reads through the tier as it does in LMDB. */
+static void tiered_renew_threads(void **state)
+{
+    (void)state;
+    char dir[256], url[320];
+    assert_int_equal(tr_mkdtemp("renew", dir, sizeof dir), 0);
+    snprintf(url, sizeof url, "tiered:lmdb:%s?cache_ttl_ms=1", dir);
+    assert_ok(cairn_store_open(url, NULL, &rn_t));
+    snprintf(url, sizeof url, "lmdb:%s", dir);
+    assert_ok(cairn_store_open(url, NULL, &rn_w));
+    atomic_store(&rn_stop, 0);
+    pthread_t r[3], w[2];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&r[i], NULL, rn_reader, NULL), 0);
+    assert_int_equal(pthread_create(&w[0], NULL, rn_writer, rn_w), 0);
+    assert_int_equal(pthread_create(&w[1], NULL, rn_writer, rn_t), 0);
+    void *bad[2];
+    pthread_join(w[0], &bad[0]);
+    pthread_join(w[1], &bad[1]);
+    atomic_store(&rn_stop, 1);
+    for (int i = 0; i < 3; i++)
+        pthread_join(r[i], NULL);
+    assert_null(bad[0]);
+    assert_null(bad[1]);
+    tr_sleep_ms(5); /* every entry's TTL ran out */
+    for (int i = 0; i < 50; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "k/%d", i);
+        cairn_value *a = NULL, *b = NULL;
+        assert_ok(cairn_get(rn_t, k, &a));
+        assert_ok(cairn_get(rn_w, k, &b));
+        assert_string_equal(cairn_value_data(a, NULL), cairn_value_data(b, NULL));
+        cairn_value_free(a);
+        cairn_value_free(b);
+    }
+    cairn_store_close(rn_t);
+    cairn_store_close(rn_w);
+    tr_rm_rf(dir);
+}
+
 const tr_case unit_cache_cases[] = {
     TR_CASE(cache_basic, TR_NONE, 0),
     TR_CASE(cache_held_entry, TR_NONE, 0),
@@ -768,5 +864,6 @@ const tr_case unit_cache_cases[] = {
     TR_CASE(tiered_urls, TR_NONE, 0),
     TR_CASE(tiered_wrap_and_tier_calls, TR_NONE, 0),
     TR_CASE(tiered_threads, TR_NONE, 120),
+    TR_CASE(tiered_renew_threads, TR_NONE, 120),
 };
 const size_t unit_cache_ncases = UNIT_NCASES(unit_cache_cases);
