@@ -146,8 +146,12 @@ typedef struct cairn_backend_methods {
 
     /* Set *gen to the store's generation: a number that changes whenever a
      * write commits to the store, through any handle of any process, and
-     * never returns to an earlier value while the store exists (LMDB: its
-     * last transaction id). Must be cheap (no I/O, no round trip): the
+     * never returns to an earlier value while the store exists. A get()
+     * begun after this call must see at least what the generation stands
+     * for (LMDB: the snapshot id a read transaction begun now sees, not
+     * the last id written to the meta page, which a committing writer
+     * updates before new readers see the commit). Must be cheap (no I/O,
+     * no round trip): the
      * memory tier calls it when an entry's TTL runs out, and keeps the
      * entry for another TTL without reading the record again when the
      * generation is the one read before the record was. May be NULL: such
