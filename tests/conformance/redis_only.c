@@ -7,7 +7,13 @@
  */
 #include "conf.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -314,6 +320,197 @@ static void redis_secrets_hidden(void **state)
     free(ok);
 }
 
+/* ---- a proxy that loses a reply ----
+ *
+ * Forwards 127.0.0.1:port to the server; once armed, the first client
+ * write holding an EXEC is forwarded, and then the connection is closed
+ * without the reply: the transaction ran, the client cannot know it. */
+
+typedef struct {
+    int lfd, port;
+    struct sockaddr_in up;
+    atomic_int armed, fired, stop;
+    pthread_t t;
+} lossy;
+
+typedef struct {
+    lossy *x;
+    int c;
+} lossy_conn;
+
+static bool has_exec(const char *b, size_t n)
+{
+    for (size_t i = 0; i + 6 <= n; i++)
+        if (memcmp(b + i, "EXEC\r\n", 6) == 0)
+            return true;
+    return false;
+}
+
+static void *lossy_pump(void *p)
+{
+    lossy_conn *lc = p;
+    lossy *x = lc->x;
+    int c = lc->c, u = socket(AF_INET, SOCK_STREAM, 0);
+    free(lc);
+    if (u < 0 || connect(u, (struct sockaddr *)&x->up, sizeof x->up) != 0)
+        goto out;
+    char buf[65536];
+    for (;;) {
+        struct pollfd pf[2] = {{c, POLLIN, 0}, {u, POLLIN, 0}};
+        if (poll(pf, 2, 200) < 0 || atomic_load(&x->stop))
+            break;
+        if (pf[0].revents) {
+            ssize_t n = read(c, buf, sizeof buf);
+            if (n <= 0 || write(u, buf, (size_t)n) != n)
+                break;
+            if (atomic_load(&x->armed) && has_exec(buf, (size_t)n) &&
+                !atomic_exchange(&x->fired, 1)) {
+                tr_sleep_ms(100); /* the server runs it */
+                break;
+            }
+        }
+        if (pf[1].revents) {
+            ssize_t n = read(u, buf, sizeof buf);
+            if (n <= 0 || write(c, buf, (size_t)n) != n)
+                break;
+        }
+    }
+out:
+    if (u >= 0)
+        close(u);
+    close(c);
+    return NULL;
+}
+
+static void *lossy_accept(void *p)
+{
+    lossy *x = p;
+    while (!atomic_load(&x->stop)) {
+        struct pollfd pf = {x->lfd, POLLIN, 0};
+        if (poll(&pf, 1, 100) != 1)
+            continue;
+        int c = accept(x->lfd, NULL, NULL);
+        lossy_conn *lc = c >= 0 ? malloc(sizeof *lc) : NULL;
+        pthread_t t;
+        if (!lc) {
+            if (c >= 0)
+                close(c);
+            continue;
+        }
+        *lc = (lossy_conn){x, c};
+        if (pthread_create(&t, NULL, lossy_pump, lc) != 0) {
+            close(c);
+            free(lc);
+            continue;
+        }
+        pthread_detach(t);
+    }
+    return NULL;
+}
+
+/* Start a proxy to the server of url (redis://HOST:PORT/...). */
+static void lossy_start(lossy *x, const char *url)
+{
+    memset(x, 0, sizeof *x);
+    const char *h = strstr(url, "//");
+    assert_non_null(h);
+    const char *colon = strchr(h + 2, ':');
+    assert_non_null(colon);
+    x->up.sin_family = AF_INET;
+    x->up.sin_port = htons((uint16_t)atoi(colon + 1));
+    x->up.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    x->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(x->lfd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    assert_int_equal(bind(x->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(x->lfd, 16), 0);
+    assert_int_equal(getsockname(x->lfd, (struct sockaddr *)&a, &al), 0);
+    x->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&x->t, NULL, lossy_accept, x), 0);
+}
+
+static void lossy_stop(lossy *x)
+{
+    atomic_store(&x->stop, 1);
+    pthread_join(x->t, NULL);
+    close(x->lfd);
+    tr_sleep_ms(250); /* the pumps see stop and close */
+}
+
+static atomic_int gate_open;
+
+static int gate_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+{
+    (void)cur;
+    (void)arg;
+    while (!atomic_load(&gate_open))
+        tr_sleep_ms(1);
+    *val = "1";
+    *len = 1;
+    return CAIRN_OK;
+}
+
+/* Async puts run as one put_many (calls run together): when the reply to
+ * its EXEC is lost, the write may have happened, so every put reports the
+ * lost connection, as a put alone would, and none is written twice (a
+ * second run would make version 2, or EEXISTS). */
+static void redis_batch_outcome_unknown(void **state)
+{
+    cf_fx *fx = FX(state);
+    lossy x;
+    lossy_start(&x, fx->url);
+    char url[sizeof fx->url + 16];
+    const char *path = strchr(strstr(fx->url, "//") + 2, '/');
+    assert_non_null(path);
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d%s", x.port, path);
+    cairn_store *p = NULL;
+    assert_ok(cairn_store_open(url, NULL, &p));
+    enum { N = 8 };
+    cairn_executor_opts eo = {0};
+    eo.threads = 1;
+    cairn_executor *ex = NULL;
+    assert_ok(cairn_executor_create(&eo, &ex));
+    /* hold the one worker (on the direct handle) while the puts queue up */
+    atomic_store(&gate_open, 0);
+    cairn_future *g = NULL, *f[N];
+    cairn_put_opts ow = {0};
+    ow.behavior = CAIRN_OVERWRITE;
+    assert_ok(cairn_async_update(ex, fx->s, "gate", gate_fn, NULL, &ow, NULL, NULL, &g));
+    char key[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "lost/%d", i);
+        assert_ok(cairn_async_put(ex, p, key, "1", 1, &ow, NULL, NULL, &f[i]));
+    }
+    atomic_store(&x.armed, 1);
+    atomic_store(&gate_open, 1);
+    assert_ok(cairn_executor_wait_idle(ex, -1));
+    assert_int_equal(cairn_future_status(g), CAIRN_OK);
+    cairn_future_release(g);
+    assert_int_equal(atomic_load(&x.fired), 1);
+    assert_true(cairn__executor_batched(ex) >= N);
+    for (int i = 0; i < N; i++) {
+        int st = cairn_future_status(f[i]);
+        if (st != CAIRN_ECONN)
+            fail_msg("put %d: status %d (%s), expected CAIRN_ECONN: %s", i, st,
+                     cairn_strerror(st), cairn_future_errmsg(f[i]));
+        assert_non_null(strstr(cairn_future_errmsg(f[i]), "outcome unknown"));
+        cairn_future_release(f[i]);
+        /* the server ran the transaction once */
+        snprintf(key, sizeof key, "lost/%d", i);
+        cairn_value *v = NULL;
+        assert_ok(cairn_get(fx->s, key, &v));
+        assert_int_equal(cairn_value_meta(v)->version, 1);
+        cairn_value_free(v);
+    }
+    cairn_executor_destroy(ex);
+    /* the handle reconnects */
+    assert_ok(cairn_put(p, "lost/after", "2", 1, NULL));
+    cf_expect_str(fx->s, "lost/after", "2");
+    cairn_store_close(p);
+    lossy_stop(&x);
+}
+
 static void redis_url_errors(void **state)
 {
     (void)state;
@@ -348,6 +545,7 @@ static void redis_not_built(void **state)
 #define redis_get_many_stream redis_not_built
 #define redis_secrets_hidden redis_not_built
 #define redis_url_errors redis_not_built
+#define redis_batch_outcome_unknown redis_not_built
 #endif
 
 const tr_case cf_redis_cases[] = {
@@ -358,5 +556,6 @@ const tr_case cf_redis_cases[] = {
     TR_CASE(redis_get_many_stream, TR_REDIS, 0),
     TR_CASE(redis_secrets_hidden, TR_REDIS, 0),
     TR_CASE(redis_url_errors, TR_REDIS, 0),
+    TR_CASE(redis_batch_outcome_unknown, TR_REDIS, 0),
 };
 const size_t cf_redis_ncases = CF_NCASES(cf_redis_cases);
