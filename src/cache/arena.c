@@ -43,12 +43,12 @@
 
 typedef struct blk {
     cairn__arena *a;
-    struct blk *prev, *next; /* the class's blocks with a free slot */
+    struct blk *prev, *next; /* the class's blocks with a free slot: those
+                                with live < nslots */
     char *base;
     void *free;              /* freed slots, each holding the next */
     uint32_t slot, nslots, bump, live;
     uint16_t cls;
-    bool listed;
 } blk;
 
 typedef struct {
@@ -108,7 +108,6 @@ static void list_add(klass *k, blk *b)
     if (k->partial)
         k->partial->prev = b;
     k->partial = b;
-    b->listed = true;
 }
 
 static void list_del(klass *k, blk *b)
@@ -120,7 +119,6 @@ static void list_del(klass *k, blk *b)
     if (b->next)
         b->next->prev = b->prev;
     b->prev = b->next = NULL;
-    b->listed = false;
 }
 
 static blk *blk_new(cairn__arena *a, unsigned cls)
@@ -149,43 +147,84 @@ static void blk_unmap(cairn__arena *a, blk *b)
     free(b);
 }
 
+/* A slot of block b (which has one free), unpoisoned. */
+static void *slot_take(klass *k, blk *b)
+{
+    void *p;
+    if (b->free) {
+        p = b->free;
+        UNPOISON(p, b->slot);
+        b->free = *(void **)p;
+    } else {
+        p = b->base + (size_t)b->bump++ * b->slot;
+        UNPOISON(p, b->slot);
+    }
+    if (++b->live == b->nslots)
+        list_del(k, b);
+    return p;
+}
+
+/* Unmap the empty blocks of k but keep (may be NULL). */
+static void drop_empty(cairn__arena *a, klass *k, const blk *keep)
+{
+    for (blk *b = k->partial, *nb; b; b = nb) {
+        nb = b->next;
+        if (b->live == 0 && b != keep) {
+            list_del(k, b);
+            blk_unmap(a, b);
+        }
+    }
+}
+
+/* Drop a reference (a->mu held, released here); the last frees a. */
+static void unref_unlock(cairn__arena *a)
+{
+    bool dead = --a->refs == 0;
+    pthread_mutex_unlock(&a->mu);
+    if (dead)
+        destroy(a);
+}
+
 void *cairn__arena_alloc(cairn__arena *a, size_t size, void **home)
 {
     *home = NULL;
     if (!a || size < MIN_SIZE || size > MAX_SIZE)
-        return NULL;
+        return malloc(size);
     unsigned cls = (unsigned)((size + GRAIN - 1) / GRAIN);
     klass *k = &a->k[cls];
-    void *p = NULL;
     blk *b = NULL;
     pthread_mutex_lock(&a->mu);
     a->refs++;
     k->live += (size_t)cls * GRAIN;
     if (!k->on && k->live >= ON_BYTES)
         k->on = true;
-    if (k->on) {
-        if (!(b = k->partial) && (b = blk_new(a, cls)))
-            list_add(k, b);
-        if (b) {
-            if (b->free) {
-                p = b->free;
-                UNPOISON(p, b->slot);
-                b->free = *(void **)p;
-            } else {
-                p = b->base + (size_t)b->bump++ * b->slot;
-                UNPOISON(p, b->slot);
-            }
-            if (++b->live == b->nslots)
-                list_del(k, b);
-        }
+    if (k->on && !(b = k->partial) && (b = blk_new(a, cls)))
+        list_add(k, b);
+    if (b) {
+        void *p = slot_take(k, b);
+        *home = b;
+        pthread_mutex_unlock(&a->mu);
+        return p;
     }
-    *home = p ? (void *)b : (void *)((uintptr_t)a | 1);
     pthread_mutex_unlock(&a->mu);
-    return p;
+    /* malloc's, counted in the class: the token is the arena, tagged */
+    void *p = malloc(size);
+    if (p) {
+        *home = (void *)((uintptr_t)a | 1);
+        return p;
+    }
+    pthread_mutex_lock(&a->mu);
+    k->live -= (size_t)cls * GRAIN;
+    unref_unlock(a);
+    return NULL;
 }
 
 void cairn__arena_free(void *home, void *p, size_t size)
 {
+    if (!home) {
+        free(p);
+        return;
+    }
     bool tagged = (uintptr_t)home & 1;
     blk *b = tagged ? NULL : home;
     cairn__arena *a = tagged ? (cairn__arena *)((uintptr_t)home & ~(uintptr_t)1) : b->a;
@@ -199,31 +238,21 @@ void cairn__arena_free(void *home, void *p, size_t size)
         /* back to malloc: no new entry will come to the empty blocks the
          * class kept (blocks still in use go as they empty, below) */
         k->on = false;
-        for (blk *e = k->partial, *ne; e; e = ne) {
-            ne = e->next;
-            if (e->live == 0 && e != b) {
-                list_del(k, e);
-                blk_unmap(a, e);
-            }
-        }
+        drop_empty(a, k, b);
     }
     if (b) {
+        if (b->live == b->nslots) /* it was full: it has a free slot now */
+            list_add(k, b);
         *(void **)p = b->free;
         b->free = p;
         POISON(p, b->slot);
-        b->live--;
-        if (!b->listed)
-            list_add(k, b);
         /* an empty block goes, unless the class would be left without one */
-        if (b->live == 0 && (a->closed || !k->on || k->partial != b || b->next)) {
+        if (--b->live == 0 && (a->closed || !k->on || k->partial != b || b->next)) {
             list_del(k, b);
             blk_unmap(a, b);
         }
     }
-    bool dead = --a->refs == 0;
-    pthread_mutex_unlock(&a->mu);
-    if (dead)
-        destroy(a);
+    unref_unlock(a);
 }
 
 void cairn__arena_close(cairn__arena *a)
@@ -233,17 +262,8 @@ void cairn__arena_close(cairn__arena *a)
     pthread_mutex_lock(&a->mu);
     a->closed = true;
     for (unsigned c = 0; c < NCLS; c++)
-        for (blk *b = a->k[c].partial, *nb; b; b = nb) {
-            nb = b->next;
-            if (b->live == 0) {
-                list_del(&a->k[c], b);
-                blk_unmap(a, b);
-            }
-        }
-    bool dead = --a->refs == 0;
-    pthread_mutex_unlock(&a->mu);
-    if (dead)
-        destroy(a);
+        drop_empty(a, &a->k[c], NULL);
+    unref_unlock(a);
 }
 
 size_t cairn__arena_blocks(cairn__arena *a)

@@ -26,15 +26,13 @@ cairn__arena *cairn__arena_new(void);
 /* The cache is done with a: blocks are unmapped as their last entries go,
  * the arena with the last of them. */
 void cairn__arena_close(cairn__arena *a);
-/* size bytes (16-byte aligned) for an entry. From a block: returns them,
- * *home set to the block. Otherwise returns NULL and the caller takes the
- * memory from malloc: *home is then NULL (a NULL a, or a size the arena
- * never serves: the caller frees as usual) or a token by which the arena
- * counts the entry (the caller gives it back with cairn__arena_free, which
- * calls free(), also when malloc failed and p is NULL). */
+/* size bytes (16-byte aligned) for an entry, from a block or from malloc;
+ * NULL when out of memory. *home receives what cairn__arena_free needs to
+ * give them back: the block, a token by which the arena counted malloc's
+ * memory in its size class, or NULL (a NULL a, or a size the arena never
+ * serves: plain malloc). */
 void *cairn__arena_alloc(cairn__arena *a, size_t size, void **home);
-/* Give back p (size bytes, as allocated) with the home that came with it
- * (not NULL). */
+/* Give back p (size bytes, as allocated) with the home that came with it. */
 void cairn__arena_free(void *home, void *p, size_t size);
 /* Blocks mapped now (for the tests). */
 size_t cairn__arena_blocks(cairn__arena *a);

@@ -5,9 +5,10 @@
  * removal while a caller holds them, so values are handed out uncopied.
  *
  * Each shard's table is open-addressed (linear probing, at most three
- * quarters full: a smaller table stays in cache better) and keeps every entry's hash beside its pointer: a lookup reads
- * the slots' cache line and touches only the entry whose hash matches, so
- * a miss usually reads no entry at all and a hit exactly one. With tens of
+ * quarters full: a smaller table stays in cache better) and keeps every
+ * entry's hash beside its pointer: a lookup reads the slots' cache line and
+ * touches only the entry whose hash matches, so a miss usually reads no
+ * entry at all and a hit exactly one. With tens of
  * thousands of entries spread over the heap, each entry touched is a cache
  * and TLB miss, which is what a hit costs (docs/performance.md).
  */
@@ -39,7 +40,7 @@ struct cairn_cache_entry {
     uint32_t klen;
     uint32_t refs; /* atomic; the cache holds one while the entry is linked */
     uint8_t used;  /* atomic: read since the clock last passed */
-    void *home;    /* cairn__arena_alloc()'s; NULL: malloc's alone */
+    void *home;    /* where its memory came from (cairn__arena_alloc) */
     _Alignas(16) char data[]; /* key, padding to 8, value, NUL */
 };
 typedef struct cairn_cache_entry entry;
@@ -129,18 +130,11 @@ static size_t entry_size(size_t klen, size_t vlen)
     return sizeof(entry) + val_off(klen) + vlen + 1;
 }
 
+/* e may be NULL. */
 static void entry_free(entry *e)
 {
-    if (e->home)
-        cairn__arena_free(e->home, e, entry_size(e->klen, e->vlen));
-    else
-        free(e);
-}
-
-static void entry_free_opt(entry *e)
-{
     if (e)
-        entry_free(e);
+        cairn__arena_free(e->home, e, entry_size(e->klen, e->vlen));
 }
 
 static void entry_release(entry *e)
@@ -490,11 +484,8 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
             if (mode != SET_WRITE)
                 return rc;
         } else {
-            size_t sz = entry_size(klen, len);
             void *home;
-            if (!(e = cairn__arena_alloc(c->arena, sz, &home)) && !(e = malloc(sz)) && home)
-                cairn__arena_free(home, NULL, sz);
-            if (e) {
+            if ((e = cairn__arena_alloc(c->arena, entry_size(klen, len), &home))) {
                 e->home = home;
             } else {
                 rc = mode != SET_ALWAYS ? CAIRN_ENOMEM
@@ -528,7 +519,7 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
     uint64_t cur = s->stamps[st];
     if (mode == SET_FILL && cur != stamp) {
         pthread_rwlock_unlock(&s->lock);
-        entry_free_opt(e);
+        entry_free(e);
         return CAIRN_OK; /* a write came in between: what we read may be old */
     }
     entry *old = lookup(s, key, klen, h);
@@ -538,12 +529,12 @@ static int store(cairn_cache *c, const void *key, size_t klen, uint64_t h, const
     if (mode == SET_WRITE) {
         __atomic_store_n(&s->stamps[st], cur + 1, __ATOMIC_RELEASE);
         if (cur != stamp) { /* another write raced ours: let a read decide */
-            entry_free_opt(e);
+            entry_free(e);
             e = NULL;
         }
     }
     if (e && !link_entry(c, s, e)) {
-        entry_free_opt(e);
+        entry_free(e);
         e = NULL;
         if (mode == SET_ALWAYS)
             rc = cairn__err(CAIRN_ENOMEM, "cache: out of memory");

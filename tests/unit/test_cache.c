@@ -317,13 +317,11 @@ typedef struct {
     unsigned char tag;
 } arena_obj;
 
-/* Allocate as the cache does: the arena, else malloc. */
 static void arena_take(cairn__arena *a, arena_obj *o, size_t size, unsigned char tag)
 {
     o->size = size;
     o->tag = tag;
-    if (!(o->p = cairn__arena_alloc(a, size, &o->home)))
-        o->p = malloc(size);
+    o->p = cairn__arena_alloc(a, size, &o->home);
     assert_non_null(o->p);
     memset(o->p, tag, size);
 }
@@ -334,10 +332,7 @@ static void arena_give(arena_obj *o)
     for (size_t i = 0; i < o->size; i += 61)
         if (b[i] != o->tag)
             fail_msg("an arena object of %zu bytes was overwritten at %zu", o->size, i);
-    if (o->home)
-        cairn__arena_free(o->home, o->p, o->size);
-    else
-        free(o->p);
+    cairn__arena_free(o->home, o->p, o->size);
     o->p = NULL;
 }
 
@@ -351,11 +346,13 @@ static void arena_classes(void **state)
     static arena_obj o[N];
     cairn__arena *a = cairn__arena_new();
     assert_non_null(a);
-    void *home = (void *)1;
-    assert_null(cairn__arena_alloc(a, 100, &home)); /* too small: malloc's alone */
-    assert_null(home);
-    assert_null(cairn__arena_alloc(a, 1u << 20, &home)); /* too large */
-    assert_null(home);
+    arena_obj small, large;
+    arena_take(a, &small, 100, 1); /* too small: malloc's alone, not counted */
+    assert_null(small.home);
+    arena_take(a, &large, 1u << 20, 2); /* too large */
+    assert_null(large.home);
+    arena_give(&small);
+    arena_give(&large);
     size_t from_blocks = 0;
     for (int i = 0; i < N; i++) {
         arena_take(a, &o[i], 1000, (unsigned char)i);
