@@ -20,7 +20,8 @@ typedef struct {
     const cairn_backend_methods *m;
     void *be;
     cairn_cache *cache;
-    /* the backend's generation (NULL: it has none): see renew() */
+    /* the backend's generation; NULL when it has none or entries never
+     * expire (no TTL: nothing to renew): see renew() */
     int (*gen)(void *be, uint64_t *gen);
 } tiered;
 
@@ -37,7 +38,7 @@ static tiered *tiered_new(cairn_store *inner, const cairn_cache_options *co)
     }
     t->inner = inner;
     t->be = cairn__store_be(inner, &t->m, NULL);
-    t->gen = t->m->version >= 3 ? t->m->generation : NULL;
+    t->gen = t->m->version >= 3 && co->default_ttl_ms > 0 ? t->m->generation : NULL;
     return t;
 }
 
@@ -179,9 +180,8 @@ static void t_close(void *self)
  * reports it as from the backend.
  */
 typedef struct {
-    uint32_t known;
-    uint32_t gen_ok; /* gen is the backend's generation read before rec was */
-    uint64_t gen;
+    uint64_t known;
+    uint64_t gen; /* gen_now() before rec was read (0: none) */
     cairn__rec r;
 } head;
 #define PREFIX ((sizeof(head) + 15) & ~(size_t)15)
@@ -198,13 +198,16 @@ static void head_init(void *val, size_t len)
                 hd->r.value >= rec && hd->r.value + hd->r.meta.size == rec + rlen;
 }
 
-/* The backend's generation before a read, for renew(); false: none. */
-static bool gen_now(tiered *t, uint64_t *gen)
+/* The backend's generation now, plus one; 0 when there is none (which a
+ * generation of UINT64_MAX becomes too: such an entry is just never
+ * renewed). */
+static uint64_t gen_now(tiered *t)
 {
-    if (t->gen && t->gen(t->be, gen) == CAIRN_OK)
-        return true;
+    uint64_t g;
+    if (t->gen && t->gen(t->be, &g) == CAIRN_OK)
+        return g + 1;
     cairn__err_clear();
-    return false;
+    return 0;
 }
 
 /* An entry whose TTL ran out lives on if no write committed to the store
@@ -215,14 +218,13 @@ static bool renew(void *ctx, const cairn_cache_entry *e)
 {
     tiered *t = ctx;
     const head *hd = cairn_cache_entry_data(e, NULL);
-    uint64_t g;
-    return hd->gen_ok && gen_now(t, &g) && g == hd->gen;
+    return hd->gen && gen_now(t) == hd->gen;
 }
 
 /* Keep rec in memory: fill (stamp checked) or write (stamp bumped). gen:
- * the generation read before rec was (gen_ok false: none). */
+ * gen_now() before rec was read (0: never renew). */
 static void keep(tiered *t, const char *key, size_t klen, uint64_t h, const void *rec,
-                 size_t len, uint64_t stamp, bool write, bool gen_ok, uint64_t gen)
+                 size_t len, uint64_t stamp, bool write, uint64_t gen)
 {
     char stack[PREFIX + 4096];
     char *buf = len <= sizeof stack - PREFIX ? stack : malloc(PREFIX + len);
@@ -232,9 +234,7 @@ static void keep(tiered *t, const char *key, size_t klen, uint64_t h, const void
         return;
     }
     memset(buf, 0, PREFIX);
-    head *hd = (head *)(void *)buf;
-    hd->gen_ok = gen_ok;
-    hd->gen = gen;
+    ((head *)(void *)buf)->gen = gen;
     memcpy(buf + PREFIX, rec, len);
     if (write)
         cairn__cache_write(t->cache, key, klen, h, buf, PREFIX + len, 0, stamp, head_init);
@@ -279,7 +279,6 @@ typedef struct {
     uint64_t hash, stamp;
     cairn_backend_read_fn fn;
     void *ctx;
-    bool gen_ok;
     uint64_t gen;
 } fill_ctx;
 
@@ -290,7 +289,7 @@ static int fill_cb(void *ctx, const void *rec, size_t len)
     fill_ctx *f = ctx;
     int rc = f->fn(f->ctx, rec, len);
     if (rc == CAIRN_OK && !bypass(f->key, f->klen))
-        keep(f->t, f->key, f->klen, f->hash, rec, len, f->stamp, false, f->gen_ok, f->gen);
+        keep(f->t, f->key, f->klen, f->hash, rec, len, f->stamp, false, f->gen);
     return rc;
 }
 
@@ -304,8 +303,7 @@ static int t_get(void *self, const char *key, size_t klen, cairn_backend_read_fn
     cairn_cache_entry *e;
     if (cairn__cache_get_r(t->cache, key, klen, h, &e, renew, t) == CAIRN_OK)
         return serve(e, fn, ctx);
-    fill_ctx f = {t, key, klen, h, cairn__cache_stamp(t->cache, h), fn, ctx, false, 0};
-    f.gen_ok = gen_now(t, &f.gen);
+    fill_ctx f = {t, key, klen, h, cairn__cache_stamp(t->cache, h), fn, ctx, gen_now(t)};
     return t->m->get(t->be, key, klen, fill_cb, &f);
 }
 
@@ -327,7 +325,6 @@ typedef struct {
     const uint64_t *hash, *stamp;
     cairn_backend_read_many_fn fn;
     void *ctx;
-    bool gen_ok;
     uint64_t gen;
 } many_fill;
 
@@ -337,8 +334,7 @@ static int many_fill_cb(void *ctx, size_t j, const void *rec, size_t len)
     size_t i = f->idx[j];
     int rc = f->fn(f->ctx, i, rec, len);
     if (rc == CAIRN_OK && !bypass(f->keys[i], f->klens[i]))
-        keep(f->t, f->keys[i], f->klens[i], f->hash[i], rec, len, f->stamp[i], false, f->gen_ok,
-             f->gen);
+        keep(f->t, f->keys[i], f->klens[i], f->hash[i], rec, len, f->stamp[i], false, f->gen);
     return rc;
 }
 
@@ -385,15 +381,14 @@ static int t_get_many(void *self, const char *const *keys, const size_t *klens, 
     }
     if (rc || miss == 0)
         goto out;
-    many_fill f = {t, keys, klens, idx, hash, stamp, fn, ctx, false, 0};
-    f.gen_ok = gen_now(t, &f.gen);
+    many_fill f = {t, keys, klens, idx, hash, stamp, fn, ctx, gen_now(t)};
     if (t->m->version >= 2 && t->m->get_many) {
         rc = t->m->get_many(t->be, mk, ml, miss, many_fill_cb, &f);
     } else {
         for (size_t j = 0; j < miss && rc == CAIRN_OK; j++) {
             size_t i = idx[j];
             one_ctx o = {fn, ctx, i};
-            fill_ctx fc = {t, keys[i], klens[i], hash[i], stamp[i], one_cb, &o, f.gen_ok, f.gen};
+            fill_ctx fc = {t, keys[i], klens[i], hash[i], stamp[i], one_cb, &o, f.gen};
             rc = t->m->get(t->be, keys[i], klens[i], fill_cb, &fc);
             if (rc == CAIRN_ENOTFOUND)
                 rc = CAIRN_OK;
@@ -472,7 +467,7 @@ static int t_update(void *self, const cairn_backend_op *ops, size_t n)
          * backends: then memory forgets every key of it. */
         if (rc == CAIRN_OK && cs[i].action == CAIRN_BACKEND_WRITE)
             keep(t, ops[i].key, ops[i].klen, hs[i], cs[i].out ? cs[i].out : "", cs[i].olen,
-                 stamp[i], true, false, 0);
+                 stamp[i], true, 0);
         else
             cairn__cache_write(t->cache, ops[i].key, ops[i].klen, hs[i], NULL, 0, 0, stamp[i],
                                NULL);
