@@ -106,16 +106,15 @@ static bool same_str(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Puts batch when their options are the same; compare-and-set and model
- * puts never do (each has its own version or validation to report). */
+/* Puts batch when their options are the same (compare-and-set and model
+ * puts are never batchable: see cairn_async_put). */
 static int put_with(const cairn_future *a, const cairn_future *b)
 {
     const cairn_put_opts *x = a->popt, *y = b->popt;
     if (!x || !y)
         return !x && !y;
     return x->behavior == y->behavior && x->ttl_ms == y->ttl_ms && x->format == y->format &&
-           !y->model && !y->if_version && x->fill_defaults == y->fill_defaults &&
-           same_str(x->user_meta, y->user_meta);
+           x->fill_defaults == y->fill_defaults && same_str(x->user_meta, y->user_meta);
 }
 
 /* Errors the core decides from the batch's own contents, inside the
@@ -148,20 +147,15 @@ static void batch_put(cairn_future **fs, size_t n)
     for (size_t i = 0; i < n; i++)
         it[i] = (cairn_put_item){fs[i]->key, fs[i]->val, fs[i]->len, 0};
     int rc = cairn_put_many(fs[0]->s, it, n, fs[0]->popt);
-    const char *m = rc < 0 ? cairn_errmsg() : NULL;
-    char *msg = m && *m ? strdup(m) : NULL;
     bool rerun = rc < 0 && decided_before_write(rc);
     for (size_t i = 0; i < n; i++) {
-        if (rc >= 0) {
+        if (rc >= 0)
             fs[i]->status = it[i].status;
-        } else if (rerun) {
+        else if (rerun)
             cairn__job_run(fs[i]);
-        } else {
-            fs[i]->status = rc;
-            fs[i]->errmsg = strdup(msg ? msg : cairn_strerror(rc));
-        }
+        else
+            cairn__job_done(fs[i], rc); /* the batch's message, for each */
     }
-    free(msg);
 }
 
 int cairn_async_put(cairn_executor *ex, cairn_store *s, const char *key, const void *val,

@@ -274,14 +274,18 @@ size_t cairn__executor_batched(cairn_executor *ex)
     return n;
 }
 
-void cairn__job_run(cairn_future *f)
+void cairn__job_done(cairn_future *f, int st)
 {
-    int st = f->run(f);
     f->status = st;
     if (st < 0) {
         const char *m = cairn_errmsg();
         f->errmsg = strdup(m && *m ? m : cairn_strerror(st));
     }
+}
+
+void cairn__job_run(cairn_future *f)
+{
+    cairn__job_done(f, f->run(f));
 }
 
 /* Pop the jobs at the head of the queue that f (just popped, running) may

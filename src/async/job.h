@@ -100,6 +100,8 @@ int cairn__job_submit(cairn_future *f, int ok, cairn_future **fut);
 /* Free a job that was never submitted (an argument check failed after
  * cairn__job_new); returns rc with *fut set to NULL. */
 int cairn__job_abandon(cairn_future *f, int rc, cairn_future **fut);
+/* Keep st as f's status and, for an error, this thread's cairn_errmsg(). */
+void cairn__job_done(cairn_future *f, int st);
 /* Run f on its own (f->run), keeping its status and error message. */
 void cairn__job_run(cairn_future *f);
 /* Most jobs one worker runs as one batch. */

@@ -459,40 +459,6 @@ static void async_concurrent_updates(void **state)
 
 /* ---- calls run together (Redis: get_many, put_many) ---- */
 
-static atomic_int gate_open;
-
-/* An update that holds the one worker until the gate opens, so that the
- * calls submitted meanwhile queue up behind it. */
-static int gate_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
-{
-    (void)cur;
-    (void)arg;
-    while (!atomic_load(&gate_open)) {
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    *val = "1";
-    *len = 1;
-    return CAIRN_OK;
-}
-
-static cairn_future *gate_close(cairn_executor *ex, cairn_store *s)
-{
-    cairn_future *g = NULL;
-    atomic_store(&gate_open, 0);
-    cairn_put_opts ow = {0};
-    ow.behavior = CAIRN_OVERWRITE;
-    assert_ok(cairn_async_update(ex, s, "b/gate", gate_fn, NULL, &ow, NULL, NULL, &g));
-    return g;
-}
-
-static void gate_release(cairn_future *g)
-{
-    atomic_store(&gate_open, 1);
-    settle(g, CAIRN_OK);
-    cairn_future_release(g);
-}
-
 static void count_cb(cairn_future *f, void *arg)
 {
     (void)f;
@@ -527,7 +493,7 @@ static void async_batches(void **state)
         assert_ok(cairn_executor_create(&o, &ex));
         const char *pre = mode ? "c" : "b";
         atomic_int calls = 0;
-        cairn_future *g = gate_close(ex, s);
+        cairn_future *g = cf_gate_hold(ex, s);
         for (int i = 0; i < N; i++) {
             if (i == EXISTS)
                 snprintf(key, sizeof key, "b/exists");
@@ -556,7 +522,7 @@ static void async_batches(void **state)
             snprintf(key, sizeof key, "%s/%s/%d", pre, i % 2 ? "p" : "q", i);
             assert_ok(cairn_async_put(ex, s, key, "7", 1, &sk, count_cb, &calls, &r[i]));
         }
-        gate_release(g);
+        cf_gate_open(g);
         for (int i = 0; i < N; i++) {
             snprintf(key, sizeof key, "%s/p/%d", pre, DUP - 1);
             if (i == EXISTS)
@@ -615,11 +581,60 @@ static void async_batches(void **state)
     }
 }
 
+/* Puts of different options queued side by side never share a batch (one
+ * put_many has one set of options): each keeps its behaviour and TTL. */
+static void async_batches_keep_options(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    enum { N = 40 };
+    char key[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "o/%d", i);
+        assert_ok(cf_put(s, key, "0", CAIRN_FAIL_IF_EXISTS));
+    }
+    cairn_executor_opts eo = {0};
+    eo.threads = 1;
+    cairn_executor *ex = NULL;
+    assert_ok(cairn_executor_create(&eo, &ex));
+    cairn_put_opts skip = {0}, fail = {0}, keep = {0}, ttl = {0};
+    skip.behavior = CAIRN_SKIP_IF_EXISTS;
+    fail.behavior = CAIRN_FAIL_IF_EXISTS;
+    keep.behavior = ttl.behavior = CAIRN_OVERWRITE;
+    ttl.ttl_ms = 3600 * 1000;
+    cairn_future *g = cf_gate_hold(ex, s), *p[N], *q[N];
+    for (int i = 0; i < N; i++) { /* existing keys, a skipping put first */
+        snprintf(key, sizeof key, "o/%d", i);
+        assert_ok(cairn_async_put(ex, s, key, "1", 1, i % 2 ? &fail : &skip, NULL, NULL, &p[i]));
+    }
+    for (int i = 0; i < N; i++) { /* new keys, with and without a TTL */
+        snprintf(key, sizeof key, "t/%d", i);
+        assert_ok(cairn_async_put(ex, s, key, "1", 1, i % 2 ? &ttl : &keep, NULL, NULL, &q[i]));
+    }
+    cf_gate_open(g);
+    for (int i = 0; i < N; i++) {
+        settle(p[i], i % 2 ? CAIRN_EEXISTS : CAIRN_SKIPPED);
+        cairn_future_release(p[i]);
+        settle(q[i], CAIRN_OK);
+        cairn_future_release(q[i]);
+        snprintf(key, sizeof key, "o/%d", i);
+        cf_expect_str(s, key, "0");
+        snprintf(key, sizeof key, "t/%d", i);
+        cairn_value *v = NULL;
+        assert_ok(cairn_get(s, key, &v));
+        if ((cairn_value_meta(v)->expires_ms != 0) != (i % 2 == 1))
+            fail_msg("%s: expires_ms %lld, the put %s a TTL", key,
+                     (long long)cairn_value_meta(v)->expires_ms, i % 2 ? "had" : "had no");
+        cairn_value_free(v);
+    }
+    cairn_executor_destroy(ex);
+}
+
 const tr_case cf_async_cases[] = {
     TR_CASE(async_every_call, TR_NONE, 0),
     TR_CASE(async_callbacks_fd, TR_NONE, 0),
     TR_CASE(async_call_errors, TR_NONE, 0),
     TR_CASE(async_concurrent_updates, TR_NONE, 0),
     TR_CASE(async_batches, TR_NONE, 0),
+    TR_CASE(async_batches_keep_options, TR_NONE, 0),
 };
 const size_t cf_async_ncases = CF_NCASES(cf_async_cases);

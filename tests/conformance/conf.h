@@ -68,6 +68,13 @@ void cf_fork_workers(cf_fx *fx, int n, void (*fn)(cairn_store *s, int open_rc, i
                                                   void *arg),
                      void *arg, const char *how);
 
+/* Hold the one worker of ex: an async update of key "gate" on s that waits
+ * until cf_gate_open(), so that the calls submitted meanwhile queue up
+ * behind it. One gate at a time. */
+cairn_future *cf_gate_hold(cairn_executor *ex, cairn_store *s);
+/* Let it go; waits for the update (which must succeed) and releases g. */
+void cf_gate_open(cairn_future *g);
+
 /* One of several threads sharing a handle: its errors, the first kept. */
 typedef struct {
     cairn_store *s;

@@ -8,6 +8,7 @@
 #include "conf.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -212,6 +213,38 @@ void cf_fork_workers(cf_fx *fx, int n, void (*fn)(cairn_store *s, int open_rc, i
     }
     free(pid);
     cf_reopen(fx, NULL);
+}
+
+static atomic_int gate_opened;
+
+static int gate_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+{
+    (void)cur;
+    (void)arg;
+    while (!atomic_load(&gate_opened))
+        tr_sleep_ms(1);
+    *val = "1";
+    *len = 1;
+    return CAIRN_OK;
+}
+
+cairn_future *cf_gate_hold(cairn_executor *ex, cairn_store *s)
+{
+    cairn_future *g = NULL;
+    atomic_store(&gate_opened, 0);
+    cairn_put_opts ow = {0};
+    ow.behavior = CAIRN_OVERWRITE;
+    assert_ok(cairn_async_update(ex, s, "gate", gate_fn, NULL, &ow, NULL, NULL, &g));
+    return g;
+}
+
+void cf_gate_open(cairn_future *g)
+{
+    atomic_store(&gate_opened, 1);
+    assert_ok(cairn_future_wait(g, 60000));
+    if (cairn_future_status(g) != CAIRN_OK)
+        fail_msg("the gate's update: %s", cairn_future_errmsg(g));
+    cairn_future_release(g);
 }
 
 void cf_thread_note(cf_thread *t, const char *what, int rc)

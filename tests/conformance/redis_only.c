@@ -438,19 +438,6 @@ static void lossy_stop(lossy *x)
     tr_sleep_ms(250); /* the pumps see stop and close */
 }
 
-static atomic_int gate_open;
-
-static int gate_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
-{
-    (void)cur;
-    (void)arg;
-    while (!atomic_load(&gate_open))
-        tr_sleep_ms(1);
-    *val = "1";
-    *len = 1;
-    return CAIRN_OK;
-}
-
 /* Async puts run as one put_many (calls run together): when the reply to
  * its EXEC is lost, the write may have happened, so every put reports the
  * lost connection, as a put alone would, and none is written twice (a
@@ -472,21 +459,17 @@ static void redis_batch_outcome_unknown(void **state)
     cairn_executor *ex = NULL;
     assert_ok(cairn_executor_create(&eo, &ex));
     /* hold the one worker (on the direct handle) while the puts queue up */
-    atomic_store(&gate_open, 0);
-    cairn_future *g = NULL, *f[N];
+    cairn_future *g = cf_gate_hold(ex, fx->s), *f[N];
     cairn_put_opts ow = {0};
     ow.behavior = CAIRN_OVERWRITE;
-    assert_ok(cairn_async_update(ex, fx->s, "gate", gate_fn, NULL, &ow, NULL, NULL, &g));
     char key[32];
     for (int i = 0; i < N; i++) {
         snprintf(key, sizeof key, "lost/%d", i);
         assert_ok(cairn_async_put(ex, p, key, "1", 1, &ow, NULL, NULL, &f[i]));
     }
     atomic_store(&x.armed, 1);
-    atomic_store(&gate_open, 1);
+    cf_gate_open(g);
     assert_ok(cairn_executor_wait_idle(ex, -1));
-    assert_int_equal(cairn_future_status(g), CAIRN_OK);
-    cairn_future_release(g);
     assert_int_equal(atomic_load(&x.fired), 1);
     assert_true(cairn__executor_batched(ex) >= N);
     for (int i = 0; i < N; i++) {
