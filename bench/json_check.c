@@ -6,7 +6,7 @@
  * the result as the reason the put path has its own checker. Usage:
  *   bench_json_check [--docs D] [--rounds R]
  */
-#include "store/internal.h"
+#include "all.h"
 #include "workload.h"
 
 #include <jansson.h>

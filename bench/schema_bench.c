@@ -7,8 +7,8 @@
  * validation. Usage: bench_schema [--docs D] [--rounds R]. Prints one line of fields;
  * no time is asserted anywhere (the CTest smoke checks only the fields).
  */
-#include "model/jdom.h"
-#include "store/internal.h"
+#include "base/jdom.h"
+#include "all.h"
 #include "workload.h"
 
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 #include "common.h"
 
 #include "../cli/dump.h"
-#include "store/internal.h"
+#include "all.h"
 
 #include <string.h>
 

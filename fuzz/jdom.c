@@ -6,8 +6,8 @@
  */
 #include "common.h"
 
-#include "model/jdom.h"
-#include "store/internal.h"
+#include "base/jdom.h"
+#include "all.h"
 
 #include <string.h>
 

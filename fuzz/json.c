@@ -12,7 +12,7 @@
  */
 #include "common.h"
 
-#include "store/internal.h"
+#include "all.h"
 
 #include <jansson.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  */
 #include "common.h"
 
-#include "store/internal.h"
+#include "all.h"
 
 #include <string.h>
 

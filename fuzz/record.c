@@ -4,7 +4,7 @@
  */
 #include "common.h"
 
-#include "store/internal.h"
+#include "all.h"
 
 #include <string.h>
 

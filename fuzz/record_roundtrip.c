@@ -5,7 +5,7 @@
  */
 #include "common.h"
 
-#include "store/internal.h"
+#include "all.h"
 
 #include <string.h>
 

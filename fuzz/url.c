@@ -5,7 +5,7 @@
  */
 #include "common.h"
 
-#include "store/url.h"
+#include "all.h"
 
 #include <string.h>
 #include <strings.h>

@@ -19,7 +19,7 @@
  */
 #include "common.h"
 
-#include "store/internal.h"
+#include "all.h"
 
 #include <string.h>
 

@@ -178,6 +178,16 @@ CAIRN_API void cairn_store_close(cairn_store *s);
  * Static string owned by the library. */
 CAIRN_API const char *cairn_store_backend(const cairn_store *s);
 
+/* What a store's backend does well, for clients that adapt to it (the
+ * async executor, bindings): a set of CAIRN_CAP_ bits. */
+#define CAIRN_CAP_BATCH 1u /* reads many keys in one round trip (get_many), so
+                              cairn_get_many/put_many of n keys cost about one
+                              call, not n (redis, and tiered: over redis) */
+
+/* cairn_store_caps — [in] s: an open store (NULL gives 0). Returns its
+ * CAIRN_CAP_ bits. Thread-safe. */
+CAIRN_API unsigned cairn_store_caps(const cairn_store *s);
+
 /* ------------------------------------------------------------------ */
 /* Keys                                                                */
 /* ------------------------------------------------------------------ */

@@ -5,7 +5,7 @@
  * Built only on the public API of cairn.h (see job.h for adding a form).
  */
 #include "job.h"
-#include "../store/internal.h"
+#include "base/error.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +72,7 @@ static int run_put(cairn_future *f)
 
 /* ---- batches ----
  *
- * On a store that reads many keys in one round trip (cairn__store_batches:
+ * On a store that reads many keys in one round trip (CAIRN_CAP_BATCH:
  * Redis), a worker runs the gets queued together as one cairn_get_many and
  * the puts queued together (with the same options) as one cairn_put_many:
  * one round trip, or one transaction, for many calls. Each call's result is
@@ -170,7 +170,7 @@ int cairn_async_put(cairn_executor *ex, cairn_store *s, const char *key, const v
     f->val = cairn__job_dup(f, val ? val : "", len, &ok);
     f->len = len;
     keep_put_opts(f, opt, &ok);
-    if (cairn__store_batches(s) && (!opt || (!opt->model && !opt->if_version))) {
+    if ((cairn_store_caps(s) & CAIRN_CAP_BATCH) && (!opt || (!opt->model && !opt->if_version))) {
         f->batch = batch_put;
         f->batch_with = put_with;
     }
@@ -213,7 +213,7 @@ int cairn_async_get(cairn_executor *ex, cairn_store *s, const char *key, CAIRN__
         return bad_arg(fut, "get", "key is NULL");
     JOB(run_get, s);
     f->key = cairn__job_strdup(f, key, &ok);
-    if (cairn__store_batches(s))
+    if ((cairn_store_caps(s) & CAIRN_CAP_BATCH))
         f->batch = batch_get;
     return cairn__job_submit(f, ok, fut);
 }

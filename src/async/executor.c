@@ -11,7 +11,7 @@
  */
 #define _GNU_SOURCE /* pthread_cond_clockwait */
 #include "job.h"
-#include "../store/internal.h"
+#include "base/error.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -15,8 +15,12 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* How many calls ex ran as part of a batch of two or more (for tests). */
+size_t cairn__executor_batched(cairn_executor *ex);
 
 typedef struct cairn__blk cairn__blk; /* the job's copies of its arguments */
 

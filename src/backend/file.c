@@ -13,7 +13,11 @@
  */
 #define _GNU_SOURCE /* F_OFD_SETLK */
 
-#include "../store/internal.h"
+#include "backend/backends.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "base/hash.h"
+#include "base/json.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -12,7 +12,9 @@
  * Valid cairn keys never start with a control byte, so the "\0" region never
  * meets a real key; a scan walks both regions with two cursors and merges.
  */
-#include "../store/internal.h"
+#include "backend/backends.h"
+#include "base/error.h"
+#include "base/hash.h"
 
 #include <errno.h>
 #include <lmdb.h>

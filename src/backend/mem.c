@@ -3,7 +3,7 @@
  * read-write lock. Gone when the store closes. Every mem: URL opens a new,
  * empty store.
  */
-#include "../store/internal.h"
+#include "backend/backends.h"
 
 #include <pthread.h>
 #include <stdlib.h>

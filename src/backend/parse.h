@@ -12,6 +12,11 @@
 #ifndef CAIRN_BACKEND_PARSE_H
 #define CAIRN_BACKEND_PARSE_H
 
+/* Layer 2 (backend/): for layers above 2 but the clients (docs/design.md, "Layers"). */
+#if !defined(CAIRN_LAYER) || (CAIRN_LAYER <= 2 && !defined(CAIRN_IN_BACKEND)) || CAIRN_LAYER == 4
+#error "backend/parse.h: included from a layer that may not use it"
+#endif
+
 #include <stddef.h>
 
 int cairn__redis_parse_location(const char *location, char **password, char *label,

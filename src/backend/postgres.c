@@ -24,9 +24,13 @@
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, strdup */
 
-#include "../store/internal.h"
-#include "../store/url.h"
-#include "parse.h"
+#include "backend/backends.h"
+#include "base/error.h"
+#include "base/hash.h"
+#include "base/hlist.h"
+#include "base/url.h"
+#include "record/record.h"
+#include "backend/parse.h"
 
 #include <fcntl.h>
 #include <libpq-fe.h>

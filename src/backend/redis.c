@@ -22,9 +22,11 @@
  * pool shared by the handle's threads; a fork() child never touches the
  * parent's sockets (an atfork handler drops them in the child).
  */
-#include "../store/internal.h"
-#include "../store/url.h"
-#include "parse.h"
+#include "backend/backends.h"
+#include "base/hash.h"
+#include "base/url.h"
+#include "record/record.h"
+#include "backend/parse.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>

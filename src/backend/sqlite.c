@@ -16,7 +16,9 @@
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep, strdup */
 
-#include "../store/internal.h"
+#include "backend/backends.h"
+#include "base/buf.h"
+#include "base/hlist.h"
 
 #include <pthread.h>
 #include <sqlite3.h>

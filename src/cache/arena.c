@@ -16,7 +16,7 @@
  * a reference for the cache and one per entry it tracks, so it outlives the
  * cache while entries are held.
  */
-#include "arena.h"
+#include "cache/arena.h"
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -17,6 +17,11 @@
 #ifndef CAIRN_CACHE_ARENA_H
 #define CAIRN_CACHE_ARENA_H
 
+/* Layer 1 (cache/): for layers above 1 but the clients (docs/design.md, "Layers"). */
+#if !defined(CAIRN_LAYER) || (CAIRN_LAYER <= 1 && !defined(CAIRN_IN_CACHE)) || CAIRN_LAYER == 4
+#error "cache/arena.h: included from a layer that may not use it"
+#endif
+
 #include <stddef.h>
 
 typedef struct cairn__arena cairn__arena;

@@ -12,8 +12,10 @@
  * thousands of entries spread over the heap, each entry touched is a cache
  * and TLB miss, which is what a hit costs (docs/performance.md).
  */
-#include "cache_internal.h"
-#include "arena.h"
+#include "cache/cache_internal.h"
+#include "cache/arena.h"
+
+#include <pthread.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,8 +13,20 @@
 #ifndef CAIRN_CACHE_INTERNAL_H
 #define CAIRN_CACHE_INTERNAL_H
 
-#include "../store/internal.h"
+/* Layer 1 (cache/): for layers above 1 but the clients (docs/design.md, "Layers"). */
+#if !defined(CAIRN_LAYER) || (CAIRN_LAYER <= 1 && !defined(CAIRN_IN_CACHE)) || CAIRN_LAYER == 4
+#error "cache/cache_internal.h: included from a layer that may not use it"
+#endif
 
+#include "base/error.h"
+#include "cairn/cairn.h"
+#include "cairn/cache.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Hold a cache entry once more (released by cairn_cache_entry_release). */
+void cairn__cache_entry_hold(cairn_cache_entry *e);
 uint64_t cairn__cache_hash(const void *key, size_t klen);
 uint64_t cairn__cache_stamp(cairn_cache *c, uint64_t hash);
 int cairn__cache_get_h(cairn_cache *c, const void *key, size_t klen, uint64_t hash,

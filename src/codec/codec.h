@@ -2,8 +2,13 @@
  * codec.h — the format checks and encoders the store core and the CLI-side
  * helpers share: msgpack (a bounded walk, then msgpack-c) and npy headers.
  */
-#ifndef CAIRN_CODEC_H
-#define CAIRN_CODEC_H
+#ifndef CAIRN_CODEC_CODEC_H
+#define CAIRN_CODEC_CODEC_H
+
+/* Layer 1 (codec/): for layers above 1 but the clients (docs/design.md, "Layers"). */
+#if !defined(CAIRN_LAYER) || (CAIRN_LAYER <= 1 && !defined(CAIRN_IN_CODEC)) || CAIRN_LAYER == 4
+#error "codec/codec.h: included from a layer that may not use it"
+#endif
 
 #include "cairn/cairn.h"
 

@@ -2,9 +2,11 @@
  * msgpack.c — the msgpack format: the put path's check (a bounded walk, then
  * msgpack-c's parser) and the JSON <-> msgpack conversion of cairn_convert.
  */
-#include "codec.h"
-#include "../model/jdom.h"
-#include "../store/internal.h"
+#include "codec/codec.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "base/jdom.h"
+#include "base/json.h"
 
 #include <math.h>
 #include <stdio.h>

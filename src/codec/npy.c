@@ -2,8 +2,8 @@
  * npy.c — NumPy's .npy format: a strict reader of the header (a Python dict
  * literal, read as data and never evaluated) and the writer the put path uses.
  */
-#include "codec.h"
-#include "../store/internal.h"
+#include "codec/codec.h"
+#include "base/error.h"
 
 #include <stdio.h>
 #include <string.h>

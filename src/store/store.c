@@ -4,10 +4,20 @@
  * while the backend holds its lock, so all behaviours are atomic on every
  * backend. Reads decode and verify the record; listing streams in batches.
  */
-#include "internal.h"
-#include "url.h"
-#include "../cache/cache_internal.h"
-#include "../codec/codec.h"
+#include "backend/backends.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "base/hash.h"
+#include "base/json.h"
+#include "base/key.h"
+#include "base/url.h"
+#include "codec/codec.h"
+#include "record/hint.h"
+#include "record/record.h"
+#include "record/zip.h"
+#include "store/models.h"
+#include "store/sys.h"
+#include "cache/cache_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -39,21 +49,6 @@ struct cairn_value {
 };
 
 #define COUNT(s, f) __atomic_add_fetch(&(s)->f, 1, __ATOMIC_RELAXED)
-
-int cairn__grow(char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return CAIRN_OK;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    char *b = realloc(*buf, c);
-    if (!b)
-        return cairn__err(CAIRN_ENOMEM, "out of memory (%zu bytes)", c);
-    *buf = b;
-    *cap = c;
-    return CAIRN_OK;
-}
 
 /* ------------------------------------------------------------------ */
 /* Backend registry                                                    */
@@ -1473,7 +1468,6 @@ typedef struct {
     bool head_only;
 } rctx;
 
-_Thread_local cairn__rec_hint cairn__rec_known;
 
 static int read_cb(void *ctx, const void *rec, size_t len)
 {

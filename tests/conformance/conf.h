@@ -7,7 +7,7 @@
 #define CAIRN_CONF_H
 
 #include "../common/runner.h"
-#include "store/internal.h"
+#include "all.h"
 #include "cache/cache_internal.h"
 
 #include <limits.h>

@@ -7,7 +7,7 @@
  *   cairn_pg_tests [CASE...] [--cli PATH]
  */
 #include "../common/runner.h"
-#include "store/internal.h"
+#include "all.h"
 
 #include <errno.h>
 #include <libpq-fe.h>

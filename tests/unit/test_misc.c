@@ -3,7 +3,7 @@
  * per-thread error detail behind cairn_errmsg().
  */
 #include "unit.h"
-#include "store/url.h"
+#include "all.h"
 
 #include <errno.h>
 #include <pthread.h>

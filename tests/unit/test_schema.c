@@ -6,7 +6,7 @@
  */
 #include "unit.h"
 
-#include "model/jdom.h"
+#include "base/jdom.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 #define CAIRN_UNIT_H
 
 #include "../common/runner.h"
-#include "store/internal.h"
+#include "all.h"
 #include "cache/cache_internal.h"
 #include "cache/arena.h"
 

@@ -1,8 +1,14 @@
-/* url.h — store URL splitting (src/store/url.c), shared with fuzz/. */
-#ifndef CAIRN_URL_H
-#define CAIRN_URL_H
+/* base/url.h — store URL splitting (src/base/url.c), shared with fuzz/. */
+#ifndef CAIRN_BASE_URL_H
+#define CAIRN_BASE_URL_H
 
-#include "internal.h"
+/* Layer 0 (base/): for every layer (docs/design.md, "Layers"). */
+#if !defined(CAIRN_LAYER) || (CAIRN_LAYER <= 0 && !defined(CAIRN_IN_BASE))
+#error "base/url.h: included from a layer that may not use it"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #define CAIRN__SCHEME_MAX 31
 

@@ -14,9 +14,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "cairn/cairn.h"
 
-#include "../store/internal.h"
-#include "format.h"
-#include "jdom.h"
+#include "base/error.h"
+#include "base/jdom.h"
+#include "schema/format.h"
 
 #include <math.h>
 #include <pcre2.h>

@@ -2,7 +2,7 @@
  * format.c — checks behind "format" (see format.h): hand-written scanners,
  * no regular expressions, so a check costs a few dozen nanoseconds.
  */
-#include "format.h"
+#include "schema/format.h"
 
 #include <string.h>
 

@@ -2,8 +2,8 @@
  * error.c — status names (generated from CAIRN_STATUS_MAP) and the
  * per-thread detail message behind cairn_errmsg().
  */
-#include "internal.h"
 
+#include "base/error.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -2,7 +2,8 @@
  * url.c — split a store URL into scheme and location (a string with no
  * scheme is a path for the file backend), and hide a URL's password.
  */
-#include "url.h"
+#include "base/url.h"
+#include "base/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,9 @@
  * key.c — key rules: normalise slashes, then reject what DESIGN.md forbids,
  * with a message that says which segment and why.
  */
-#include "internal.h"
+#include "base/key.h"
+#include "base/error.h"
+#include "base/json.h"
 
 #include <string.h>
 

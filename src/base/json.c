@@ -7,7 +7,8 @@
  * 1 KiB document; bench/json_check compares the two). Equality, which needs
  * the values, uses jansson, which keeps int64 exactly.
  */
-#include "internal.h"
+#include "base/json.h"
+#include "base/error.h"
 
 #include <jansson.h>
 #include <stdio.h>

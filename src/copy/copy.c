@@ -3,8 +3,9 @@
  * with their metadata, one batch at a time, through the public calls only
  * (list at the source, get_many, put_records at the destination).
  */
-#include "internal.h"
+#include "base/error.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,12 @@ typedef struct {
     cairn_record_item *items;
     size_t n;
 } batch;
+
+/* Has a record that expires at exp (0: never) expired at now? */
+static bool expired(int64_t exp, int64_t now)
+{
+    return exp > 0 && exp <= now;
+}
 
 static void batch_clear(batch *b)
 {
@@ -44,7 +51,7 @@ static int batch_flush(cairn_store *from, cairn_store *to, batch *b,
         const cairn_value *v = b->vals[i];
         const cairn_meta *md = cairn_value_meta(v);
         /* Gone since it was listed, or expiring right now: not copied. */
-        if (!v || cairn__expired(md->expires_ms, now)) {
+        if (!v || expired(md->expires_ms, now)) {
             st->expired++;
             continue;
         }
@@ -58,7 +65,7 @@ static int batch_flush(cairn_store *from, cairn_store *to, batch *b,
             if (b->items[i].status == CAIRN_OK) {
                 st->copied++;
                 st->bytes += b->items[i].len;
-            } else if (cairn__expired(b->items[i].meta->expires_ms, cairn_now_ms())) {
+            } else if (expired(b->items[i].meta->expires_ms, cairn_now_ms())) {
                 st->expired++; /* expired between our check and the write */
             } else {
                 st->skipped++;

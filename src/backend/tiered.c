@@ -4,7 +4,12 @@
  * TTLs, checksums) runs unchanged above it and records are cached exactly
  * as the inner backend stores them.
  */
-#include "cache_internal.h"
+#include "backend/backends.h"
+#include "base/error.h"
+#include "base/key.h"
+#include "cache/cache_internal.h"
+#include "record/hint.h"
+#include "record/record.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -155,6 +160,10 @@ static int t_open(const char *location, const struct cairn_options *opt, void **
     *self = t;
     return CAIRN_OK;
 }
+
+/* The store layer's answer for the inner store (until tiered wraps a
+ * backend instead of a store). */
+bool cairn__store_batches(cairn_store *s);
 
 bool cairn__tiered_batches(void *be)
 {

@@ -4,8 +4,11 @@
  * compiled once per handle; a registry generation counter tells a handle's
  * cache when any process registered or removed a model.
  */
-#include "../store/internal.h"
-#include "jdom.h"
+#include "store/models.h"
+#include "base/error.h"
+#include "base/jdom.h"
+#include "base/json.h"
+#include "store/sys.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -9,6 +9,11 @@
 #ifndef CAIRN_JDOM_H
 #define CAIRN_JDOM_H
 
+/* Layer 0 (base/): for every layer (docs/design.md, "Layers"). */
+#if !defined(CAIRN_LAYER) || (CAIRN_LAYER <= 0 && !defined(CAIRN_IN_BASE))
+#error "base/jdom.h: included from a layer that may not use it"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

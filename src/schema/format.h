@@ -6,6 +6,11 @@
 #ifndef CAIRN_MODEL_FORMAT_H
 #define CAIRN_MODEL_FORMAT_H
 
+/* Layer 1 (schema/): for layers above 1 but the clients (docs/design.md, "Layers"). */
+#if !defined(CAIRN_LAYER) || (CAIRN_LAYER <= 1 && !defined(CAIRN_IN_SCHEMA)) || CAIRN_LAYER == 4
+#error "schema/format.h: included from a layer that may not use it"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 

@@ -6,9 +6,11 @@
  * Strings without escapes point into the input (zero copy); numbers keep
  * their text and get int64 and double without strtod in the common case.
  */
-#include "jdom.h"
+#include "base/jdom.h"
+#include "base/buf.h"
+#include "base/error.h"
+#include "base/json.h"
 
-#include "../store/internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,10 @@
  * (one to three) and out as one zstd frame; reading back never allocates
  * more than the frame actually produces, whatever a header claims.
  */
-#include "internal.h"
+#include "record/record.h"
+#include "record/zip.h"
+#include "base/buf.h"
+#include "base/error.h"
 
 #include <pthread.h>
 #include <stdlib.h>
