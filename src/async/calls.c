@@ -4,7 +4,7 @@
  * function that copies those arguments into the job and submits it.
  * Built only on the public API of cairn.h (see job.h for adding a form).
  */
-#include "job.h"
+#include "async/job.h"
 #include "base/error.h"
 
 #include <stdlib.h>

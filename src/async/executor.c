@@ -10,7 +10,7 @@
  * its executor. Lock order: ex->mu, then f->mu.
  */
 #define _GNU_SOURCE /* pthread_cond_clockwait */
-#include "job.h"
+#include "async/job.h"
 #include "base/error.h"
 
 #include <errno.h>

@@ -11,6 +11,11 @@
 #ifndef CAIRN_ASYNC_JOB_H
 #define CAIRN_ASYNC_JOB_H
 
+/* Layer 4 (async/): for async/ only (docs/design.md, "Layers"). */
+#if !defined(CAIRN_LAYER) || (CAIRN_LAYER < 5 && !defined(CAIRN_IN_ASYNC))
+#error "async/job.h: included from a layer that may not use it"
+#endif
+
 #include "cairn/async.h"
 
 #include <pthread.h>
