@@ -4,6 +4,7 @@
  */
 
 #include "base/error.h"
+#include "base/json.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -69,9 +70,62 @@ void cairn__err_clear(void)
     }
 }
 
+/* Does byte c at p (n bytes left) need escaping in a message: a control
+ * byte (C0, DEL, or C1 as UTF-8) or not valid UTF-8? *len receives the
+ * length of the sequence that starts there. */
+static bool msg_unsafe(const unsigned char *p, size_t n, size_t *len)
+{
+    size_t k = cairn__utf8_seq(p, n);
+    *len = k ? k : 1;
+    if (!k || p[0] < 0x20 || p[0] == 0x7F)
+        return true;
+    return k == 2 && p[0] == 0xC2 && p[1] < 0xA0; /* U+0080..U+009F */
+}
+
+/* Messages quote keys, values, URLs and file names as users gave them: a
+ * terminal must not see their escape sequences, nor a log a line break.
+ * Rewrite msg in place with such bytes as \n, \t, \r or \xNN
+ * (truncated at the buffer's end, never inside an escape). */
+static void msg_escape(char *msg, size_t cap)
+{
+    const unsigned char *p = (const unsigned char *)msg;
+    size_t n = strlen(msg), i = 0, len;
+    while (i < n && !msg_unsafe(p + i, n - i, &len))
+        i += len;
+    if (i == n)
+        return; /* the usual case: nothing to do, nothing copied */
+    char src[MSG_MAX];
+    memcpy(src, msg, n + 1);
+    p = (const unsigned char *)src;
+    size_t o = i;
+    while (i < n) {
+        char esc[8];
+        size_t el;
+        if (msg_unsafe(p + i, n - i, &len)) {
+            len = 1;
+            unsigned c = p[i];
+            if (c == '\n' || c == '\t' || c == '\r')
+                el = (size_t)snprintf(esc, sizeof esc, "\\%c",
+                                      c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+            else
+                el = (size_t)snprintf(esc, sizeof esc, "\\x%02X", c);
+        } else {
+            el = len;
+            memcpy(esc, p + i, len);
+        }
+        if (o + el >= cap)
+            break;
+        memcpy(msg + o, esc, el);
+        o += el;
+        i += len;
+    }
+    msg[o] = '\0';
+}
+
 int cairn__verr(int status, const char *fmt, va_list ap)
 {
     vsnprintf(tls_msg, sizeof tls_msg, fmt, ap);
+    msg_escape(tls_msg, sizeof tls_msg);
     return status;
 }
 
@@ -100,6 +154,7 @@ int cairn__err_prefix(int status, const char *fmt, ...)
     size_t rl = strnlen(rest, MSG_MAX - pl - 3);
     memcpy(tls_msg + pl + 2, rest, rl);
     tls_msg[pl + 2 + rl] = '\0';
+    msg_escape(tls_msg, sizeof tls_msg);
     return status;
 }
 

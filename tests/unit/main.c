@@ -18,6 +18,7 @@ int main(int argc, char **argv)
         {unit_json_cases, &unit_json_ncases},
         {unit_record_cases, &unit_record_ncases},
         {unit_misc_cases, &unit_misc_ncases},
+        {unit_errmsg_cases, &unit_errmsg_ncases},
         {unit_schema_cases, &unit_schema_ncases},
         {unit_async_cases, &unit_async_ncases},
         {unit_codec_cases, &unit_codec_ncases},

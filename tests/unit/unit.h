@@ -19,6 +19,8 @@ extern const size_t unit_json_ncases;
 extern const tr_case unit_record_cases[];
 extern const size_t unit_record_ncases;
 extern const tr_case unit_misc_cases[];
+extern const tr_case unit_errmsg_cases[];
+extern const size_t unit_errmsg_ncases;
 extern const size_t unit_misc_ncases;
 extern const tr_case unit_cache_cases[];
 extern const size_t unit_cache_ncases;
