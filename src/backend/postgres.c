@@ -119,11 +119,22 @@ static void scrub(const pg *s, const char *msg, char *buf, size_t cap)
             memcpy(buf + o, "***", 3);
             o += 3;
             msg += plen;
+        } else if (*msg == '\n' || *msg == '\r' || *msg == '\t') {
+            /* libpq's messages span lines ("...refused\n\tIs the server
+             * running..."): one line per error, the lines joined by "; ". */
+            bool line = false;
+            for (; *msg == '\n' || *msg == '\r' || *msg == '\t' || *msg == ' '; msg++)
+                line |= *msg == '\n' || *msg == '\r';
+            if (*msg && o > 0) {
+                if (line)
+                    buf[o++] = ';';
+                buf[o++] = ' ';
+            }
         } else {
             buf[o++] = *msg++;
         }
     }
-    while (o > 0 && (buf[o - 1] == '\n' || buf[o - 1] == ' '))
+    while (o > 0 && buf[o - 1] == ' ')
         o--;
     buf[o] = '\0';
 }

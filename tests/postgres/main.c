@@ -397,6 +397,10 @@ static void urls(void **state)
                                NULL, &s),
               CAIRN_ECONN);
     assert_errmsg_has("127.0.0.1");
+    /* one line: libpq's "...refused\n\tIs the server running..." joined */
+    if (strpbrk(cairn_errmsg(), "\n\t") || strstr(cairn_errmsg(), "\\n") ||
+        strstr(cairn_errmsg(), "\\t"))
+        fail_msg("message spans lines: %s", cairn_errmsg());
     if (strstr(cairn_errmsg(), "hunter2pw"))
         fail_msg("message shows the password: %s", cairn_errmsg());
     assert_null(s);
