@@ -51,7 +51,7 @@ static const char lazy_zrem_lua[] =
     "then return redis.call('ZREM', KEYS[3], ARGV[1]) end return 0";
 
 typedef struct rd {
-    struct rd *next, *prev; /* every open handle, for the atfork handlers */
+    cairn__hlink link; /* in handles: every open handle of the process (fork) */
     char *host;
     int port, db;
     char *user, *password; /* NULL when none; never printed */
@@ -79,8 +79,7 @@ typedef struct {
     bool fresh;
 } conn;
 
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static rd *g_handles;
+static cairn__hlist handles = CAIRN__HLIST_INIT;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 /* ---- fork safety ---- */
@@ -90,21 +89,22 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
  * connection (closing our copy of the fd leaves the parent's socket alone). */
 static void fork_prepare(void)
 {
-    pthread_mutex_lock(&g_lock);
-    for (rd *h = g_handles; h; h = h->next)
-        pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&handles.mu);
+    for (cairn__hlink *k = handles.head; k; k = k->next)
+        pthread_mutex_lock(&((rd *)k->owner)->lock);
 }
 
 static void fork_parent(void)
 {
-    for (rd *h = g_handles; h; h = h->next)
-        pthread_mutex_unlock(&h->lock);
-    pthread_mutex_unlock(&g_lock);
+    for (cairn__hlink *k = handles.head; k; k = k->next)
+        pthread_mutex_unlock(&((rd *)k->owner)->lock);
+    pthread_mutex_unlock(&handles.mu);
 }
 
 static void fork_child(void)
 {
-    for (rd *h = g_handles; h; h = h->next) {
+    for (cairn__hlink *k = handles.head; k; k = k->next) {
+        rd *h = k->owner;
         for (int i = 0; i < h->pool_max; i++)
             if (h->all[i]) {
                 redisFree(h->all[i]);
@@ -117,7 +117,7 @@ static void fork_child(void)
         pthread_cond_destroy(&h->cond);
         pthread_cond_init(&h->cond, NULL);
     }
-    pthread_mutex_unlock(&g_lock);
+    pthread_mutex_unlock(&handles.mu);
 }
 
 static void init_once(void)
@@ -1233,136 +1233,115 @@ static int parse_int(const char *p, size_t n, long lo, long hi, long *out)
     return 0;
 }
 
-/* location: "//[[user]:password@]host[:port][/db][?k=v&...]". The messages
- * quote the host and parameters, never the user information. */
+/* location: "//[[user]:password@]host[:port][/db][?k=v&...]", read by the
+ * one URL parser (src/store/url.c); here what its parts mean to redis. The
+ * messages quote the host and parameters, never the user information. */
 static int parse_url(rd *h, const char *loc)
 {
     if (strncmp(loc, "//", 2) != 0)
         return cairn_backend_error(CAIRN_EURL,
                                    "redis: the URL must look like "
                                    "redis://[:password@]host[:port][/db][?prefix=P]");
-    const char *p = loc + 2;
-    const char *end = p + strcspn(p, "/?#");
-    const char *at = memchr(p, '@', (size_t)(end - p));
-    /* The password may hold '@' (unescaped): the host starts after the last. */
-    for (const char *q = at; q && q < end; q = memchr(q + 1, '@', (size_t)(end - q - 1)))
-        at = q;
-    bool bad = false;
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon) {
-            if (colon > p && !(h->user = cairn__pct_decode(p, (size_t)(colon - p), &bad)))
-                goto bad_userinfo;
-            /* "user:@host": no password here, the environment may give one */
-            if (at > colon + 1 &&
-                !(h->password = cairn__pct_decode(colon + 1, (size_t)(at - colon - 1), &bad)))
-                goto bad_userinfo;
-        } else if (at > p) {
-            /* redis://secret@host: a lone user part is the password, as
-             * redis-cli -u reads it */
-            if (!(h->password = cairn__pct_decode(p, (size_t)(at - p), &bad)))
-                goto bad_userinfo;
+    cairn__url u;
+    int rc = cairn__url_parse("redis", loc, &u);
+    if (rc)
+        return rc;
+    if (u.user && !u.password) {
+        /* redis://secret@host: a lone user part is the password, as
+         * redis-cli -u reads it */
+        if (*u.user) {
+            h->password = u.user;
+            u.user = NULL;
         }
-        p = at + 1;
-    }
-    {
-        const char *hs = p, *he, *port = NULL;
-        if (*p == '[') { /* [IPv6] */
-            const char *rb = memchr(p, ']', (size_t)(end - p));
-            if (!rb)
-                return cairn_backend_error(CAIRN_EURL, "redis: unclosed '[' in the host");
-            hs = p + 1;
-            he = rb;
-            if (rb + 1 < end) {
-                if (rb[1] != ':')
-                    return cairn_backend_error(CAIRN_EURL, "redis: junk after ']' in the host");
-                port = rb + 2;
-            }
-        } else {
-            const char *colon = memchr(p, ':', (size_t)(end - p));
-            he = colon ? colon : end;
-            if (colon)
-                port = colon + 1;
+    } else {
+        /* "user:@host": no password here, the environment may give one */
+        if (u.user && *u.user) {
+            h->user = u.user;
+            u.user = NULL;
         }
-        if (he == hs)
-            h->host = strdup("127.0.0.1");
-        else
-            h->host = strndup(hs, (size_t)(he - hs));
-        if (!h->host)
-            return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-        h->port = 6379;
-        if (port) {
-            long v;
-            if (parse_int(port, (size_t)(end - port), 1, 65535, &v))
-                return cairn_backend_error(CAIRN_EURL, "redis: bad port '%.*s'",
-                                           (int)(end - port > 20 ? 20 : end - port), port);
-            h->port = (int)v;
+        if (u.password && *u.password) {
+            h->password = u.password;
+            u.password = NULL;
         }
     }
-    p = end;
-    if (*p == '/') {
-        p++;
-        size_t n = strcspn(p, "?#");
+    if (*u.host) {
+        h->host = u.host;
+        u.host = NULL;
+    } else if (!(h->host = strdup("127.0.0.1"))) {
+        rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+        goto out;
+    }
+    h->port = u.port ? u.port : 6379;
+    if (u.path) {
+        size_t n = strlen(u.path);
         long v = 0;
-        if (n && parse_int(p, n, 0, 1000000, &v))
-            return cairn_backend_error(CAIRN_EURL, "redis: bad database number '%.*s'",
-                                       (int)(n > 20 ? 20 : n), p);
+        if (n && parse_int(u.path, n, 0, 1000000, &v)) {
+            rc = u.at_after ? cairn_backend_error(CAIRN_EURL,
+                                                  "redis: bad database number (a number from "
+                                                  "0 to 1000000 after the host)")
+                            : cairn_backend_error(CAIRN_EURL,
+                                                  "redis: bad database number '%.*s' (0 to "
+                                                  "1000000)",
+                                                  (int)(n > 20 ? 20 : n), u.path);
+            goto out;
+        }
         h->db = (int)v;
-        p += n;
     }
-    if (*p == '?') {
-        p++;
-        while (*p && *p != '#') {
-            size_t n = strcspn(p, "&#");
-            const char *eq = memchr(p, '=', n);
-            if (!eq)
-                return cairn_backend_error(CAIRN_EURL, "redis: parameter '%.*s' has no value",
-                                           (int)(n > 40 ? 40 : n), p);
-            size_t kl = (size_t)(eq - p), vl = n - kl - 1;
-            const char *v = eq + 1;
-            long num;
-#define KEY_IS(s) (kl == sizeof(s) - 1 && !memcmp(p, s, kl))
-            if (KEY_IS("prefix")) {
-                free(h->prefix);
-                if (!(h->prefix = cairn__pct_decode(v, vl, &bad)))
-                    return bad ? cairn_backend_error(CAIRN_EURL, "redis: bad %% escape in prefix")
-                               : cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-                if (strlen(h->prefix) > PREFIX_MAX)
-                    return cairn_backend_error(CAIRN_EURL, "redis: prefix longer than %d bytes",
-                                               PREFIX_MAX);
-            } else if (KEY_IS("connect_timeout_ms") || KEY_IS("timeout_ms") ||
-                       KEY_IS("pool")) {
-                long lo = KEY_IS("pool") ? 1 : 1, hi = KEY_IS("pool") ? POOL_MAX : 86400000;
-                if (parse_int(v, vl, lo, hi, &num))
-                    return cairn_backend_error(CAIRN_EURL,
-                                               "redis: %.*s must be a number from %ld to %ld",
-                                               (int)kl, p, lo, hi);
-                if (KEY_IS("pool"))
-                    h->pool_max = (int)num;
-                else if (KEY_IS("timeout_ms"))
-                    h->timeout_ms = (int)num;
-                else
-                    h->connect_timeout_ms = (int)num;
-            } else if (KEY_IS("password")) {
-                return cairn_backend_error(CAIRN_EURL,
-                                           "redis: put the password before the host "
-                                           "(redis://:PASSWORD@host) or in $REDISCLI_AUTH");
-            } else {
-                return cairn_backend_error(CAIRN_EURL,
-                                           "redis: unknown parameter '%.*s' (known: prefix, "
-                                           "connect_timeout_ms, timeout_ms, pool)",
-                                           (int)(kl > 40 ? 40 : kl), p);
+    /* a #fragment means nothing to redis: ignored */
+    cairn__url_param q;
+    for (size_t pos = 0; (rc = cairn__url_param_next(&u, &pos, &q)) == 1;) {
+        const char *v = q.value;
+        size_t vl = q.value_len;
+        long num;
+        if (cairn__url_param_is(&q, "prefix")) {
+            free(h->prefix);
+            h->prefix = NULL;
+            if ((rc = cairn__url_param_value(&u, &q, &h->prefix)))
+                goto out;
+            if (strlen(h->prefix) > PREFIX_MAX) {
+                rc = cairn_backend_error(CAIRN_EURL, "redis: prefix longer than %d bytes",
+                                         PREFIX_MAX);
+                goto out;
             }
-#undef KEY_IS
-            p += n;
-            if (*p == '&')
-                p++;
+        } else if (cairn__url_param_is(&q, "connect_timeout_ms") ||
+                   cairn__url_param_is(&q, "timeout_ms") || cairn__url_param_is(&q, "pool")) {
+            bool pool = cairn__url_param_is(&q, "pool");
+            long lo = 1, hi = pool ? POOL_MAX : 86400000;
+            if (parse_int(v, vl, lo, hi, &num)) {
+                rc = cairn_backend_error(CAIRN_EURL,
+                                         "redis: %.*s must be a number from %ld to %ld",
+                                         (int)q.name_len, q.name, lo, hi);
+                goto out;
+            }
+            if (pool)
+                h->pool_max = (int)num;
+            else if (cairn__url_param_is(&q, "timeout_ms"))
+                h->timeout_ms = (int)num;
+            else
+                h->connect_timeout_ms = (int)num;
+        } else if (cairn__url_param_is(&q, "password")) {
+            rc = cairn_backend_error(CAIRN_EURL,
+                                     "redis: put the password before the host "
+                                     "(redis://:PASSWORD@host) or in $REDISCLI_AUTH");
+            goto out;
+        } else {
+            rc = u.at_after ? cairn_backend_error(CAIRN_EURL,
+                                                  "redis: unknown URL parameter (known: "
+                                                  "prefix, connect_timeout_ms, timeout_ms, "
+                                                  "pool; an '@' follows the host: is there a "
+                                                  "raw '/', '?' or '#' in the password?)")
+                            : cairn_backend_error(CAIRN_EURL,
+                                                  "redis: unknown parameter '%.*s' (known: "
+                                                  "prefix, connect_timeout_ms, timeout_ms, "
+                                                  "pool)",
+                                                  (int)(q.name_len > 40 ? 40 : q.name_len),
+                                                  q.name);
+            goto out;
         }
     }
-    return CAIRN_OK;
-bad_userinfo:
-    return bad ? cairn_backend_error(CAIRN_EURL, "redis: bad %% escape in the user information")
-               : cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
+out:
+    cairn__url_free(&u);
+    return rc;
 }
 
 static void rd_free(rd *h);
@@ -1531,12 +1510,7 @@ static int rd_open(const char *location, const struct cairn_options *opt, void *
         pthread_cond_destroy(&h->cond);
         goto fail;
     }
-    pthread_mutex_lock(&g_lock);
-    h->next = g_handles;
-    if (g_handles)
-        g_handles->prev = h;
-    g_handles = h;
-    pthread_mutex_unlock(&g_lock);
+    cairn__hlist_add(&handles, &h->link, h);
     *self = h;
     return CAIRN_OK;
 fail:
@@ -1549,14 +1523,7 @@ static void rd_close(void *self)
     rd *h = self;
     if (!h)
         return;
-    pthread_mutex_lock(&g_lock);
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        g_handles = h->next;
-    if (h->next)
-        h->next->prev = h->prev;
-    pthread_mutex_unlock(&g_lock);
+    cairn__hlist_del(&handles, &h->link);
     pthread_mutex_destroy(&h->lock);
     pthread_cond_destroy(&h->cond);
     rd_free(h);
