@@ -569,8 +569,13 @@ static int parse_url(pg *s, const char *loc)
                                    "postgres://[user[:password]@]host[:port]/db[?table=name]");
     cairn__url u;
     int rc = cairn__url_parse("postgres", loc, &u);
-    if (rc)
+    if (rc) {
+        /* kept on failure too: the fuzz hook checks no message shows it */
+        if (u.password)
+            keep_password(s, u.password);
+        cairn__url_free(&u);
         return rc;
+    }
     char port[8] = "";
     if (u.port)
         snprintf(port, sizeof port, "%d", u.port);

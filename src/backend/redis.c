@@ -1244,8 +1244,8 @@ static int parse_url(rd *h, const char *loc)
                                    "redis://[:password@]host[:port][/db][?prefix=P]");
     cairn__url u;
     int rc = cairn__url_parse("redis", loc, &u);
-    if (rc)
-        return rc;
+    /* The user information first, on failure too: the fuzz hook
+     * (cairn__redis_parse_location) checks no message shows it. */
     if (u.user && !u.password) {
         /* redis://secret@host: a lone user part is the password, as
          * redis-cli -u reads it */
@@ -1264,6 +1264,8 @@ static int parse_url(rd *h, const char *loc)
             u.password = NULL;
         }
     }
+    if (rc)
+        goto out;
     if (*u.host) {
         h->host = u.host;
         u.host = NULL;

@@ -341,7 +341,7 @@ int cairn__url_parse(const char *who, const char *text, cairn__url *u)
         u->fragment = p + 1;
     return CAIRN_OK;
 fail:
-    cairn__url_free(u);
+    /* what was read stays (cairn__url_free frees it) */
     return rc;
 }
 

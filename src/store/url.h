@@ -53,8 +53,10 @@ typedef struct cairn__url {
  * who names the caller in messages ("redis: bad port ..."); it is kept,
  * not copied. Returns CAIRN_OK; CAIRN_EURL with a message naming the
  * problem (never the password: no message quotes the user information);
- * CAIRN_ENOMEM. On failure *u holds nothing to free (cairn__url_free is
- * still safe). Thread-safe. */
+ * CAIRN_ENOMEM. On failure *u keeps the parts read before the problem
+ * (the user information is read first), so that a caller can still scrub
+ * or check its messages: call cairn__url_free() whatever the status.
+ * Thread-safe. */
 int cairn__url_parse(const char *who, const char *text, cairn__url *u);
 
 /* Free what u holds, the password wiped first; u is left empty. NULL ok. */
