@@ -570,9 +570,10 @@ static int parse_url(pg *s, const char *loc)
     cairn__url u;
     int rc = cairn__url_parse("postgres", loc, &u);
     if (rc) {
-        /* kept on failure too: the fuzz hook checks no message shows it */
+        /* kept on failure too (NULL when out of memory): the fuzz hook
+         * checks that no message shows it */
         if (u.password)
-            keep_password(s, u.password);
+            s->password = strdup(u.password);
         cairn__url_free(&u);
         return rc;
     }

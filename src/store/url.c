@@ -273,11 +273,16 @@ int cairn__url_parse(const char *who, const char *text, cairn__url *u)
     u->at_after = strchr(a.end, '@') != NULL;
     int rc;
     if (a.at) {
+        /* both or neither: a user without a password must mean no ':' */
         const char *ue = a.colon ? a.colon : a.at;
-        if ((rc = decode_part(u, p, (size_t)(ue - p), "user information", &u->user)) ||
+        char *user = NULL;
+        if ((rc = decode_part(u, p, (size_t)(ue - p), "user information", &user)) ||
             (a.colon && (rc = decode_part(u, a.colon + 1, (size_t)(a.at - a.colon - 1),
-                                          "user information", &u->password))))
+                                          "user information", &u->password)))) {
+            free(user);
             goto fail;
+        }
+        u->user = user;
     }
     /* host [":" port], the host maybe "[IPv6]" */
     const char *hs = a.host, *he, *port = NULL;

@@ -295,6 +295,12 @@ static void url_parse_ports(void **state)
     assert_string_equal(u.password, "Zq7pw");
     expect_no("Zq7pw");
     cairn__url_free(&u);
+    /* a user without its password is never left: the redis backend would
+     * read it as a lone password */
+    assert_rc(cairn__url_parse("test", "//Zq7user:pw%zz@h", &u), CAIRN_EURL);
+    assert_null(u.user);
+    assert_null(u.password);
+    cairn__url_free(&u);
     /* the port quoted, never what stands before the '@' */
     expect_url_error("//u:Zq7pw@h:12x", "'12x'", "Zq7pw");
 }
