@@ -1,13 +1,15 @@
 /*
- * backend_url.c — fuzz the server backends' URL parsers (redis://,
- * postgres://) without a server: cairn__redis_parse_location and
- * cairn__postgres_parse_location (src/backend/parse.h).
+ * backend_url.c — fuzz what the server backends take from a URL (redis://,
+ * postgres://; both read it with the one parser, cairn__url_parse) without
+ * a server: cairn__redis_parse_location and cairn__postgres_parse_location
+ * (src/backend/parse.h).
  *
  * Properties: a status from the small set a URL can give; a message that
- * names the backend; and the password never in a message or a label. For
- * the last, every 0x01 byte of the input becomes a secret no message text
- * holds; when the secret occurs once and ends up in the password, neither
- * the message nor the label may show it.
+ * names the backend; and the password never in a message, a label, or the
+ * URL as cairn_url_redact shows it (what cairn_store_open's messages
+ * quote). For the last, every 0x01 byte of the input becomes a secret no
+ * message text holds; when the secret occurs once (escapes decoded) and
+ * ends up in the password, none of them may show it.
  */
 #include "common.h"
 
@@ -15,31 +17,8 @@
 #include "cairn/cairn.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
-
-#define SECRET "Qz7pW3xK"
-
-static char *with_secret(const uint8_t *data, size_t size, int *count)
-{
-    size_t sl = strlen(SECRET);
-    char *s = malloc(size * sl + 1);
-    if (!s)
-        abort();
-    size_t o = 0;
-    for (size_t i = 0; i < size; i++) {
-        if (data[i] == 0x01) {
-            memcpy(s + o, SECRET, sl);
-            o += sl;
-        } else if (data[i] != 0) {
-            s[o++] = (char)data[i];
-        }
-    }
-    s[o] = '\0';
-    *count = 0; /* occurrences in the result: the input may spell it too */
-    for (const char *q = s; (q = strstr(q, SECRET)); q++)
-        ++*count;
-    return s;
-}
 
 typedef int (*parse_fn)(const char *, char **, char *, size_t);
 
@@ -50,18 +29,30 @@ static void check(parse_fn parse, const char *name, const char *loc, int secrets
     int rc = parse(loc, &pw, label, sizeof label);
     FUZZ_CHECK(rc == CAIRN_OK || rc == CAIRN_EURL || rc == CAIRN_ENOMEM, "%s: status %d for '%s'",
                name, rc, loc);
-    bool hidden = secrets == 1 && pw && strstr(pw, SECRET);
+    bool hidden = secrets == 1 && pw && strstr(pw, FUZZ_SECRET);
+    if (hidden) {
+        /* the whole URL, as an open's message shows it */
+        size_t n = strlen(name) + 1 + strlen(loc);
+        char *url = malloc(n + 1), *shown = malloc(4 * n + 16);
+        if (!url || !shown)
+            abort();
+        snprintf(url, n + 1, "%s:%s", name, loc);
+        cairn_url_redact(url, shown, 4 * n + 16);
+        FUZZ_CHECK(fuzz_secrets(shown) == 0, "%s: the password shows in '%s'", name, shown);
+        free(url);
+        free(shown);
+    }
     if (rc) {
         FUZZ_CHECK(!strncmp(cairn_errmsg(), name, strlen(name)), "%s: message '%s'", name,
                    cairn_errmsg());
         FUZZ_CHECK(!label[0], "%s: a label on failure", name);
         if (hidden)
-            FUZZ_CHECK(!strstr(cairn_errmsg(), SECRET), "%s: the password in '%s'", name,
+            FUZZ_CHECK(!strstr(cairn_errmsg(), FUZZ_SECRET), "%s: the password in '%s'", name,
                        cairn_errmsg());
     } else {
         FUZZ_CHECK(label[0], "%s: no label", name);
         if (hidden)
-            FUZZ_CHECK(!strstr(label, SECRET), "%s: the password in label '%s'", name, label);
+            FUZZ_CHECK(!strstr(label, FUZZ_SECRET), "%s: the password in label '%s'", name, label);
     }
     /* deterministic */
     char *pw2 = NULL;
@@ -77,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 4096)
         return 0;
-    int secrets;
-    char *loc = with_secret(data, size, &secrets);
+    char *loc = fuzz_with_secret(data, size);
+    int secrets = fuzz_secrets(loc); /* escapes decoded: passwords are */
 #ifdef CAIRN_HAVE_REDIS
     check(cairn__redis_parse_location, "redis", loc, secrets);
 #endif

@@ -1,6 +1,8 @@
 /*
  * url.c — fuzz store URLs: cairn__url_split's contract, cairn_url_redact's,
- * then cairn_store_open on URLs that can create nothing on disk (mem: and
+ * the server URL parser's (cairn__url_parse: its parts, and the password
+ * it reads never shown by cairn_url_redact nor in its messages), then
+ * cairn_store_open on URLs that can create nothing on disk (mem: and
  * unknown schemes).
  */
 #include "common.h"
@@ -8,6 +10,7 @@
 #include "all.h"
 
 #include <string.h>
+#include <stdbool.h>
 #include <strings.h>
 
 /* Schemes that reach a disk or a server (tiered: wraps one): never opened
@@ -59,11 +62,100 @@ static void check_redact(const char *url, size_t n)
     }
 }
 
+static bool within(const char *p, size_t n, const char *s, size_t sn)
+{
+    return p >= s && p + n <= s + sn;
+}
+
+/* cairn__url_parse on the input with every 0x01 byte a secret: a status
+ * from the small set, parts that hold together, the same parts twice, and,
+ * when the secret occurs once (escapes decoded) and is in the password,
+ * neither the redacted URL nor a message shows it, even spelled in
+ * escapes. */
+static void check_parse(const uint8_t *data, size_t size)
+{
+    char *s = fuzz_with_secret(data, size);
+    size_t n = strlen(s);
+    bool one = fuzz_secrets(s) == 1;
+    cairn__url u, v;
+    int rc = cairn__url_parse("fuzz", s, &u);
+    FUZZ_CHECK(rc == CAIRN_OK || rc == CAIRN_EURL || rc == CAIRN_ENOMEM, "status %d", rc);
+    FUZZ_CHECK(cairn__url_parse("fuzz", s, &v) == rc, "second parse differs");
+    if (rc) {
+        FUZZ_CHECK(!strncmp(cairn_errmsg(), "fuzz: ", 6), "message '%s'", cairn_errmsg());
+        /* the user information is read first: on a later failure it is
+         * there, and the message must not show it */
+        if (one && u.password && strstr(u.password, FUZZ_SECRET))
+            FUZZ_CHECK(!strstr(cairn_errmsg(), FUZZ_SECRET), "the password in '%s'",
+                       cairn_errmsg());
+        cairn__url_free(&u);
+        cairn__url_free(&v);
+        free(s);
+        return;
+    }
+    FUZZ_CHECK(u.host && v.host && !strcmp(u.host, v.host), "hosts differ");
+    FUZZ_CHECK(!strcmp(u.scheme, v.scheme) && u.port == v.port && u.ipv6 == v.ipv6 &&
+                   u.query == v.query && u.query_len == v.query_len &&
+                   u.fragment == v.fragment && u.at_after == v.at_after,
+               "parts differ");
+    FUZZ_CHECK((!u.user && !v.user) || (u.user && v.user && !strcmp(u.user, v.user)),
+               "users differ");
+    FUZZ_CHECK((!u.password && !v.password) ||
+                   (u.password && v.password && !strcmp(u.password, v.password)),
+               "passwords differ");
+    FUZZ_CHECK((!u.path && !v.path) || (u.path && v.path && !strcmp(u.path, v.path)),
+               "paths differ");
+    cairn__url_free(&v);
+    FUZZ_CHECK(!u.password || u.user, "a password without a user part");
+    FUZZ_CHECK(u.port >= 0 && u.port <= 65535, "port %d", u.port);
+    FUZZ_CHECK(!u.ipv6 || strchr(s, '['), "IPv6 without brackets");
+    FUZZ_CHECK(!u.query || within(u.query, u.query_len, s, n), "query outside the URL");
+    FUZZ_CHECK(!u.query || !memchr(u.query, '#', u.query_len), "'#' in the query");
+    FUZZ_CHECK(!u.fragment || within(u.fragment, strlen(u.fragment), s, n),
+               "fragment outside the URL");
+    /* every parameter lies in the query, has a name=value form */
+    cairn__url_param q;
+    size_t pos = 0;
+    int more;
+    while ((more = cairn__url_param_next(&u, &pos, &q)) == 1) {
+        FUZZ_CHECK(within(q.name, q.name_len, u.query, u.query_len) &&
+                       within(q.value, q.value_len, u.query, u.query_len) &&
+                       q.name + q.name_len + 1 == q.value && q.name[q.name_len] == '=',
+                   "parameter outside the query");
+        FUZZ_CHECK(!memchr(q.name, '&', q.name_len) && !memchr(q.value, '&', q.value_len),
+                   "'&' in a parameter");
+        char *val = NULL;
+        int vr = cairn__url_param_value(&u, &q, &val);
+        FUZZ_CHECK(vr == CAIRN_OK || vr == CAIRN_EURL || vr == CAIRN_ENOMEM, "value %d", vr);
+        FUZZ_CHECK(!vr == !!val, "value and status disagree");
+        free(val);
+    }
+    FUZZ_CHECK(more == 0 || more == CAIRN_EURL, "param_next gave %d", more);
+    if (one && u.password && strstr(u.password, FUZZ_SECRET)) {
+        if (more)
+            FUZZ_CHECK(!strstr(cairn_errmsg(), FUZZ_SECRET), "the password in '%s'",
+                       cairn_errmsg());
+        if (u.scheme[0]) { /* a URL cairn_url_redact reads as one */
+            size_t cap = 4 * n + 16;
+            char *r = malloc(cap);
+            if (!r)
+                abort();
+            cairn_url_redact(s, r, cap);
+            FUZZ_CHECK(fuzz_secrets(r) == 0, "the password shows in '%s' (from '%s')", r, s);
+            free(r);
+        }
+    }
+    cairn__url_free(&u);
+    FUZZ_CHECK(!u.host && !u.password, "parts left after free");
+    free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *url = fuzz_cstr(data, size);
     size_t n = strlen(url);
     check_redact(url, n);
+    check_parse(data, size);
     char scheme[CAIRN__SCHEME_MAX + 1];
     const char *loc = NULL;
 

@@ -474,14 +474,6 @@ static void release(pg *s, conn *c)
 /* URL                                                                 */
 /* ------------------------------------------------------------------ */
 
-/* Percent-decode p[0..n) into a new string; NULL on a bad escape, an
- * encoded NUL, or out of memory. */
-static char *decode(const char *p, size_t n)
-{
-    bool bad;
-    return cairn__pct_decode(p, n, &bad);
-}
-
 static bool table_name_ok(const char *t)
 {
     size_t n = strlen(t);
@@ -496,20 +488,37 @@ static bool table_name_ok(const char *t)
     return true;
 }
 
-/* Add keyword kw = the decoded p[0..n) to the conninfo. */
-static int add_param(pg *s, const char *kw, const char *p, size_t n)
+/* Add keyword kw = v (owned from now on, freed on failure too) to the
+ * conninfo. */
+static int add_param(pg *s, const char *kw, char *v)
 {
-    if (s->nkw >= MAX_PARAMS)
+    if (s->nkw >= MAX_PARAMS) {
+        free(v);
         return cairn_backend_error(CAIRN_EURL, "postgres: too many URL parameters (%d "
                                                "at most)",
                                    MAX_PARAMS);
-    char *v = decode(p, n);
-    if (!v)
-        return cairn_backend_error(CAIRN_EURL, "postgres: bad percent escape in the URL's "
-                                               "%s",
-                                   kw);
+    }
     s->kw[s->nkw] = kw;
     s->val[s->nkw++] = v;
+    return CAIRN_OK;
+}
+
+/* Add a copy of v (NULL: out of memory was met). */
+static int add_copy(pg *s, const char *kw, const char *v)
+{
+    char *c = v ? strdup(v) : NULL;
+    if (!c)
+        return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
+    return add_param(s, kw, c);
+}
+
+/* Keep a copy of the password libpq will use (the last one given), to
+ * scrub messages of it. */
+static int keep_password(pg *s, const char *pw)
+{
+    free(s->password);
+    if (!(s->password = strdup(pw)))
+        return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
     return CAIRN_OK;
 }
 
@@ -522,155 +531,109 @@ static const char *const libpq_params[] = {
     "tcp_user_timeout", "channel_binding", "hostaddr", "password", "user", "host",
     "port", "dbname", NULL};
 
-static int parse_query(pg *s, const char *q, bool *have_timeout)
+static int parse_query(pg *s, const cairn__url *u, bool *have_timeout)
 {
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t n = amp ? (size_t)(amp - q) : strlen(q);
-        const char *eq = memchr(q, '=', n);
-        if (!eq)
-            return cairn_backend_error(CAIRN_EURL, "postgres: URL parameter '%.*s' has no "
-                                                   "value",
-                                       (int)(n > 64 ? 64 : n), q);
-        size_t kl = (size_t)(eq - q);
-        const char *v = eq + 1;
-        size_t vl = n - kl - 1;
-        if (kl == 5 && !strncmp(q, "table", 5)) {
-            char *t = decode(v, vl);
-            bool ok = t && table_name_ok(t);
+    cairn__url_param q;
+    int rc;
+    for (size_t pos = 0; (rc = cairn__url_param_next(u, &pos, &q)) == 1;) {
+        char *v = NULL;
+        if (cairn__url_param_is(&q, "table")) {
+            if ((rc = cairn__url_param_value(u, &q, &v)))
+                return rc;
+            bool ok = table_name_ok(v);
             if (ok)
-                strcpy(s->table, t);
-            free(t);
+                strcpy(s->table, v);
+            free(v);
             if (!ok)
                 return cairn_backend_error(CAIRN_EURL,
                                            "postgres: table name '%.*s' is not an "
                                            "identifier (1..%d of A-Z a-z 0-9 _, not "
                                            "starting with a digit)",
-                                           (int)(vl > 80 ? 80 : vl), v, TABLE_MAX);
-        } else {
-            const char *kw = NULL;
-            for (int i = 0; libpq_params[i] && !kw; i++)
-                if (strlen(libpq_params[i]) == kl && !strncmp(q, libpq_params[i], kl))
-                    kw = libpq_params[i];
-            if (!kw)
-                return cairn_backend_error(CAIRN_EURL,
-                                           "postgres: unknown URL parameter '%.*s' (known: "
-                                           "table, connect_timeout, sslmode, "
-                                           "application_name, ...)",
-                                           (int)(kl > 64 ? 64 : kl), q);
-            if (!strcmp(kw, "connect_timeout"))
-                *have_timeout = true;
-            int rc = add_param(s, kw, v, vl);
-            if (rc)
-                return rc;
-            if (!strcmp(kw, "password")) { /* the one libpq uses: the last */
-                free(s->password);
-                if (!(s->password = strdup(s->val[s->nkw - 1])))
-                    return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
-            }
+                                           (int)(q.value_len > 80 ? 80 : q.value_len), q.value,
+                                           TABLE_MAX);
+            continue;
         }
-        q += n + (amp ? 1 : 0);
+        const char *kw = NULL;
+        for (int i = 0; libpq_params[i] && !kw; i++)
+            if (cairn__url_param_is(&q, libpq_params[i]))
+                kw = libpq_params[i];
+        if (!kw)
+            return cairn_backend_error(CAIRN_EURL,
+                                       "postgres: unknown URL parameter '%.*s' (known: "
+                                       "table, connect_timeout, sslmode, "
+                                       "application_name, ...)",
+                                       (int)(q.name_len > 64 ? 64 : q.name_len), q.name);
+        if (!strcmp(kw, "connect_timeout"))
+            *have_timeout = true;
+        if ((rc = cairn__url_param_value(u, &q, &v)) || (rc = add_param(s, kw, v)))
+            return rc;
+        if (!strcmp(kw, "password") && (rc = keep_password(s, v)))
+            return rc;
     }
-    return CAIRN_OK;
+    return rc;
 }
 
-/* location: //[user[:password]@]host[:port][/db][?name=value&...] */
+/* location: //[user[:password]@]host[:port][/db][?name=value&...], read by
+ * the one URL parser (src/store/url.c); here the conninfo keywords libpq
+ * gets from its parts. */
 static int parse_url(pg *s, const char *loc)
 {
     if (strncmp(loc, "//", 2) != 0)
         return cairn_backend_error(CAIRN_EURL,
                                    "postgres: expected "
                                    "postgres://[user[:password]@]host[:port]/db[?table=name]");
-    const char *p = loc + 2;
-    size_t alen = strcspn(p, "/?");
-    const char *at = NULL;
-    for (size_t i = 0; i < alen; i++)
-        if (p[i] == '@')
-            at = p + i;
-    const char *user = NULL, *host = p;
-    size_t ulen = 0, plen = 0;
-    const char *pass = NULL;
-    if (at) {
-        user = p;
-        ulen = (size_t)(at - p);
-        const char *colon = memchr(p, ':', ulen);
-        if (colon) {
-            pass = colon + 1;
-            plen = (size_t)(at - pass);
-            ulen = (size_t)(colon - p);
-        }
-        host = at + 1;
-    }
-    size_t hlen = (size_t)(p + alen - host);
-    const char *port = NULL;
-    size_t portlen = 0;
-    if (hlen && host[0] == '[') { /* [IPv6]:port */
-        const char *rb = memchr(host, ']', hlen);
-        if (!rb)
-            return cairn_backend_error(CAIRN_EURL, "postgres: unclosed '[' in the URL's host");
-        if ((size_t)(rb + 1 - host) < hlen && rb[1] == ':') {
-            port = rb + 2;
-            portlen = (size_t)(host + hlen - port);
-        }
-        host++;
-        hlen = (size_t)(rb - host);
-    } else {
-        const char *colon = memchr(host, ':', hlen);
-        if (colon) {
-            port = colon + 1;
-            portlen = (size_t)(host + hlen - port);
-            hlen = (size_t)(colon - host);
-        }
-    }
-    for (size_t i = 0; i < portlen; i++)
-        if (port[i] < '0' || port[i] > '9' || portlen > 5)
-            return cairn_backend_error(CAIRN_EURL, "postgres: port '%.*s' is not a number",
-                                       (int)(portlen > 16 ? 16 : portlen), port);
-    int rc;
-    if (ulen && (rc = add_param(s, "user", user, ulen)))
+    cairn__url u;
+    int rc = cairn__url_parse("postgres", loc, &u);
+    if (rc) {
+        /* kept on failure too (NULL when out of memory): the fuzz hook
+         * checks that no message shows it */
+        if (u.password)
+            s->password = strdup(u.password);
+        cairn__url_free(&u);
         return rc;
-    if (pass) {
-        if ((rc = add_param(s, "password", pass, plen)))
-            return rc;
-        if (!(s->password = strdup(s->val[s->nkw - 1])))
-            return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
     }
-    if ((hlen && (rc = add_param(s, "host", host, hlen))) ||
-        (portlen && (rc = add_param(s, "port", port, portlen))))
-        return rc;
-    const char *rest = p + alen;
-    const char *db = NULL;
-    size_t dblen = 0;
-    if (*rest == '/') {
-        db = rest + 1;
-        dblen = strcspn(db, "?");
-        rest = db + dblen;
+    char port[8] = "";
+    if (u.port)
+        snprintf(port, sizeof port, "%d", u.port);
+    if (u.fragment) {
+        /* libpq has no fragments: a '#' there is a typo or a raw '#' in a
+         * value, which would otherwise be cut off silently */
+        rc = cairn_backend_error(CAIRN_EURL, "postgres: '#' in the URL (percent-encode it as "
+                                             "%%23 in a password or a value)");
+        goto out;
     }
-    if (dblen && (rc = add_param(s, "dbname", db, dblen)))
-        return rc;
+    if (u.user && *u.user && (rc = add_copy(s, "user", u.user)))
+        goto out;
+    if (u.password &&
+        ((rc = add_copy(s, "password", u.password)) || (rc = keep_password(s, u.password))))
+        goto out;
+    if ((*u.host && (rc = add_copy(s, "host", u.host))) ||
+        (u.port && (rc = add_copy(s, "port", port))) ||
+        (u.path && *u.path && (rc = add_copy(s, "dbname", u.path))))
+        goto out;
     bool have_timeout = false;
-    if (*rest == '?' && (rc = parse_query(s, rest + 1, &have_timeout)))
-        return rc;
-    if (!have_timeout &&
-        (rc = add_param(s, "connect_timeout", DEFAULT_CONNECT_TIMEOUT,
-                        strlen(DEFAULT_CONNECT_TIMEOUT))))
-        return rc;
-    if ((rc = add_param(s, "application_name", "cairn", 5)))
-        return rc;
+    if ((rc = parse_query(s, &u, &have_timeout)))
+        goto out;
+    if ((!have_timeout && (rc = add_copy(s, "connect_timeout", DEFAULT_CONNECT_TIMEOUT))) ||
+        (rc = add_copy(s, "application_name", "cairn")))
+        goto out;
     /* The name messages use: never the password. */
     char where[640];
-    snprintf(where, sizeof where, "%.*s%s%.*s%s%.*s/%.*s table \"%s\"",
-             (int)(ulen > 64 ? 64 : ulen), ulen ? user : "", ulen ? "@" : "",
-             (int)(hlen > 128 ? 128 : hlen), hlen ? host : "(default host)",
-             portlen ? ":" : "", (int)portlen, portlen ? port : "",
-             (int)(dblen > 64 ? 64 : dblen), dblen ? db : "", s->table);
-    if (!(s->where = strdup(where)))
-        return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
+    snprintf(where, sizeof where, "%.64s%s%s%.128s%s%s%s/%.64s table \"%s\"",
+             u.user ? u.user : "", u.user && *u.user ? "@" : "", u.ipv6 ? "[" : "",
+             *u.host ? u.host : "(default host)", u.ipv6 ? "]" : "", u.port ? ":" : "", port,
+             u.path ? u.path : "", s->table);
+    if (!(s->where = strdup(where))) {
+        rc = cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
+        goto out;
+    }
     /* libpq does not echo $PGPASSWORD, but scrub messages of it too. */
     const char *env = getenv("PGPASSWORD");
-    if (!s->password && env && *env && !(s->password = strdup(env)))
-        return cairn_backend_error(CAIRN_ENOMEM, "postgres: out of memory");
-    return CAIRN_OK;
+    if (!s->password && env && *env && (rc = keep_password(s, env)))
+        goto out;
+out:
+    cairn__url_free(&u);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */

@@ -21,399 +21,25 @@
  * watched key) retries until busy_timeout_ms. Connections come from a small
  * pool shared by the handle's threads; a fork() child never touches the
  * parent's sockets (an atfork handler drops them in the child).
+ *
+ * This file: the vtable (get, get_many, update, scan). redis_conn.c:
+ * connections, the pool, fork; redis_open.c: the URL, open and close.
  */
-#include "backend/backends.h"
-#include "base/hash.h"
-#include "base/url.h"
-#include "record/record.h"
-#include "backend/parse.h"
+#include "backend/redis_int.h"
 
 #include <errno.h>
-#include <hiredis/hiredis.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
-#define POOL_DEFAULT 8
-#define POOL_MAX 64
 #define SCAN_BATCH 256
-#define BACKOFF_MIN_MS 50
-#define BACKOFF_MAX_MS 1000
-#define PREFIX_MAX 256
-#define DEFAULT_PREFIX "cairn:"
 
 /* Conditional index cleanup: drop KEY from the index only when neither its
  * record nor its ghost exists (a concurrent put may have just made one). */
 static const char lazy_zrem_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 "
     "then return redis.call('ZREM', KEYS[3], ARGV[1]) end return 0";
-
-typedef struct rd {
-    struct rd *next, *prev; /* every open handle, for the atfork handlers */
-    char *host;
-    int port, db;
-    char *user, *password; /* NULL when none; never printed */
-    char label[300];       /* "redis HOST:PORT/DB prefix P": for messages */
-    char *prefix;
-    size_t plen;
-    int connect_timeout_ms, timeout_ms, pool_max;
-    int64_t busy_ms;
-    /* the pool */
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    redisContext **idle;
-    int nidle, nopen;
-    redisContext **all; /* every open context (idle or lent), pool_max slots */
-    int64_t retry_at;   /* after a failed connect: none before this (ms) */
-    int backoff_ms;
-    /* index and ghost key names */
-    char *k_index, *k_ghost, *k_marker;
-} rd;
-
-/* A context lent to one call. fresh: connected for this call (a broken
- * pooled one is retried once on a fresh one before the call fails). */
-typedef struct {
-    redisContext *c;
-    bool fresh;
-} conn;
-
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static rd *g_handles;
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-
-/* ---- fork safety ---- */
-
-/* Before fork: hold every handle's pool lock, so the child gets them in a
- * known state. After: release in the parent; in the child, forget every
- * connection (closing our copy of the fd leaves the parent's socket alone). */
-static void fork_prepare(void)
-{
-    pthread_mutex_lock(&g_lock);
-    for (rd *h = g_handles; h; h = h->next)
-        pthread_mutex_lock(&h->lock);
-}
-
-static void fork_parent(void)
-{
-    for (rd *h = g_handles; h; h = h->next)
-        pthread_mutex_unlock(&h->lock);
-    pthread_mutex_unlock(&g_lock);
-}
-
-static void fork_child(void)
-{
-    for (rd *h = g_handles; h; h = h->next) {
-        for (int i = 0; i < h->pool_max; i++)
-            if (h->all[i]) {
-                redisFree(h->all[i]);
-                h->all[i] = NULL;
-            }
-        h->nidle = h->nopen = 0;
-        h->retry_at = 0;
-        h->backoff_ms = 0;
-        pthread_mutex_unlock(&h->lock);
-        pthread_cond_destroy(&h->cond);
-        pthread_cond_init(&h->cond, NULL);
-    }
-    pthread_mutex_unlock(&g_lock);
-}
-
-static void init_once(void)
-{
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
-}
-
-/* ---- errors ---- */
-
-/* The status of a failed context: a timeout is EBUSY, the rest ECONN. */
-static int ctx_status(const redisContext *c, int saved_errno)
-{
-    if (c && c->err == REDIS_ERR_IO && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK))
-        return CAIRN_EBUSY;
-    if (c && c->err == REDIS_ERR_OOM)
-        return CAIRN_ENOMEM;
-    return CAIRN_ECONN;
-}
-
-static int ctx_err(const rd *h, const redisContext *c, int saved_errno, const char *what)
-{
-    int st = ctx_status(c, saved_errno);
-    return cairn_backend_error(st, "%s: %s: %s", h->label, what,
-                               st == CAIRN_EBUSY ? "timed out"
-                               : c && c->errstr[0] ? c->errstr
-                                                   : "connection lost");
-}
-
-static int reply_err(const rd *h, const redisReply *r, const char *what)
-{
-    if (!r)
-        return cairn_backend_error(CAIRN_ECONN, "%s: %s: no reply", h->label, what);
-    if (r->type == REDIS_REPLY_ERROR) {
-        int st = CAIRN_EIO;
-        if (!strncmp(r->str, "WRONGTYPE", 9))
-            st = CAIRN_ECORRUPT;
-        else if (!strncmp(r->str, "OOM", 3))
-            st = CAIRN_EFULL;
-        else if (!strncmp(r->str, "LOADING", 7) || !strncmp(r->str, "BUSY", 4) ||
-                 !strncmp(r->str, "TRYAGAIN", 8))
-            st = CAIRN_EBUSY;
-        else if (!strncmp(r->str, "NOAUTH", 6) || !strncmp(r->str, "WRONGPASS", 9) ||
-                 !strncmp(r->str, "READONLY", 8) || !strncmp(r->str, "MASTERDOWN", 10))
-            st = CAIRN_ECONN;
-        return cairn_backend_error(st, "%s: %s: %.*s", h->label, what,
-                                   (int)(r->len < 300 ? r->len : 300), r->str);
-    }
-    return cairn_backend_error(CAIRN_EIO, "%s: %s: unexpected reply type %d", h->label, what,
-                               r->type);
-}
-
-/* ---- time ---- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct timeval tv_ms(int ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    return tv;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
-/* ---- connections ---- */
-
-/* Run one command on c (setup: AUTH, SELECT); 0 or a status. */
-static int setup_cmd(const rd *h, redisContext *c, int argc, const char **argv,
-                     const char *what)
-{
-    size_t lens[3];
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    redisReply *r = redisCommandArgv(c, argc, argv, lens);
-    if (!r)
-        return ctx_err(h, c, errno, what);
-    int rc = r->type == REDIS_REPLY_ERROR ? reply_err(h, r, what) : CAIRN_OK;
-    freeReplyObject(r);
-    return rc;
-}
-
-static int connect_one(rd *h, redisContext **out)
-{
-    redisContext *c = redisConnectWithTimeout(h->host, h->port, tv_ms(h->connect_timeout_ms));
-    if (!c)
-        return cairn_backend_error(CAIRN_ENOMEM, "%s: connect: out of memory", h->label);
-    int rc = CAIRN_OK;
-    if (c->err) {
-        rc = cairn_backend_error(CAIRN_ECONN, "%s: connect: %s", h->label, c->errstr);
-        goto fail;
-    }
-    if (redisSetTimeout(c, tv_ms(h->timeout_ms)) != REDIS_OK) {
-        rc = ctx_err(h, c, errno, "set timeout");
-        goto fail;
-    }
-    (void)redisEnableKeepAlive(c);
-    if (h->password) {
-        const char *argv[3] = {"AUTH", h->user ? h->user : h->password, h->password};
-        /* The password is never part of a message: errors say "auth". */
-        if ((rc = setup_cmd(h, c, h->user ? 3 : 2, argv, "auth")))
-            goto fail;
-    }
-    {
-        /* Named for CLIENT LIST: which process holds a connection. */
-        char name[40];
-        snprintf(name, sizeof name, "cairn-%ld", (long)getpid());
-        const char *argv[3] = {"CLIENT", "SETNAME", name};
-        if ((rc = setup_cmd(h, c, 3, argv, "client setname")))
-            goto fail;
-    }
-    if (h->db) {
-        char db[16];
-        snprintf(db, sizeof db, "%d", h->db);
-        const char *argv[2] = {"SELECT", db};
-        if ((rc = setup_cmd(h, c, 2, argv, "select database")))
-            goto fail;
-    }
-    *out = c;
-    return CAIRN_OK;
-fail:
-    redisFree(c);
-    return rc;
-}
-
-static void pool_forget(rd *h, redisContext *c)
-{
-    for (int i = 0; i < h->pool_max; i++)
-        if (h->all[i] == c) {
-            h->all[i] = NULL;
-            break;
-        }
-}
-
-/* Take a connection: an idle one, else a new one (at most pool_max open),
- * else wait for one. While the server is unreachable, calls fail at once
- * until the backoff delay has passed, then one of them tries again. */
-static int acquire(rd *h, conn *out)
-{
-    pthread_mutex_lock(&h->lock);
-    for (;;) {
-        if (h->nidle) {
-            out->c = h->idle[--h->nidle];
-            out->fresh = false;
-            pthread_mutex_unlock(&h->lock);
-            return CAIRN_OK;
-        }
-        if (h->nopen < h->pool_max)
-            break;
-        pthread_cond_wait(&h->cond, &h->lock);
-    }
-    int64_t now = mono_ms();
-    if (h->retry_at && now < h->retry_at) {
-        int64_t wait = h->retry_at - now;
-        pthread_mutex_unlock(&h->lock);
-        return cairn_backend_error(CAIRN_ECONN,
-                                   "%s: server unreachable; next attempt in %lld ms", h->label,
-                                   (long long)wait);
-    }
-    h->nopen++;
-    pthread_mutex_unlock(&h->lock);
-
-    redisContext *c = NULL;
-    int rc = connect_one(h, &c);
-
-    pthread_mutex_lock(&h->lock);
-    if (rc) {
-        h->nopen--;
-        if (rc == CAIRN_ECONN || rc == CAIRN_EBUSY) {
-            h->backoff_ms = h->backoff_ms ? h->backoff_ms * 2 : BACKOFF_MIN_MS;
-            if (h->backoff_ms > BACKOFF_MAX_MS)
-                h->backoff_ms = BACKOFF_MAX_MS;
-            h->retry_at = mono_ms() + h->backoff_ms;
-        }
-        pthread_cond_signal(&h->cond);
-    } else {
-        h->retry_at = 0;
-        h->backoff_ms = 0;
-        for (int i = 0; i < h->pool_max; i++)
-            if (!h->all[i]) {
-                h->all[i] = c;
-                break;
-            }
-        out->c = c;
-        out->fresh = true;
-    }
-    pthread_mutex_unlock(&h->lock);
-    return rc;
-}
-
-/* Give a connection back; a broken one (or one left in an unknown state)
- * is closed instead. */
-static void release(rd *h, conn *cn, bool broken)
-{
-    if (!cn->c)
-        return;
-    pthread_mutex_lock(&h->lock);
-    if (broken || cn->c->err) {
-        pool_forget(h, cn->c);
-        redisFree(cn->c);
-        h->nopen--;
-    } else {
-        h->idle[h->nidle++] = cn->c;
-    }
-    cn->c = NULL;
-    pthread_cond_signal(&h->cond);
-    pthread_mutex_unlock(&h->lock);
-}
-
-/* Read n pipelined replies into r[] (NULL-filled first). 0, or a status
- * with every reply freed. */
-static int read_replies(rd *h, redisContext *c, redisReply **r, size_t n, const char *what)
-{
-    memset(r, 0, n * sizeof *r);
-    for (size_t i = 0; i < n; i++) {
-        void *p = NULL;
-        if (redisGetReply(c, &p) != REDIS_OK) {
-            int e = errno;
-            for (size_t j = 0; j < i; j++)
-                freeReplyObject(r[j]);
-            memset(r, 0, n * sizeof *r);
-            return ctx_err(h, c, e, what);
-        }
-        r[i] = p;
-    }
-    return CAIRN_OK;
-}
-
-static void free_replies(redisReply **r, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (r[i]) {
-            freeReplyObject(r[i]);
-            r[i] = NULL;
-        }
-}
-
-/* ---- key names ---- */
-
-/* A growing argument list for one command: pointers and lengths, with
- * owned bytes kept in one arena per command batch. */
-typedef struct {
-    const char **argv;
-    size_t *lens;
-    int n, cap;
-} args;
-
-static int args_push(args *a, const char *p, size_t len)
-{
-    if (a->n == a->cap) {
-        int cap = a->cap ? a->cap * 2 : 16;
-        const char **v = realloc(a->argv, (size_t)cap * sizeof *v);
-        if (!v)
-            return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-        a->argv = v;
-        size_t *l = realloc(a->lens, (size_t)cap * sizeof *l);
-        if (!l)
-            return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-        a->lens = l;
-        a->cap = cap;
-    }
-    a->argv[a->n] = p;
-    a->lens[a->n++] = len;
-    return CAIRN_OK;
-}
-
-static void args_free(args *a)
-{
-    free(a->argv);
-    free(a->lens);
-    memset(a, 0, sizeof *a);
-}
-
-/* P "r:" KEY, malloc'd. */
-static char *rec_name(const rd *h, const char *key, size_t klen, size_t *len)
-{
-    char *s = malloc(h->plen + 2 + klen + 1);
-    if (!s)
-        return NULL;
-    memcpy(s, h->prefix, h->plen);
-    memcpy(s + h->plen, "r:", 2);
-    memcpy(s + h->plen + 2, key, klen);
-    s[h->plen + 2 + klen] = '\0';
-    *len = h->plen + 2 + klen;
-    return s;
-}
 
 /* ---- ghosts ---- */
 
@@ -439,131 +65,6 @@ static size_t ghost_record(const char *g, size_t glen, char *buf, int64_t now)
     return cairn__rec_head(buf, &m);
 }
 
-/* ---- streamed replies ----
- *
- * get_many's MGET reply goes through hiredis's own reader with reply
- * functions of ours: each bulk string reaches the core's callback as a
- * pointer into the reader's buffer, with no reply object, no copy and no
- * malloc per element (the default functions build and copy both). The
- * functions return a marker pointer, never an object to free. */
-typedef struct {
-    cairn_backend_read_many_fn fn;
-    void *ctx;
-    size_t base, m; /* reply element i is key base + i; m elements expected */
-    int rc;         /* the first status a callback returned */
-    size_t delivered;
-    int top;        /* the reply's type: REDIS_REPLY_ARRAY when well formed */
-    long long elements;
-    bool odd;       /* an element of a type MGET never sends */
-    char err[200];  /* an error reply's text */
-} stream;
-
-static char stream_marker;
-
-static void *st_string(const redisReadTask *t, char *str, size_t len)
-{
-    stream *st = t->privdata;
-    if (!t->parent) { /* the whole reply: an error or a status */
-        st->top = t->type;
-        snprintf(st->err, sizeof st->err, "%.*s", (int)(len < 199 ? len : 199), str);
-    } else if (t->type != REDIS_REPLY_STRING || t->parent->parent || (size_t)t->idx >= st->m) {
-        st->odd = true;
-    } else if (!st->rc) {
-        st->delivered++;
-        st->rc = st->fn(st->ctx, st->base + (size_t)t->idx, len ? str : "", len);
-    }
-    return &stream_marker;
-}
-
-static void *st_array(const redisReadTask *t, int elements)
-{
-    stream *st = t->privdata;
-    if (!t->parent) {
-        st->top = REDIS_REPLY_ARRAY;
-        st->elements = elements;
-    } else {
-        st->odd = true;
-    }
-    return &stream_marker;
-}
-
-static void *st_integer(const redisReadTask *t, long long v)
-{
-    stream *st = t->privdata;
-    (void)v;
-    if (!t->parent)
-        st->top = REDIS_REPLY_INTEGER;
-    else
-        st->odd = true;
-    return &stream_marker;
-}
-
-static void *st_nil(const redisReadTask *t)
-{
-    stream *st = t->privdata;
-    if (!t->parent) /* a nil element is a missing key; a nil reply is odd */
-        st->top = REDIS_REPLY_NIL;
-    return &stream_marker;
-}
-
-static void st_free(void *obj)
-{
-    (void)obj; /* markers only */
-}
-
-static redisReplyObjectFunctions stream_fns = {st_string, st_array, st_integer, st_nil,
-                                               st_free};
-
-/* Send one command and read its reply: into *out, or, with st, through
- * the stream functions (then *out is untouched). 0, or a status with the
- * connection to be dropped. */
-static int roundtrip(redisContext *c, int argc, const char **argv, const size_t *lens,
-                     stream *st, redisReply **out)
-{
-    if (!st) {
-        *out = redisCommandArgv(c, argc, argv, lens);
-        return *out ? 0 : -1;
-    }
-    if (redisAppendCommandArgv(c, argc, argv, lens) != REDIS_OK)
-        return -1;
-    redisReplyObjectFunctions *fns = c->reader->fn;
-    void *priv = c->reader->privdata;
-    c->reader->fn = &stream_fns;
-    c->reader->privdata = st;
-    void *reply = NULL;
-    if (redisGetReply(c, &reply) != REDIS_OK)
-        return -1; /* the context is freed with the stream functions still
-                    * in place: they free nothing, as is right for markers */
-    c->reader->fn = fns;
-    c->reader->privdata = priv;
-    return 0;
-}
-
-/* Run one command on a pooled connection; a pooled connection found dead
- * (the server restarted, an idle timeout) is replaced once, unless part of
- * a streamed reply was already delivered. Only for commands that change
- * nothing. The reply goes to *out (caller frees) or through st. */
-static int command_once(rd *h, int argc, const char **argv, const size_t *lens,
-                        const char *what, stream *st, redisReply **out)
-{
-    int rc;
-    for (int attempt = 0;; attempt++) {
-        conn cn = {0};
-        if ((rc = acquire(h, &cn)))
-            return rc;
-        if (roundtrip(cn.c, argc, argv, lens, st, out) == 0) {
-            release(h, &cn, false);
-            return CAIRN_OK;
-        }
-        int e = errno;
-        bool retry = !cn.fresh && attempt == 0 && !(st && st->delivered);
-        rc = ctx_err(h, cn.c, e, what);
-        release(h, &cn, true);
-        if (!retry)
-            return rc;
-    }
-}
-
 /* ---- get ---- */
 
 static int rd_get(void *self, const char *key, size_t klen, cairn_backend_read_fn fn,
@@ -571,20 +72,20 @@ static int rd_get(void *self, const char *key, size_t klen, cairn_backend_read_f
 {
     rd *h = self;
     size_t nlen;
-    char *name = rec_name(h, key, klen, &nlen);
+    char *name = cairn__rd_rec_name(h, key, klen, &nlen);
     if (!name)
         return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
     const char *argv[2] = {"GET", name};
     size_t lens[2] = {3, nlen};
     redisReply *r = NULL;
-    int rc = command_once(h, 2, argv, lens, "get", NULL, &r);
+    int rc = cairn__rd_command_once(h, 2, argv, lens, "get", NULL, &r);
     if (rc == CAIRN_OK) {
         if (r->type == REDIS_REPLY_NIL)
             rc = CAIRN_ENOTFOUND;
         else if (r->type == REDIS_REPLY_STRING)
             rc = fn(ctx, r->str, r->len);
         else
-            rc = reply_err(h, r, "get");
+            rc = cairn__rd_reply_err(h, r, "get");
         freeReplyObject(r);
     }
     free(name);
@@ -609,31 +110,31 @@ static int rd_get_many(void *self, const char *const *keys, const size_t *klens,
     for (size_t base = 0; base < n && !rc; base += MGET_CHUNK) {
         size_t m = n - base < MGET_CHUNK ? n - base : MGET_CHUNK;
         a.n = 0;
-        rc = args_push(&a, "MGET", 4);
+        rc = cairn__rd_args_push(&a, "MGET", 4);
         for (size_t i = 0; i < m && !rc; i++) {
             size_t kl = klens[base + i];
             memcpy(np, h->prefix, h->plen);
             memcpy(np + h->plen, "r:", 2);
             memcpy(np + h->plen + 2, keys[base + i], kl);
-            rc = args_push(&a, np, h->plen + 2 + kl);
+            rc = cairn__rd_args_push(&a, np, h->plen + 2 + kl);
             np += h->plen + 2 + kl;
         }
         if (rc)
             break;
         stream st = {.fn = fn, .ctx = ctx, .base = base, .m = m};
-        if ((rc = command_once(h, a.n, a.argv, a.lens, "get_many", &st, NULL)))
+        if ((rc = cairn__rd_command_once(h, a.n, a.argv, a.lens, "get_many", &st, NULL)))
             break;
         if (st.rc)
             rc = st.rc;
         else if (st.top == REDIS_REPLY_ERROR) {
             redisReply er = {.type = REDIS_REPLY_ERROR, .str = st.err, .len = strlen(st.err)};
-            rc = reply_err(h, &er, "get_many");
+            rc = cairn__rd_reply_err(h, &er, "get_many");
         } else if (st.top != REDIS_REPLY_ARRAY || st.odd || st.elements != (long long)m)
             rc = cairn_backend_error(CAIRN_EIO, "%s: get_many: unexpected reply to MGET",
                                      h->label);
     }
     free(names);
-    args_free(&a);
+    cairn__rd_args_free(&a);
     return rc;
 }
 
@@ -746,37 +247,37 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
 
     /* 1. WATCH the record keys; read records and ghosts; one round trip. */
     args w = {0}, g = {0};
-    rc = args_push(&w, "WATCH", 5);
+    rc = cairn__rd_args_push(&w, "WATCH", 5);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = args_push(&w, u->st[i].name, u->st[i].nlen);
+        rc = cairn__rd_args_push(&w, u->st[i].name, u->st[i].nlen);
     if (!rc)
-        rc = args_push(&g, "MGET", 4);
+        rc = cairn__rd_args_push(&g, "MGET", 4);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = args_push(&g, u->st[i].name, u->st[i].nlen);
+        rc = cairn__rd_args_push(&g, u->st[i].name, u->st[i].nlen);
     if (rc) {
-        args_free(&w);
-        args_free(&g);
+        cairn__rd_args_free(&w);
+        cairn__rd_args_free(&g);
         return rc;
     }
     int arc = redisAppendCommandArgv(c, w.n, w.argv, w.lens);
     arc |= redisAppendCommandArgv(c, g.n, g.argv, g.lens);
     /* HMGET P"g" k1..kn reuses the MGET list with keys instead of names. */
     g.n = 0;
-    rc = args_push(&g, "HMGET", 5);
+    rc = cairn__rd_args_push(&g, "HMGET", 5);
     if (!rc)
-        rc = args_push(&g, h->k_ghost, strlen(h->k_ghost));
+        rc = cairn__rd_args_push(&g, h->k_ghost, strlen(h->k_ghost));
     for (size_t i = 0; i < n && !rc; i++)
-        rc = args_push(&g, u->ops[i].key, u->ops[i].klen);
+        rc = cairn__rd_args_push(&g, u->ops[i].key, u->ops[i].klen);
     if (!rc)
         arc |= redisAppendCommandArgv(c, g.n, g.argv, g.lens);
-    args_free(&w);
-    args_free(&g);
+    cairn__rd_args_free(&w);
+    cairn__rd_args_free(&g);
     if (rc)
         return rc;
     if (arc != REDIS_OK)
         return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
     redisReply *rr[3];
-    if ((rc = read_replies(h, c, rr, 3, "watch and read"))) {
+    if ((rc = cairn__rd_read_replies(h, c, rr, 3, "watch and read"))) {
         *retry_conn = !cn->fresh;
         return rc;
     }
@@ -785,8 +286,8 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
         const redisReply *bad = rr[0]->type != REDIS_REPLY_STATUS ? rr[0]
                                 : rr[1]->type != REDIS_REPLY_ARRAY ? rr[1]
                                                                    : rr[2];
-        rc = reply_err(h, bad, "watch and read");
-        free_replies(rr, 3);
+        rc = cairn__rd_reply_err(h, bad, "watch and read");
+        cairn__rd_free_replies(rr, 3);
         return rc;
     }
 
@@ -827,7 +328,7 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
         size_t olen = 0;
         int a = u->ops[i].fn(u->ops[i].ctx, cur, clen, &out, &olen);
         if (a < 0) {
-            free_replies(rr, 3);
+            cairn__rd_free_replies(rr, 3);
             return a;
         }
         st->action = a;
@@ -848,7 +349,7 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
             st->len = clen;
             st->action = CAIRN_BACKEND_KEEP;
         } else {
-            free_replies(rr, 3);
+            cairn__rd_free_replies(rr, 3);
             return cairn_backend_error(CAIRN_EINVAL, "%s: update callback answered %d",
                                        h->label, a);
         }
@@ -860,11 +361,11 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
     }
 
     if (!any) {
-        free_replies(rr, 3);
+        cairn__rd_free_replies(rr, 3);
         /* Nothing to write: the reads were consistent when made. */
         redisReply *r = redisCommand(c, "UNWATCH");
         if (!r)
-            return ctx_err(h, c, errno, "unwatch");
+            return cairn__rd_ctx_err(h, c, errno, "unwatch");
         freeReplyObject(r);
         return CAIRN_OK;
     }
@@ -877,7 +378,7 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
         if (u->st[i].last)
             rc = queue_writes(h, c, &u->ops[i], &u->st[i], &ncmds);
     arc |= redisAppendCommand(c, "EXEC");
-    free_replies(rr, 3); /* after queueing: KEEP states may point into them */
+    cairn__rd_free_replies(rr, 3); /* after queueing: KEEP states may point into them */
     if (rc)
         return rc;
     if (arc != REDIS_OK)
@@ -888,7 +389,7 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
         return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
     /* From here a lost connection leaves the outcome unknown: the call
      * fails with ECONN (never a silent success), and is not retried. */
-    if ((rc = read_replies(h, c, xr, nr, "write (outcome unknown)"))) {
+    if ((rc = cairn__rd_read_replies(h, c, xr, nr, "write (outcome unknown)"))) {
         free(xr);
         return rc;
     }
@@ -903,16 +404,16 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
                 bad = xr[i];
                 break;
             }
-        rc = reply_err(h, bad, "write");
+        rc = cairn__rd_reply_err(h, bad, "write");
     } else {
         rc = CAIRN_OK;
         for (size_t i = 0; i < ex->elements; i++)
             if (ex->element[i]->type == REDIS_REPLY_ERROR) {
-                rc = reply_err(h, ex->element[i], "write");
+                rc = cairn__rd_reply_err(h, ex->element[i], "write");
                 break;
             }
     }
-    free_replies(xr, nr);
+    cairn__rd_free_replies(xr, nr);
     free(xr);
     return rc;
 }
@@ -932,7 +433,7 @@ static int rd_update(void *self, const cairn_backend_op *ops, size_t n)
     for (size_t i = 0; i < n; i++) {
         u.st[i].dup_of = -1;
         u.st[i].last = true;
-        if (!(u.st[i].name = rec_name(h, ops[i].key, ops[i].klen, &u.st[i].nlen))) {
+        if (!(u.st[i].name = cairn__rd_rec_name(h, ops[i].key, ops[i].klen, &u.st[i].nlen))) {
             rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
             goto out;
         }
@@ -950,20 +451,20 @@ static int rd_update(void *self, const cairn_backend_op *ops, size_t n)
             }
         }
     }
-    int64_t deadline = mono_ms() + h->busy_ms;
+    int64_t deadline = cairn__rd_mono_ms() + h->busy_ms;
     unsigned seed = 0; /* set at the first conflict */
     for (int attempt = 0, conn_retry = 0;; attempt++) {
         conn cn = {0};
-        if ((rc = acquire(h, &cn)))
+        if ((rc = cairn__rd_acquire(h, &cn)))
             break;
         bool retry_conn;
         rc = update_once(&u, &cn, &retry_conn);
-        release(h, &cn, rc != CAIRN_OK && rc != 1 && cn.c->err != 0);
+        cairn__rd_release(h, &cn, rc != CAIRN_OK && rc != 1 && cn.c->err != 0);
         if (rc < 0 && retry_conn && conn_retry++ == 0)
             continue; /* a pooled connection gone stale before any write */
         if (rc != 1)
             break;
-        if (mono_ms() >= deadline) {
+        if (cairn__rd_mono_ms() >= deadline) {
             rc = cairn_backend_error(CAIRN_EBUSY,
                                      "%s: busy: other writers kept changing %.*s for %lld ms "
                                      "(%d attempts)",
@@ -973,9 +474,9 @@ static int rd_update(void *self, const cairn_backend_op *ops, size_t n)
         }
         /* Back off a little, more after each conflict, so writers spread. */
         if (!seed)
-            seed = ((unsigned)getpid() * 2654435761u) ^ (unsigned)mono_ms() ^ 1u;
+            seed = ((unsigned)getpid() * 2654435761u) ^ (unsigned)cairn__rd_mono_ms() ^ 1u;
         unsigned cap = attempt < 6 ? 1u << attempt : 64u;
-        sleep_ms((int)((unsigned)rand_r(&seed) % cap));
+        cairn__rd_sleep_ms((int)((unsigned)rand_r(&seed) % cap));
     }
 out:
     if (u.st)
@@ -1024,7 +525,7 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
     conn cn = {0};
     bool done = false;
     for (int stale_retry = 0; !done;) {
-        if (!cn.c && (rc = acquire(h, &cn)))
+        if (!cn.c && (rc = cairn__rd_acquire(h, &cn)))
             break;
         redisContext *c = cn.c;
         const char *zv[7] = {"ZRANGEBYLEX", h->k_index, lob, hib, "LIMIT", "0", batch};
@@ -1033,14 +534,14 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
         if (!keys) {
             int e = errno;
             bool retry = !cn.fresh && stale_retry++ == 0;
-            rc = ctx_err(h, c, e, "scan");
-            release(h, &cn, true);
+            rc = cairn__rd_ctx_err(h, c, e, "scan");
+            cairn__rd_release(h, &cn, true);
             if (retry)
                 continue;
             break;
         }
         if (keys->type != REDIS_REPLY_ARRAY) {
-            rc = reply_err(h, keys, "scan");
+            rc = cairn__rd_reply_err(h, keys, "scan");
             break;
         }
         size_t nk = keys->elements;
@@ -1054,7 +555,7 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
         for (size_t i = 0; i < nk && !rc; i++) {
             const redisReply *k = keys->element[i];
             size_t nl;
-            char *name = rec_name(h, k->str, k->len, &nl);
+            char *name = cairn__rd_rec_name(h, k->str, k->len, &nl);
             if (!name) {
                 rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
                 break;
@@ -1066,33 +567,33 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
         }
         a.n = 0;
         if (!rc)
-            rc = args_push(&a, "HMGET", 5);
+            rc = cairn__rd_args_push(&a, "HMGET", 5);
         if (!rc)
-            rc = args_push(&a, h->k_ghost, strlen(h->k_ghost));
+            rc = cairn__rd_args_push(&a, h->k_ghost, strlen(h->k_ghost));
         for (size_t i = 0; i < nk && !rc; i++)
-            rc = args_push(&a, keys->element[i]->str, keys->element[i]->len);
+            rc = cairn__rd_args_push(&a, keys->element[i]->str, keys->element[i]->len);
         if (rc) {
-            release(h, &cn, true); /* commands half queued */
+            cairn__rd_release(h, &cn, true); /* commands half queued */
             break;
         }
         arc |= redisAppendCommandArgv(c, a.n, a.argv, a.lens);
         if (arc != REDIS_OK) {
             rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-            release(h, &cn, true);
+            cairn__rd_release(h, &cn, true);
             break;
         }
         if (!(vr = calloc(nk + 1, sizeof *vr)) || !(gone = calloc(nk, 1))) {
             rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-            release(h, &cn, true);
+            cairn__rd_release(h, &cn, true);
             break;
         }
-        if ((rc = read_replies(h, c, vr, nk + 1, "scan"))) {
-            release(h, &cn, true);
+        if ((rc = cairn__rd_read_replies(h, c, vr, nk + 1, "scan"))) {
+            cairn__rd_release(h, &cn, true);
             break;
         }
         const redisReply *gh = vr[nk];
         if (gh->type != REDIS_REPLY_ARRAY || gh->elements != nk) {
-            rc = reply_err(h, gh, "scan");
+            rc = cairn__rd_reply_err(h, gh, "scan");
             break;
         }
         /* GETRANGE answers "" both for a missing key and an empty record:
@@ -1101,7 +602,8 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
         for (size_t i = 0; i < nk; i++)
             if (vr[i]->type == REDIS_REPLY_STRING && vr[i]->len == 0) {
                 size_t nl;
-                char *name = rec_name(h, keys->element[i]->str, keys->element[i]->len, &nl);
+                char *name =
+                    cairn__rd_rec_name(h, keys->element[i]->str, keys->element[i]->len, &nl);
                 if (!name) {
                     rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
                     break;
@@ -1117,9 +619,9 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
             if (!er || arc != REDIS_OK) {
                 free(er);
                 rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-            } else if ((rc = read_replies(h, c, er, nempty, "scan"))) {
+            } else if ((rc = cairn__rd_read_replies(h, c, er, nempty, "scan"))) {
                 free(er);
-                release(h, &cn, true);
+                cairn__rd_release(h, &cn, true);
                 break;
             } else {
                 for (size_t i = 0, j = 0; i < nk; i++)
@@ -1127,12 +629,12 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
                         gone[i] = er[j]->type == REDIS_REPLY_INTEGER && er[j]->integer == 0;
                         j++;
                     }
-                free_replies(er, nempty);
+                cairn__rd_free_replies(er, nempty);
                 free(er);
             }
         }
         if (rc) {
-            release(h, &cn, true);
+            cairn__rd_release(h, &cn, true);
             break;
         }
         int64_t now = cairn_now_ms();
@@ -1151,7 +653,7 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
                     const char *lv[7] = {"EVAL", lazy_zrem_lua, "3", NULL, h->k_ghost,
                                          h->k_index, k->str};
                     size_t nl;
-                    char *name = rec_name(h, k->str, k->len, &nl);
+                    char *name = cairn__rd_rec_name(h, k->str, k->len, &nl);
                     if (!name) {
                         rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
                         break;
@@ -1164,7 +666,7 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
                     free(name);
                 }
             } else {
-                rc = reply_err(h, v, "scan");
+                rc = cairn__rd_reply_err(h, v, "scan");
             }
             if (rc == 1) {
                 rc = CAIRN_OK;
@@ -1175,7 +677,7 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
         for (size_t i = 0; i < lazy; i++) {
             void *p = NULL;
             if (redisGetReply(c, &p) != REDIS_OK) {
-                release(h, &cn, true);
+                cairn__rd_release(h, &cn, true);
                 break;
             }
             freeReplyObject(p);
@@ -1195,7 +697,7 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
         } else {
             done = true;
         }
-        free_replies(vr, nk + 1);
+        cairn__rd_free_replies(vr, nk + 1);
         free(vr);
         vr = NULL;
         free(gone);
@@ -1204,373 +706,27 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
         keys = NULL;
     }
     if (vr) {
-        free_replies(vr, keys->elements + 1);
+        cairn__rd_free_replies(vr, keys->elements + 1);
         free(vr);
     }
     if (keys)
         freeReplyObject(keys);
     free(gone);
-    release(h, &cn, false);
-    args_free(&a);
+    cairn__rd_release(h, &cn, false);
+    cairn__rd_args_free(&a);
     free(lob);
     free(hib);
     return rc;
 }
 
-/* ---- URL ---- */
-
-static int parse_int(const char *p, size_t n, long lo, long hi, long *out)
-{
-    if (n == 0 || n > 10)
-        return -1;
-    long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        v = v * 10 + (p[i] - '0');
-    }
-    if (v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* location: "//[[user]:password@]host[:port][/db][?k=v&...]". The messages
- * quote the host and parameters, never the user information. */
-static int parse_url(rd *h, const char *loc)
-{
-    if (strncmp(loc, "//", 2) != 0)
-        return cairn_backend_error(CAIRN_EURL,
-                                   "redis: the URL must look like "
-                                   "redis://[:password@]host[:port][/db][?prefix=P]");
-    const char *p = loc + 2;
-    const char *end = p + strcspn(p, "/?#");
-    const char *at = memchr(p, '@', (size_t)(end - p));
-    /* The password may hold '@' (unescaped): the host starts after the last. */
-    for (const char *q = at; q && q < end; q = memchr(q + 1, '@', (size_t)(end - q - 1)))
-        at = q;
-    bool bad = false;
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon) {
-            if (colon > p && !(h->user = cairn__pct_decode(p, (size_t)(colon - p), &bad)))
-                goto bad_userinfo;
-            /* "user:@host": no password here, the environment may give one */
-            if (at > colon + 1 &&
-                !(h->password = cairn__pct_decode(colon + 1, (size_t)(at - colon - 1), &bad)))
-                goto bad_userinfo;
-        } else if (at > p) {
-            /* redis://secret@host: a lone user part is the password, as
-             * redis-cli -u reads it */
-            if (!(h->password = cairn__pct_decode(p, (size_t)(at - p), &bad)))
-                goto bad_userinfo;
-        }
-        p = at + 1;
-    }
-    {
-        const char *hs = p, *he, *port = NULL;
-        if (*p == '[') { /* [IPv6] */
-            const char *rb = memchr(p, ']', (size_t)(end - p));
-            if (!rb)
-                return cairn_backend_error(CAIRN_EURL, "redis: unclosed '[' in the host");
-            hs = p + 1;
-            he = rb;
-            if (rb + 1 < end) {
-                if (rb[1] != ':')
-                    return cairn_backend_error(CAIRN_EURL, "redis: junk after ']' in the host");
-                port = rb + 2;
-            }
-        } else {
-            const char *colon = memchr(p, ':', (size_t)(end - p));
-            he = colon ? colon : end;
-            if (colon)
-                port = colon + 1;
-        }
-        if (he == hs)
-            h->host = strdup("127.0.0.1");
-        else
-            h->host = strndup(hs, (size_t)(he - hs));
-        if (!h->host)
-            return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-        h->port = 6379;
-        if (port) {
-            long v;
-            if (parse_int(port, (size_t)(end - port), 1, 65535, &v))
-                return cairn_backend_error(CAIRN_EURL, "redis: bad port '%.*s'",
-                                           (int)(end - port > 20 ? 20 : end - port), port);
-            h->port = (int)v;
-        }
-    }
-    p = end;
-    if (*p == '/') {
-        p++;
-        size_t n = strcspn(p, "?#");
-        long v = 0;
-        if (n && parse_int(p, n, 0, 1000000, &v))
-            return cairn_backend_error(CAIRN_EURL, "redis: bad database number '%.*s'",
-                                       (int)(n > 20 ? 20 : n), p);
-        h->db = (int)v;
-        p += n;
-    }
-    if (*p == '?') {
-        p++;
-        while (*p && *p != '#') {
-            size_t n = strcspn(p, "&#");
-            const char *eq = memchr(p, '=', n);
-            if (!eq)
-                return cairn_backend_error(CAIRN_EURL, "redis: parameter '%.*s' has no value",
-                                           (int)(n > 40 ? 40 : n), p);
-            size_t kl = (size_t)(eq - p), vl = n - kl - 1;
-            const char *v = eq + 1;
-            long num;
-#define KEY_IS(s) (kl == sizeof(s) - 1 && !memcmp(p, s, kl))
-            if (KEY_IS("prefix")) {
-                free(h->prefix);
-                if (!(h->prefix = cairn__pct_decode(v, vl, &bad)))
-                    return bad ? cairn_backend_error(CAIRN_EURL, "redis: bad %% escape in prefix")
-                               : cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-                if (strlen(h->prefix) > PREFIX_MAX)
-                    return cairn_backend_error(CAIRN_EURL, "redis: prefix longer than %d bytes",
-                                               PREFIX_MAX);
-            } else if (KEY_IS("connect_timeout_ms") || KEY_IS("timeout_ms") ||
-                       KEY_IS("pool")) {
-                long lo = KEY_IS("pool") ? 1 : 1, hi = KEY_IS("pool") ? POOL_MAX : 86400000;
-                if (parse_int(v, vl, lo, hi, &num))
-                    return cairn_backend_error(CAIRN_EURL,
-                                               "redis: %.*s must be a number from %ld to %ld",
-                                               (int)kl, p, lo, hi);
-                if (KEY_IS("pool"))
-                    h->pool_max = (int)num;
-                else if (KEY_IS("timeout_ms"))
-                    h->timeout_ms = (int)num;
-                else
-                    h->connect_timeout_ms = (int)num;
-            } else if (KEY_IS("password")) {
-                return cairn_backend_error(CAIRN_EURL,
-                                           "redis: put the password before the host "
-                                           "(redis://:PASSWORD@host) or in $REDISCLI_AUTH");
-            } else {
-                return cairn_backend_error(CAIRN_EURL,
-                                           "redis: unknown parameter '%.*s' (known: prefix, "
-                                           "connect_timeout_ms, timeout_ms, pool)",
-                                           (int)(kl > 40 ? 40 : kl), p);
-            }
-#undef KEY_IS
-            p += n;
-            if (*p == '&')
-                p++;
-        }
-    }
-    return CAIRN_OK;
-bad_userinfo:
-    return bad ? cairn_backend_error(CAIRN_EURL, "redis: bad %% escape in the user information")
-               : cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-}
-
-static void rd_free(rd *h);
-
-/* A handle with the defaults, before its URL is parsed; NULL when out of
- * memory (the message is set). */
-static rd *rd_new(void)
-{
-    rd *h = calloc(1, sizeof *h);
-    if (!h) {
-        cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-        return NULL;
-    }
-    h->connect_timeout_ms = 5000;
-    h->timeout_ms = 30000;
-    h->pool_max = POOL_DEFAULT;
-    return h;
-}
-
-/* The URL, the default prefix and the label messages use (no password). */
-static int parse_location(rd *h, const char *location)
-{
-    int rc = parse_url(h, location);
-    if (rc)
-        return rc;
-    if (!h->prefix && !(h->prefix = strdup(DEFAULT_PREFIX)))
-        return cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-    h->plen = strlen(h->prefix);
-    snprintf(h->label, sizeof h->label, "redis %s%.100s%s:%d/%d prefix '%.100s'",
-             strchr(h->host, ':') ? "[" : "", h->host, strchr(h->host, ':') ? "]" : "",
-             h->port, h->db, h->prefix);
-    return CAIRN_OK;
-}
-
-int cairn__redis_parse_location(const char *location, char **password, char *label,
-                                 size_t labelsz)
-{
-    *password = NULL;
-    if (labelsz)
-        label[0] = '\0';
-    rd *h = rd_new();
-    if (!h)
-        return CAIRN_ENOMEM;
-    int rc = parse_location(h, location);
-    if (h->password && !(*password = strdup(h->password)) && !rc)
-        rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-    if (!rc && labelsz)
-        snprintf(label, labelsz, "%s", h->label);
-    rd_free(h);
-    return rc;
-}
-
-/* ---- open / close ---- */
-
-static void rd_free(rd *h)
-{
-    if (!h)
-        return;
-    for (int i = 0; h->all && i < h->pool_max; i++)
-        if (h->all[i])
-            redisFree(h->all[i]);
-    free(h->all);
-    free(h->idle);
-    free(h->host);
-    free(h->user);
-    if (h->password) {
-        /* do not leave the secret in freed memory */
-        volatile char *v = h->password;
-        while (*v)
-            *v++ = 0;
-        free(h->password);
-    }
-    free(h->prefix);
-    free(h->k_index);
-    free(h->k_ghost);
-    free(h->k_marker);
-    free(h);
-}
-
-static char *key_name(const rd *h, const char *suffix)
-{
-    size_t sl = strlen(suffix);
-    char *s = malloc(h->plen + sl + 1);
-    if (s) {
-        memcpy(s, h->prefix, h->plen);
-        memcpy(s + h->plen, suffix, sl + 1);
-    }
-    return s;
-}
-
-/* The marker says the store exists; created unless must_exist. */
-static int check_marker(rd *h, bool must_exist)
-{
-    conn cn = {0};
-    int rc = acquire(h, &cn);
-    if (rc)
-        return rc;
-    const char *argv[5] = {"SET", h->k_marker, "cairn 1", "NX", "GET"};
-    size_t lens[5] = {3, strlen(h->k_marker), 7, 2, 3};
-    redisReply *r = must_exist ? redisCommandArgv(cn.c, 2, (const char *[]){"GET", h->k_marker},
-                                                  (size_t[]){3, strlen(h->k_marker)})
-                               : redisCommandArgv(cn.c, 5, argv, lens);
-    if (!r) {
-        rc = ctx_err(h, cn.c, errno, "open");
-        release(h, &cn, true);
-        return rc;
-    }
-    release(h, &cn, false);
-    if (r->type == REDIS_REPLY_NIL) {
-        rc = must_exist ? cairn_backend_error(CAIRN_ENOTFOUND,
-                                              "%s: no store at this prefix (no marker %s)",
-                                              h->label, h->k_marker)
-                        : CAIRN_OK;
-    } else if (r->type == REDIS_REPLY_STRING) {
-        rc = r->len == 7 && !memcmp(r->str, "cairn 1", 7)
-                 ? CAIRN_OK
-                 : cairn_backend_error(CAIRN_ECORRUPT,
-                                       "%s: %s holds something else than a cairn marker",
-                                       h->label, h->k_marker);
-    } else if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "WRONGTYPE", 9)) {
-        rc = cairn_backend_error(CAIRN_ECORRUPT, "%s: %s is not a cairn store marker",
-                                 h->label, h->k_marker);
-    } else {
-        rc = reply_err(h, r, "open");
-    }
-    freeReplyObject(r);
-    return rc;
-}
-
-static int rd_open(const char *location, const struct cairn_options *opt, void **self)
-{
-    pthread_once(&g_once, init_once);
-    if (!location || !*location)
-        return cairn_backend_error(CAIRN_EURL, "redis: needs a server: "
-                                               "redis://[:password@]host[:port][/db]");
-    rd *h = rd_new();
-    if (!h)
-        return CAIRN_ENOMEM;
-    int rc = parse_location(h, location);
-    if (rc)
-        goto fail;
-    if (!h->password) {
-        const char *env = getenv("REDISCLI_AUTH");
-        if (!env || !*env)
-            env = getenv("CAIRN_REDIS_PASSWORD");
-        if (env && *env && !(h->password = strdup(env))) {
-            rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-            goto fail;
-        }
-    }
-    h->busy_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000;
-    h->idle = calloc((size_t)h->pool_max, sizeof *h->idle);
-    h->all = calloc((size_t)h->pool_max, sizeof *h->all);
-    h->k_index = key_name(h, "i");
-    h->k_ghost = key_name(h, "g");
-    h->k_marker = key_name(h, "m");
-    if (!h->idle || !h->all || !h->k_index || !h->k_ghost || !h->k_marker) {
-        rc = cairn_backend_error(CAIRN_ENOMEM, "redis: out of memory");
-        goto fail;
-    }
-    pthread_mutex_init(&h->lock, NULL);
-    pthread_cond_init(&h->cond, NULL);
-    /* Connect now: a wrong host or password fails the open, not a later call. */
-    if ((rc = check_marker(h, opt->must_exist != 0))) {
-        pthread_mutex_destroy(&h->lock);
-        pthread_cond_destroy(&h->cond);
-        goto fail;
-    }
-    pthread_mutex_lock(&g_lock);
-    h->next = g_handles;
-    if (g_handles)
-        g_handles->prev = h;
-    g_handles = h;
-    pthread_mutex_unlock(&g_lock);
-    *self = h;
-    return CAIRN_OK;
-fail:
-    rd_free(h);
-    return rc;
-}
-
-static void rd_close(void *self)
-{
-    rd *h = self;
-    if (!h)
-        return;
-    pthread_mutex_lock(&g_lock);
-    if (h->prev)
-        h->prev->next = h->next;
-    else
-        g_handles = h->next;
-    if (h->next)
-        h->next->prev = h->prev;
-    pthread_mutex_unlock(&g_lock);
-    pthread_mutex_destroy(&h->lock);
-    pthread_cond_destroy(&h->cond);
-    rd_free(h);
-}
-
 const cairn_backend_methods cairn__backend_redis = {
     .version = CAIRN_BACKEND_VERSION,
     .name = "redis",
-    .open = rd_open,
-    .close = rd_close,
+    .open = cairn__rd_open,
+    .close = cairn__rd_close,
     .get = rd_get,
     .update = rd_update,
     .scan = rd_scan,
     .get_many = rd_get_many,
 };
+

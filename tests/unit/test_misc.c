@@ -1,6 +1,7 @@
 /*
- * test_misc.c — store URL splitting, status names for every code, and the
- * per-thread error detail behind cairn_errmsg().
+ * test_misc.c — store URL splitting, the server URL parser and what the
+ * redis and postgres backends take from it, status names for every code,
+ * and the per-thread error detail behind cairn_errmsg().
  */
 #include "unit.h"
 #include "all.h"
@@ -90,6 +91,371 @@ static void url_redact_pg(void **state)
     assert_string_equal(cairn_url_redact("postgres://u:secret@h/db", NULL, 0), "");
     char one[1];
     assert_string_equal(cairn_url_redact("x", one, 1), "");
+}
+
+/* ---- the server URL parser (cairn__url_parse) ---- */
+
+/* The message of the last failure: never the password. */
+static void expect_no(const char *secret)
+{
+    if (strstr(cairn_errmsg(), secret))
+        fail_msg("the message shows '%s': %s", secret, cairn_errmsg());
+}
+
+static void expect_url_error(const char *text, const char *says, const char *secret)
+{
+    cairn__url u;
+    int rc = cairn__url_parse("test", text, &u);
+    if (rc != CAIRN_EURL)
+        fail_msg("url_parse(%s) = %d, expected CAIRN_EURL", text, rc);
+    assert_errmsg_has("test: ");
+    assert_errmsg_has(says);
+    if (secret)
+        expect_no(secret);
+    cairn__url_free(&u); /* whatever the status */
+    assert_null(u.user);
+    assert_null(u.password);
+    assert_null(u.host);
+}
+
+static void url_parse_parts(void **state)
+{
+    (void)state;
+    cairn__url u;
+    assert_ok(cairn__url_parse("test", "REDIS://bob:pw@db.example:6380/2?prefix=a:&pool=3#top",
+                               &u));
+    assert_string_equal(u.scheme, "redis");
+    assert_string_equal(u.user, "bob");
+    assert_string_equal(u.password, "pw");
+    assert_string_equal(u.host, "db.example");
+    assert_false(u.ipv6);
+    assert_int_equal(u.port, 6380);
+    assert_string_equal(u.path, "2");
+    assert_int_equal(u.query_len, strlen("prefix=a:&pool=3"));
+    assert_true(!strncmp(u.query, "prefix=a:&pool=3", u.query_len));
+    assert_string_equal(u.fragment, "top");
+    assert_false(u.at_after);
+    /* the query, one parameter at a time */
+    cairn__url_param q;
+    size_t pos = 0;
+    assert_int_equal(cairn__url_param_next(&u, &pos, &q), 1);
+    assert_true(cairn__url_param_is(&q, "prefix"));
+    assert_false(cairn__url_param_is(&q, "prefi"));
+    assert_false(cairn__url_param_is(&q, "prefixx"));
+    char *v = NULL;
+    assert_ok(cairn__url_param_value(&u, &q, &v));
+    assert_string_equal(v, "a:");
+    free(v);
+    assert_int_equal(cairn__url_param_next(&u, &pos, &q), 1);
+    assert_true(cairn__url_param_is(&q, "pool"));
+    assert_int_equal(q.value_len, 1);
+    assert_int_equal(q.value[0], '3');
+    assert_int_equal(cairn__url_param_next(&u, &pos, &q), 0);
+    assert_int_equal(cairn__url_param_next(&u, &pos, &q), 0); /* stays at the end */
+    cairn__url_free(&u);
+    assert_null(u.host);
+    assert_string_equal(u.who, "test");
+    cairn__url_free(&u); /* twice is fine */
+    cairn__url_free(NULL);
+
+    /* a backend's location: no scheme; nothing but a host */
+    assert_ok(cairn__url_parse("test", "//h", &u));
+    assert_string_equal(u.scheme, "");
+    assert_null(u.user);
+    assert_null(u.password);
+    assert_string_equal(u.host, "h");
+    assert_int_equal(u.port, 0); /* missing port: the caller's default */
+    assert_null(u.path);
+    assert_null(u.query);
+    assert_null(u.fragment);
+    assert_int_equal(cairn__url_param_next(&u, &(size_t){0}, &q), 0);
+    cairn__url_free(&u);
+
+    /* a user alone, an empty password, an empty path and query */
+    assert_ok(cairn__url_parse("test", "//bob@h/?", &u));
+    assert_string_equal(u.user, "bob");
+    assert_null(u.password);
+    assert_string_equal(u.path, "");
+    assert_non_null(u.query);
+    assert_int_equal(u.query_len, 0);
+    cairn__url_free(&u);
+    assert_ok(cairn__url_parse("test", "//bob:@h", &u));
+    assert_string_equal(u.user, "bob");
+    assert_string_equal(u.password, "");
+    cairn__url_free(&u);
+    assert_ok(cairn__url_parse("test", "//:pw@h", &u));
+    assert_string_equal(u.user, "");
+    assert_string_equal(u.password, "pw");
+    cairn__url_free(&u);
+
+    /* the path and host are percent-decoded, the query is not */
+    assert_ok(cairn__url_parse("test", "//my%2Dhost/d%2Fb?x=%41", &u));
+    assert_string_equal(u.host, "my-host");
+    assert_string_equal(u.path, "d/b");
+    assert_true(!strncmp(u.query, "x=%41", u.query_len));
+    pos = 0;
+    assert_int_equal(cairn__url_param_next(&u, &pos, &q), 1);
+    assert_ok(cairn__url_param_value(&u, &q, &v));
+    assert_string_equal(v, "A");
+    free(v);
+    cairn__url_free(&u);
+
+    /* empty pieces of a query are skipped; a piece without '=' is refused */
+    assert_ok(cairn__url_parse("test", "//h?a=1&&b=&c&", &u));
+    pos = 0;
+    assert_int_equal(cairn__url_param_next(&u, &pos, &q), 1);
+    assert_true(cairn__url_param_is(&q, "a"));
+    assert_int_equal(cairn__url_param_next(&u, &pos, &q), 1);
+    assert_true(cairn__url_param_is(&q, "b"));
+    assert_int_equal(q.value_len, 0);
+    assert_rc(cairn__url_param_next(&u, &pos, &q), CAIRN_EURL);
+    assert_errmsg_has("'c' has no value");
+    cairn__url_free(&u);
+    /* a bad escape in a value names the parameter, not the value */
+    assert_ok(cairn__url_parse("test", "//h?token=Zq7s%zz", &u));
+    pos = 0;
+    assert_int_equal(cairn__url_param_next(&u, &pos, &q), 1);
+    v = (char *)"untouched";
+    assert_rc(cairn__url_param_value(&u, &q, &v), CAIRN_EURL);
+    assert_null(v);
+    assert_errmsg_has("'token'");
+    expect_no("Zq7s");
+    cairn__url_free(&u);
+
+    /* not a server URL */
+    expect_url_error("redis:/tmp/x", "test://", NULL);
+    expect_url_error("h:6379", "test://", NULL);
+    expect_url_error("", "test://", NULL);
+    expect_url_error("1x://h", "test://", NULL);
+    assert_rc(cairn__url_parse("test", NULL, &u), CAIRN_EURL);
+}
+
+static void url_parse_ipv6(void **state)
+{
+    (void)state;
+    cairn__url u;
+    assert_ok(cairn__url_parse("test", "redis://:pw@[::1]:6380/1", &u));
+    assert_string_equal(u.host, "::1");
+    assert_true(u.ipv6);
+    assert_int_equal(u.port, 6380);
+    assert_string_equal(u.password, "pw");
+    assert_string_equal(u.path, "1");
+    cairn__url_free(&u);
+    assert_ok(cairn__url_parse("test", "//[2001:db8::7]", &u));
+    assert_string_equal(u.host, "2001:db8::7");
+    assert_int_equal(u.port, 0);
+    cairn__url_free(&u);
+    /* a zone, percent-encoded as RFC 6874 writes it */
+    assert_ok(cairn__url_parse("test", "//[fe80::1%25eth0]:5432/db", &u));
+    assert_string_equal(u.host, "fe80::1%eth0");
+    assert_int_equal(u.port, 5432);
+    cairn__url_free(&u);
+    assert_ok(cairn__url_parse("test", "//[::1]:/db", &u)); /* "]:" and no port */
+    assert_int_equal(u.port, 0);
+    cairn__url_free(&u);
+    expect_url_error("//[::1", "unclosed '['", NULL);
+    expect_url_error("//[::1/db]", "unclosed '['", NULL); /* the authority ends at '/' */
+    expect_url_error("//[::1]x:1", "junk after ']'", NULL);
+    expect_url_error("//[]:1", "empty IPv6", NULL);
+    expect_url_error("//[::1]:99999", "bad port", NULL);
+    /* without brackets the first ':' ends the host */
+    expect_url_error("//::1:6379", "bad port", NULL);
+}
+
+static void url_parse_ports(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int port;
+    } good[] = {{"//h:1", 1},       {"//h:6379", 6379}, {"//h:65535", 65535},
+                {"//h:00080", 80},  {"//h:", 0},        {"//h", 0},
+                {"//h:6379/", 6379}, {"//h:5?x=1", 5},  {"//h:7#f", 7}};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        cairn__url u;
+        if (cairn__url_parse("test", good[i].text, &u))
+            fail_msg("url_parse(%s): %s", good[i].text, cairn_errmsg());
+        if (u.port != good[i].port)
+            fail_msg("url_parse(%s): port %d, expected %d", good[i].text, u.port,
+                     good[i].port);
+        assert_string_equal(u.host, "h");
+        cairn__url_free(&u);
+    }
+    static const char *const bad[] = {"//h:0",      "//h:65536", "//h:99999", "//h:123456",
+                                      "//h:12a",    "//h:-1",    "//h:+80",   "//h: 80",
+                                      "//h:1:2",    "//h:0x50",  "//u:p@h:x", "//h:80 "};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        expect_url_error(bad[i], "bad port", NULL);
+        expect_url_error(bad[i], "65535", NULL);
+    }
+    /* on failure the user information read first stays, for scrubbing */
+    cairn__url u;
+    assert_rc(cairn__url_parse("test", "//u:Zq7pw@h:0", &u), CAIRN_EURL);
+    assert_string_equal(u.password, "Zq7pw");
+    expect_no("Zq7pw");
+    cairn__url_free(&u);
+    /* a user without its password is never left: the redis backend would
+     * read it as a lone password */
+    assert_rc(cairn__url_parse("test", "//Zq7user:pw%zz@h", &u), CAIRN_EURL);
+    assert_null(u.user);
+    assert_null(u.password);
+    cairn__url_free(&u);
+    /* the port quoted, never what stands before the '@' */
+    expect_url_error("//u:Zq7pw@h:12x", "'12x'", "Zq7pw");
+}
+
+static void url_parse_userinfo(void **state)
+{
+    (void)state;
+    cairn__url u;
+    /* percent-encoded: '@', ':', '/', '#', '%' and spaces in the password */
+    assert_ok(cairn__url_parse("test", "//us%40er%3A1:p%40ss%3Aw%2Fo%23r%25d%20x@h:1", &u));
+    assert_string_equal(u.user, "us@er:1");
+    assert_string_equal(u.password, "p@ss:w/o#r%d x");
+    assert_string_equal(u.host, "h");
+    cairn__url_free(&u);
+    /* raw: the last '@' ends the user information, the first ':' the user */
+    assert_ok(cairn__url_parse("test", "//a@b:c:d@e@h:2", &u));
+    assert_string_equal(u.user, "a@b");
+    assert_string_equal(u.password, "c:d@e");
+    assert_string_equal(u.host, "h");
+    assert_int_equal(u.port, 2);
+    cairn__url_free(&u);
+    /* UTF-8 passes through */
+    assert_ok(cairn__url_parse("test", "//:%C3%A9t%C3%A9@h", &u));
+    assert_string_equal(u.password, "\xc3\xa9t\xc3\xa9");
+    cairn__url_free(&u);
+    /* bad escapes: named, never quoted */
+    expect_url_error("//u:Zq7secret%zz@h", "user information", "Zq7secret");
+    expect_url_error("//u:Zq7secret%4@h", "%XX", "Zq7secret");
+    expect_url_error("//u:Zq7secret%00@h", "%00", "Zq7secret");
+    expect_url_error("//Zq7user%g1:pw@h", "user information", "Zq7user");
+    expect_url_error("//h%zz/db", "host", NULL);
+    expect_url_error("//h/d%zzb", "path", NULL);
+    /* a raw '/', '?' or '#' in a password ends the authority: what looks
+     * like the port is a piece of the password, and is not quoted */
+    expect_url_error("//u:Zq7/pw@h", "percent-encoded", "Zq7");
+    expect_url_error("//u:Zq7?pw@h", "percent-encoded", "Zq7");
+    expect_url_error("//u:Zq7#pw@h", "percent-encoded", "Zq7");
+    assert_ok(cairn__url_parse("test", "//u:1#pw@h", &u)); /* ambiguous: taken as RFC 3986 */
+    assert_true(u.at_after);
+    assert_null(u.password);
+    assert_string_equal(u.host, "u");
+    cairn__url_free(&u);
+}
+
+static void url_parse_empty_host(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int port;
+    } cases[] = {{"//", 0}, {"///db", 0}, {"//:6379", 6379}, {"//u:p@", 0},
+                 {"//u:p@:1/x", 1}, {"//?a=b", 0}, {"//#f", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cairn__url u;
+        if (cairn__url_parse("test", cases[i].text, &u))
+            fail_msg("url_parse(%s): %s", cases[i].text, cairn_errmsg());
+        assert_non_null(u.host);
+        assert_string_equal(u.host, ""); /* the backend's default */
+        assert_int_equal(u.port, cases[i].port);
+        cairn__url_free(&u);
+    }
+}
+
+/* What the parser reads as the password is what cairn_url_redact hides. */
+static void url_parse_redact_agree(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "redis://:Zq7pw@h:1/0",          "redis://u:Zq7pw@h",
+        "postgres://u:Zq7p:w@h/db",      "postgres://u:Zq7@pw@h/db",
+        "redis://u:Zq7%40pw@[::1]:2/0",  "postgres://u:Zq7pw@h?password=x",
+        "rediss://:Zq7pw@h",             "postgresql://u:Zq7pw@",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
+        cairn__url u;
+        char buf[256];
+        if (cairn__url_parse("test", urls[i], &u))
+            fail_msg("url_parse(%s): %s", urls[i], cairn_errmsg());
+        assert_non_null(u.password);
+        cairn_url_redact(urls[i], buf, sizeof buf);
+        if (strstr(buf, "Zq7") || !strstr(buf, ":***@"))
+            fail_msg("redact(%s) = %s", urls[i], buf);
+        cairn__url_free(&u);
+    }
+    /* in a URL's query a password= value ends at '&' only */
+    char buf[256];
+    assert_string_equal(cairn_url_redact("postgres://h/db?password=a b#c&x=1", buf, sizeof buf),
+                        "postgres://h/db?password=***&x=1");
+    assert_string_equal(cairn_url_redact("postgres://h/db?password=Zq7 x", buf, sizeof buf),
+                        "postgres://h/db?password=***");
+}
+
+/* What the server backends take from the parts (src/backend/parse.h). */
+static void url_backends(void **state)
+{
+    (void)state;
+    char *pw = NULL, label[700];
+#ifdef CAIRN_HAVE_REDIS
+    assert_ok(cairn__redis_parse_location("//[::1]:6380/3?prefix=p:", &pw, label, sizeof label));
+    assert_string_equal(label, "redis [::1]:6380/3 prefix 'p:'");
+    assert_null(pw);
+    /* empty host and no port: the defaults */
+    assert_ok(cairn__redis_parse_location("//", &pw, label, sizeof label));
+    assert_string_equal(label, "redis 127.0.0.1:6379/0 prefix 'cairn:'");
+    assert_ok(cairn__redis_parse_location("//:Zq7%3Apw@/", &pw, label, sizeof label));
+    assert_string_equal(pw, "Zq7:pw");
+    free(pw);
+    /* a lone user part is the password (as redis-cli reads it) */
+    assert_ok(cairn__redis_parse_location("//Zq7pw@h", &pw, label, sizeof label));
+    assert_string_equal(pw, "Zq7pw");
+    assert_null(strstr(label, "Zq7"));
+    free(pw);
+    /* "user:@host": no password in the URL */
+    assert_ok(cairn__redis_parse_location("//u:@h", &pw, label, sizeof label));
+    assert_null(pw);
+    assert_rc(cairn__redis_parse_location("//h:0", &pw, label, sizeof label), CAIRN_EURL);
+    assert_errmsg_has("redis: bad port");
+    assert_string_equal(label, "");
+    assert_rc(cairn__redis_parse_location("//u:Zq7/x@h", &pw, label, sizeof label), CAIRN_EURL);
+    expect_no("Zq7");
+    assert_rc(cairn__redis_parse_location("//h:1/x", &pw, label, sizeof label), CAIRN_EURL);
+    assert_errmsg_has("database number 'x'");
+    assert_rc(cairn__redis_parse_location("//h?colour=red", &pw, label, sizeof label),
+              CAIRN_EURL);
+    assert_errmsg_has("'colour'");
+    assert_rc(cairn__redis_parse_location("//:Zq7@h?p=1&x=@", &pw, label, sizeof label),
+              CAIRN_EURL); /* an '@' after the host: names nothing */
+    free(pw);
+#endif
+#ifdef CAIRN_HAVE_POSTGRES
+    assert_ok(cairn__postgres_parse_location("//u:Zq7%23pw@[::1]:5433/db?table=t", &pw, label,
+                                             sizeof label));
+    assert_string_equal(pw, "Zq7#pw");
+    assert_string_equal(label, "u@[::1]:5433/db table \"t\"");
+    free(pw);
+    assert_ok(cairn__postgres_parse_location("///d%2Fb", &pw, label, sizeof label));
+    assert_string_equal(label, "(default host)/d/b table \"cairn_records\"");
+    assert_null(pw);
+    /* the last password= is the one libpq uses */
+    assert_ok(cairn__postgres_parse_location("//u:a@h/db?password=Zq7&password=b%26c", &pw,
+                                             label, sizeof label));
+    assert_string_equal(pw, "b&c");
+    free(pw);
+    /* libpq has no fragments: a '#' is refused, not cut off */
+    assert_rc(cairn__postgres_parse_location("//u@h/db#x", &pw, label, sizeof label),
+              CAIRN_EURL);
+    assert_errmsg_has("%23");
+    assert_rc(cairn__postgres_parse_location("//u:Zq7#pw@h/db", &pw, label, sizeof label),
+              CAIRN_EURL);
+    expect_no("Zq7");
+    assert_rc(cairn__postgres_parse_location("//h:65536/db", &pw, label, sizeof label),
+              CAIRN_EURL);
+    assert_errmsg_has("postgres: bad port");
+#endif
+    (void)pw;
+    (void)label;
 }
 
 static void strerror_every_code(void **state)
@@ -238,6 +604,13 @@ const tr_case unit_misc_cases[] = {
     TR_CASE(url_split, TR_NONE, 0),
     TR_CASE(url_redact, TR_NONE, 0),
     TR_CASE(url_redact_pg, TR_NONE, 0),
+    TR_CASE(url_parse_parts, TR_NONE, 0),
+    TR_CASE(url_parse_ipv6, TR_NONE, 0),
+    TR_CASE(url_parse_ports, TR_NONE, 0),
+    TR_CASE(url_parse_userinfo, TR_NONE, 0),
+    TR_CASE(url_parse_empty_host, TR_NONE, 0),
+    TR_CASE(url_parse_redact_agree, TR_NONE, 0),
+    TR_CASE(url_backends, TR_NONE, 0),
     TR_CASE(strerror_every_code, TR_NONE, 0),
     TR_CASE(errmsg_per_thread, TR_NONE, 0),
     TR_CASE(errno_mapping, TR_NONE, 0),
