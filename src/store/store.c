@@ -5,7 +5,8 @@
  * backend. Reads decode and verify the record; listing streams in batches.
  */
 #include "internal.h"
-#include "url.h"
+#include "../backend/registry.h"
+#include "../backend/tiered.h"
 #include "../cache/cache_internal.h"
 #include "../codec/codec.h"
 
@@ -20,6 +21,7 @@ struct cairn_store {
     cairn_options opt;
     uint64_t n_put, n_skip, n_get, n_miss, n_del; /* atomic counters */
     cairn__mcache *mc; /* compiled model schemas (src/model/registry.c) */
+    cairn_store *inner; /* cairn_tiered_wrap: the wrapped store, closed with this one */
 };
 
 cairn__mcache *cairn__store_mcache(cairn_store *s)
@@ -56,115 +58,21 @@ int cairn__grow(char **buf, size_t *cap, size_t need)
 }
 
 /* ------------------------------------------------------------------ */
-/* Backend registry                                                    */
-/* ------------------------------------------------------------------ */
-
-#define USER_BACKENDS_MAX 16
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static const cairn_backend_methods *user_backends[USER_BACKENDS_MAX];
-
-static const cairn_backend_methods *const builtin_backends[] = {
-    &cairn__backend_mem,
-#ifdef CAIRN_HAVE_FILE
-    &cairn__backend_file,
-#endif
-#ifdef CAIRN_HAVE_SQLITE
-    &cairn__backend_sqlite,
-#endif
-#ifdef CAIRN_HAVE_LMDB
-    &cairn__backend_lmdb,
-#endif
-#ifdef CAIRN_HAVE_POSTGRES
-    &cairn__backend_postgres,
-#endif
-#ifdef CAIRN_HAVE_REDIS
-    &cairn__backend_redis,
-#endif
-    &cairn__backend_tiered, /* src/cache/tiered.c: memory over another backend */
-    NULL};
-
-/* Schemes we know of but that may not be built into this library. */
-static const char *const known_schemes[] = {"mem", "file", "sqlite", "lmdb", "redis",
-                                            "rediss", "postgres", "postgresql", "tiered", NULL};
-
-CAIRN_API int cairn_backend_register(const cairn_backend_methods *m)
-{
-    if (!m || !m->name || !*m->name || strlen(m->name) > CAIRN__SCHEME_MAX)
-        return cairn__err(CAIRN_EINVAL, "backend: name missing or too long");
-    if (m->version < 1 || m->version > CAIRN_BACKEND_VERSION)
-        return cairn__err(CAIRN_EINVAL, "backend %s: version %d not supported (max %d)",
-                          m->name, m->version, CAIRN_BACKEND_VERSION);
-    if (!m->open || !m->close || !m->get || !m->update || !m->scan)
-        return cairn__err(CAIRN_EINVAL, "backend %s: a required slot is NULL", m->name);
-    for (const char *p = m->name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '+' ||
-              *p == '.' || *p == '-'))
-            return cairn__err(CAIRN_EINVAL, "backend %s: scheme must be lower case",
-                              m->name);
-    pthread_mutex_lock(&reg_lock);
-    int slot = -1;
-    for (int i = 0; i < USER_BACKENDS_MAX; i++) {
-        if (user_backends[i] && strcmp(user_backends[i]->name, m->name) == 0) {
-            slot = i;
-            break;
-        }
-        if (!user_backends[i] && slot < 0)
-            slot = i;
-    }
-    if (slot >= 0)
-        user_backends[slot] = m;
-    pthread_mutex_unlock(&reg_lock);
-    if (slot < 0)
-        return cairn__err(CAIRN_ENOMEM, "backend %s: too many registered backends",
-                          m->name);
-    return CAIRN_OK;
-}
-
-static const cairn_backend_methods *find_backend(const char *scheme)
-{
-    const cairn_backend_methods *m = NULL;
-    pthread_mutex_lock(&reg_lock);
-    for (int i = 0; i < USER_BACKENDS_MAX && !m; i++)
-        if (user_backends[i] && strcmp(user_backends[i]->name, scheme) == 0)
-            m = user_backends[i];
-    pthread_mutex_unlock(&reg_lock);
-    for (int i = 0; !m && builtin_backends[i]; i++)
-        if (strcmp(builtin_backends[i]->name, scheme) == 0)
-            m = builtin_backends[i];
-    return m;
-}
-
-/* ------------------------------------------------------------------ */
 /* Open / close                                                        */
 /* ------------------------------------------------------------------ */
 
 CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
                                cairn_store **out)
 {
-    char scheme[CAIRN__SCHEME_MAX + 1];
+    const cairn_backend_methods *m;
     const char *loc;
     char shown[256]; /* the URL as messages show it: no password */
     cairn__err_clear();
     if (!out)
         return cairn__err(CAIRN_EINVAL, "open: out is NULL");
-    int rc = cairn__url_split(url, scheme, &loc);
+    int rc = cairn__backend_lookup(url, &m, &loc, shown, sizeof shown);
     if (rc)
         return rc;
-    cairn_url_redact(url, shown, sizeof shown);
-    if (!strcmp(scheme, "postgresql"))
-        strcpy(scheme, "postgres");
-    const cairn_backend_methods *m = find_backend(scheme);
-    if (!m) {
-        for (int i = 0; known_schemes[i]; i++)
-            if (!strcmp(known_schemes[i], scheme))
-                return cairn__err(CAIRN_EUNSUPPORTED,
-                                  "open %.200s: the %s backend is not built into this libcairn",
-                                  shown, scheme);
-        return cairn__err(CAIRN_EURL,
-                          "open %.200s: unknown scheme '%s' (known: mem, file, sqlite, lmdb, "
-                          "redis, postgres, tiered)",
-                          shown, scheme);
-    }
     cairn_options o = {0};
     if (opt)
         o = *opt;
@@ -191,13 +99,11 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
         free(s);
         return cairn__err_prefix(rc, "open %.200s", url);
     }
-    rc = m->open(loc, &s->opt, &s->be);
+    rc = cairn__backend_open_at(m, loc, &s->opt, shown, &s->be);
     if (rc) {
         cairn__mcache_free(s->mc);
         free(s);
-        if (rc > 0)
-            rc = CAIRN_EIO;
-        return cairn__err_prefix(rc, "open %.200s", shown);
+        return rc;
     }
     *out = s;
     return CAIRN_OK;
@@ -208,27 +114,17 @@ CAIRN_API void cairn_store_close(cairn_store *s)
     if (!s)
         return;
     s->m->close(s->be);
+    cairn_store_close(s->inner);
     cairn__mcache_free(s->mc);
     free(s);
 }
 
-/* For src/cache/tiered.c: a store's backend, and a store over a backend
- * handle opened elsewhere. */
-void *cairn__store_be(cairn_store *s, const cairn_backend_methods **m, cairn_options *o)
-{
-    *m = s->m;
-    if (o)
-        *o = s->opt;
-    return s->be;
-}
-
 bool cairn__store_batches(cairn_store *s)
 {
-    if (s->m == &cairn__backend_tiered)
-        return cairn__tiered_batches(s->be);
-    return s->m->version >= 2 && s->m->get_many != NULL;
+    return cairn__backend_batches(s->m, s->be);
 }
 
+/* A store over a backend handle opened elsewhere (cairn_tiered_wrap). */
 int cairn__store_new(const cairn_backend_methods *m, void *be, const cairn_options *o,
                      cairn_store **out)
 {
@@ -2112,5 +2008,92 @@ CAIRN_API int cairn_purge_expired(cairn_store *s, uint64_t *n)
         return cairn__err_prefix(rc, "purge");
     if (n)
         *n = d;
+    return CAIRN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The memory tier (tiered stores; cairn/cache.h)                      */
+/* ------------------------------------------------------------------ */
+
+static int tier_of(cairn_store *s, const char *what, cairn__tiered **t)
+{
+    cairn__err_clear();
+    if (!s)
+        return cairn__err(CAIRN_EINVAL, "%s: store is NULL", what);
+    if (!(*t = cairn__tiered_of(s->m, s->be)))
+        return cairn__err(CAIRN_EUNSUPPORTED, "%s: the store is not tiered (backend %s)",
+                          what, s->m->name);
+    return CAIRN_OK;
+}
+
+/* The tier refers to inner's backend without owning it; the new store
+ * owns inner and closes it after the tier. */
+CAIRN_API int cairn_tiered_wrap(cairn_store *inner, const cairn_cache_options *opt,
+                                cairn_store **out)
+{
+    cairn__err_clear();
+    if (!inner || !out)
+        return cairn__err(CAIRN_EINVAL, "tiered_wrap: inner or out is NULL");
+    if (cairn__tiered_of(inner->m, inner->be))
+        return cairn__err(CAIRN_EINVAL, "tiered_wrap: the store is tiered already");
+    cairn_cache_options co;
+    if (opt)
+        co = *opt;
+    else
+        cairn__tiered_defaults(&co);
+    cairn__tiered *t = cairn__tiered_wrap_backend(inner->m, inner->be, false, &co);
+    if (!t)
+        return cairn__err_prefix(CAIRN_ENOMEM, "tiered_wrap");
+    int rc = cairn__store_new(&cairn__backend_tiered, t, &inner->opt, out);
+    if (rc) {
+        cairn__backend_tiered.close(t); /* inner stays the caller's */
+        return rc;
+    }
+    (*out)->inner = inner;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_tier_get(cairn_store *s, const char *key, cairn_value **out)
+{
+    cairn__tiered *t;
+    if (out)
+        *out = NULL;
+    int rc = tier_of(s, "tier_get", &t);
+    return rc ? rc : cairn__store_get_via(s, "tier_get", key, cairn__tiered_get_mem, out);
+}
+
+CAIRN_API int cairn_tier_evict(cairn_store *s, const char *key)
+{
+    cairn__tiered *t;
+    int rc = tier_of(s, "tier_evict", &t);
+    if (rc)
+        return rc;
+    char k[CAIRN_KEY_MAX + 1];
+    size_t klen;
+    if ((rc = cairn__key_norm(key, k, &klen)))
+        return cairn__err_prefix(rc, "tier_evict %s", key ? key : "(null)");
+    if (cairn__tiered_evict(t, k, klen))
+        return cairn__err(CAIRN_ENOTFOUND, "tier_evict %s: not in memory", k);
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_tier_clear(cairn_store *s)
+{
+    cairn__tiered *t;
+    int rc = tier_of(s, "tier_clear", &t);
+    if (rc == CAIRN_OK)
+        cairn_cache_clear(cairn__tiered_cache(t));
+    return rc;
+}
+
+CAIRN_API int cairn_tier_stats(cairn_store *s, cairn_cache_stats *out)
+{
+    cairn__tiered *t;
+    int rc = tier_of(s, "tier_stats", &t);
+    if (rc)
+        return rc;
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "tier_stats: out is NULL");
+    cairn_cache_stats_get(cairn__tiered_cache(t), out);
     return CAIRN_OK;
 }

@@ -9,6 +9,7 @@
 #include "../common/runner.h"
 #include "store/internal.h"
 #include "cache/cache_internal.h"
+#include "backend/tiered.h"
 
 #include <limits.h>
 #include <stdbool.h>
