@@ -46,16 +46,4 @@ uint64_t cairn__cache_remove_if(cairn_cache *c, bool (*fn)(void *ctx, const void
                                                            size_t len),
                                 void *ctx);
 
-/* ---- store.c hooks for the tier calls (cairn_tier_*, store.c) ---- */
-
-/* A new store handle over an open backend handle be of m (owned from now on). */
-int cairn__store_new(const cairn_backend_methods *m, void *be, const cairn_options *o,
-                     cairn_store **out);
-/* Read key (normalised here) through get instead of the backend's get, as
- * cairn_get() decodes and verifies it. */
-int cairn__store_get_via(cairn_store *s, const char *what, const char *key,
-                         int (*get)(void *be, const char *k, size_t kl,
-                                    cairn_backend_read_fn fn, void *ctx),
-                         cairn_value **out);
-
 #endif
