@@ -1,5 +1,5 @@
 /*
- * tiered_url.c — fuzz the tiered: URL split (src/cache/tiered.c,
+ * tiered_url.c — fuzz the tiered: URL split (src/backend/tiered.c,
  * cairn__tiered_split): which query parameters are the tier's (cache_*)
  * and which stay with the inner URL.
  *
@@ -11,7 +11,7 @@
  */
 #include "common.h"
 
-#include "cache/cache_internal.h"
+#include "backend/tiered.h"
 
 #include <string.h>
 

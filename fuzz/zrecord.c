@@ -23,7 +23,7 @@
 
 #include <string.h>
 
-/* What read_cb in src/store/store.c does with a record. */
+/* What read_cb in src/store/read.c does with a record. */
 static int read_record(const char *rec, size_t len, cairn__rec *r, char **plain)
 {
     *plain = NULL;
@@ -65,7 +65,7 @@ static void round_trip(fuzz_in *s)
     for (unsigned i = 0; i < reps; i++)
         memcpy(val + (size_t)i * unit, s->p, unit);
 
-    /* Encode as store.c's encode() does. */
+    /* Encode as src/store/write.c's encode() does. */
     size_t ul = um ? strlen(um) : 0;
     char *rec = malloc(CAIRN__HEAD_MAX + ul + len + 1);
     if (!rec)

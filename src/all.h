@@ -31,6 +31,8 @@
 #include "cache/cache_internal.h"
 #include "backend/backends.h"
 #include "backend/parse.h"
+#include "backend/registry.h"
+#include "backend/tiered.h"
 #include "store/models.h"
 #include "store/sys.h"
 

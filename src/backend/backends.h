@@ -30,9 +30,5 @@ extern const cairn_backend_methods cairn__backend_postgres;
 #ifdef CAIRN_HAVE_REDIS
 extern const cairn_backend_methods cairn__backend_redis;
 #endif
-extern const cairn_backend_methods cairn__backend_tiered;
-/* Does the tiered handle be read many keys in one round trip (its inner
- * backend does)? */
-bool cairn__tiered_batches(void *be);
 
 #endif

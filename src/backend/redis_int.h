@@ -3,10 +3,19 @@
  * redis.c: the vtable; redis_conn.c: connections, the pool, fork;
  * redis_open.c: the URL, open and close). Private to them.
  */
-#ifndef CAIRN_REDIS_INT_H
-#define CAIRN_REDIS_INT_H
+#ifndef CAIRN_BACKEND_REDIS_INT_H
+#define CAIRN_BACKEND_REDIS_INT_H
 
-#include "../store/internal.h"
+/* Layer 2 (backend/): for layers above 2 but the clients (docs/design.md, "Layers"). */
+#if !defined(CAIRN_LAYER) || (CAIRN_LAYER <= 2 && !defined(CAIRN_IN_BACKEND)) || CAIRN_LAYER == 4
+#error "backend/redis_int.h: included from a layer that may not use it"
+#endif
+
+#include "backend/backends.h"
+#include "base/error.h"
+#include "base/hash.h"
+#include "base/hlist.h"
+#include "record/record.h"
 
 #include <hiredis/hiredis.h>
 #include <stdbool.h>

@@ -2,9 +2,13 @@
  * tiered.c — the "tiered:" backend: a cairn_cache of records in front of
  * another backend, behind the same vtable, so the core (formats, models,
  * TTLs, checksums) runs unchanged above it and records are cached exactly
- * as the inner backend stores them.
+ * as the inner backend stores them. The inner backend is opened through
+ * the registry (tiered:URL) or handed over (cairn_tiered_wrap).
  */
+#include "backend/tiered.h"
+
 #include "backend/backends.h"
+#include "backend/registry.h"
 #include "base/error.h"
 #include "base/key.h"
 #include "cache/cache_internal.h"
@@ -20,17 +24,18 @@
 #define MB_DEFAULT 64
 #define SWEEP_BATCH 256
 
-typedef struct {
-    cairn_store *inner; /* owned */
-    const cairn_backend_methods *m;
+typedef struct cairn__tiered {
+    const cairn_backend_methods *m; /* the inner backend */
     void *be;
+    bool owned; /* be is closed with the tier */
     cairn_cache *cache;
     /* the backend's generation; NULL when it has none or entries never
      * expire (no TTL: nothing to renew): see renew() */
     int (*gen)(void *be, uint64_t *gen);
 } tiered;
 
-static tiered *tiered_new(cairn_store *inner, const cairn_cache_options *co)
+cairn__tiered *cairn__tiered_wrap_backend(const cairn_backend_methods *m, void *be,
+                                          bool owned, const cairn_cache_options *co)
 {
     tiered *t = calloc(1, sizeof *t);
     if (!t) {
@@ -41,8 +46,9 @@ static tiered *tiered_new(cairn_store *inner, const cairn_cache_options *co)
         free(t);
         return NULL;
     }
-    t->inner = inner;
-    t->be = cairn__store_be(inner, &t->m, NULL);
+    t->m = m;
+    t->be = be;
+    t->owned = owned;
     t->gen = t->m->version >= 3 && co->default_ttl_ms > 0 ? t->m->generation : NULL;
     return t;
 }
@@ -146,35 +152,28 @@ static int t_open(const char *location, const struct cairn_options *opt, void **
         rc = cairn__err(CAIRN_EURL, "tiered: needs the URL of a backend after 'tiered:'");
     if (rc == CAIRN_OK && strncmp(inner, "tiered:", 7) == 0)
         rc = cairn__err(CAIRN_EURL, "tiered: cannot wrap another tiered: store");
-    cairn_store *s = NULL;
+    const cairn_backend_methods *m = NULL;
+    void *be = NULL;
     if (rc == CAIRN_OK)
-        rc = cairn_store_open(inner, opt, &s);
+        rc = cairn__backend_open(inner, opt, &m, &be);
     free(inner);
     if (rc)
         return rc;
-    tiered *t = tiered_new(s, &co);
+    tiered *t = cairn__tiered_wrap_backend(m, be, true, &co);
     if (!t) {
-        cairn_store_close(s);
+        m->close(be);
         return CAIRN_ENOMEM;
     }
     *self = t;
     return CAIRN_OK;
 }
 
-/* The store layer's answer for the inner store (until tiered wraps a
- * backend instead of a store). */
-bool cairn__store_batches(cairn_store *s);
-
-bool cairn__tiered_batches(void *be)
-{
-    return cairn__store_batches(((tiered *)be)->inner);
-}
-
 static void t_close(void *self)
 {
     tiered *t = self;
     cairn_cache_free(t->cache);
-    cairn_store_close(t->inner);
+    if (t->owned)
+        t->m->close(t->be);
     free(t);
 }
 
@@ -317,8 +316,8 @@ static int t_get(void *self, const char *key, size_t klen, cairn_backend_read_fn
 }
 
 /* Memory only: cairn_tier_get(). */
-static int t_get_mem(void *self, const char *key, size_t klen, cairn_backend_read_fn fn,
-                     void *ctx)
+int cairn__tiered_get_mem(void *self, const char *key, size_t klen, cairn_backend_read_fn fn,
+                          void *ctx)
 {
     tiered *t = self;
     cairn_cache_entry *e;
@@ -628,93 +627,28 @@ const cairn_backend_methods cairn__backend_tiered = {
     .get_many = t_get_many,
 };
 
-/* ---- the public tier API ---- */
+/* ---- what the store layer asks of a tier (src/store/tier.c) ---- */
 
-static int tier_of(cairn_store *s, const char *what, tiered **t)
+cairn__tiered *cairn__tiered_of(const cairn_backend_methods *m, void *be)
 {
-    cairn__err_clear();
-    if (!s)
-        return cairn__err(CAIRN_EINVAL, "%s: store is NULL", what);
-    const cairn_backend_methods *m;
-    void *be = cairn__store_be(s, &m, NULL);
-    if (m != &cairn__backend_tiered)
-        return cairn__err(CAIRN_EUNSUPPORTED, "%s: the store is not tiered (backend %s)",
-                          what, m->name);
-    *t = be;
-    return CAIRN_OK;
+    return m == &cairn__backend_tiered ? be : NULL;
 }
 
-CAIRN_API int cairn_tiered_wrap(cairn_store *inner, const cairn_cache_options *opt,
-                                cairn_store **out)
+void *cairn__tiered_inner(const cairn__tiered *t, const cairn_backend_methods **m)
 {
-    cairn__err_clear();
-    if (!inner || !out)
-        return cairn__err(CAIRN_EINVAL, "tiered_wrap: inner or out is NULL");
-    const cairn_backend_methods *m;
-    cairn_options o;
-    (void)cairn__store_be(inner, &m, &o);
-    if (m == &cairn__backend_tiered)
-        return cairn__err(CAIRN_EINVAL, "tiered_wrap: the store is tiered already");
-    cairn_cache_options co;
-    if (opt)
-        co = *opt;
-    else
-        cairn__tiered_defaults(&co);
-    tiered *t = tiered_new(inner, &co);
-    if (!t)
-        return cairn__err_prefix(CAIRN_ENOMEM, "tiered_wrap");
-    int rc = cairn__store_new(&cairn__backend_tiered, t, &o, out);
-    if (rc) {
-        t->inner = NULL; /* stays the caller's */
-        cairn_cache_free(t->cache);
-        free(t);
-    }
-    return rc;
+    *m = t->m;
+    return t->be;
 }
 
-CAIRN_API int cairn_tier_get(cairn_store *s, const char *key, cairn_value **out)
+int cairn__tiered_evict(cairn__tiered *t, const char *key, size_t klen)
 {
-    tiered *t;
-    if (out)
-        *out = NULL;
-    int rc = tier_of(s, "tier_get", &t);
-    return rc ? rc : cairn__store_get_via(s, "tier_get", key, t_get_mem, out);
-}
-
-CAIRN_API int cairn_tier_evict(cairn_store *s, const char *key)
-{
-    tiered *t;
-    int rc = tier_of(s, "tier_evict", &t);
-    if (rc)
-        return rc;
-    char k[CAIRN_KEY_MAX + 1];
-    size_t klen;
-    if ((rc = cairn__key_norm(key, k, &klen)))
-        return cairn__err_prefix(rc, "tier_evict %s", key ? key : "(null)");
     /* As a write does (the stamp moves), so a read in flight does not put
      * back what it fetched before the eviction. */
-    if (cairn__cache_write(t->cache, k, klen, cairn__cache_hash(k, klen), NULL, 0, 0, 0, NULL))
-        return cairn__err(CAIRN_ENOTFOUND, "tier_evict %s: not in memory", k);
-    return CAIRN_OK;
+    return cairn__cache_write(t->cache, key, klen, cairn__cache_hash(key, klen), NULL, 0, 0, 0,
+                              NULL);
 }
 
-CAIRN_API int cairn_tier_clear(cairn_store *s)
+cairn_cache *cairn__tiered_cache(cairn__tiered *t)
 {
-    tiered *t;
-    int rc = tier_of(s, "tier_clear", &t);
-    if (rc == CAIRN_OK)
-        cairn_cache_clear(t->cache);
-    return rc;
-}
-
-CAIRN_API int cairn_tier_stats(cairn_store *s, cairn_cache_stats *out)
-{
-    tiered *t;
-    int rc = tier_of(s, "tier_stats", &t);
-    if (rc)
-        return rc;
-    if (!out)
-        return cairn__err(CAIRN_EINVAL, "tier_stats: out is NULL");
-    cairn_cache_stats_get(t->cache, out);
-    return CAIRN_OK;
+    return t->cache;
 }

@@ -1,7 +1,7 @@
 /*
- * cache_internal.h — what tiered.c needs from cache.c beyond the public
- * API: hashing once per key, and writes that cannot leave memory older than
- * the backend when threads race (stamps).
+ * cache_internal.h — what src/backend/tiered.c needs from cache.c beyond
+ * the public API: hashing once per key, and writes that cannot leave memory
+ * older than the backend when threads race (stamps).
  *
  * A stamp is a counter per stripe of keys, bumped under the shard's lock by
  * every write-through. A reader takes the stamp before it asks the backend
@@ -57,28 +57,5 @@ int cairn__cache_write(cairn_cache *c, const void *key, size_t klen, uint64_t ha
 uint64_t cairn__cache_remove_if(cairn_cache *c, bool (*fn)(void *ctx, const void *val,
                                                            size_t len),
                                 void *ctx);
-
-/* ---- store.c hooks for the tiered store ---- */
-
-/* The backend of s; o (may be NULL) receives its options. */
-void *cairn__store_be(cairn_store *s, const cairn_backend_methods **m, cairn_options *o);
-/* A new store handle over an open backend handle be of m (owned from now on). */
-int cairn__store_new(const cairn_backend_methods *m, void *be, const cairn_options *o,
-                     cairn_store **out);
-/* Read key (normalised here) through get instead of the backend's get, as
- * cairn_get() decodes and verifies it. */
-int cairn__store_get_via(cairn_store *s, const char *what, const char *key,
-                         int (*get)(void *be, const char *k, size_t kl,
-                                    cairn_backend_read_fn fn, void *ctx),
-                         cairn_value **out);
-
-extern const cairn_backend_methods cairn__backend_tiered;
-
-/* The tiered: URL (fuzz/tiered_url.c): the defaults of its options, and
- * the split of a location (the URL after "tiered:") into the inner URL
- * (written to inner, strlen(loc) + 1 bytes) and the cache_ parameters
- * (into co, which holds the defaults first). CAIRN_OK or CAIRN_EURL. */
-void cairn__tiered_defaults(cairn_cache_options *co);
-int cairn__tiered_split(const char *loc, char *inner, cairn_cache_options *co);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * record.c — the record encoding every backend stores: one header line of
- * JSON with the metadata, a newline, then the value bytes (see internal.h).
+ * JSON with the metadata, a newline, then the value bytes (see record/record.h).
  * The decoder is strict: fixed field order, nothing it did not write.
  */
 #include "record/record.h"

@@ -8,7 +8,6 @@
 
 #include "../common/runner.h"
 #include "all.h"
-#include "cache/cache_internal.h"
 
 #include <limits.h>
 #include <stdbool.h>
