@@ -11,6 +11,7 @@
 
 #include "../store/internal.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +38,18 @@ static int put(out_t *o, const void *p, size_t n)
  * (\b \f \n \r \t by name, the others as \u00xx); a lone surrogate (kept
  * by jdom as its 3-byte WTF-8 form) as the \udxxx escape it came from;
  * every other character as its UTF-8 bytes. */
+/* Do the 8 bytes at p hold one that needs a look (not printable ASCII, a
+ * '"' or a '\\')? */
+static inline bool special8(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t w, q, b;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) != 0;
+}
+
 static int put_str(out_t *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -44,6 +57,10 @@ static int put_str(out_t *o, const char *s, size_t n)
         return CAIRN_ENOMEM;
     size_t from = 0;
     for (size_t i = 0; i < n; i++) {
+        while (i + 8 <= n && !special8(s + i))
+            i += 8;
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         char e[6];
         size_t el = 2, skip = 1;
@@ -125,51 +142,19 @@ static size_t big_integer(double a, char *out)
     return o;
 }
 
-/* A double as the canonical form writes it (d finite). Zero (also -0) is
- * "0"; an integral value is all its digits (1e20 is 100000000000000000000);
- * any other value gets the fewest significant digits that read back as
- * the same double, laid out as ECMAScript's Number.prototype.toString
- * does (0.5, 123.25, 0.000001, 1e-7, 1.5e-7). */
-static size_t format_double(double d, char *out)
+/* Lay out the significant digits dig[0..k) (no trailing zero) of a value
+ * 0.DIG x 10^n as ECMAScript's Number.prototype.toString does. */
+static size_t layout(const char *dig, size_t k, long n, char *out)
 {
     size_t o = 0;
-    if (d == 0)
-        return (size_t)sprintf(out, "0");
-    if (d < 0) {
-        out[o++] = '-';
-        d = -d;
-    }
-    if (d == floor(d)) {
-        if (d < 9223372036854775808.0)
-            return o + (size_t)sprintf(out + o, "%" PRIu64, (uint64_t)d);
-        return o + big_integer(d, out + o);
-    }
-    char tmp[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
-    /* tmp is D[.DDD]e[+-]XX; take the digits and the exponent (any
-     * decimal point the locale uses is skipped). */
-    char dig[24];
-    size_t k = 0;
-    const char *t = tmp;
-    for (; *t && *t != 'e'; t++)
-        if (*t >= '0' && *t <= '9' && k < sizeof dig)
-            dig[k++] = *t;
-    long ex = *t == 'e' ? strtol(t + 1, NULL, 10) : 0;
-    while (k > 1 && dig[k - 1] == '0')
-        k--;
-    long n = ex + 1; /* the value is 0.DIGITS times 10^n */
     if ((long)k <= n && n <= 21) {
-        memcpy(out + o, dig, k);
-        o += k;
+        memcpy(out, dig, k);
+        o = k;
         for (long z = 0; z < n - (long)k; z++)
             out[o++] = '0';
     } else if (0 < n && n <= 21) {
-        memcpy(out + o, dig, (size_t)n);
-        o += (size_t)n;
+        memcpy(out, dig, (size_t)n);
+        o = (size_t)n;
         out[o++] = '.';
         memcpy(out + o, dig + n, k - (size_t)n);
         o += k - (size_t)n;
@@ -193,6 +178,97 @@ static size_t format_double(double d, char *out)
     return o;
 }
 
+/* The significant digits of the text of a number (no leading or trailing
+ * zeros) and n, its value being 0.DIG x 10^n; false when it has more than
+ * 15 of them (or none). */
+static bool text_digits(const char *s, size_t len, char dig[16], size_t *k, long *n)
+{
+    size_t i = s[0] == '-', nd = 0;
+    long point = 0, lead = 0; /* digits before the '.'; leading zeros */
+    bool seen = false, frac = false;
+    for (; i < len && s[i] != 'e' && s[i] != 'E'; i++) {
+        if (s[i] == '.') {
+            frac = true;
+            continue;
+        }
+        if (!frac)
+            point++;
+        if (!seen && s[i] == '0') {
+            lead++;
+            continue;
+        }
+        seen = true;
+        if (nd == 16)
+            return false;
+        dig[nd++] = s[i];
+    }
+    while (nd && dig[nd - 1] == '0')
+        nd--;
+    if (nd == 0 || nd > 15)
+        return false;
+    long e = 0;
+    if (i < len) { /* the exponent: beyond 10^9 the value is no normal double */
+        bool neg = s[++i] == '-';
+        i += s[i] == '-' || s[i] == '+';
+        for (; i < len; i++) {
+            if (e > 100000000L)
+                return false;
+            e = e * 10 + (s[i] - '0');
+        }
+        e = neg ? -e : e;
+    }
+    *k = nd;
+    *n = point - lead + e;
+    return true;
+}
+
+/* A double as the canonical form writes it (d finite). Zero (also -0) is
+ * "0"; an integral value is all its digits (1e20 is 100000000000000000000);
+ * any other value gets the fewest significant digits that read back as
+ * the same double (the first %.{p}e, p = 1..17, that does), laid out as
+ * ECMAScript's Number.prototype.toString does (0.5, 123.25, 0.000001,
+ * 1e-7, 1.5e-7). text[0..len) is the number as written, or NULL. */
+static size_t format_double(double d, const char *text, size_t len, char *out)
+{
+    size_t o = 0;
+    if (d == 0)
+        return (size_t)sprintf(out, "0");
+    if (d < 0) {
+        out[o++] = '-';
+        d = -d;
+    }
+    if (d == floor(d)) {
+        if (d < 9223372036854775808.0)
+            return o + (size_t)sprintf(out + o, "%" PRIu64, (uint64_t)d);
+        return o + big_integer(d, out + o);
+    }
+    char dig[24];
+    size_t k;
+    long n;
+    /* Fast path: a normal double written with at most 15 significant
+     * digits (DBL_DIG) reads back from exactly those digits and from no
+     * fewer, so the loop below would stop at them. */
+    if (text && d >= DBL_MIN && text_digits(text, len, dig, &k, &n))
+        return o + layout(dig, k, n, out + o);
+    char tmp[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    /* tmp is D[.DDD]e[+-]XX; take the digits and the exponent (any
+     * decimal point the locale uses is skipped). */
+    k = 0;
+    const char *t = tmp;
+    for (; *t && *t != 'e'; t++)
+        if (*t >= '0' && *t <= '9' && k < sizeof dig)
+            dig[k++] = *t;
+    long ex = *t == 'e' ? strtol(t + 1, NULL, 10) : 0;
+    while (k > 1 && dig[k - 1] == '0')
+        k--;
+    return o + layout(dig, k, ex + 1, out + o);
+}
+
 static int put_num(out_t *o, const jd_node *v)
 {
     const char *s = v->u.s;
@@ -210,7 +286,7 @@ static int put_num(out_t *o, const jd_node *v)
         return cairn__err(CAIRN_EFORMAT, "number %.*s is beyond the range of a double",
                           (int)(n > 40 ? 40 : n), s);
     char buf[400];
-    size_t len = format_double(v->d, buf);
+    size_t len = format_double(v->d, s, n, buf);
     return put(o, buf, len);
 }
 

@@ -6,7 +6,6 @@
  */
 #include "schema_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -423,7 +422,8 @@ static int load_remote(comp *c, const char *doc_uri, jd_node **out)
     if (rc != CAIRN_OK || !json) {
         free(json);
         return cairn__sch_err(c, rc == CAIRN_ENOMEM ? CAIRN_ENOMEM : CAIRN_EINVAL,
-                    "cannot load '%s' (%s)", doc_uri, cairn_strerror(rc ? rc : CAIRN_ENOTFOUND));
+                              "cannot load '%s' (%s)", doc_uri,
+                              cairn_strerror(rc ? rc : CAIRN_ENOTFOUND));
     }
     char *copy = jd_alloc(c->a, len + 1);
     if (!copy) {
@@ -471,8 +471,8 @@ int cairn__sch_resolve(comp *c, const pending *p, jd_node **out)
         if (!t)
             return cairn__sch_err(c, CAIRN_EINVAL, "%s '%s' points nowhere", p->kw, p->uri);
         if (t->type != JD_OBJ && t->type != JD_TRUE && t->type != JD_FALSE)
-            return cairn__sch_err(c, CAIRN_EINVAL, "%s '%s' points at a %s, not a schema", p->kw,
-                        p->uri, jd_type_name(t));
+            return cairn__sch_err(c, CAIRN_EINVAL, "%s '%s' points at a %s, not a schema",
+                                  p->kw, p->uri, jd_type_name(t));
         if (!t->aux) { /* under a keyword the first pass did not know */
             if ((rc = walk(c, t, base, ((sinfo *)doc->aux)->res)))
                 return rc;

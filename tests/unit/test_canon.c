@@ -9,6 +9,7 @@
 
 #include "model/canon.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,6 +352,42 @@ static void canon_doubles_round_trip(void **state)
     }
 }
 
+/* Numbers of up to 15 significant digits take a fast path (their own
+ * digits); it must agree with the general one (the 17-digit spelling of the
+ * same double) everywhere: every digit count, exponents across the normal
+ * range and the subnormal one (where the fast path does not apply). */
+static void canon_short_numbers_agree(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 20000; i++) {
+        int digits = 1 + (int)(rnd() % 15);
+        char txt[64], full[64];
+        int o = rnd() & 1 ? sprintf(txt, "-") : 0;
+        uint64_t m = 1 + rnd() % 999999999999999ull;
+        char md[24];
+        int ml = sprintf(md, "%" PRIu64, m);
+        if (ml > digits)
+            ml = digits;
+        int point = (int)(rnd() % (unsigned)(ml + 1));
+        o += sprintf(txt + o, "%.*s.%.*s", point ? point : 1, point ? md : "0",
+                     ml - point ? ml - point : 1, ml - point ? md + point : "0");
+        if (i % 3 == 0)
+            o += sprintf(txt + o, "e%d", (int)(rnd() % 640) - 330);
+        else if (i % 3 == 1)
+            o += sprintf(txt + o, "e%d", (int)(rnd() % 40) - 20);
+        double d = strtod(txt, NULL);
+        if (!isfinite(d))
+            continue;
+        snprintf(full, sizeof full, "%.17e", d);
+        size_t l1, l2;
+        char *a = canon_ok(txt, strlen(txt), &l1), *b = canon_ok(full, strlen(full), &l2);
+        if (l1 != l2 || memcmp(a, b, l1))
+            fail_msg("%s: canonical %s, but the same double spelt %s gives %s", txt, a, full, b);
+        free(a);
+        free(b);
+    }
+}
+
 const tr_case unit_canon_cases[] = {
     TR_CASE(canon_structure, TR_NONE, 0),
     TR_CASE(canon_strings, TR_NONE, 0),
@@ -360,5 +397,6 @@ const tr_case unit_canon_cases[] = {
     TR_CASE(canon_properties, TR_NONE, 0),
     TR_CASE(canon_big_integers_exact, TR_NONE, 0),
     TR_CASE(canon_doubles_round_trip, TR_NONE, 0),
+    TR_CASE(canon_short_numbers_agree, TR_NONE, 0),
 };
 const size_t unit_canon_ncases = UNIT_NCASES(unit_canon_cases);
