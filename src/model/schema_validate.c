@@ -578,8 +578,6 @@ static const csch *dyn_target(const vctx *v, const csch *s)
 
 /* ---- the stages (csch.stages says which a schema runs, ST_* the order) ---- */
 
-typedef bool stage_fn(vctx *v, const csch *s, const jd_node *x, bits *loc);
-
 static bool st_type(vctx *v, const csch *s, const jd_node *x, bits *loc)
 {
     (void)loc;
@@ -765,13 +763,6 @@ out:
     return ok;
 }
 
-static stage_fn *const stages[ST_N] = {
-    [ST_TYPE] = st_type,         [ST_CONST] = st_const,       [ST_ENUM] = st_enum,
-    [ST_OBJECT] = st_object,     [ST_ARRAY] = st_array,       [ST_SCALAR] = st_scalar,
-    [ST_REF] = st_ref,           [ST_DYNREF] = st_dynref,     [ST_ALLOF] = st_allof,
-    [ST_ANYOF] = st_anyof,       [ST_ONEOF] = st_oneof,       [ST_NOT] = st_not,
-    [ST_IF] = st_if,             [ST_UNEVAL_P] = st_uneval_p, [ST_UNEVAL_I] = st_uneval_i,
-};
 
 static bool val(vctx *v, const csch *s, const jd_node *x, bits *ev)
 {
@@ -803,9 +794,31 @@ static bool val(vctx *v, const csch *s, const jd_node *x, bits *ev)
     bits *loc = NULL;
     if (container && (ev || s->has_uneval) && !(loc = bits_new(v, x->n)))
         FAILED();
-    for (unsigned st = s->stages, k = 0; st; st >>= 1, k++)
-        if ((st & 1) && !stages[k](v, s, x, loc))
+    /* The stages the schema's keywords need, lowest ST_* first (a switch,
+     * not a table of pointers: the stages are inlined here). */
+    for (unsigned st = s->stages; st; st &= st - 1) {
+        bool good = true;
+        switch (__builtin_ctz(st)) {
+        case ST_TYPE: good = st_type(v, s, x, loc); break;
+        case ST_CONST: good = st_const(v, s, x, loc); break;
+        case ST_ENUM: good = st_enum(v, s, x, loc); break;
+        case ST_OBJECT: good = st_object(v, s, x, loc); break;
+        case ST_ARRAY: good = st_array(v, s, x, loc); break;
+        case ST_SCALAR: good = st_scalar(v, s, x, loc); break;
+        case ST_REF: good = st_ref(v, s, x, loc); break;
+        case ST_DYNREF: good = st_dynref(v, s, x, loc); break;
+        case ST_ALLOF: good = st_allof(v, s, x, loc); break;
+        case ST_ANYOF: good = st_anyof(v, s, x, loc); break;
+        case ST_ONEOF: good = st_oneof(v, s, x, loc); break;
+        case ST_NOT: good = st_not(v, s, x, loc); break;
+        case ST_IF: good = st_if(v, s, x, loc); break;
+        case ST_UNEVAL_P: good = st_uneval_p(v, s, x, loc); break;
+        case ST_UNEVAL_I: good = st_uneval_i(v, s, x, loc); break;
+        default: break;
+        }
+        if (!good)
             FAILED();
+    }
 out:
     if (ok && ev && loc)
         bits_or(ev, loc, x->n);
