@@ -16,6 +16,7 @@
 #include "cairn/cache.h"
 
 #include "base/buf.h"
+#include "base/canon.h"
 #include "base/error.h"
 #include "base/hash.h"
 #include "base/hlist.h"
@@ -27,6 +28,7 @@
 #include "record/record.h"
 #include "record/zip.h"
 #include "codec/codec.h"
+#include "schema/format.h"
 #include "cache/arena.h"
 #include "cache/cache_internal.h"
 #include "backend/backends.h"

@@ -16,6 +16,7 @@ int main(int argc, char **argv)
     const table tables[] = {
         {unit_key_cases, &unit_key_ncases},
         {unit_json_cases, &unit_json_ncases},
+        {unit_canon_cases, &unit_canon_ncases},
         {unit_record_cases, &unit_record_ncases},
         {unit_misc_cases, &unit_misc_ncases},
         {unit_errmsg_cases, &unit_errmsg_ncases},

@@ -30,6 +30,8 @@ extern const tr_case unit_async_cases[];
 extern const size_t unit_async_ncases;
 extern const tr_case unit_codec_cases[];
 extern const size_t unit_codec_ncases;
+extern const tr_case unit_canon_cases[];
+extern const size_t unit_canon_ncases;
 
 #define UNIT_NCASES(t) (sizeof(t) / sizeof(t)[0])
 
