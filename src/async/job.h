@@ -11,7 +11,7 @@
 #ifndef CAIRN_ASYNC_JOB_H
 #define CAIRN_ASYNC_JOB_H
 
-#include "cairn/async.h"
+#include "cairn/cairn.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -56,7 +56,8 @@ struct cairn_future {
     int64_t i64_arg;
     uint64_t u64_arg;
     unsigned flags;
-    cairn_update_fn fn;
+    cairn_update_fn fn;    /* cairn_async_update (deprecated) */
+    cairn_update_cb fn_v2; /* cairn_async_update_v2 */
     void *fn_arg;
     cairn_put_item *items;
     cairn_record_item *ritems;

@@ -5,6 +5,7 @@
  * as the inner backend stores them.
  */
 #include "cache_internal.h"
+#include "../store/api.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -647,9 +648,10 @@ CAIRN_API int cairn_tiered_wrap(cairn_store *inner, const cairn_cache_options *o
     if (m == &cairn__backend_tiered)
         return cairn__err(CAIRN_EINVAL, "tiered_wrap: the store is tiered already");
     cairn_cache_options co;
-    if (opt)
-        co = *opt;
-    else
+    int orc = CAIRN__OPTS_READ(&co, opt, "cache options");
+    if (orc)
+        return cairn__err_prefix(orc, "tiered_wrap");
+    if (!opt)
         cairn__tiered_defaults(&co);
     tiered *t = tiered_new(inner, &co);
     if (!t)
@@ -698,7 +700,7 @@ CAIRN_API int cairn_tier_clear(cairn_store *s)
     return rc;
 }
 
-CAIRN_API int cairn_tier_stats(cairn_store *s, cairn_cache_stats *out)
+CAIRN_API int cairn_tier_stats_get(cairn_store *s, cairn_cache_stats *out)
 {
     tiered *t;
     int rc = tier_of(s, "tier_stats", &t);

@@ -5,6 +5,7 @@
  * backend. Reads decode and verify the record; listing streams in batches.
  */
 #include "internal.h"
+#include "api.h"
 #include "url.h"
 #include "../cache/cache_internal.h"
 #include "../codec/codec.h"
@@ -165,9 +166,9 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
                           "redis, postgres, tiered)",
                           shown, scheme);
     }
-    cairn_options o = {0};
-    if (opt)
-        o = *opt;
+    cairn_options o;
+    if ((rc = CAIRN__OPTS_READ(&o, opt, "options")))
+        return cairn__err_prefix(rc, "open %.200s", shown);
     if ((unsigned)o.durability > CAIRN_DURABILITY_FULL)
         return cairn__err(CAIRN_EINVAL, "open %.200s: unknown durability %d", shown,
                           (int)o.durability);
@@ -904,8 +905,11 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
     int rc;
     if ((rc = check_store(s, "put")) || (rc = norm_key("put", key, k, &klen, true)))
         return rc;
+    cairn_put_opts o_;
+    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
+        return cairn__err_prefix(rc, "put %s", k);
     wctx c;
-    wctx_init(&c, s, OP_PUT, k, klen, opt);
+    wctx_init(&c, s, OP_PUT, k, klen, opt ? &o_ : NULL);
     c.val = val;
     c.len = len;
     if ((rc = check_opts(&c.o)) || (rc = check_value(&c.o, val, len, c.o.model != NULL)) ||
@@ -932,6 +936,10 @@ CAIRN_API int cairn_put_array(cairn_store *s, const char *key, const cairn_array
         return rc;
     if ((rc = cairn__npy_array_check(a)))
         return cairn__err_prefix(rc, "put %s", k);
+    cairn_put_opts o_;
+    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
+        return cairn__err_prefix(rc, "put %s", k);
+    opt = opt ? &o_ : NULL;
     char head[CAIRN__NPY_HEAD_MAX];
     cairn__iov iov[2] = {{head, cairn__npy_head(a, head)}, {a->data, a->nbytes}};
     wctx c;
@@ -955,8 +963,11 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
         return rc;
     if (!fn)
         return cairn__err(CAIRN_EINVAL, "update %s: fn is NULL", k);
+    cairn_put_opts o_;
+    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
+        return cairn__err_prefix(rc, "update %s", k);
     wctx c;
-    wctx_init(&c, s, OP_UPDATE, k, klen, opt);
+    wctx_init(&c, s, OP_UPDATE, k, klen, opt ? &o_ : NULL);
     c.ufn = fn;
     c.uarg = arg;
     if ((rc = check_opts(&c.o)) || (rc = take_umeta(&c)))
@@ -1217,6 +1228,10 @@ CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
         return rc;
     if (!items && n)
         return cairn__err(CAIRN_EINVAL, "put_many: items is NULL");
+    cairn_put_opts o_;
+    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
+        return cairn__err_prefix(rc, "put_many");
+    opt = opt ? &o_ : NULL;
     const char **keys = malloc((n ? n : 1) * sizeof *keys);
     if (!keys)
         return cairn__err(CAIRN_ENOMEM, "put_many: out of memory");
@@ -1977,7 +1992,7 @@ CAIRN_API int cairn_count(cairn_store *s, const char *prefix, uint64_t *out)
     return CAIRN_OK;
 }
 
-CAIRN_API int cairn_stats_get(cairn_store *s, cairn_stats *out)
+CAIRN_API int cairn_store_stats_get(cairn_store *s, cairn_stats *out)
 {
     tally t = {0};
     int rc;
