@@ -13,11 +13,11 @@ foreach(h ${CAIRN_PUBLIC_HEADERS})
   # Twice: the include guard must hold. The function checks that the
   # header's declarations are usable (a reference to cairn_strerror via
   # common.h, which every header includes).
-  set(_body "#include \"cairn/${name}\"\n#include \"cairn/${name}\"\n"
-            "const char *cairn_header_check_${stem}(void);\n"
-            "const char *cairn_header_check_${stem}(void) { return cairn_strerror(0); }\n")
-  file(WRITE ${_dir}/${stem}.c ${_body})
-  file(WRITE ${_dir}/${stem}.cpp ${_body})
+  string(CONCAT _body "#include \"cairn/${name}\"\n#include \"cairn/${name}\"\n"
+                "const char *cairn_header_check_${stem}(void);\n"
+                "const char *cairn_header_check_${stem}(void) { return cairn_strerror(0); }\n")
+  file(WRITE ${_dir}/${stem}.c "${_body}")
+  file(WRITE ${_dir}/${stem}.cpp "${_body}")
   add_test(NAME headers/c/${name}
            COMMAND ${CMAKE_C_COMPILER} -std=c99 -Wall -Wextra -Wpedantic -Wstrict-prototypes
                    -Werror -fsyntax-only -I${PROJECT_SOURCE_DIR}/include ${_dir}/${stem}.c)
