@@ -9,8 +9,12 @@
  *     int cairn_async_get(cairn_executor *ex, cairn_store *s, const char *key,
  *                         cairn_async_cb cb, void *arg, cairn_future **fut);
  *
- * - ex [in]: the executor. The arguments of the sync call come first
- *   (marked as there); the ones that are read only
+ * The parameters of every async form (each form below names its sync
+ * call, whose comment marks them too):
+ * - ex [in]: the executor. Then the [in] parameters of the sync call, in
+ *   its order; its [out] parameters are not taken: their results are read
+ *   from the future (cairn_future_take_value(), cairn_future_u64(), ...).
+ *   The ones that are read only
  *   (keys, values, options, arrays of items) are COPIED before the call
  *   returns, so the caller may free or reuse them at once. Stores, update
  *   functions and their arg, and callbacks' arg are borrowed until the call
