@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     }
     cairn_executor_opts eo = {0};
     eo.threads = 2;
-    rc = cairn_executor_create(&eo, &a.ex);
+    rc = cairn_executor_new(&eo, &a.ex);
     if (rc) {
         fprintf(stderr, "async_libuv: executor: %s: %s\n", cairn_strerror(rc), cairn_errmsg());
         cairn_store_close(a.s);
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
     }
     uv_run(loop, UV_RUN_DEFAULT); /* returns once the poll handle is closed */
 
-    cairn_executor_destroy(a.ex); /* nothing pending: returns at once */
+    cairn_executor_free(a.ex); /* nothing pending: returns at once */
     uint64_t n = 0;
     cairn_count(a.s, "libuv", &n);
     cairn_store_close(a.s);

@@ -319,7 +319,7 @@ int main(int argc, char **argv)
     cairn_value_free(val);
 
     cairn_stats st;
-    check(cairn_stats_get(s, &st), "stats");
+    check(cairn_store_stats_get(s, &st), "stats");
     printf("stats: backend %s, %llu keys, %llu value bytes, %llu puts (%llu skipped)\n",
            st.backend, (unsigned long long)st.keys, (unsigned long long)st.value_bytes,
            (unsigned long long)st.puts, (unsigned long long)st.skips);

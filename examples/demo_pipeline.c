@@ -292,7 +292,7 @@ int main(int argc, char **argv)
                " steps, peak %" PRIu64 ")\n",
                items * NUMBERS_PER_ITEM + 1, best.start, best.steps, best.peak);
     cairn_stats st;
-    if (cairn_stats_get(s, &st) == CAIRN_OK)
+    if (cairn_store_stats_get(s, &st) == CAIRN_OK)
         printf("store: backend %s, %" PRIu64 " keys, %" PRIu64
                " value bytes; this handle: %" PRIu64 " gets, %" PRIu64 " puts\n",
                st.backend, st.keys, st.value_bytes, st.gets, st.puts);

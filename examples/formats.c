@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     cairn_put_opts mo = {.behavior = CAIRN_OVERWRITE, .format = CAIRN_FORMAT_MSGPACK};
     if (cairn_put(s, "events/4711", mp, mplen, &mo))
         return fail("put msgpack");
-    free(mp);
+    cairn_free(mp);
     void *js = NULL;
     size_t jslen = 0;
     if (cairn_get(s, "events/4711", &v) || cairn_value_convert(v, CAIRN_FORMAT_JSON, &js, &jslen))
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     printf("events/4711: %zu bytes of msgpack, as JSON: %.*s\n", mplen, (int)jslen,
            (const char *)js);
     ok = ok && jslen == strlen(event) && !memcmp(js, event, jslen);
-    free(js);
+    cairn_free(js);
     cairn_value_free(v);
 
     /* 3. Bytes with user metadata, and a large value that is compressed

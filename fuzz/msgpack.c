@@ -35,9 +35,9 @@ static void from_msgpack(const char *buf, size_t size)
     FUZZ_CHECK(rc == CAIRN_OK, "second msgpack -> JSON failed: %s", cairn_errmsg());
     FUZZ_CHECK(l1 == l2 && !memcmp(j1, j2, l1), "round trip differs: %.*s vs %.*s", (int)l1,
                (char *)j1, (int)l2, (char *)j2);
-    free(j1);
-    free(m2);
-    free(j2);
+    cairn_free(j1);
+    cairn_free(m2);
+    cairn_free(j2);
 }
 
 static void from_json(const char *buf, size_t size)
@@ -57,8 +57,8 @@ static void from_json(const char *buf, size_t size)
     bool eq = false;
     if (cairn__json_equal(buf, size, j, lj, &eq) == CAIRN_OK)
         FUZZ_CHECK(eq, "meaning changed: %.*s -> %.*s", (int)size, buf, (int)lj, (char *)j);
-    free(m);
-    free(j);
+    cairn_free(m);
+    cairn_free(j);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(cairn__json_check(out, olen) == CAIRN_OK, "fill wrote no JSON: %s",
                        cairn_errmsg());
         }
-        free(out);
+        cairn_free(out);
         cairn_schema_free(sc);
     }
     free(schema);

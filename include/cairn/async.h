@@ -9,17 +9,24 @@
  *     int cairn_async_get(cairn_executor *ex, cairn_store *s, const char *key,
  *                         cairn_async_cb cb, void *arg, cairn_future **fut);
  *
- * - The arguments of the sync call come first; the ones that are read only
+ * The parameters of every async form (each form below names its sync
+ * call, whose comment marks them too):
+ * - ex [in]: the executor. Then the [in] parameters of the sync call, in
+ *   its order; its [out] parameters are not taken: their results are read
+ *   from the future (cairn_future_take_value(), cairn_future_u64(), ...).
+ *   The ones that are read only
  *   (keys, values, options, arrays of items) are COPIED before the call
  *   returns, so the caller may free or reuse them at once. Stores, update
  *   functions and their arg, and callbacks' arg are borrowed until the call
  *   completes: a store must not be closed while calls on it are pending
  *   (cairn_executor_wait_idle() helps).
- * - cb: may be NULL; called once when the call completes or is cancelled,
- *   with the future (borrowed for the call) and arg. Where it runs: see
- *   cairn_executor_opts.callbacks_on_workers.
- * - fut: may be NULL; receives a future the caller owns and releases with
- *   cairn_future_release(). cb and fut may not both be NULL.
+ * - cb [in]: may be NULL; called once when the call completes or is
+ *   cancelled, with the future (borrowed for the call) and arg. Where it
+ *   runs: see cairn_executor_opts.callbacks_on_workers. arg [in]: borrowed
+ *   until the callback has run.
+ * - fut [out]: may be NULL; receives a reference to the future, owned by
+ *   the caller and released with cairn_future_release(). cb and fut may
+ *   not both be NULL.
  * - Returns CAIRN_OK when the call was queued. On any error (CAIRN_EINVAL for
  *   bad arguments — including the checks the sync call makes on its own
  *   arguments before touching the store, such as a NULL key —
@@ -39,24 +46,24 @@
 #ifndef CAIRN_ASYNC_H
 #define CAIRN_ASYNC_H
 
-#include "cairn/cairn.h"
+#include "cairn/common.h"
+#include "cairn/store.h" /* the sync calls' types */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct cairn_executor cairn_executor; /* opaque; thread-safe */
-typedef struct cairn_future cairn_future;     /* opaque; one async call */
 
 /* Called once per successfully submitted call: when it completes, or with
  * status CAIRN_ECANCELED when it was cancelled before it started (by
  * cairn_future_cancel() or a cancelling shutdown). f is borrowed for the
  * duration of the callback: read its status and results, take its values
  * (cairn_future_take_value()); keep it beyond the callback only through the
- * future the submitter asked for. The callback may submit further calls. */
+ * future the submitter asked for. The callback may submit further calls.
+ * (Its context comes second, unlike every other callback's: see
+ * CHANGELOG.md, kept so for 0.1.0.) */
 typedef void (*cairn_async_cb)(cairn_future *f, void *arg);
 
-/* What cairn_executor_destroy() does with calls that have not started. */
+/* What cairn_executor_free() does with calls that have not started. */
 typedef enum {
     CAIRN_SHUTDOWN_DRAIN = 0, /* default: run them all, then stop */
     CAIRN_SHUTDOWN_CANCEL = 1 /* complete them as CAIRN_ECANCELED (not run) */
@@ -64,6 +71,7 @@ typedef enum {
 
 /* Options of an executor. Zero-initialised means defaults. */
 typedef struct {
+    size_t struct_size;    /* 0 or sizeof(cairn_executor_opts): common.h */
     unsigned threads;      /* worker threads, 1..256; 0: 2 */
     size_t max_queued;     /* calls waiting to start at most; a submit
                               beyond it fails with CAIRN_EBUSY (back
@@ -76,22 +84,23 @@ typedef struct {
                               it (no dispatch needed; the fd never becomes
                               readable): callbacks must then be thread-safe
                               and short, since they hold a worker. */
-    cairn_shutdown_mode shutdown; /* see cairn_executor_destroy() */
+    cairn_shutdown_mode shutdown; /* see cairn_executor_free() */
 } cairn_executor_opts;
 
 /*
- * cairn_executor_create — start an executor with opts->threads workers.
+ * cairn_executor_new — start an executor with opts->threads workers.
  * An executor is not tied to a store: any number of stores share it.
- * opts: in, may be NULL for defaults. out: receives the executor, freed with
- * cairn_executor_destroy(); NULL on failure.
+ * opts [in]: borrowed, may be NULL (defaults). out [out]: owned, the
+ * executor, released with cairn_executor_free(); NULL on failure.
  * Errors: CAIRN_EINVAL (NULL out, threads > 256, unknown shutdown mode),
  * CAIRN_ENOMEM, CAIRN_EIO (a thread or the eventfd could not be created; the
  * message has the OS error). Thread-safe.
  */
-CAIRN_API int cairn_executor_create(const cairn_executor_opts *opts, cairn_executor **out);
+CAIRN_API int cairn_executor_new(const cairn_executor_opts *opts, cairn_executor **out);
 
 /*
- * cairn_executor_destroy — shut down and free. NULL is fine.
+ * cairn_executor_free — shut down and free. ex [in]: owned until this
+ * call; NULL is fine.
  *
  * From this point on every submit fails with CAIRN_ECANCELED. Calls that
  * have not started are run (CAIRN_SHUTDOWN_DRAIN) or completed as
@@ -105,20 +114,29 @@ CAIRN_API int cairn_executor_create(const cairn_executor_opts *opts, cairn_execu
  * executor. Must not be called from a callback or concurrently with another
  * call on ex (submits from other threads must have stopped).
  */
-CAIRN_API void cairn_executor_destroy(cairn_executor *ex);
+CAIRN_API void cairn_executor_free(cairn_executor *ex);
+
+/* Deprecated (until the release after 0.1.0): cairn_executor_new(). */
+CAIRN_API int cairn_executor_create(const cairn_executor_opts *opts, cairn_executor **out)
+    CAIRN_DEPRECATED("cairn_executor_new");
+/* Deprecated (until the release after 0.1.0): cairn_executor_free(). */
+CAIRN_API void cairn_executor_destroy(cairn_executor *ex)
+    CAIRN_DEPRECATED("cairn_executor_free");
 
 /*
  * cairn_executor_fd — a file descriptor (an eventfd) that is readable while
  * completions wait for cairn_executor_dispatch(). Watch it for reading
  * (epoll, uv_poll_t, event_new(EV_READ|EV_PERSIST)); do not read, write or
- * close it: dispatch resets it. Owned by ex; valid until destroy (-1 for a
- * NULL ex). With callbacks_on_workers it is never readable. Thread-safe.
+ * close it: dispatch resets it. ex [in]. The fd is owned by ex, valid
+ * until cairn_executor_free() (-1 for a NULL ex). With callbacks_on_workers
+ * it is never readable. Thread-safe.
  */
 CAIRN_API int cairn_executor_fd(const cairn_executor *ex);
 
 /*
  * cairn_executor_dispatch — run up to max ready callbacks on the calling
- * thread (max 0: all that are ready now), in completion order. Returns the
+ * thread (max 0: all that are ready now), in completion order. ex [in].
+ * max [in]. Returns the
  * number run (>= 0); the fd stays readable when more remain. Never blocks.
  * Call it from one thread at a time (the event loop's). Returns CAIRN_EINVAL
  * for a NULL ex.
@@ -128,7 +146,7 @@ CAIRN_API int cairn_executor_dispatch(cairn_executor *ex, size_t max);
 /*
  * cairn_executor_wait_idle — wait until no call is queued or running (their
  * callbacks may still wait for dispatch), e.g. before closing a store the
- * calls use. timeout_ms < 0: no limit. Returns CAIRN_OK, CAIRN_EBUSY on
+ * calls use. ex [in]. timeout_ms [in]: < 0 no limit. Returns CAIRN_OK, CAIRN_EBUSY on
  * timeout, CAIRN_EINVAL for a NULL ex. Thread-safe; must not be called from a
  * callback running on a worker (it would wait for itself).
  */
@@ -139,18 +157,21 @@ typedef enum {
     CAIRN_FUTURE_QUEUED = 0,  /* submitted, not started: can be cancelled */
     CAIRN_FUTURE_RUNNING = 1, /* on a worker: runs to its end */
     CAIRN_FUTURE_DONE = 2,    /* finished; status and results readable */
-    CAIRN_FUTURE_CANCELLED = 3 /* cancelled before it started; status is
-                                  CAIRN_ECANCELED */
+    CAIRN_FUTURE_CANCELED = 3 /* cancelled before it started; status is
+                                 CAIRN_ECANCELED */
 } cairn_future_state;
+/* Deprecated (until the release after 0.1.0): the spelling of
+ * CAIRN_ECANCELED is the name. */
+#define CAIRN_FUTURE_CANCELLED CAIRN_FUTURE_CANCELED
 
 /* ---- futures: state, waiting, cancelling (all thread-safe) ---- */
 
-/* The state now (a snapshot). NULL: CAIRN_FUTURE_DONE. */
+/* The state now (a snapshot). f [in]: may be NULL (CAIRN_FUTURE_DONE). */
 CAIRN_API cairn_future_state cairn_future_state_get(const cairn_future *f);
 
 /*
- * cairn_future_wait — block until f is DONE or CANCELLED, at most timeout_ms
- * (< 0: no limit; 0: poll). Returns CAIRN_OK when it is finished (its own
+ * cairn_future_wait — block until f is DONE or CANCELED. f [in].
+ * timeout_ms [in]: at most that long (< 0: no limit; 0: poll). Returns CAIRN_OK when it is finished (its own
  * status is cairn_future_status()), CAIRN_EBUSY on timeout, CAIRN_EINVAL for
  * a NULL f. Does not wait for the callback, which may still be waiting for
  * dispatch. Never call it for a queued call from the dispatching thread while
@@ -159,7 +180,7 @@ CAIRN_API cairn_future_state cairn_future_state_get(const cairn_future *f);
 CAIRN_API int cairn_future_wait(cairn_future *f, int64_t timeout_ms);
 
 /*
- * cairn_future_cancel — cancel a call that has not started: it will not run,
+ * cairn_future_cancel — cancel a call that has not started (f [in]): it will not run,
  * its status is CAIRN_ECANCELED and its callback (if any) is delivered as
  * any completion. Returns CAIRN_OK when cancelled, CAIRN_EBUSY when the call
  * has already started or finished (a started call runs to its end; nothing
@@ -168,14 +189,17 @@ CAIRN_API int cairn_future_wait(cairn_future *f, int64_t timeout_ms);
 CAIRN_API int cairn_future_cancel(cairn_future *f);
 
 /*
- * cairn_future_release — drop the caller's reference. NULL is fine. A
+ * cairn_future_release — drop the caller's reference. f [in]: the
+ * reference, given up; NULL is fine. A
  * queued or running call goes on (its callback still comes); untaken
  * results are freed with the future. Each future returned through fut is
  * released exactly once; the one a callback receives is never released.
  */
 CAIRN_API void cairn_future_release(cairn_future *f);
 
-/* ---- futures: results, valid once the state is DONE or CANCELLED ---- */
+/* ---- futures: results, valid once the state is DONE or CANCELED ---- */
+/* f [in] in each; what they return is a view into f (valid until its
+ * release) unless it says "move": then it is owned by the caller. */
 /* Before that they read as empty (status CAIRN_EBUSY, counts 0, NULL).
  * Reading is thread-safe; the take functions move a result out, so two
  * threads must not take from one future at the same time (e.g. its
@@ -191,7 +215,7 @@ CAIRN_API const char *cairn_future_errmsg(const cairn_future *f);
 
 /*
  * cairn_future_take_value — move the i-th value out of f: the caller owns
- * it and frees it with cairn_value_free(). get, get_model and model_schema
+ * it and releases it with cairn_value_free(). i [in]. get, get_model and model_schema
  * have one value (i = 0), get_many one per key in order. NULL when absent
  * (a get_many key that is not there), already taken, out of range, or the
  * call failed. Untaken values are freed with the future.
@@ -236,9 +260,8 @@ CAIRN_API cairn_verrors *cairn_future_take_verrors(cairn_future *f);
 /* cairn_put_array (formats.h): the description, its elements (a->nbytes
  * bytes: the caller may reuse them at once, which is the one extra copy
  * the async form costs) and opt are copied at submit. */
-struct cairn_array;
 CAIRN_API int cairn_async_put_array(cairn_executor *ex, cairn_store *s, const char *key,
-                                    const struct cairn_array *a, const cairn_put_opts *opt,
+                                    const cairn_array *a, const cairn_put_opts *opt,
                                     CAIRN__ASYNC_TAIL);
 
 /* cairn_put: key, val and opt (with its model string) copied. */
@@ -259,11 +282,17 @@ CAIRN_API int cairn_async_delete(cairn_executor *ex, cairn_store *s, const char 
 /* cairn_delete_prefix: prefix may be NULL; the count in cairn_future_u64(). */
 CAIRN_API int cairn_async_delete_prefix(cairn_executor *ex, cairn_store *s,
                                         const char *prefix, CAIRN__ASYNC_TAIL);
-/* cairn_update: fn runs on a worker thread (possibly more than once, as with
- * the sync call), with arg, both borrowed until completion; opt copied. */
+/* cairn_update_v2: fn runs on a worker thread (possibly more than once, as
+ * with the sync call), with ctx, both borrowed until completion; opt
+ * copied. */
+CAIRN_API int cairn_async_update_v2(cairn_executor *ex, cairn_store *s, const char *key,
+                                    cairn_update_cb fn, void *fn_ctx,
+                                    const cairn_put_opts *opt, CAIRN__ASYNC_TAIL);
+/* Deprecated (until the release after 0.1.0): cairn_async_update_v2(). */
 CAIRN_API int cairn_async_update(cairn_executor *ex, cairn_store *s, const char *key,
                                  cairn_update_fn fn, void *fn_arg,
-                                 const cairn_put_opts *opt, CAIRN__ASYNC_TAIL);
+                                 const cairn_put_opts *opt, CAIRN__ASYNC_TAIL)
+    CAIRN_DEPRECATED("cairn_async_update_v2");
 /* cairn_incr: the new value in cairn_future_i64(). */
 CAIRN_API int cairn_async_incr(cairn_executor *ex, cairn_store *s, const char *key,
                                int64_t by, CAIRN__ASYNC_TAIL);
@@ -308,7 +337,7 @@ CAIRN_API int cairn_async_copy(cairn_executor *ex, cairn_store *from, cairn_stor
 /* cairn_purge_expired: n in cairn_future_u64(). */
 CAIRN_API int cairn_async_purge_expired(cairn_executor *ex, cairn_store *s,
                                         CAIRN__ASYNC_TAIL);
-/* cairn_stats_get: cairn_future_stats(). */
+/* cairn_store_stats_get: cairn_future_stats(). */
 CAIRN_API int cairn_async_stats(cairn_executor *ex, cairn_store *s, CAIRN__ASYNC_TAIL);
 /* cairn_model_register: ref and schema copied; cairn_future_str(). */
 CAIRN_API int cairn_async_model_register(cairn_executor *ex, cairn_store *s,

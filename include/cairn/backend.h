@@ -17,19 +17,10 @@
 #ifndef CAIRN_BACKEND_H
 #define CAIRN_BACKEND_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "cairn/common.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef CAIRN_API
-#if defined(CAIRN_BUILDING) && defined(__GNUC__)
-#define CAIRN_API __attribute__((visibility("default")))
-#else
-#define CAIRN_API
-#endif
 #endif
 
 #define CAIRN_BACKEND_VERSION 3
@@ -81,8 +72,6 @@ typedef int (*cairn_backend_scan_fn)(void *ctx, const char *key, size_t klen,
 typedef int (*cairn_backend_read_many_fn)(void *ctx, size_t i, const void *rec,
                                           size_t rec_len);
 
-struct cairn_options; /* cairn.h */
-
 typedef struct cairn_backend_methods {
     /* CAIRN_BACKEND_VERSION the backend was written against. Slots are only
      * ever appended; the core checks the version before calling a newer one. */
@@ -93,7 +82,7 @@ typedef struct cairn_backend_methods {
     /* Open the store at location (the URL without "scheme:"; may be "").
      * opt is never NULL. On success set *self. Must not be NULL. Errors as
      * cairn_store_open(); set the detail with cairn_backend_error(). */
-    int (*open)(const char *location, const struct cairn_options *opt,
+    int (*open)(const char *location, const cairn_options *opt,
                 void **self);
     /* Release everything. Must not be NULL. */
     void (*close)(void *self);
@@ -161,8 +150,9 @@ typedef struct cairn_backend_methods {
 
 /*
  * cairn_backend_register — make a backend available to cairn_store_open()
- * under m->name. m must stay valid for the life of the process. Registering
- * a name that is taken (built-in or not) replaces it.
+ * under m->name. m [in]: borrowed for the life of the process (it must
+ * stay valid). Registering a name that is taken (built-in or not) replaces
+ * it.
  * Errors: CAIRN_EINVAL (NULL slot, bad name, version newer than this
  * library), CAIRN_ENOMEM. Thread-safe.
  */
@@ -171,7 +161,8 @@ CAIRN_API int cairn_backend_register(const cairn_backend_methods *m);
 /*
  * cairn_backend_error — for backend authors: record a status and a detail
  * message (printf format) for the calling thread, as cairn_errmsg() shows
- * it. Returns status, so a backend can write
+ * it. status [in]. fmt [in]: borrowed, with its arguments. Returns status,
+ * so a backend can write
  *     return cairn_backend_error(CAIRN_EIO, "open %s: %s", path, strerror(e));
  */
 CAIRN_API int cairn_backend_error(int status, const char *fmt, ...)
@@ -180,7 +171,7 @@ CAIRN_API int cairn_backend_error(int status, const char *fmt, ...)
 #endif
     ;
 
-/* Unix time in milliseconds, as the core stamps records. */
+/* Unix time in milliseconds, as the core stamps records. Thread-safe. */
 CAIRN_API int64_t cairn_now_ms(void);
 
 #ifdef __cplusplus

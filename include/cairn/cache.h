@@ -21,23 +21,11 @@
 #ifndef CAIRN_CACHE_H
 #define CAIRN_CACHE_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "cairn/common.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#ifndef CAIRN_API
-#if defined(CAIRN_BUILDING) && defined(__GNUC__)
-#define CAIRN_API __attribute__((visibility("default")))
-#else
-#define CAIRN_API
-#endif
-#endif
-
-typedef struct cairn_cache cairn_cache;             /* opaque; thread-safe */
-typedef struct cairn_cache_entry cairn_cache_entry; /* a held value */
 
 /* Bytes an entry is charged beyond its key and value (its bookkeeping),
  * counted against max_bytes and in cairn_cache_stats.bytes. */
@@ -47,7 +35,8 @@ typedef struct cairn_cache_entry cairn_cache_entry; /* a held value */
 #define CAIRN_CACHE_KEY_MAX 65535u
 
 /* Options of cairn_cache_new(). Zero-initialised means defaults. */
-typedef struct {
+struct cairn_cache_options {
+    size_t struct_size;     /* 0 or sizeof(cairn_cache_options): common.h */
     uint64_t max_entries;   /* 0: no limit on the number of entries */
     uint64_t max_bytes;     /* 0: 64 MiB. Charge per entry: key + value +
                                CAIRN_CACHE_ENTRY_OVERHEAD */
@@ -55,10 +44,10 @@ typedef struct {
                                expires */
     unsigned shards;        /* 0: 64; rounded up to a power of two, at most
                                1024. 1 gives one exact CLOCK order */
-} cairn_cache_options;
+};
 
 /* Counters since cairn_cache_new() (clear does not reset them). */
-typedef struct {
+struct cairn_cache_stats {
     uint64_t hits;        /* gets that found a live entry */
     uint64_t misses;      /* gets that did not (expired ones included) */
     uint64_t evictions;   /* entries removed to make room */
@@ -69,24 +58,26 @@ typedef struct {
     uint64_t max_entries; /* the limits in force (0: none) */
     uint64_t max_bytes;
     double hit_rate;      /* hits / (hits + misses); 0 before the first get */
-} cairn_cache_stats;
+};
 
 /*
- * cairn_cache_new — make an empty cache. opt: in, NULL for defaults.
- * out: receives the cache, freed with cairn_cache_free().
+ * cairn_cache_new — make an empty cache. opt [in]: borrowed, may be NULL
+ * (defaults). out [out]: owned, the cache, released with cairn_cache_free().
  * Errors: CAIRN_EINVAL (NULL out), CAIRN_ENOMEM. Thread-safe.
  */
 CAIRN_API int cairn_cache_new(const cairn_cache_options *opt, cairn_cache **out);
 
 /* cairn_cache_free — free the cache and every entry not held by a caller
- * (held entries are freed at their release). NULL is fine. No other thread
- * may use the cache during or after the call. */
+ * (held entries are freed at their release). c [in]: owned until this
+ * call; NULL is fine. No other thread may use the cache during or after
+ * the call. */
 CAIRN_API void cairn_cache_free(cairn_cache *c);
 
 /*
  * cairn_cache_set — store a copy of val (len bytes) under key (klen bytes,
  * any bytes, at most CAIRN_CACHE_KEY_MAX), replacing an entry there.
- * ttl_ms: > 0 the entry expires that many ms from now (the coarse
+ * c [in]. key [in]: borrowed, klen bytes. val [in]: borrowed, len bytes
+ * (copied). ttl_ms [in]: > 0 the entry expires that many ms from now (the coarse
  * monotonic clock: a few ms of resolution);
  * 0 the cache's default; < 0 never. Evicts entries as needed.
  * Errors: CAIRN_EINVAL (NULL key or val with a non-zero length, key too
@@ -97,33 +88,37 @@ CAIRN_API int cairn_cache_set(cairn_cache *c, const void *key, size_t klen, cons
                               size_t len, int64_t ttl_ms);
 
 /*
- * cairn_cache_get — find the live entry under key.
- * out: receives the entry, held for the caller: its bytes stay valid and
- * unchanged (even if the key is set again, deleted or evicted meanwhile)
- * until cairn_cache_entry_release(). No copy is made.
+ * cairn_cache_get — find the live entry under key. c [in]. key [in]:
+ * borrowed, klen bytes. out [out]: a reference to the entry, held for the
+ * caller: its bytes stay valid and unchanged (even if the key is set again,
+ * deleted or evicted meanwhile) until cairn_cache_entry_release(). No copy
+ * is made.
  * Returns CAIRN_OK or CAIRN_ENOTFOUND (absent or expired; *out NULL).
  * Errors: CAIRN_EINVAL (NULL arguments). Thread-safe.
  */
 CAIRN_API int cairn_cache_get(cairn_cache *c, const void *key, size_t klen,
                               cairn_cache_entry **out);
 
-/* The value bytes of a held entry (borrowed until its release; 8-byte
- * aligned; followed by a NUL byte not counted in len). len may be NULL. */
+/* The value bytes of a held entry. e [in]. len [out]: may be NULL. Returns
+ * a view into e, valid until its release (8-byte aligned; followed by a
+ * NUL byte not counted in len). */
 CAIRN_API const void *cairn_cache_entry_data(const cairn_cache_entry *e, size_t *len);
 
-/* Let go of an entry from cairn_cache_get(). NULL is fine. Thread-safe (an
- * entry may be released on another thread than the one that got it). */
+/* Let go of an entry from cairn_cache_get(). e [in]: the caller's
+ * reference, given up; NULL is fine. Thread-safe (an entry may be released
+ * on another thread than the one that got it). */
 CAIRN_API void cairn_cache_entry_release(cairn_cache_entry *e);
 
-/* cairn_cache_delete — remove the entry under key. CAIRN_OK, or
- * CAIRN_ENOTFOUND when there was none (or only an expired one).
- * Thread-safe. */
+/* cairn_cache_delete — remove the entry under key. c [in]. key [in]:
+ * borrowed, klen bytes. CAIRN_OK, or CAIRN_ENOTFOUND when there was none
+ * (or only an expired one). Thread-safe. */
 CAIRN_API int cairn_cache_delete(cairn_cache *c, const void *key, size_t klen);
 
 /*
- * cairn_cache_get_many — cairn_cache_get() for n keys: out[i] receives the
- * held entry of keys[i] (klens[i] bytes) or NULL. hits: out, may be NULL:
- * how many were found. Release every non-NULL out[i].
+ * cairn_cache_get_many — cairn_cache_get() for n keys. c [in]. keys,
+ * klens [in]: borrowed, n each. out [out]: n slots; out[i] receives a
+ * reference to the held entry of keys[i] or NULL; release every non-NULL
+ * one. hits [out]: may be NULL; how many were found.
  * Errors: CAIRN_EINVAL (NULL arrays with n > 0). Thread-safe.
  */
 CAIRN_API int cairn_cache_get_many(cairn_cache *c, const void *const *keys,
@@ -142,16 +137,21 @@ typedef struct {
 /*
  * cairn_cache_set_many — cairn_cache_set() for each item, in order. Not one
  * transaction: on an error the earlier items stay stored. Returns CAIRN_OK
- * or the first item's error (the later items are not stored).
+ * or the first item's error (the later items are not stored). c [in].
+ * items [in]: borrowed, n of them (copied). Thread-safe.
  */
 CAIRN_API int cairn_cache_set_many(cairn_cache *c, const cairn_cache_item *items, size_t n);
 
-/* cairn_cache_clear — remove every entry (counters are kept). Thread-safe. */
+/* cairn_cache_clear — remove every entry (counters are kept). c [in]: may
+ * be NULL (nothing happens). Thread-safe. */
 CAIRN_API void cairn_cache_clear(cairn_cache *c);
 
-/* cairn_cache_stats_get — the counters now. Thread-safe; each counter is
- * read atomically, the set of them is not one snapshot. */
-CAIRN_API void cairn_cache_stats_get(cairn_cache *c, cairn_cache_stats *out);
+/* cairn_cache_stats_get — the counters now. c [in]. out [out]: the
+ * caller's struct. CAIRN_OK, or CAIRN_EINVAL for a NULL argument (0.1.0
+ * returned void: callers that ignore the result are unchanged).
+ * Thread-safe; each counter is read atomically, the set of them is not one
+ * snapshot. */
+CAIRN_API int cairn_cache_stats_get(cairn_cache *c, cairn_cache_stats *out);
 
 /* ------------------------------------------------------------------ */
 /* The tiered store: memory in front of a backend                      */
@@ -187,42 +187,47 @@ CAIRN_API void cairn_cache_stats_get(cairn_cache *c, cairn_cache_stats *out);
  * docs/cache.md.
  */
 
-struct cairn_store;
-
 /*
  * cairn_tiered_wrap — put a memory tier in front of an open store.
- * inner: in; on success the tiered store owns it (closing the tiered store
- * closes inner; do not use or close inner yourself afterwards). On failure
- * inner stays yours, unchanged. opt: the tier's cache, NULL for the
- * tiered: URL defaults (64 MiB, TTL 1000 ms). out: receives the store.
+ * inner [in]: owned by the caller; on success ownership passes to the
+ * tiered store (closing the tiered store closes inner; do not use or close
+ * inner yourself afterwards). On failure inner stays yours, unchanged.
+ * opt [in]: borrowed, the tier's cache, may be NULL for the tiered: URL
+ * defaults (64 MiB, TTL 1000 ms). out [out]: owned, the store, closed with
+ * cairn_store_close().
  * Errors: CAIRN_EINVAL (NULL inner or out, inner already tiered),
  * CAIRN_ENOMEM. Thread-safe.
  */
-CAIRN_API int cairn_tiered_wrap(struct cairn_store *inner, const cairn_cache_options *opt,
-                                struct cairn_store **out);
+CAIRN_API int cairn_tiered_wrap(cairn_store *inner, const cairn_cache_options *opt,
+                                cairn_store **out);
 
 /*
- * cairn_tier_get — read key from memory only: CAIRN_OK with *out as
- * cairn_get() gives it, or CAIRN_ENOTFOUND when it is not in memory (the
+ * cairn_tier_get — read key from memory only. s [in]. key [in]: borrowed.
+ * out [out]: owned, released with cairn_value_free().
+ * CAIRN_OK with *out as cairn_get() gives it, or CAIRN_ENOTFOUND when it is not in memory (the
  * backend is not asked) or its record expired. *out is NULL on failure.
  * Errors: CAIRN_EUNSUPPORTED (s is not tiered), CAIRN_EKEY, CAIRN_ECORRUPT,
  * CAIRN_ENOMEM. Thread-safe.
  */
-CAIRN_API int cairn_tier_get(struct cairn_store *s, const char *key,
-                             struct cairn_value **out);
+CAIRN_API int cairn_tier_get(cairn_store *s, const char *key, cairn_value **out);
 
 /* cairn_tier_evict — drop key from memory only (the backend keeps it).
- * CAIRN_OK, or CAIRN_ENOTFOUND when it was not in memory; CAIRN_EKEY,
- * CAIRN_EUNSUPPORTED. Thread-safe. */
-CAIRN_API int cairn_tier_evict(struct cairn_store *s, const char *key);
+ * s [in]. key [in]: borrowed. CAIRN_OK, or CAIRN_ENOTFOUND when it was not
+ * in memory; CAIRN_EKEY, CAIRN_EUNSUPPORTED. Thread-safe. */
+CAIRN_API int cairn_tier_evict(cairn_store *s, const char *key);
 
 /* cairn_tier_clear — empty the memory tier (the backend keeps every
- * record). CAIRN_EUNSUPPORTED when s is not tiered. Thread-safe. */
-CAIRN_API int cairn_tier_clear(struct cairn_store *s);
+ * record). s [in]. CAIRN_EUNSUPPORTED when s is not tiered. Thread-safe. */
+CAIRN_API int cairn_tier_clear(cairn_store *s);
 
-/* cairn_tier_stats — the memory tier's counters (cairn_stats_get() has the
- * backend's). CAIRN_EUNSUPPORTED when s is not tiered. Thread-safe. */
-CAIRN_API int cairn_tier_stats(struct cairn_store *s, cairn_cache_stats *out);
+/* cairn_tier_stats_get — the memory tier's counters
+ * (cairn_store_stats_get() has the backend's). s [in]. out [out]: the
+ * caller's struct. CAIRN_EUNSUPPORTED when s is not tiered, CAIRN_EINVAL
+ * for a NULL argument. Thread-safe. */
+CAIRN_API int cairn_tier_stats_get(cairn_store *s, cairn_cache_stats *out);
+/* Deprecated (until the release after 0.1.0): cairn_tier_stats_get(). */
+CAIRN_API int cairn_tier_stats(cairn_store *s, cairn_cache_stats *out)
+    CAIRN_DEPRECATED("cairn_tier_stats_get");
 
 #ifdef __cplusplus
 }

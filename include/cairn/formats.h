@@ -1,15 +1,14 @@
 /*
- * formats.h — the value formats beyond JSON/text/bytes: n-dimensional numeric
- * arrays in NumPy's .npy format, and JSON <-> MessagePack conversion.
- * Included by cairn.h; see docs/formats.md for the rules in full.
+ * cairn/formats.h — the value formats beyond JSON/text/bytes: n-dimensional
+ * numeric arrays in NumPy's .npy format, and JSON <-> MessagePack
+ * conversion. Included by cairn/cairn.h; compiles alone; see
+ * docs/formats.md for the rules in full.
  */
 #ifndef CAIRN_FORMATS_H
 #define CAIRN_FORMATS_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#include "cairn/cairn.h"
+#include "cairn/common.h"
+#include "cairn/store.h" /* cairn_format, cairn_put_opts */
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,11 +25,12 @@ extern "C" {
 /*
  * cairn_convert — convert a value between JSON and MessagePack.
  *
- * in, len: in, the value (len bytes; in may be NULL when len is 0).
- * from, to: CAIRN_FORMAT_JSON or CAIRN_FORMAT_MSGPACK; from == to copies a
- *   value after checking it.
- * out, out_len: out; *out is a new malloc'd buffer of *out_len bytes (plus a
- *   NUL byte not counted), released with free(); written only on success.
+ * in [in]: borrowed, len bytes (may be NULL when len is 0). len [in].
+ * from, to [in]: CAIRN_FORMAT_JSON or CAIRN_FORMAT_MSGPACK; from == to
+ *   copies a value after checking it.
+ * out [out]: owned, a new buffer of *out_len bytes (plus a NUL byte not
+ *   counted), released with cairn_free(). out_len [out]: its length.
+ *   Both written only on success.
  *
  * JSON -> msgpack: null, true, false as nil/bool; an integer (no fraction,
  *   no exponent) in int64 as the smallest msgpack int, one in
@@ -61,7 +61,8 @@ CAIRN_API int cairn_convert(const void *in, size_t len, cairn_format from,
  * cairn_value_convert — the value of v (read with cairn_get) in format to,
  * as cairn_convert() from the value's own format. A json or msgpack value
  * converts to either; a value already in `to` is copied. Other pairs:
- * CAIRN_EINVAL. out: malloc'd, released with free(). Thread-safe.
+ * CAIRN_EINVAL. v [in]. to [in]. out [out]: owned, released with
+ * cairn_free(). out_len [out]: its length. Thread-safe.
  */
 CAIRN_API int cairn_value_convert(const cairn_value *v, cairn_format to, void **out,
                                   size_t *out_len);
@@ -93,7 +94,7 @@ typedef enum {
 #define CAIRN_ARRAY_NDIM_MAX 32 /* NumPy's own limit (before NumPy 2) */
 
 /* An n-dimensional array: a description plus a pointer to its elements. */
-typedef struct cairn_array {
+struct cairn_array {
     cairn_dtype dtype;
     int big_endian;      /* elements are big-endian ('>'); 0: little ('<').
                             Ignored (and read as 0) for one-byte dtypes. */
@@ -102,19 +103,20 @@ typedef struct cairn_array {
     uint64_t shape[CAIRN_ARRAY_NDIM_MAX]; /* the first ndim are used */
     const void *data;    /* the elements, in the byte order and layout above */
     size_t nbytes;       /* bytes at data: product(shape) * itemsize */
-} cairn_array;
+};
 
-/* Bytes per element of a dtype (0 for a value outside the enum). */
+/* Bytes per element of a dtype (0 for a value outside the enum). t [in]. */
 CAIRN_API size_t cairn_dtype_size(cairn_dtype t);
 /* NumPy's kind-and-size code without byte order ("f8", "b1", ...);
- * "unknown" outside the enum. Static string. */
+ * "unknown" outside the enum. t [in]. Returns a static string. */
 CAIRN_API const char *cairn_dtype_name(cairn_dtype t);
 
 /*
  * cairn_put_array — store the array a under key as a .npy value
  * (format CAIRN_FORMAT_NPY; opt->format is ignored). The elements are
  * copied once, straight into the record (no intermediate .npy buffer).
- * opt: as cairn_put() (behavior, ttl, if_version; a model is refused:
+ * s [in]. key [in]: borrowed. a [in]: borrowed (its elements too).
+ * opt [in]: borrowed, may be NULL; as cairn_put() (behavior, ttl, if_version; a model is refused:
  * CAIRN_EINVAL). Errors: CAIRN_EINVAL (a NULL or bad description: unknown
  * dtype, ndim above the limit, nbytes not product(shape) * itemsize, data
  * NULL with nbytes > 0, the whole above CAIRN_VALUE_MAX), then those of
@@ -125,8 +127,9 @@ CAIRN_API int cairn_put_array(cairn_store *s, const char *key, const cairn_array
 
 /*
  * cairn_value_array — describe the npy value v (read with cairn_get) as an
- * array without copying: out->data points into v and lives as long as v
- * (until cairn_value_free). The elements are 16-byte aligned when the
+ * array without copying. v [in]. out [out]: the caller's struct; out->data
+ * is a view into v and lives as long as v (until cairn_value_free). The
+ * elements are 16-byte aligned when the
  * .npy header length is a multiple of 16 (NumPy and cairn always write
  * such headers), so they may be read in place through a pointer of their
  * C type once the byte order matches the machine's.
@@ -137,7 +140,8 @@ CAIRN_API int cairn_value_array(const cairn_value *v, cairn_array *out);
 
 /*
  * cairn_npy_parse — describe the .npy file in buf (len bytes) as an array
- * viewing buf (no copy), checking it as a put of format npy does:
+ * viewing buf (no copy). buf [in]: borrowed, len bytes. out [out]: the
+ * caller's struct; out->data is a view into buf. Checks it as a put of format npy does:
  * versions 1.0, 2.0 and 3.0; a header dict with exactly 'descr',
  * 'fortran_order' and 'shape'; a numeric descr; data of exactly
  * product(shape) * itemsize bytes.

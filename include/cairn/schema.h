@@ -1,6 +1,6 @@
 /*
- * schema.h — JSON Schema (draft 2020-12) compiled once, validated fast.
- * Included by cairn.h (include that); needs no store. The store's models (cairn.h,
+ * cairn/schema.h — JSON Schema (draft 2020-12) compiled once, validated
+ * fast. Included by cairn/cairn.h; compiles alone; needs no store. The store's models (cairn.h,
  * "Models") are built on it.
  *
  * A schema is compiled from its JSON text into a form that validates
@@ -14,15 +14,11 @@
 #ifndef CAIRN_SCHEMA_H
 #define CAIRN_SCHEMA_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "cairn/common.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct cairn_schema cairn_schema;   /* compiled; immutable */
-typedef struct cairn_verrors cairn_verrors; /* a list of validation errors */
 
 /* Flags of cairn_schema_opts.flags. */
 #define CAIRN_SCHEMA_FORMAT_ASSERT 0x1u /* "format" fails values that do not
@@ -33,14 +29,17 @@ typedef struct cairn_verrors cairn_verrors; /* a list of validation errors */
 
 /*
  * Loads a schema document that a $ref names by an absolute URI other than
- * the schema's own (e.g. "http://localhost:1234/integer.json"). Writes a
- * malloc'd copy of its JSON text to *json (the compiler frees it) and its
- * length to *len. Returns CAIRN_OK, or CAIRN_ENOTFOUND if unknown.
+ * the schema's own (e.g. "http://localhost:1234/integer.json").
+ * ctx [in]: loader_ctx. uri [in]: borrowed for the call. json [out]: a copy
+ * of its JSON text allocated with malloc() (the one buffer that goes the
+ * other way: the library takes it and releases it with free()). len [out]:
+ * its length. Returns CAIRN_OK, or CAIRN_ENOTFOUND if unknown.
  */
 typedef int (*cairn_schema_loader)(void *ctx, const char *uri, char **json, size_t *len);
 
 /* Options of cairn_schema_compile. Zero-initialised means defaults. */
 typedef struct {
+    size_t struct_size;         /* 0 or sizeof(cairn_schema_opts): common.h */
     unsigned flags;             /* CAIRN_SCHEMA_* */
     cairn_schema_loader loader; /* NULL: a $ref to another document fails
                                    to compile (CAIRN_EUNSUPPORTED) */
@@ -51,9 +50,9 @@ typedef struct {
 /*
  * cairn_schema_compile — compile a schema from its JSON text.
  *
- * json: in, len bytes (need not be NUL-terminated); an object or a boolean.
- * opt: in, NULL for defaults. out: receives the schema, freed with
- * cairn_schema_free().
+ * json [in]: borrowed, len bytes (need not be NUL-terminated); an object or
+ * a boolean. opt [in]: borrowed, may be NULL (defaults). out [out]: owned,
+ * the schema, released with cairn_schema_free().
  * Errors: CAIRN_EFORMAT (not JSON, or nested deeper than 512),
  * CAIRN_EINVAL (not a valid schema: a keyword with a value of the wrong
  * type, a bad regular expression, a $ref that points nowhere or to a
@@ -65,14 +64,15 @@ typedef struct {
 CAIRN_API int cairn_schema_compile(const void *json, size_t len, const cairn_schema_opts *opt,
                          cairn_schema **out);
 
-/* Free a compiled schema. NULL is fine. */
+/* Free a compiled schema. sc [in]: owned until this call; NULL is fine. */
 CAIRN_API void cairn_schema_free(cairn_schema *sc);
 
 /*
  * cairn_schema_validate — validate one JSON document.
  *
- * doc: in, len bytes of JSON. errs: out, may be NULL; on CAIRN_EVALIDATION
- * receives the list of errors (free with cairn_verrors_free()), else NULL.
+ * sc [in]. doc [in]: borrowed, len bytes of JSON. errs [out]: may be NULL;
+ * on CAIRN_EVALIDATION receives the list of errors, owned, released with
+ * cairn_verrors_free(); else NULL.
  * Returns CAIRN_OK when valid, CAIRN_EVALIDATION when not (cairn_errmsg()
  * then holds the first error as "PATH: RULE", the document's path shown as
  * "/"), CAIRN_EFORMAT when doc is not JSON (or nested deeper than 512),
@@ -91,8 +91,9 @@ CAIRN_API int cairn_schema_validate(const cairn_schema *sc, const void *doc, siz
  * inserts; not through anyOf/oneOf, where the branch is not known). Present
  * values are never changed; numbers keep their text.
  *
- * out: receives a malloc'd copy (free()), NUL-terminated, its length in
- * *out_len. The input is not validated first. Errors: CAIRN_EFORMAT,
+ * sc [in]. doc [in]: borrowed, len bytes. out [out]: owned, a
+ * NUL-terminated buffer released with cairn_free(). out_len [out]: its
+ * length. The input is not validated first. Errors: CAIRN_EFORMAT,
  * CAIRN_EINVAL (defaults inserted inside inserted defaults more than 16
  * deep, more than 100000 of them, or a result nested deeper than 512: a
  * schema whose default refers to itself), CAIRN_ENOMEM. Thread-safe.
@@ -100,18 +101,19 @@ CAIRN_API int cairn_schema_validate(const cairn_schema *sc, const void *doc, siz
 CAIRN_API int cairn_schema_fill_defaults(const cairn_schema *sc, const void *doc, size_t len,
                                char **out, size_t *out_len);
 
-/* Number of errors in the list (0 for NULL). */
+/* Number of errors in the list. e [in]: may be NULL (0). */
 CAIRN_API size_t cairn_verrors_count(const cairn_verrors *e);
 /* JSON Pointer of the failing value of error i ("" is the document); NULL
- * when i is out of range. Strings live until cairn_verrors_free(). */
+ * when i is out of range. e [in]. i [in]. The string is a view into e,
+ * valid until cairn_verrors_free(e). */
 CAIRN_API const char *cairn_verrors_path(const cairn_verrors *e, size_t i);
 /* The rule that failed, as a phrase: "expected integer, got string",
  * "required property 'age' is missing", "does not match pattern '^a'";
- * NULL when i is out of range. */
+ * NULL when i is out of range. e [in]. i [in]. A view into e. */
 CAIRN_API const char *cairn_verrors_rule(const cairn_verrors *e, size_t i);
-/* True when more errors were found than were kept (max_errors). */
+/* True when more errors were found than were kept (max_errors). e [in]. */
 CAIRN_API int cairn_verrors_truncated(const cairn_verrors *e);
-/* Free the list. NULL is fine. */
+/* Free the list. e [in]: owned until this call; NULL is fine. */
 CAIRN_API void cairn_verrors_free(cairn_verrors *e);
 
 #ifdef __cplusplus

@@ -6,6 +6,7 @@
  */
 #include "async/job.h"
 #include "base/error.h"
+#include "base/opts.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +27,19 @@ static int bad_arg(cairn_future **fut, const char *call, const char *what)
     return cairn__err(CAIRN_EINVAL, "async %s: %s", call, what);
 }
 
-/* Copy opt (and its model and user_meta strings) into the job; NULL stays
- * NULL. */
-static void keep_put_opts(cairn_future *f, const cairn_put_opts *opt, int *ok)
+/* Copy opt (read by its struct_size, with its model and user_meta strings)
+ * into the job; NULL stays NULL. Returns an error of cairn__opts_read. */
+static int keep_put_opts(cairn_future *f, const cairn_put_opts *opt, int *ok)
 {
     if (!opt)
-        return;
-    f->popt_copy = *opt;
-    f->popt_copy.model = cairn__job_strdup(f, opt->model, ok);
-    f->popt_copy.user_meta = cairn__job_strdup(f, opt->user_meta, ok);
+        return CAIRN_OK;
+    int rc = CAIRN__OPTS_READ(&f->popt_copy, opt, "put options");
+    if (rc)
+        return rc;
+    f->popt_copy.model = cairn__job_strdup(f, f->popt_copy.model, ok);
+    f->popt_copy.user_meta = cairn__job_strdup(f, f->popt_copy.user_meta, ok);
     f->popt = &f->popt_copy;
+    return CAIRN_OK;
 }
 
 static void keep_meta(cairn_future *f, cairn_meta *dst, const cairn_meta *src, int *ok)
@@ -169,8 +173,10 @@ int cairn_async_put(cairn_executor *ex, cairn_store *s, const char *key, const v
     f->key = cairn__job_strdup(f, key, &ok);
     f->val = cairn__job_dup(f, val ? val : "", len, &ok);
     f->len = len;
-    keep_put_opts(f, opt, &ok);
-    if ((cairn_store_caps(s) & CAIRN_CAP_BATCH) && (!opt || (!opt->model && !opt->if_version))) {
+    if ((rc_ = keep_put_opts(f, opt, &ok)))
+        return cairn__job_abandon(f, rc_, fut);
+    if ((cairn_store_caps(s) & CAIRN_CAP_BATCH) &&
+        (!f->popt || (!f->popt->model && !f->popt->if_version))) {
         f->batch = batch_put;
         f->batch_with = put_with;
     }
@@ -196,7 +202,8 @@ int cairn_async_put_array(cairn_executor *ex, cairn_store *s, const char *key,
     f->val = cairn__job_dup(f, a->data ? a->data : "", a->nbytes, &ok);
     f->array = *a;
     f->array.data = f->val;
-    keep_put_opts(f, opt, &ok);
+    if ((rc_ = keep_put_opts(f, opt, &ok)))
+        return cairn__job_abandon(f, rc_, fut);
     return cairn__job_submit(f, ok, fut);
 }
 
@@ -282,7 +289,23 @@ int cairn_async_delete_prefix(cairn_executor *ex, cairn_store *s, const char *pr
 
 static int run_update(cairn_future *f)
 {
+    if (f->fn_v2)
+        return cairn_update_v2(f->s, f->key, f->fn_v2, f->fn_arg, f->popt);
     return cairn_update(f->s, f->key, f->fn, f->fn_arg, f->popt);
+}
+
+int cairn_async_update_v2(cairn_executor *ex, cairn_store *s, const char *key, cairn_update_cb fn,
+                          void *fn_ctx, const cairn_put_opts *opt, CAIRN__ASYNC_TAIL)
+{
+    if (!key || !fn)
+        return bad_arg(fut, "update", key ? "fn is NULL" : "key is NULL");
+    JOB(run_update, s);
+    f->key = cairn__job_strdup(f, key, &ok);
+    f->fn_v2 = fn;
+    f->fn_arg = fn_ctx;
+    if ((rc_ = keep_put_opts(f, opt, &ok)))
+        return cairn__job_abandon(f, rc_, fut);
+    return cairn__job_submit(f, ok, fut);
 }
 
 int cairn_async_update(cairn_executor *ex, cairn_store *s, const char *key, cairn_update_fn fn,
@@ -294,7 +317,8 @@ int cairn_async_update(cairn_executor *ex, cairn_store *s, const char *key, cair
     f->key = cairn__job_strdup(f, key, &ok);
     f->fn = fn;
     f->fn_arg = fn_arg;
-    keep_put_opts(f, opt, &ok);
+    if ((rc_ = keep_put_opts(f, opt, &ok)))
+        return cairn__job_abandon(f, rc_, fut);
     return cairn__job_submit(f, ok, fut);
 }
 
@@ -399,7 +423,8 @@ int cairn_async_put_many(cairn_executor *ex, cairn_store *s, const cairn_put_ite
             f->items[i].val = cairn__job_dup(f, items[i].val, items[i].len, &ok);
     }
     f->n = n;
-    keep_put_opts(f, opt, &ok);
+    if ((rc_ = keep_put_opts(f, opt, &ok)))
+        return cairn__job_abandon(f, rc_, fut);
     return cairn__job_submit(f, ok, fut);
 }
 
@@ -507,8 +532,9 @@ int cairn_async_copy(cairn_executor *ex, cairn_store *from, cairn_store *to,
     JOB(run_copy, from);
     f->s2 = to;
     if (opt) {
-        f->copt_copy = *opt;
-        f->copt_copy.prefix = cairn__job_strdup(f, opt->prefix, &ok);
+        if ((rc_ = CAIRN__OPTS_READ(&f->copt_copy, opt, "copy options")))
+            return cairn__job_abandon(f, rc_, fut);
+        f->copt_copy.prefix = cairn__job_strdup(f, f->copt_copy.prefix, &ok);
         f->copt = &f->copt_copy;
     }
     return cairn__job_submit(f, ok, fut);
@@ -529,7 +555,7 @@ int cairn_async_purge_expired(cairn_executor *ex, cairn_store *s, CAIRN__ASYNC_T
 
 static int run_stats(cairn_future *f)
 {
-    int rc = cairn_stats_get(f->s, &f->stats);
+    int rc = cairn_store_stats_get(f->s, &f->stats);
     f->has_stats = rc == CAIRN_OK;
     return rc;
 }

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE /* pthread_cond_clockwait */
 #include "async/job.h"
 #include "base/error.h"
+#include "base/opts.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -258,7 +259,7 @@ static void cancel_locked(cairn_executor *ex, cairn_future *f)
 {
     f->status = CAIRN_ECANCELED;
     unlink_locked(ex, f);
-    set_final(f, CAIRN_FUTURE_CANCELLED);
+    set_final(f, CAIRN_FUTURE_CANCELED);
     if (f->cb && ex->opts.callbacks_on_workers) {
         push_front_locked(ex, f);
         pthread_cond_signal(&ex->work_cv);
@@ -327,7 +328,7 @@ static void *worker(void *p)
         cairn_future *f = ex->qhead;
         unlink_locked(ex, f);
         int cancelled = atomic_load_explicit(&f->state, memory_order_relaxed) ==
-                        CAIRN_FUTURE_CANCELLED;
+                        CAIRN_FUTURE_CANCELED;
         size_t n = 1;
         fs[0] = f;
         if (!cancelled) {
@@ -416,15 +417,16 @@ int cairn__job_submit(cairn_future *f, int ok, cairn_future **fut)
 
 /* ---- the executor ---- */
 
-int cairn_executor_create(const cairn_executor_opts *opts, cairn_executor **out)
+int cairn_executor_new(const cairn_executor_opts *opts, cairn_executor **out)
 {
     cairn__err_clear();
     if (!out)
         return cairn__err(CAIRN_EINVAL, "executor create: out is NULL");
     *out = NULL;
-    cairn_executor_opts o = {0};
-    if (opts)
-        o = *opts;
+    cairn_executor_opts o;
+    int orc = CAIRN__OPTS_READ(&o, opts, "executor options");
+    if (orc)
+        return cairn__err_prefix(orc, "executor create");
     if (o.threads > MAX_THREADS)
         return cairn__err(CAIRN_EINVAL, "executor create: %u threads (at most %u)", o.threads,
                           MAX_THREADS);
@@ -457,7 +459,7 @@ int cairn_executor_create(const cairn_executor_opts *opts, cairn_executor **out)
         int e = pthread_create(&ex->threads[i], NULL, worker, ex);
         if (e) {
             ex->nthreads = i;
-            cairn_executor_destroy(ex);
+            cairn_executor_free(ex);
             return cairn__err(CAIRN_EIO, "executor create: thread %u of %u: %s", i + 1,
                               o.threads, strerror(e));
         }
@@ -505,7 +507,7 @@ static int run_completions(cairn_future *f)
     return n;
 }
 
-void cairn_executor_destroy(cairn_executor *ex)
+void cairn_executor_free(cairn_executor *ex)
 {
     if (!ex)
         return;
@@ -600,7 +602,7 @@ int cairn_executor_wait_idle(cairn_executor *ex, int64_t timeout_ms)
 static int is_final(const cairn_future *f)
 {
     int st = atomic_load_explicit(&f->state, memory_order_acquire);
-    return st == CAIRN_FUTURE_DONE || st == CAIRN_FUTURE_CANCELLED;
+    return st == CAIRN_FUTURE_DONE || st == CAIRN_FUTURE_CANCELED;
 }
 
 cairn_future_state cairn_future_state_get(const cairn_future *f)
@@ -667,7 +669,7 @@ int cairn_future_status(const cairn_future *f)
     if (!f)
         return CAIRN_EINVAL;
     int st = atomic_load_explicit(&f->state, memory_order_acquire);
-    if (st == CAIRN_FUTURE_CANCELLED)
+    if (st == CAIRN_FUTURE_CANCELED)
         return CAIRN_ECANCELED;
     return st == CAIRN_FUTURE_DONE ? f->status : CAIRN_EBUSY;
 }
@@ -676,7 +678,7 @@ const char *cairn_future_errmsg(const cairn_future *f)
 {
     if (!f || !is_final(f))
         return "";
-    if (atomic_load_explicit(&f->state, memory_order_acquire) == CAIRN_FUTURE_CANCELLED)
+    if (atomic_load_explicit(&f->state, memory_order_acquire) == CAIRN_FUTURE_CANCELED)
         return "cancelled before it started";
     return f->errmsg ? f->errmsg : "";
 }

@@ -16,7 +16,7 @@
 #error "async/job.h: included from a layer that may not use it"
 #endif
 
-#include "cairn/async.h"
+#include "cairn/cairn.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -65,7 +65,8 @@ struct cairn_future {
     int64_t i64_arg;
     uint64_t u64_arg;
     unsigned flags;
-    cairn_update_fn fn;
+    cairn_update_fn fn;    /* cairn_async_update (deprecated) */
+    cairn_update_cb fn_v2; /* cairn_async_update_v2 */
     void *fn_arg;
     cairn_put_item *items;
     cairn_record_item *ritems;

@@ -14,6 +14,7 @@
  */
 #include "cache/cache_internal.h"
 #include "cache/arena.h"
+#include "base/opts.h"
 
 #include <pthread.h>
 
@@ -304,9 +305,10 @@ CAIRN_API int cairn_cache_new(const cairn_cache_options *opt, cairn_cache **out)
 {
     if (!out)
         return cairn__err(CAIRN_EINVAL, "cache_new: out is NULL");
-    cairn_cache_options o = {0};
-    if (opt)
-        o = *opt;
+    cairn_cache_options o;
+    int orc = CAIRN__OPTS_READ(&o, opt, "cache options");
+    if (orc)
+        return cairn__err_prefix(orc, "cache_new");
     unsigned n = o.shards ? o.shards : SHARDS_DEFAULT;
     if (n > SHARDS_MAX)
         return cairn__err(CAIRN_EINVAL, "cache_new: %u shards (at most %u)", n, SHARDS_MAX);
@@ -662,13 +664,13 @@ CAIRN_API void cairn_cache_clear(cairn_cache *c)
         (void)cairn__cache_remove_if(c, NULL, NULL);
 }
 
-CAIRN_API void cairn_cache_stats_get(cairn_cache *c, cairn_cache_stats *out)
+CAIRN_API int cairn_cache_stats_get(cairn_cache *c, cairn_cache_stats *out)
 {
     if (!out)
-        return;
+        return cairn__err(CAIRN_EINVAL, "cache_stats_get: out is NULL");
     memset(out, 0, sizeof *out);
     if (!c)
-        return;
+        return cairn__err(CAIRN_EINVAL, "cache_stats_get: the cache is NULL");
     for (unsigned i = 0; i <= c->mask; i++) {
         out->hits += LOAD(&c->sh[i].hits);
         out->misses += LOAD(&c->sh[i].misses);
@@ -682,4 +684,5 @@ CAIRN_API void cairn_cache_stats_get(cairn_cache *c, cairn_cache_stats *out)
     out->max_bytes = c->max_bytes;
     uint64_t q = out->hits + out->misses;
     out->hit_rate = q ? (double)out->hits / (double)q : 0.0;
+    return CAIRN_OK;
 }

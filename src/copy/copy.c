@@ -4,6 +4,7 @@
  * (list at the source, get_many, put_records at the destination).
  */
 #include "base/error.h"
+#include "base/opts.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -79,13 +80,14 @@ static int batch_flush(cairn_store *from, cairn_store *to, batch *b,
 CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_opts *opt,
                          cairn_copy_stats *stats)
 {
-    cairn_copy_opts o = {0};
+    cairn_copy_opts o;
     cairn_copy_stats st = {0};
     cairn__err_clear();
     if (stats)
         *stats = st;
-    if (opt)
-        o = *opt;
+    int orc = CAIRN__OPTS_READ(&o, opt, "copy options");
+    if (orc)
+        return cairn__err_prefix(orc, "copy");
     if (!from || !to)
         return cairn__err(CAIRN_EINVAL, "copy: store is NULL");
     if ((unsigned)o.behavior > CAIRN_OVERWRITE)

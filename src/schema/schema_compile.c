@@ -6,6 +6,8 @@
  */
 #include "schema/schema_int.h"
 
+#include "base/opts.h"
+
 #include "schema/format.h"
 
 #include <math.h>
@@ -618,6 +620,11 @@ CAIRN_API int cairn_schema_compile(const void *json, size_t len, const cairn_sch
     if (!out || (!json && len))
         return cairn__err(CAIRN_EINVAL, "cairn_schema_compile: NULL argument");
     *out = NULL;
+    cairn_schema_opts o_;
+    int orc = CAIRN__OPTS_READ(&o_, opt, "schema options");
+    if (orc)
+        return cairn__err_prefix(orc, "cairn_schema_compile");
+    opt = opt ? &o_ : NULL;
     cairn_schema *sc = calloc(1, sizeof *sc);
     if (!sc)
         return oom();

@@ -95,6 +95,10 @@ CAIRN_API int cairn_put_many(cairn_store *s, cairn_put_item *items, size_t n,
         return rc;
     if (!items && n)
         return cairn__err(CAIRN_EINVAL, "put_many: items is NULL");
+    cairn_put_opts o_;
+    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
+        return cairn__err_prefix(rc, "put_many");
+    opt = opt ? &o_ : NULL;
     const char **keys = malloc((n ? n : 1) * sizeof *keys);
     if (!keys)
         return cairn__err(CAIRN_ENOMEM, "put_many: out of memory");

@@ -18,6 +18,7 @@
 #include "base/hash.h"
 #include "base/json.h"
 #include "base/key.h"
+#include "base/opts.h"
 #include "base/url.h"
 #include "cache/cache_internal.h"
 #include "codec/codec.h"

@@ -29,9 +29,9 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
     int rc = cairn__backend_lookup(url, &m, &loc, shown, sizeof shown);
     if (rc)
         return rc;
-    cairn_options o = {0};
-    if (opt)
-        o = *opt;
+    cairn_options o;
+    if ((rc = CAIRN__OPTS_READ(&o, opt, "options")))
+        return cairn__err_prefix(rc, "open %.200s", shown);
     if ((unsigned)o.durability > CAIRN_DURABILITY_FULL)
         return cairn__err(CAIRN_EINVAL, "open %.200s: unknown durability %d", shown,
                           (int)o.durability);

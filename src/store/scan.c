@@ -59,7 +59,7 @@ CAIRN_API int cairn_count(cairn_store *s, const char *prefix, uint64_t *out)
     return CAIRN_OK;
 }
 
-CAIRN_API int cairn_stats_get(cairn_store *s, cairn_stats *out)
+CAIRN_API int cairn_store_stats_get(cairn_store *s, cairn_stats *out)
 {
     tally t = {0};
     int rc;

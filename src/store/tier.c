@@ -32,9 +32,10 @@ CAIRN_API int cairn_tiered_wrap(cairn_store *inner, const cairn_cache_options *o
     if (cairn__tiered_of(inner->m, inner->be))
         return cairn__err(CAIRN_EINVAL, "tiered_wrap: the store is tiered already");
     cairn_cache_options co;
-    if (opt)
-        co = *opt;
-    else
+    int orc = CAIRN__OPTS_READ(&co, opt, "cache options");
+    if (orc)
+        return cairn__err_prefix(orc, "tiered_wrap");
+    if (!opt)
         cairn__tiered_defaults(&co);
     cairn__tiered *t = cairn__tiered_wrap_backend(inner->m, inner->be, false, &co);
     if (!t)
@@ -81,7 +82,7 @@ CAIRN_API int cairn_tier_clear(cairn_store *s)
     return rc;
 }
 
-CAIRN_API int cairn_tier_stats(cairn_store *s, cairn_cache_stats *out)
+CAIRN_API int cairn_tier_stats_get(cairn_store *s, cairn_cache_stats *out)
 {
     cairn__tiered *t;
     int rc = tier_of(s, "tier_stats", &t);

@@ -369,8 +369,11 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
     int rc;
     if ((rc = check_store(s, "put")) || (rc = cairn__check_key("put", key, k, &klen, true)))
         return rc;
+    cairn_put_opts o_;
+    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
+        return cairn__err_prefix(rc, "put %s", k);
     wctx c;
-    cairn__wctx_init(&c, s, OP_PUT, k, klen, opt);
+    cairn__wctx_init(&c, s, OP_PUT, k, klen, opt ? &o_ : NULL);
     c.val = val;
     c.len = len;
     if ((rc = cairn__check_opts(&c.o)) ||
@@ -398,6 +401,10 @@ CAIRN_API int cairn_put_array(cairn_store *s, const char *key, const cairn_array
         return rc;
     if ((rc = cairn__npy_array_check(a)))
         return cairn__err_prefix(rc, "put %s", k);
+    cairn_put_opts o_;
+    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
+        return cairn__err_prefix(rc, "put %s", k);
+    opt = opt ? &o_ : NULL;
     char head[CAIRN__NPY_HEAD_MAX];
     cairn__iov iov[2] = {{head, cairn__npy_head(a, head)}, {a->data, a->nbytes}};
     wctx c;
@@ -422,8 +429,11 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
         return rc;
     if (!fn)
         return cairn__err(CAIRN_EINVAL, "update %s: fn is NULL", k);
+    cairn_put_opts o_;
+    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
+        return cairn__err_prefix(rc, "update %s", k);
     wctx c;
-    cairn__wctx_init(&c, s, OP_UPDATE, k, klen, opt);
+    cairn__wctx_init(&c, s, OP_UPDATE, k, klen, opt ? &o_ : NULL);
     c.ufn = fn;
     c.uarg = arg;
     if ((rc = cairn__check_opts(&c.o)) || (rc = cairn__take_umeta(&c)))

@@ -15,7 +15,7 @@ static cairn_executor *ex_new(unsigned threads)
     cairn_executor_opts o = {0};
     o.threads = threads;
     cairn_executor *ex = NULL;
-    assert_ok(cairn_executor_create(&o, &ex));
+    assert_ok(cairn_executor_new(&o, &ex));
     return ex;
 }
 
@@ -53,7 +53,7 @@ static void future_value_is(cairn_future *f, size_t i, const char *want)
     cairn_value_free(v);
 }
 
-static int append_x(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int append_x(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     char *buf = arg;
     size_t n = 0;
@@ -107,9 +107,9 @@ static void async_every_call(void **state)
     assert_int_equal(cairn_future_i64(f), 3);
     cairn_future_release(f);
     char ubuf[64];
-    AWAIT(cairn_async_update(ex, s, "a/u", append_x, ubuf, NULL, NULL, NULL, &f), CAIRN_OK);
+    AWAIT(cairn_async_update_v2(ex, s, "a/u", append_x, ubuf, NULL, NULL, NULL, &f), CAIRN_OK);
     cairn_future_release(f);
-    AWAIT(cairn_async_update(ex, s, "a/u", append_x, ubuf, NULL, NULL, NULL, &f), CAIRN_OK);
+    AWAIT(cairn_async_update_v2(ex, s, "a/u", append_x, ubuf, NULL, NULL, NULL, &f), CAIRN_OK);
     cairn_future_release(f);
     cf_expect_str(s, "a/u", "\"xx\"");
 
@@ -290,7 +290,7 @@ static void async_every_call(void **state)
     assert_int_equal(cairn_future_u64(f), 1);
     cairn_future_release(f);
 
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_store_close(dst);
 }
 
@@ -367,7 +367,7 @@ static void async_callbacks_fd(void **state)
     uint64_t n = 0;
     assert_ok(cairn_count(s, "cb", &n));
     assert_int_equal(n, CB_N);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
 }
 
 /* The call's own failure is a completed call: its callback runs with the
@@ -414,7 +414,7 @@ static void async_call_errors(void **state)
     cas.if_version = 99;
     AWAIT(cairn_async_put(ex, s, "e/1", "3", 1, &cas, NULL, NULL, &f), CAIRN_ECONFLICT);
     cairn_future_release(f);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
 }
 
 /* Concurrent async increments and a compare-and-set race lose nothing. */
@@ -454,7 +454,7 @@ static void async_concurrent_updates(void **state)
     }
     assert_int_equal(wins, 1);
     free(fs);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
 }
 
 /* ---- calls run together (Redis: get_many, put_many) ---- */
@@ -490,7 +490,7 @@ static void async_batches(void **state)
         o.threads = 1;
         o.callbacks_on_workers = mode;
         cairn_executor *ex = NULL;
-        assert_ok(cairn_executor_create(&o, &ex));
+        assert_ok(cairn_executor_new(&o, &ex));
         const char *pre = mode ? "c" : "b";
         atomic_int calls = 0;
         cairn_future *g = cf_gate_hold(ex, s);
@@ -566,7 +566,7 @@ static void async_batches(void **state)
             assert_true(batched >= 2 * N);
         else
             assert_int_equal(batched, 0);
-        cairn_executor_destroy(ex);
+        cairn_executor_free(ex);
         /* what the sync calls read back */
         for (int i = 0; i < N; i += 7) {
             snprintf(key, sizeof key, "%s/%s/%d", pre, i % 2 ? "p" : "q", i);
@@ -595,7 +595,7 @@ static void async_batches_keep_options(void **state)
     cairn_executor_opts eo = {0};
     eo.threads = 1;
     cairn_executor *ex = NULL;
-    assert_ok(cairn_executor_create(&eo, &ex));
+    assert_ok(cairn_executor_new(&eo, &ex));
     cairn_put_opts skip = {0}, fail = {0}, keep = {0}, ttl = {0};
     skip.behavior = CAIRN_SKIP_IF_EXISTS;
     fail.behavior = CAIRN_FAIL_IF_EXISTS;
@@ -626,7 +626,7 @@ static void async_batches_keep_options(void **state)
                      (long long)cairn_value_meta(v)->expires_ms, i % 2 ? "had" : "had no");
         cairn_value_free(v);
     }
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
 }
 
 const tr_case cf_async_cases[] = {

@@ -42,7 +42,7 @@ static void skip_if_exists(void **state)
     /* an invalid value is refused before the key is looked at */
     assert_rc(cf_put(s, "k", "{bad", CAIRN_SKIP_IF_EXISTS), CAIRN_EFORMAT);
     cairn_stats st;
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_int_equal(st.skips, 3);
 }
 
@@ -175,7 +175,7 @@ typedef struct {
     int ret;             /* what to return */
 } upd;
 
-static int upd_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int upd_fn(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     upd *u = arg;
     u->calls++;
@@ -195,48 +195,48 @@ static void update_callback(void **state)
     cairn_store *s = FX(state)->s;
     /* absent: fn sees NULL and writes */
     upd u = {.write = "{\"n\":1}", .ret = CAIRN_OK};
-    assert_ok(cairn_update(s, "u", upd_fn, &u, NULL));
+    assert_ok(cairn_update_v2(s, "u", upd_fn, &u, NULL));
     assert_true(u.calls >= 1);
     assert_true(u.saw_absent);
     cf_expect_str(s, "u", "{\"n\":1}");
     assert_int_equal(cf_meta(s, "u").version, 1);
     /* present: fn sees the current value */
     u = (upd){.write = "{\"n\":2}", .ret = CAIRN_OK};
-    assert_ok(cairn_update(s, "u", upd_fn, &u, NULL));
+    assert_ok(cairn_update_v2(s, "u", upd_fn, &u, NULL));
     assert_false(u.saw_absent);
     assert_string_equal(u.cur, "{\"n\":1}");
     cf_expect_str(s, "u", "{\"n\":2}");
     assert_int_equal(cf_meta(s, "u").version, 2);
     /* skip: nothing written */
     u = (upd){.ret = CAIRN_SKIPPED};
-    assert_rc(cairn_update(s, "u", upd_fn, &u, NULL), CAIRN_SKIPPED);
+    assert_rc(cairn_update_v2(s, "u", upd_fn, &u, NULL), CAIRN_SKIPPED);
     assert_int_equal(cf_meta(s, "u").version, 2);
     u = (upd){.ret = CAIRN_SKIPPED};
-    assert_rc(cairn_update(s, "absent", upd_fn, &u, NULL), CAIRN_SKIPPED);
+    assert_rc(cairn_update_v2(s, "absent", upd_fn, &u, NULL), CAIRN_SKIPPED);
     assert_rc(cairn_exists(s, "absent"), CAIRN_ENOTFOUND);
     /* abort with an error: returned as it is, store unchanged */
     u = (upd){.write = "{\"n\":3}", .ret = CAIRN_EVALIDATION};
-    assert_rc(cairn_update(s, "u", upd_fn, &u, NULL), CAIRN_EVALIDATION);
+    assert_rc(cairn_update_v2(s, "u", upd_fn, &u, NULL), CAIRN_EVALIDATION);
     cf_expect_str(s, "u", "{\"n\":2}");
     assert_int_equal(cf_meta(s, "u").version, 2);
     u = (upd){.ret = CAIRN_ECONFLICT};
-    assert_rc(cairn_update(s, "absent", upd_fn, &u, NULL), CAIRN_ECONFLICT);
+    assert_rc(cairn_update_v2(s, "absent", upd_fn, &u, NULL), CAIRN_ECONFLICT);
     assert_rc(cairn_exists(s, "absent"), CAIRN_ENOTFOUND);
     /* a value that does not match the format: EFORMAT, nothing written */
     u = (upd){.write = "{not json", .ret = CAIRN_OK};
-    assert_rc(cairn_update(s, "u", upd_fn, &u, NULL), CAIRN_EFORMAT);
+    assert_rc(cairn_update_v2(s, "u", upd_fn, &u, NULL), CAIRN_EFORMAT);
     cf_expect_str(s, "u", "{\"n\":2}");
     /* the options give the format of the new value */
     cairn_put_opts t = {.format = CAIRN_FORMAT_TEXT};
     u = (upd){.write = "{not json", .ret = CAIRN_OK};
-    assert_ok(cairn_update(s, "u", upd_fn, &u, &t));
+    assert_ok(cairn_update_v2(s, "u", upd_fn, &u, &t));
     cf_expect_str(s, "u", "{not json");
     assert_int_equal(cf_meta(s, "u").format, CAIRN_FORMAT_TEXT);
     /* an unknown positive answer is refused */
     u = (upd){.write = "1", .ret = 42};
-    assert_rc(cairn_update(s, "u", upd_fn, &u, NULL), CAIRN_EINVAL);
+    assert_rc(cairn_update_v2(s, "u", upd_fn, &u, NULL), CAIRN_EINVAL);
     cf_expect_str(s, "u", "{not json");
-    assert_rc(cairn_update(s, "u", NULL, NULL, NULL), CAIRN_EINVAL);
+    assert_rc(cairn_update_v2(s, "u", NULL, NULL, NULL), CAIRN_EINVAL);
 }
 
 static void incr(void **state)

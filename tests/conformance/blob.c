@@ -106,7 +106,7 @@ static void compress_at_threshold(void **state)
         cairn_value_free(vs[i]);
     assert_ok(cairn_exists(s, "z/64k"));
     cairn_stats st;
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_int_equal(st.value_bytes, 64 * 1024 + 4096 + 4095 + 100);
 
     /* Overwrite a compressed value with a small one and back. */
@@ -194,7 +194,7 @@ static void compressed_behaviours(void **state)
 }
 
 /* update's function sees the value decompressed. */
-static int append_x(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int append_x(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     char **out = arg;
     size_t n = 0;
@@ -220,7 +220,7 @@ static void update_compressed(void **state)
     assert_ok(cairn_put(s, "u/k", big, 10000, &t));
     char *nv = NULL;
     cairn_put_opts keep = {.format = CAIRN_FORMAT_TEXT};
-    assert_ok(cairn_update(s, "u/k", append_x, &nv, &keep));
+    assert_ok(cairn_update_v2(s, "u/k", append_x, &nv, &keep));
     big = realloc(big, 10001);
     big[10000] = 'x';
     expect_bytes(s, "u/k", big, 10001, "zstd");
@@ -228,7 +228,7 @@ static void update_compressed(void **state)
     assert_string_equal(umeta_of(s, "u/k"), "{\"src\":\"a\"}");
     /* ... a given one replaces it, "{}" clears it to an empty object. */
     cairn_put_opts repl = {.format = CAIRN_FORMAT_TEXT, .user_meta = "{\"src\":\"b\"}"};
-    assert_ok(cairn_update(s, "u/k", append_x, &nv, &repl));
+    assert_ok(cairn_update_v2(s, "u/k", append_x, &nv, &repl));
     cairn_meta m = cf_meta(s, "u/k");
     assert_string_equal(umeta_of(s, "u/k"), "{\"src\":\"b\"}");
     assert_int_equal(m.user_meta_len, 11);
@@ -346,7 +346,7 @@ static void user_meta_arrays_and_async(void **state)
     }
     cairn_executor *ex = NULL;
     cairn_executor_opts eo = {.threads = 2};
-    assert_ok(cairn_executor_create(&eo, &ex));
+    assert_ok(cairn_executor_new(&eo, &ex));
     char *um = strdup("{\"from\":\"async\"}");
     assert_non_null(um);
     cairn_put_opts o = {.user_meta = um};
@@ -365,7 +365,7 @@ static void user_meta_arrays_and_async(void **state)
     assert_ok(cairn_future_wait(f, 60000));
     assert_int_equal(cairn_future_status(f), CAIRN_OK);
     cairn_future_release(f);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_value *v;
     assert_ok(cairn_get(s, "um/async", &v));
     assert_string_equal(cairn_value_meta(v)->user_meta, "{\"from\":\"async\"}");

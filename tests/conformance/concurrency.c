@@ -73,7 +73,7 @@ typedef struct {
     char buf[32];
 } upd_arg;
 
-static int upd_add_one(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int upd_add_one(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     upd_arg *a = arg;
     long long n = cur ? atoll(cairn_value_data(cur, NULL)) : 0;
@@ -133,7 +133,7 @@ static void worker(cairn_store *s, race *r, race_kind kind, int id)
     case R_UPDATE:
         for (int i = 0; i < UPDATES; i++) {
             upd_arg a;
-            if ((rc = cairn_update(s, "race/update", upd_add_one, &a, NULL)))
+            if ((rc = cairn_update_v2(s, "race/update", upd_add_one, &a, NULL)))
                 note_error(r, "update", rc);
         }
         break;
@@ -375,7 +375,7 @@ static void procs_update_and_overwrite(void **state)
 
 /* Holds the key's write lock: tells the parent through the pipe, then
  * sleeps inside the update. */
-static int hold_lock(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int hold_lock(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     (void)cur;
     int fd = *(int *)arg;
@@ -387,7 +387,7 @@ static int hold_lock(const cairn_value *cur, void *arg, const void **val, size_t
     return CAIRN_OK;
 }
 
-/* A child process that runs cairn_update("busy/k", hold_lock) on its own
+/* A child process that runs cairn_update_v2("busy/k", hold_lock) on its own
  * handle; *rd receives the pipe's read end, a byte each time the child's
  * update function runs. */
 static pid_t spawn_holder(cf_fx *fx, int *rd)
@@ -401,7 +401,7 @@ static pid_t spawn_holder(cf_fx *fx, int *rd)
         cairn_store *c;
         if (cairn_store_open(fx->url, NULL, &c))
             _exit(2);
-        int rc = cairn_update(c, "busy/k", hold_lock, &p[1], NULL);
+        int rc = cairn_update_v2(c, "busy/k", hold_lock, &p[1], NULL);
         cairn_store_close(c);
         _exit(rc == CAIRN_OK ? 0 : 3);
     }
@@ -415,7 +415,7 @@ static pid_t spawn_holder(cf_fx *fx, int *rd)
  * writer wins, the slow update runs its function again on the new value and
  * then writes); and an update whose key other writers keep changing gives up
  * with CAIRN_EBUSY after busy_timeout_ms, having written nothing. */
-static int slow_set(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int slow_set(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     (void)cur;
     (void)arg;
@@ -455,7 +455,7 @@ static void busy_timeout_optimistic(cf_fx *fx)
             (void)cf_put(c, "busy/k2", "1", CAIRN_OVERWRITE);
     }
     tr_sleep_ms(100);
-    assert_rc(cairn_update(fx->s, "busy/k2", slow_set, NULL, NULL), CAIRN_EBUSY);
+    assert_rc(cairn_update_v2(fx->s, "busy/k2", slow_set, NULL, NULL), CAIRN_EBUSY);
     assert_errmsg_has("busy/k2");
     kill(pid, SIGKILL);
     assert_int_equal(waitpid(pid, &st, 0), pid);

@@ -95,7 +95,7 @@ static void formats_msgpack_roundtrip(void **state)
     assert_ok(cairn_convert(json, strlen(json), CAIRN_FORMAT_JSON, CAIRN_FORMAT_MSGPACK, &m,
                             &ml));
     roundtrip(s, "m/conv", m, ml, CAIRN_FORMAT_MSGPACK);
-    free(m);
+    cairn_free(m);
     cairn_value *v;
     assert_ok(cairn_get(s, "m/conv", &v));
     void *j;
@@ -106,7 +106,7 @@ static void formats_msgpack_roundtrip(void **state)
                        "\"s\":\"\xc3\xa9\\n\",\"e\":\"\",\"o\":{},\"z\":null,\"t\":true}";
     assert_int_equal(jl, strlen(want));
     assert_memory_equal(j, want, jl);
-    free(j);
+    cairn_free(j);
     cairn_value_free(v);
 
     /* bin and ext have no JSON form: a clear refusal, not a guess. */

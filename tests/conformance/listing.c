@@ -366,7 +366,7 @@ static void reserved_keys_hidden(void **state)
     cf_expect_keys(got, visible);
     free(got);
     cairn_stats st;
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_int_equal(st.keys, 4);
     /* asked for by name, the library's own keys are there */
     expect_list(s, "_cairn", raw);

@@ -217,7 +217,7 @@ void cf_fork_workers(cf_fx *fx, int n, void (*fn)(cairn_store *s, int open_rc, i
 
 static atomic_int gate_opened;
 
-static int gate_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int gate_fn(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     (void)cur;
     (void)arg;
@@ -234,7 +234,7 @@ cairn_future *cf_gate_hold(cairn_executor *ex, cairn_store *s)
     atomic_store(&gate_opened, 0);
     cairn_put_opts ow = {0};
     ow.behavior = CAIRN_OVERWRITE;
-    assert_ok(cairn_async_update(ex, s, "gate", gate_fn, NULL, &ow, NULL, NULL, &g));
+    assert_ok(cairn_async_update_v2(ex, s, "gate", gate_fn, NULL, &ow, NULL, NULL, &g));
     return g;
 }
 

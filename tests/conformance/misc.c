@@ -174,7 +174,7 @@ static void stats_counters(void **state)
 {
     cairn_store *s = FX(state)->s;
     cairn_stats st;
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_string_equal(st.backend, cf_scheme());
     assert_int_equal(st.keys, 0);
     assert_int_equal(st.value_bytes, 0);
@@ -195,7 +195,7 @@ static void stats_counters(void **state)
     cairn_value_free(v);
     assert_ok(cf_put(s, "c", "1", CAIRN_FAIL_IF_EXISTS));
     assert_ok(cairn_delete(s, "c"));
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_int_equal(st.keys, 2);
     assert_int_equal(st.value_bytes, 10);
     assert_int_equal(st.expired, 0);
@@ -204,8 +204,8 @@ static void stats_counters(void **state)
     assert_int_equal(st.gets, 2);
     assert_int_equal(st.get_misses, 1);
     assert_int_equal(st.deletes, 1);
-    assert_rc(cairn_stats_get(s, NULL), CAIRN_EINVAL);
-    assert_rc(cairn_stats_get(NULL, &st), CAIRN_EINVAL);
+    assert_rc(cairn_store_stats_get(s, NULL), CAIRN_EINVAL);
+    assert_rc(cairn_store_stats_get(NULL, &st), CAIRN_EINVAL);
 }
 
 static void corrupt_records_detected(void **state)
@@ -282,8 +282,8 @@ static void null_arguments(void **state)
     assert_rc(cairn_delete(NULL, "k"), CAIRN_EINVAL);
     assert_rc(cairn_delete(s, NULL), CAIRN_EINVAL);
     assert_rc(cairn_delete_prefix(NULL, "k", &n), CAIRN_EINVAL);
-    assert_rc(cairn_update(NULL, "k", NULL, NULL, NULL), CAIRN_EINVAL);
-    assert_rc(cairn_update(s, NULL, NULL, NULL, NULL), CAIRN_EINVAL);
+    assert_rc(cairn_update_v2(NULL, "k", NULL, NULL, NULL), CAIRN_EINVAL);
+    assert_rc(cairn_update_v2(s, NULL, NULL, NULL, NULL), CAIRN_EINVAL);
     assert_rc(cairn_incr(NULL, "k", 1, NULL), CAIRN_EINVAL);
     assert_rc(cairn_incr(s, NULL, 1, NULL), CAIRN_EINVAL);
     assert_rc(cairn_list(NULL, "k", &it), CAIRN_EINVAL);

@@ -277,7 +277,7 @@ typedef struct {
     const char *val;
 } upd_val;
 
-static int upd_set(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int upd_set(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     (void)cur;
     upd_val *u = arg;
@@ -292,11 +292,11 @@ static void update_with_model(void **state)
     assert_ok(reg(s, "Person", person_v1, 0, NULL));
     cairn_put_opts o = {.model = "Person"};
     upd_val u = {"{\"name\":\"a\",\"age\":\"x\"}"};
-    assert_rc(cairn_update(s, "u", upd_set, &u, &o), CAIRN_EVALIDATION);
+    assert_rc(cairn_update_v2(s, "u", upd_set, &u, &o), CAIRN_EVALIDATION);
     assert_non_null(cairn_validation_errors());
     assert_rc(cairn_exists(s, "u"), CAIRN_ENOTFOUND);
     u.val = "{\"name\":\"a\",\"age\":4}";
-    assert_ok(cairn_update(s, "u", upd_set, &u, &o));
+    assert_ok(cairn_update_v2(s, "u", upd_set, &u, &o));
     expect_model(s, "u", "default/Person@1");
 }
 

@@ -58,7 +58,7 @@ static void redis_native_expiry_and_index(void **state)
     cf_expect_keys(keys, (const char *const[]){"e/keep", "e/long", NULL});
     free(keys);
     cairn_stats st;
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_int_equal(st.keys, 2);
     assert_int_equal(st.expired, 1); /* seen through its ghost until purged */
     const char *gm[3] = {"e/short", "e/keep", "e/none"}; /* one MGET */
@@ -457,7 +457,7 @@ static void redis_batch_outcome_unknown(void **state)
     cairn_executor_opts eo = {0};
     eo.threads = 1;
     cairn_executor *ex = NULL;
-    assert_ok(cairn_executor_create(&eo, &ex));
+    assert_ok(cairn_executor_new(&eo, &ex));
     /* hold the one worker (on the direct handle) while the puts queue up */
     cairn_future *g = cf_gate_hold(ex, fx->s), *f[N];
     cairn_put_opts ow = {0};
@@ -486,7 +486,7 @@ static void redis_batch_outcome_unknown(void **state)
         assert_int_equal(cairn_value_meta(v)->version, 1);
         cairn_value_free(v);
     }
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     /* the handle reconnects */
     assert_ok(cairn_put(p, "lost/after", "2", 1, NULL));
     cf_expect_str(fx->s, "lost/after", "2");

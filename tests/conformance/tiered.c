@@ -104,11 +104,11 @@ static void tiered_expiry_and_purge(void **state)
     assert_ok(cairn_put(s, "t/gone", "4", 1, &o));
     sleep_ms(200);
     cairn_cache_stats before, after;
-    assert_ok(cairn_tier_stats(s, &before));
+    assert_ok(cairn_tier_stats_get(s, &before));
     uint64_t n = 0;
     assert_ok(cairn_purge_expired(s, &n));
     assert_int_equal(n, 1);
-    assert_ok(cairn_tier_stats(s, &after));
+    assert_ok(cairn_tier_stats_get(s, &after));
     assert_int_equal(after.entries + 1, before.entries);
     assert_rc(cairn_tier_get(s, "t/gone", &v), CAIRN_ENOTFOUND);
     cf_expect_str(s, "t/long", "2");
@@ -127,7 +127,7 @@ static void tiered_stats(void **state)
     }
     assert_ok(cairn_tier_clear(s));
     cairn_cache_stats t0, t1;
-    assert_ok(cairn_tier_stats(s, &t0));
+    assert_ok(cairn_tier_stats_get(s, &t0));
     assert_int_equal(t0.entries, 0);
     for (int r = 0; r < 3; r++)
         for (int i = 0; i < 10; i++) {
@@ -135,14 +135,14 @@ static void tiered_stats(void **state)
             snprintf(k, sizeof k, "s/%d", i);
             cf_expect_str(s, k, "{\"x\":1}");
         }
-    assert_ok(cairn_tier_stats(s, &t1));
+    assert_ok(cairn_tier_stats_get(s, &t1));
     assert_int_equal(t1.misses - t0.misses, 10); /* the first round */
     assert_int_equal(t1.hits - t0.hits, 20);
     assert_int_equal(t1.entries, 10);
     assert_true(t1.bytes > 10 * (7 + CAIRN_CACHE_ENTRY_OVERHEAD));
     assert_true(t1.hit_rate > 0.0 && t1.hit_rate <= 1.0);
     cairn_stats st;
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_string_equal(st.backend, "tiered");
     assert_int_equal(st.keys, 10);
     assert_int_equal(st.gets, 30);
@@ -218,9 +218,9 @@ static void renew_writer(cairn_store *s, int open_rc, int id, void *arg)
 static bool read_hit(cairn_store *t, const char *k, const char *want)
 {
     cairn_cache_stats a, b;
-    assert_ok(cairn_tier_stats(t, &a));
+    assert_ok(cairn_tier_stats_get(t, &a));
     cf_expect_str(t, k, want);
-    assert_ok(cairn_tier_stats(t, &b));
+    assert_ok(cairn_tier_stats_get(t, &b));
     assert_int_equal(b.hits + b.misses, a.hits + a.misses + 1);
     return b.hits == a.hits + 1;
 }

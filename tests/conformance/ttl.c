@@ -70,7 +70,7 @@ static void ttl_expiry_everywhere(void **state)
     assert_ok(cairn_count(s, NULL, &n));
     assert_int_equal(n, 3);
     cairn_stats st;
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_int_equal(st.keys, 3);
     assert_int_equal(st.expired, 1);
     const char *k = "t/short";
@@ -79,7 +79,7 @@ static void ttl_expiry_everywhere(void **state)
     assert_null(out[0]);
     /* delete of an expired record: not found (but it goes) */
     assert_rc(cairn_delete(s, "t/short"), CAIRN_ENOTFOUND);
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_int_equal(st.expired, 0);
 }
 
@@ -188,13 +188,13 @@ static void ttl_purge(void **state)
     put_ttl(s, "q", "1", SHORT_TTL, CAIRN_FAIL_IF_EXISTS);
     tr_sleep_ms(WAIT_MS);
     cairn_stats st;
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_int_equal(st.keys, 100);
     assert_int_equal(st.expired, 201);
     uint64_t n = 0;
     assert_ok(cairn_purge_expired(s, &n));
     assert_int_equal(n, 201);
-    assert_ok(cairn_stats_get(s, &st));
+    assert_ok(cairn_store_stats_get(s, &st));
     assert_int_equal(st.keys, 100);
     assert_int_equal(st.expired, 0);
     assert_ok(cairn_purge_expired(s, &n));

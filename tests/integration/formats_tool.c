@@ -112,7 +112,7 @@ static int put_msgpack(cairn_store *s, const char *key)
         return die("convert", rc);
     cairn_put_opts o = {.format = CAIRN_FORMAT_MSGPACK, .behavior = CAIRN_OVERWRITE};
     rc = cairn_put(s, key, m, ml, &o);
-    free(m);
+    cairn_free(m);
     return rc ? die(key, rc) : 0;
 }
 

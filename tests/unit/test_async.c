@@ -28,7 +28,7 @@ static cairn_executor *make_ex(unsigned threads, int on_workers, cairn_shutdown_
     o.callbacks_on_workers = on_workers;
     o.shutdown = mode;
     cairn_executor *ex = NULL;
-    assert_ok(cairn_executor_create(&o, &ex));
+    assert_ok(cairn_executor_new(&o, &ex));
     assert_non_null(ex);
     return ex;
 }
@@ -44,7 +44,7 @@ typedef struct {
 
 #define GATE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0}
 
-static int gated_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int gated_fn(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     (void)cur;
     gate *g = arg;
@@ -76,7 +76,7 @@ static void gate_open(gate *g)
     pthread_mutex_unlock(&g->mu);
 }
 
-static int counting_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int counting_fn(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     (void)cur;
     atomic_fetch_add((atomic_int *)arg, 1);
@@ -99,7 +99,7 @@ static void note_cb(cairn_future *f, void *arg)
     int st = cairn_future_status(f);
     /* a callback only ever sees a finished future */
     cairn_future_state fs = cairn_future_state_get(f);
-    if (fs != CAIRN_FUTURE_DONE && fs != CAIRN_FUTURE_CANCELLED)
+    if (fs != CAIRN_FUTURE_DONE && fs != CAIRN_FUTURE_CANCELED)
         atomic_fetch_add(&w->other, 1000);
     if (st == CAIRN_OK || st == CAIRN_SKIPPED)
         atomic_fetch_add(&w->ok, 1);
@@ -153,7 +153,7 @@ static void async_callbacks_dispatch(void **state)
     uint64_t n = 0;
     assert_ok(cairn_count(s, "cb", &n));
     assert_int_equal(n, N);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_store_close(s);
 }
 
@@ -178,7 +178,7 @@ static void async_callbacks_on_workers(void **state)
     int64_t v = 0;
     assert_ok(cairn_incr(s, "counter", 0, &v));
     assert_int_equal(v, N);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_store_close(s);
 }
 
@@ -190,7 +190,7 @@ static void async_future_wait_timeout(void **state)
     cairn_executor *ex = make_ex(1, 0, CAIRN_SHUTDOWN_DRAIN);
     gate g = GATE_INIT;
     cairn_future *f = NULL;
-    assert_ok(cairn_async_update(ex, s, "k", gated_fn, &g, NULL, NULL, NULL, &f));
+    assert_ok(cairn_async_update_v2(ex, s, "k", gated_fn, &g, NULL, NULL, NULL, &f));
     assert_non_null(f);
     gate_wait_entered(&g);
     assert_int_equal(cairn_future_state_get(f), CAIRN_FUTURE_RUNNING);
@@ -229,7 +229,7 @@ static void async_future_wait_timeout(void **state)
     assert_null(cairn_future_take_value(f, 0));
     assert_non_null(strstr(cairn_future_errmsg(f), "absent/key"));
     cairn_future_release(f);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_store_close(s);
 }
 
@@ -245,14 +245,14 @@ static void async_cancel(void **state)
     w.main = pthread_self();
     atomic_int ran = 0;
     cairn_future *a = NULL, *b = NULL, *c = NULL;
-    assert_ok(cairn_async_update(ex, s, "a", gated_fn, &g, NULL, note_cb, &w, &a));
+    assert_ok(cairn_async_update_v2(ex, s, "a", gated_fn, &g, NULL, note_cb, &w, &a));
     gate_wait_entered(&g); /* a occupies the only worker */
-    assert_ok(cairn_async_update(ex, s, "b", counting_fn, &ran, NULL, note_cb, &w, &b));
-    assert_ok(cairn_async_update(ex, s, "c", counting_fn, &ran, NULL, NULL, NULL, &c));
+    assert_ok(cairn_async_update_v2(ex, s, "b", counting_fn, &ran, NULL, note_cb, &w, &b));
+    assert_ok(cairn_async_update_v2(ex, s, "c", counting_fn, &ran, NULL, NULL, NULL, &c));
     assert_int_equal(cairn_future_state_get(b), CAIRN_FUTURE_QUEUED);
 
     assert_ok(cairn_future_cancel(b));
-    assert_int_equal(cairn_future_state_get(b), CAIRN_FUTURE_CANCELLED);
+    assert_int_equal(cairn_future_state_get(b), CAIRN_FUTURE_CANCELED);
     assert_rc(cairn_future_status(b), CAIRN_ECANCELED);
     assert_ok(cairn_future_wait(b, 0)); /* finished: wait returns at once */
     assert_rc(cairn_future_cancel(b), CAIRN_EBUSY); /* twice: already finished */
@@ -278,7 +278,7 @@ static void async_cancel(void **state)
     cairn_future_release(a);
     cairn_future_release(b);
     cairn_future_release(c);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_store_close(s);
 }
 
@@ -319,7 +319,7 @@ static void async_epoll_fd(void **state)
     struct epoll_event got;
     assert_int_equal(epoll_wait(ep, &got, 1, 0), 0); /* nothing left: not readable */
     close(ep);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_store_close(s);
 }
 
@@ -339,7 +339,7 @@ static void async_submit_errors(void **state)
     o.threads = 1;
     o.max_queued = 2;
     cairn_executor *ex = NULL;
-    assert_ok(cairn_executor_create(&o, &ex));
+    assert_ok(cairn_executor_new(&o, &ex));
     cairn_future *f = (cairn_future *)&o; /* must be reset to NULL */
 
     assert_rc(cairn_async_get(NULL, s, "k", never_cb, NULL, &f), CAIRN_EINVAL);
@@ -354,7 +354,7 @@ static void async_submit_errors(void **state)
     assert_rc(cairn_async_put(ex, s, "k", NULL, 3, NULL, never_cb, NULL, NULL), CAIRN_EINVAL);
     assert_rc(cairn_async_get(ex, s, "k", NULL, NULL, NULL), CAIRN_EINVAL);
     assert_errmsg_has("neither a callback nor a future");
-    assert_rc(cairn_async_update(ex, s, "k", NULL, NULL, NULL, never_cb, NULL, NULL),
+    assert_rc(cairn_async_update_v2(ex, s, "k", NULL, NULL, NULL, never_cb, NULL, NULL),
               CAIRN_EINVAL);
     assert_rc(cairn_async_get_many(ex, s, NULL, 2, never_cb, NULL, NULL), CAIRN_EINVAL);
     assert_rc(cairn_async_copy(ex, s, NULL, NULL, never_cb, NULL, NULL), CAIRN_EINVAL);
@@ -363,7 +363,7 @@ static void async_submit_errors(void **state)
     /* back pressure: one running (held at the gate), two queued, the next refused */
     gate g = GATE_INIT;
     cairn_future *held = NULL;
-    assert_ok(cairn_async_update(ex, s, "g", gated_fn, &g, NULL, NULL, NULL, &held));
+    assert_ok(cairn_async_update_v2(ex, s, "g", gated_fn, &g, NULL, NULL, NULL, &held));
     gate_wait_entered(&g);
     assert_ok(cairn_async_exists(ex, s, "g", never_cb, NULL, NULL));
     assert_ok(cairn_async_exists(ex, s, "g", never_cb, NULL, NULL));
@@ -381,19 +381,19 @@ static void async_submit_errors(void **state)
     /* bad options */
     cairn_executor *bad = (cairn_executor *)&o;
     o.threads = 100000;
-    assert_rc(cairn_executor_create(&o, &bad), CAIRN_EINVAL);
+    assert_rc(cairn_executor_new(&o, &bad), CAIRN_EINVAL);
     assert_null(bad);
     o.threads = 1;
     o.shutdown = (cairn_shutdown_mode)7;
-    assert_rc(cairn_executor_create(&o, &bad), CAIRN_EINVAL);
-    assert_rc(cairn_executor_create(NULL, NULL), CAIRN_EINVAL);
+    assert_rc(cairn_executor_new(&o, &bad), CAIRN_EINVAL);
+    assert_rc(cairn_executor_new(NULL, NULL), CAIRN_EINVAL);
     assert_rc(cairn_executor_dispatch(NULL, 0), CAIRN_EINVAL);
     assert_rc(cairn_future_wait(NULL, 0), CAIRN_EINVAL);
     assert_rc(cairn_future_cancel(NULL), CAIRN_EINVAL);
     cairn_future_release(NULL);
-    cairn_executor_destroy(NULL);
+    cairn_executor_free(NULL);
 
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     assert_int_equal(atomic_load(&never_calls), 0);
     cairn_store_close(s);
 }
@@ -422,7 +422,7 @@ static void async_submit_during_shutdown(void **state)
     resubmit r = {ex, s, 0};
     for (int i = 0; i < 10; i++)
         assert_ok(cairn_async_exists(ex, s, "x", resubmit_cb, &r, NULL));
-    cairn_executor_destroy(ex); /* the callbacks run here and try to submit */
+    cairn_executor_free(ex); /* the callbacks run here and try to submit */
     assert_int_equal(atomic_load(&r.refused), 10);
     assert_int_equal(atomic_load(&never_calls), 0);
     cairn_store_close(s);
@@ -484,7 +484,7 @@ static void async_many_submitters(void **state)
     int64_t v = 0;
     assert_ok(cairn_incr(s, "shared", 0, &v));
     assert_int_equal(v, SUBMITTERS * PER_SUBMITTER); /* no update lost */
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_store_close(s);
 }
 
@@ -512,19 +512,19 @@ static void shutdown_case(cairn_shutdown_mode mode, int on_workers)
     atomic_int ran = 0;
     enum { N = 50 };
     cairn_future *first = NULL, *futs[N];
-    assert_ok(cairn_async_update(ex, s, "first", gated_fn, &g, NULL, note_cb, &w, &first));
+    assert_ok(cairn_async_update_v2(ex, s, "first", gated_fn, &g, NULL, note_cb, &w, &first));
     gate_wait_entered(&g); /* first is running: a cancelling shutdown cannot stop it */
     for (int i = 0; i < N; i++) {
         char k[32];
         snprintf(k, sizeof k, "later/%02d", i);
         /* every other one keeps a future only, without a callback */
-        assert_ok(cairn_async_update(ex, s, k, counting_fn, &ran, NULL,
+        assert_ok(cairn_async_update_v2(ex, s, k, counting_fn, &ran, NULL,
                                      i % 2 ? note_cb : NULL, &w, &futs[i]));
     }
     pthread_t th;
     opener o = {&g};
     assert_int_equal(pthread_create(&th, NULL, open_later, &o), 0);
-    cairn_executor_destroy(ex); /* with the first call running, N queued */
+    cairn_executor_free(ex); /* with the first call running, N queued */
     pthread_join(th, NULL);
 
     /* every callback came exactly once, before destroy returned */
@@ -593,7 +593,7 @@ static void async_release_and_racing_cancels(void **state)
     w.main = pthread_self();
     gate g = GATE_INIT;
     cairn_future *held = NULL;
-    assert_ok(cairn_async_update(ex, s, "g", gated_fn, &g, NULL, NULL, NULL, &held));
+    assert_ok(cairn_async_update_v2(ex, s, "g", gated_fn, &g, NULL, NULL, NULL, &held));
     gate_wait_entered(&g);
     cairn_future *f = NULL;
     assert_ok(cairn_async_get(ex, s, "g", note_cb, &w, &f));
@@ -617,7 +617,7 @@ static void async_release_and_racing_cancels(void **state)
     assert_int_equal(atomic_load(&w.ok), 1);
     assert_int_equal(atomic_load(&w.cancelled), 1);
     cairn_future_release(held);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_store_close(s);
 }
 
@@ -629,14 +629,14 @@ static void async_wait_idle_timeout(void **state)
     cairn_executor *ex = make_ex(2, 0, CAIRN_SHUTDOWN_DRAIN);
     gate g = GATE_INIT;
     cairn_future *f = NULL;
-    assert_ok(cairn_async_update(ex, s, "k", gated_fn, &g, NULL, NULL, NULL, &f));
+    assert_ok(cairn_async_update_v2(ex, s, "k", gated_fn, &g, NULL, NULL, NULL, &f));
     gate_wait_entered(&g);
     assert_rc(cairn_executor_wait_idle(ex, 20), CAIRN_EBUSY);
     assert_errmsg_has("pending");
     gate_open(&g);
     assert_ok(cairn_executor_wait_idle(ex, -1));
     cairn_future_release(f);
-    cairn_executor_destroy(ex);
+    cairn_executor_free(ex);
     cairn_store_close(s);
 }
 

@@ -21,7 +21,7 @@ static void sleep_ms(long ms)
 
 static cairn_cache *mk(uint64_t entries, uint64_t bytes, int64_t ttl, unsigned shards)
 {
-    cairn_cache_options o = {entries, bytes, ttl, shards};
+    cairn_cache_options o = {sizeof o, entries, bytes, ttl, shards};
     cairn_cache *c = NULL;
     assert_ok(cairn_cache_new(&o, &c));
     return c;
@@ -610,7 +610,7 @@ static void tiered_urls(void **state)
         "tiered:mem:?cache_mb=1&cache_entries=10&cache_ttl_ms=-1&cache_shards=4", NULL, &s));
     assert_string_equal(cairn_store_backend(s), "tiered");
     cairn_cache_stats st;
-    assert_ok(cairn_tier_stats(s, &st));
+    assert_ok(cairn_tier_stats_get(s, &st));
     assert_int_equal(st.max_bytes, 1u << 20);
     assert_int_equal(st.max_entries, 10);
     cairn_store_close(s);
@@ -623,7 +623,7 @@ static void tiered_urls(void **state)
     assert_ok(cairn_store_open("tiered:echo:loc?a=1&cache_mb=2&b=x%20y&cache_ttl_ms=5", NULL,
                                &s));
     assert_string_equal(echo_loc, "loc?a=1&b=x%20y");
-    assert_ok(cairn_tier_stats(s, &st));
+    assert_ok(cairn_tier_stats_get(s, &st));
     assert_int_equal(st.max_bytes, 2u << 20);
     cairn_store_close(s);
     assert_ok(cairn_store_open("tiered:echo:plain?cache_mb=3", NULL, &s));
@@ -644,9 +644,9 @@ static void tiered_wrap_and_tier_calls(void **state)
     assert_null(v);
     assert_rc(cairn_tier_evict(m, "before"), CAIRN_EUNSUPPORTED);
     assert_rc(cairn_tier_clear(m), CAIRN_EUNSUPPORTED);
-    assert_rc(cairn_tier_stats(m, &st), CAIRN_EUNSUPPORTED);
+    assert_rc(cairn_tier_stats_get(m, &st), CAIRN_EUNSUPPORTED);
     assert_non_null(strstr(cairn_errmsg(), "not tiered"));
-    assert_rc(cairn_tier_stats(NULL, &st), CAIRN_EINVAL);
+    assert_rc(cairn_tier_stats_get(NULL, &st), CAIRN_EINVAL);
     assert_rc(cairn_tiered_wrap(NULL, NULL, &t), CAIRN_EINVAL);
 
     cairn_cache_options co = {.max_entries = 100, .default_ttl_ms = -1};
@@ -673,7 +673,7 @@ static void tiered_wrap_and_tier_calls(void **state)
     assert_ok(cairn_exists(t, "k")); /* still in the backend */
     assert_ok(cairn_tier_clear(t));
     assert_rc(cairn_tier_get(t, "before", &v), CAIRN_ENOTFOUND);
-    assert_ok(cairn_tier_stats(t, &st));
+    assert_ok(cairn_tier_stats_get(t, &st));
     assert_int_equal(st.entries, 0);
     assert_int_equal(st.max_entries, 100);
     /* hits: tier_get before, tier_get /k/; misses: tier_get before, the

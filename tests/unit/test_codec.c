@@ -26,7 +26,7 @@ static void conv(const void *in, size_t len, cairn_format from, cairn_format to,
         fail_msg("convert %.*s: unexpected output", (int)len, (const char *)in);
     }
     assert_int_equal(((char *)out)[ol], '\0');
-    free(out);
+    cairn_free(out);
 }
 #define J2M(j, m) conv(j, strlen(j), CAIRN_FORMAT_JSON, CAIRN_FORMAT_MSGPACK, m, sizeof(m) - 1)
 #define M2J(m, j) conv(m, sizeof(m) - 1, CAIRN_FORMAT_MSGPACK, CAIRN_FORMAT_JSON, j, strlen(j))

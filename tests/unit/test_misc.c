@@ -1,7 +1,9 @@
 /*
  * test_misc.c — store URL splitting, the server URL parser and what the
- * redis and postgres backends take from it, status names for every code,
- * and the per-thread error detail behind cairn_errmsg().
+ * redis and postgres backends take from it, status texts and names for
+ * every code, the per-thread error detail behind cairn_errmsg(), and the
+ * conventions of cairn/common.h: version, cairn_free, option structs read
+ * by their struct_size, and the names kept for one release after a rename.
  */
 #include "unit.h"
 #include "all.h"
@@ -494,6 +496,238 @@ static void strerror_every_code(void **state)
         assert_string_equal(cairn_strerror(unknown[i]), "unknown status");
 }
 
+static void status_name_every_code(void **state)
+{
+    (void)state;
+    static const struct {
+        int code;
+        const char *name;
+    } table[] = {
+#define ROW(name, code, text) {code, "CAIRN_" #name},
+        CAIRN_STATUS_MAP(ROW)
+#undef ROW
+    };
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+        assert_string_equal(cairn_status_name(table[i].code), table[i].name);
+    assert_string_equal(cairn_status_name(CAIRN_ENOTFOUND), "CAIRN_ENOTFOUND");
+    assert_string_equal(cairn_status_name(CAIRN_OK), "CAIRN_OK");
+    assert_string_equal(cairn_status_name(CAIRN_ECANCELED), "CAIRN_ECANCELED");
+    int unknown[] = {3, 100, -19, CAIRN__STATUS_LAST, (int)0x80000000};
+    for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++)
+        assert_string_equal(cairn_status_name(unknown[i]), "CAIRN_UNKNOWN");
+}
+
+static void version_matches(void **state)
+{
+    (void)state;
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", CAIRN_VERSION_MAJOR, CAIRN_VERSION_MINOR,
+             CAIRN_VERSION_PATCH);
+    assert_string_equal(CAIRN_VERSION_STRING, want);
+    assert_string_equal(cairn_version(), CAIRN_VERSION_STRING);
+    assert_int_equal(cairn_version_number(), CAIRN_VERSION_NUMBER);
+    assert_int_equal(CAIRN_VERSION_NUMBER, CAIRN_VERSION_MAJOR * 10000 +
+                                               CAIRN_VERSION_MINOR * 100 + CAIRN_VERSION_PATCH);
+}
+
+static void free_library_buffers(void **state)
+{
+    (void)state;
+    void *m = NULL;
+    size_t ml = 0;
+    assert_ok(cairn_convert("[1,2]", 5, CAIRN_FORMAT_JSON, CAIRN_FORMAT_MSGPACK, &m, &ml));
+    assert_true(ml == 3);
+    cairn_free(m);
+    cairn_schema *sc = NULL;
+    const char *schema = "{\"properties\":{\"a\":{\"default\":1}}}";
+    assert_ok(cairn_schema_compile(schema, strlen(schema), NULL, &sc));
+    char *out = NULL;
+    size_t ol = 0;
+    assert_ok(cairn_schema_fill_defaults(sc, "{}", 2, &out, &ol));
+    assert_string_equal(out, "{\"a\":1}");
+    cairn_free(out);
+    cairn_schema_free(sc);
+    cairn_free(NULL);
+}
+
+/* A caller's struct as a newer header would declare it: the library's
+ * fields, then one it does not know. */
+#define NEWER(type) \
+    struct {        \
+        type known; \
+        uint64_t newer_field; \
+    }
+
+static void opts_read_by_size(void **state)
+{
+    (void)state;
+    /* cairn_options: 0, sizeof, a newer struct whose new field is 0 or not */
+    cairn_store *s = NULL;
+    cairn_options o = {0};
+    assert_ok(cairn_store_open("mem:", &o, &s));
+    cairn_store_close(s);
+    o.struct_size = sizeof o;
+    assert_ok(cairn_store_open("mem:", &o, &s));
+    cairn_store_close(s);
+    NEWER(cairn_options) no;
+    memset(&no, 0, sizeof no);
+    no.known.struct_size = sizeof no;
+    assert_ok(cairn_store_open("mem:", &no.known, &s));
+    cairn_store_close(s);
+    no.newer_field = 1;
+    s = NULL;
+    assert_rc(cairn_store_open("mem:", &no.known, &s), CAIRN_EUNSUPPORTED);
+    assert_null(s);
+    assert_non_null(strstr(cairn_errmsg(), "does not know"));
+    o.struct_size = 1; /* smaller than the field itself */
+    assert_rc(cairn_store_open("mem:", &o, &s), CAIRN_EINVAL);
+
+    /* cairn_put_opts: an older, shorter struct: the fields past its size
+     * are not read (ttl_ms here is garbage the caller never declared) */
+    assert_ok(cairn_store_open("mem:", NULL, &s));
+    cairn_put_opts po;
+    memset(&po, 0xff, sizeof po);
+    po.struct_size = offsetof(cairn_put_opts, ttl_ms);
+    po.behavior = CAIRN_OVERWRITE;
+    assert_ok(cairn_put(s, "k", "1", 1, &po));
+    assert_ok(cairn_put(s, "k", "2", 1, &po)); /* OVERWRITE was read */
+    cairn_value *v = NULL;
+    assert_ok(cairn_get(s, "k", &v));
+    assert_int_equal(cairn_value_meta(v)->expires_ms, 0); /* no TTL read */
+    assert_int_equal(cairn_value_meta(v)->format, CAIRN_FORMAT_JSON);
+    cairn_value_free(v);
+    NEWER(cairn_put_opts) np;
+    memset(&np, 0, sizeof np);
+    np.known.struct_size = sizeof np;
+    np.newer_field = 7;
+    assert_rc(cairn_put(s, "k2", "1", 1, &np.known), CAIRN_EUNSUPPORTED);
+    assert_rc(cairn_exists(s, "k2"), CAIRN_ENOTFOUND);
+    cairn_put_item it = {"k3", "1", 1, 0};
+    assert_rc(cairn_put_many(s, &it, 1, &np.known), CAIRN_EUNSUPPORTED);
+    assert_rc(cairn_exists(s, "k3"), CAIRN_ENOTFOUND);
+
+    /* every other option struct, through its one entry point */
+    NEWER(cairn_copy_opts) nc;
+    memset(&nc, 0, sizeof nc);
+    nc.known.struct_size = sizeof nc;
+    nc.newer_field = 1;
+    cairn_store *d = NULL;
+    assert_ok(cairn_store_open("mem:", NULL, &d));
+    assert_rc(cairn_copy(s, d, &nc.known, NULL), CAIRN_EUNSUPPORTED);
+    nc.newer_field = 0;
+    assert_ok(cairn_copy(s, d, &nc.known, NULL));
+    assert_ok(cairn_exists(d, "k"));
+    cairn_store_close(d);
+
+    NEWER(cairn_cache_options) nk;
+    memset(&nk, 0, sizeof nk);
+    nk.known.struct_size = sizeof nk;
+    nk.newer_field = 1;
+    cairn_cache *c = NULL;
+    assert_rc(cairn_cache_new(&nk.known, &c), CAIRN_EUNSUPPORTED);
+    assert_rc(cairn_tiered_wrap(s, &nk.known, &d), CAIRN_EUNSUPPORTED);
+
+    NEWER(cairn_schema_opts) ns;
+    memset(&ns, 0, sizeof ns);
+    ns.known.struct_size = sizeof ns;
+    ns.newer_field = 1;
+    cairn_schema *sc = NULL;
+    assert_rc(cairn_schema_compile("{}", 2, &ns.known, &sc), CAIRN_EUNSUPPORTED);
+
+    NEWER(cairn_executor_opts) ne;
+    memset(&ne, 0, sizeof ne);
+    ne.known.struct_size = sizeof ne;
+    ne.newer_field = 1;
+    cairn_executor *ex = NULL;
+    assert_rc(cairn_executor_new(&ne.known, &ex), CAIRN_EUNSUPPORTED);
+    ne.newer_field = 0;
+    ne.known.threads = 1;
+    assert_ok(cairn_executor_new(&ne.known, &ex));
+    cairn_future *f = (cairn_future *)1;
+    assert_rc(cairn_async_put(ex, s, "k4", "1", 1, &np.known, NULL, NULL, &f),
+              CAIRN_EUNSUPPORTED);
+    assert_null(f);
+    cairn_executor_free(ex);
+    cairn_store_close(s);
+}
+
+/* The old names, kept for one release, behave as the new ones. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int old_update_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+{
+    (void)cur;
+    *val = arg;
+    *len = strlen(arg);
+    return CAIRN_OK;
+}
+
+static void deprecated_names_work(void **state)
+{
+    (void)state;
+    cairn_store *s = NULL;
+    assert_ok(cairn_store_open("tiered:mem:", NULL, &s));
+    assert_ok(cairn_update(s, "u", old_update_fn, (void *)"42", NULL));
+    cairn_value *v = NULL;
+    assert_ok(cairn_get(s, "u", &v));
+    assert_string_equal(cairn_value_data(v, NULL), "42");
+    cairn_value_free(v);
+    cairn_stats st;
+    assert_ok(cairn_stats_get(s, &st));
+    assert_int_equal(st.keys, 1);
+    cairn_cache_stats cs;
+    assert_ok(cairn_tier_stats(s, &cs));
+    assert_int_equal(cs.entries, 1);
+    assert_rc(cairn_tier_stats(s, NULL), CAIRN_EINVAL);
+    cairn_executor *ex = NULL;
+    assert_ok(cairn_executor_create(NULL, &ex));
+    cairn_future *f = NULL;
+    assert_ok(cairn_async_update(ex, s, "u", old_update_fn, (void *)"43", NULL, NULL, NULL, &f));
+    assert_ok(cairn_future_wait(f, -1));
+    assert_ok(cairn_future_status(f));
+    cairn_future_release(f);
+    cairn_executor_destroy(ex);
+    assert_ok(cairn_get(s, "u", &v));
+    assert_string_equal(cairn_value_data(v, NULL), "43");
+    cairn_value_free(v);
+    assert_int_equal(CAIRN_FUTURE_CANCELLED, CAIRN_FUTURE_CANCELED);
+    cairn_store_close(s);
+}
+#pragma GCC diagnostic pop
+
+static int new_update_fn(void *ctx, const cairn_value *cur, const void **val, size_t *len)
+{
+    assert_null(cur);
+    *val = ctx;
+    *len = strlen(ctx);
+    return CAIRN_OK;
+}
+
+static void stats_getters_one_shape(void **state)
+{
+    (void)state;
+    cairn_store *s = NULL;
+    assert_ok(cairn_store_open("mem:", NULL, &s));
+    assert_ok(cairn_update_v2(s, "u", new_update_fn, (void *)"7", NULL));
+    assert_rc(cairn_update_v2(s, "u", NULL, NULL, NULL), CAIRN_EINVAL);
+    cairn_stats st;
+    assert_ok(cairn_store_stats_get(s, &st));
+    assert_int_equal(st.keys, 1);
+    assert_rc(cairn_store_stats_get(s, NULL), CAIRN_EINVAL);
+    cairn_cache_stats cs;
+    assert_rc(cairn_tier_stats_get(s, &cs), CAIRN_EUNSUPPORTED); /* not tiered */
+    cairn_store_close(s);
+    cairn_cache *c = NULL;
+    assert_ok(cairn_cache_new(NULL, &c));
+    assert_ok(cairn_cache_set(c, "k", 1, "v", 1, 0));
+    assert_ok(cairn_cache_stats_get(c, &cs));
+    assert_int_equal(cs.entries, 1);
+    assert_rc(cairn_cache_stats_get(c, NULL), CAIRN_EINVAL);
+    assert_rc(cairn_cache_stats_get(NULL, &cs), CAIRN_EINVAL);
+    assert_int_equal(cs.entries, 0);
+    cairn_cache_free(c);
+}
+
 typedef struct {
     const char *text;
     char seen_before[64];
@@ -614,5 +848,11 @@ const tr_case unit_misc_cases[] = {
     TR_CASE(strerror_every_code, TR_NONE, 0),
     TR_CASE(errmsg_per_thread, TR_NONE, 0),
     TR_CASE(errno_mapping, TR_NONE, 0),
+    TR_CASE(status_name_every_code, TR_NONE, 0),
+    TR_CASE(version_matches, TR_NONE, 0),
+    TR_CASE(free_library_buffers, TR_NONE, 0),
+    TR_CASE(opts_read_by_size, TR_NONE, 0),
+    TR_CASE(deprecated_names_work, TR_NONE, 0),
+    TR_CASE(stats_getters_one_shape, TR_NONE, 0),
 };
 const size_t unit_misc_ncases = UNIT_NCASES(unit_misc_cases);

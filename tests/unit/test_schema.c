@@ -349,7 +349,7 @@ static void expect_filled(const cairn_schema *sc, const char *doc, const char *w
         fail_msg("fill %s: %s (%s)", doc, cairn_strerror(rc), cairn_errmsg());
     if (strcmp(out, want) || n != strlen(want))
         fail_msg("fill %s: got %s, expected %s", doc, out, want);
-    free(out);
+    cairn_free(out);
 }
 
 static void schema_fill_defaults(void **state)
