@@ -25,6 +25,18 @@
 #define TR_HEAVY 2u      /* many processes or a long loop: CTest runs it alone */
 #define TR_REDIS 4u      /* conformance: what only the redis backend promises */
 #define TR_TIERED 8u     /* conformance: what only the tiered: backends promise */
+/* conformance: tests only the front API above the backend vtable (argument
+ * and key checks, format and schema validation, the async layer's plumbing;
+ * the backend only stores and returns bytes the case does not care about),
+ * so it runs on mem: and sqlite: only (TR_AGNOSTIC_BACKENDS), not on every
+ * backend in every build. CAIRN_TEST_AGNOSTIC_ALL=1 runs such cases on the
+ * other backends too when the conformance binary is run by hand. A case that
+ * checks what a backend does with a value, a key, a transaction, a listing
+ * or a process is NOT agnostic. */
+#define TR_AGNOSTIC 16u
+/* Where TR_AGNOSTIC cases run; tests/CMakeLists.txt keeps the same list
+ * (CAIRN_AGNOSTIC_BACKENDS). */
+#define TR_AGNOSTIC_BACKENDS "mem sqlite"
 
 #define TR_TIMEOUT_DEFAULT 60u
 

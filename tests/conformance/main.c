@@ -4,6 +4,8 @@
  *   cairn_conformance BACKEND [CASE]  the named cases (all when none) on one
  *   cairn_conformance --list          case names
  * Each case runs in its own process on a fresh store in a fresh temp dir.
+ * Cases flagged TR_AGNOSTIC run on TR_AGNOSTIC_BACKENDS only (mem, sqlite)
+ * unless CAIRN_TEST_AGNOSTIC_ALL=1.
  */
 #include "conf.h"
 
@@ -506,6 +508,21 @@ static const table tables[] = {
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 
+/* Whether the backend under test runs TR_AGNOSTIC cases: one of
+ * TR_AGNOSTIC_BACKENDS, or every backend with CAIRN_TEST_AGNOSTIC_ALL=1. */
+static bool agnostic_here(void)
+{
+    const char *all = getenv("CAIRN_TEST_AGNOSTIC_ALL");
+    if (all && !strcmp(all, "1"))
+        return true;
+    static const char list[] = TR_AGNOSTIC_BACKENDS;
+    size_t n = strlen(cf_be->name);
+    for (const char *p = list; (p = strstr(p, cf_be->name)); p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: cairn_conformance [all|BACKEND [CASE...]] | --list\n"
@@ -521,9 +538,11 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "--list")) {
         for (size_t t = 0; t < N_TABLES; t++)
             for (size_t i = 0; i < *tables[t].n; i++)
-                printf("%s%s\n", tables[t].cases[i].name,
-                       tables[t].cases[i].flags & TR_PERSISTENT ? " (persistent only)"
-                                                                : "");
+                printf("%s%s%s\n", tables[t].cases[i].name,
+                       tables[t].cases[i].flags & TR_PERSISTENT ? " (persistent only)" : "",
+                       tables[t].cases[i].flags & TR_AGNOSTIC
+                           ? " (agnostic: [" TR_AGNOSTIC_BACKENDS "] only)"
+                           : "");
         return 0;
     }
     const char *want_be = argc > 1 ? argv[1] : "all";
@@ -557,10 +576,15 @@ int main(int argc, char **argv)
                     continue; /* another backend's own promise: not ours */
                 if ((c->flags & TR_TIERED) && strcmp(cf_scheme(), "tiered") != 0)
                     continue;
-                if ((c->flags & TR_PERSISTENT) && !cf_be->persistent) {
+                const char *why = NULL;
+                if ((c->flags & TR_PERSISTENT) && !cf_be->persistent)
+                    why = "needs a persistent backend";
+                else if ((c->flags & TR_AGNOSTIC) && !agnostic_here())
+                    why = "backend-agnostic, run on [" TR_AGNOSTIC_BACKENDS
+                          "] only (CAIRN_TEST_AGNOSTIC_ALL=1 runs it here)";
+                if (why) {
                     if (named) { /* asked for by name: say why it did not run */
-                        printf("[  SKIP    ] %s: %s: needs a persistent backend\n",
-                               group, c->name);
+                        printf("[  SKIP    ] %s: %s: %s\n", group, c->name, why);
                         tr_tally_add(&tally, group, c->name, TR_SKIP_CODE);
                     }
                     continue;
