@@ -124,23 +124,35 @@ int cli_args_next(cli_args *a)
     return 0;
 }
 
-int cli_args_positionals(cli_args *a, const char **pos, int min, int max)
+int cli_positionals(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                    const char **pos, int min, int max, int *exit)
 {
     int n = 0, r;
-    while ((r = cli_args_next(a)) == 1) {
-        if (a->opt >= 0) /* an option the caller gave and does not handle */
-            continue;
+    cli_args a;
+    cli_args_init(&a, ctx, cmd, argc, argv, NULL, 0);
+    while ((r = cli_args_next(&a)) == 1) {
         if (n == max) {
-            a->exit = cli_usage(a->cmd, "unexpected argument '%s'", a->val);
+            *exit = cli_usage(cmd, "unexpected argument '%s'", a.val);
             return -1;
         }
-        pos[n++] = a->val;
+        pos[n++] = a.val;
     }
-    if (r < 0)
+    if (r < 0) {
+        *exit = a.exit;
         return -1;
+    }
     if (n < min) {
-        a->exit = cli_usage(a->cmd, "missing argument (usage: cairn %s)", a->cmd->synopsis);
+        *exit = cli_usage(cmd, "missing argument (usage: cairn %s)", cmd->synopsis);
         return -1;
     }
+    return n;
+}
+
+int cli_positionals_open(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                         const char **pos, int min, int max, cairn_store **s, int *exit)
+{
+    int n = cli_positionals(ctx, cmd, argc, argv, pos, min, max, exit);
+    if (n < 0 || (*exit = cli_open_store(ctx, false, s)) != CLI_OK)
+        return -1;
     return n;
 }

@@ -86,9 +86,18 @@ void cli_args_init(cli_args *a, cli_ctx *ctx, const cli_command *cmd, int argc,
 int cli_args_next(cli_args *a);
 
 /* The whole parse of a command with no options of its own: the
- * positionals into pos (min to max of them). Returns their number, or -1
- * with a->exit. */
-int cli_args_positionals(cli_args *a, const char **pos, int min, int max);
+ * positionals into pos (min to max of them; the rest of pos is left as it
+ * is). Returns their number, or -1 with *exit (a usage error reported, or
+ * the help printed). */
+int cli_positionals(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                    const char **pos, int min, int max, int *exit);
+
+/* cli_positionals(), then the store opened for reading (cli_open_store):
+ * the start of a command with no options that reads the store. Returns
+ * the number of positionals with *s open and *exit CLI_OK, or -1 with the
+ * exit status to stop with in *exit (nothing open; CLI_OK after --help). */
+int cli_positionals_open(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                         const char **pos, int min, int max, cairn_store **s, int *exit);
 
 /* True for an argument that looks like an option ("-x", "--x", not "-"
  * nor "-5"). */
@@ -128,6 +137,11 @@ int cli_fail_validation(int rc, const char *what, const char *key, const cairn_v
 /* Read FILE ("-": stdin) whole into *buf (malloc'd, the caller frees it);
  * reports failures naming what. Returns an exit status. */
 int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *len);
+
+/* The end of a command that prints a number (count, purge, rm --prefix,
+ * model rm): n on a line when rc is CAIRN_OK, else cli_fail(rc, what,
+ * key). Returns the exit status. */
+int cli_print_count(int rc, uint64_t n, const char *what, const char *key);
 
 /* --if-exists MODE of put, copy and import. 0, or -1 for an unknown MODE. */
 int cli_parse_behavior(const char *v, cairn_behavior *b);

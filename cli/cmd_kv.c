@@ -49,19 +49,19 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
             have_behavior = true;
             if (cli_parse_behavior(args.val, &o.behavior))
                 return cli_usage(cmd, "--if-exists: '%s' is not fail, skip, different or "
-                                  "overwrite", args.val);
+                                      "overwrite", args.val);
             break;
         case O_TTL:
             if (!strcmp(args.val, "never"))
                 o.ttl_ms = -1;
             else if (cli_parse_duration(args.val, &o.ttl_ms))
                 return cli_usage(cmd, "--ttl: bad duration '%s' (examples: 500ms, 30s, "
-                                  "5m, 2h, 1d, 1h30m, never)", args.val);
+                                      "5m, 2h, 1d, 1h30m, never)", args.val);
             break;
         case O_FORMAT:
             if (cairn_format_parse(args.val, &o.format) != CAIRN_OK)
                 return cli_usage(cmd, "--format: '%s' is not json, text, bytes, msgpack or npy",
-                             args.val);
+                                 args.val);
             break;
         case O_INPUT:
             input = args.val;
@@ -69,7 +69,7 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         case O_IF_VERSION:
             if (cli_parse_u64(args.val, &o.if_version) || o.if_version == 0)
                 return cli_usage(cmd, "--if-version: '%s' is not a version number "
-                                  "(1 or more)", args.val);
+                                      "(1 or more)", args.val);
             break;
         case O_MODEL:
             o.model = args.val;
@@ -84,10 +84,10 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
             so.compress_threshold = -1;
             break;
         case O_COMPRESS_MIN: {
-            uint64_t n;
+            uint64_t n = 0;
             if (cli_parse_u64(args.val, &n) || n == 0 || n > CAIRN_VALUE_MAX)
                 return cli_usage(cmd, "--compress-min: '%s' is not a size in bytes (1 or "
-                                  "more)", args.val);
+                                      "more)", args.val);
             so.compress_threshold = (int64_t)n;
             break;
         }
@@ -227,13 +227,9 @@ static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static int cmd_cat(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1];
-    int ex;
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    if (cli_args_positionals(&args, pos, 1, 1) < 0)
-        return args.exit;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s)))
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 1, 1, &s, &ex) < 0)
         return ex;
     cairn_value *v = NULL;
     int rc = cairn_get(s, pos[0], &v);
@@ -249,13 +245,9 @@ static int cmd_cat(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static int cmd_exists(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1];
-    int ex;
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    if (cli_args_positionals(&args, pos, 1, 1) < 0)
-        return args.exit;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s)))
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 1, 1, &s, &ex) < 0)
         return ex;
     int rc = cairn_exists(s, pos[0]);
     /* Absence is the answer, not an error: exit 3 without a message. */
@@ -304,12 +296,9 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         return ex;
     }
     if (prefix) {
-        uint64_t n;
+        uint64_t n = 0;
         int rc = cairn_delete_prefix(s, prefix, &n);
-        if (rc)
-            ex = cli_fail(rc, "rm --prefix", prefix);
-        else
-            printf("%llu\n", (unsigned long long)n);
+        ex = cli_print_count(rc, n, "rm --prefix", prefix);
     } else {
         /* Every key is tried; the exit status is the first failure's. */
         for (int i = 0; i < nkeys; i++) {
@@ -330,11 +319,9 @@ static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[2] = {NULL, NULL};
     int ex;
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    int n = cli_args_positionals(&args, pos, 1, 2);
+    int n = cli_positionals(ctx, cmd, argc, argv, pos, 1, 2, &ex);
     if (n < 0)
-        return args.exit;
+        return ex;
     int64_t by = 1;
     if (n == 2 && cli_parse_i64(pos[1], &by))
         return cli_usage(cmd, "BY: '%s' is not a 64-bit integer", pos[1]);

@@ -132,20 +132,13 @@ static int cmd_range(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
 static int cmd_count(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1] = {NULL};
-    int ex;
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    if (cli_args_positionals(&args, pos, 0, 1) < 0)
-        return args.exit;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s)))
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 1, &s, &ex) < 0)
         return ex;
-    uint64_t n;
+    uint64_t n = 0;
     int rc = cairn_count(s, pos[0], &n);
-    if (rc)
-        ex = cli_fail(rc, "count", pos[0]);
-    else
-        printf("%llu\n", (unsigned long long)n);
+    ex = cli_print_count(rc, n, "count", pos[0]);
     cairn_store_close(s);
     return ex;
 }

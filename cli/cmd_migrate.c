@@ -419,7 +419,7 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         return args.exit;
     if (!from || !to)
         return cli_usage(cmd, "missing %s (usage: cairn %s)", from ? "--to" : "--from",
-                     cmd->synopsis);
+                         cmd->synopsis);
     if (!strcmp(from, to))
         return cli_usage(cmd, "--from and --to name the same store");
     return copy_run(from, to, prefix, b);
@@ -428,10 +428,9 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1] = {NULL};
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    if (cli_args_positionals(&args, pos, 0, 1) < 0)
-        return args.exit;
+    int ex;
+    if (cli_positionals(ctx, cmd, argc, argv, pos, 0, 1, &ex) < 0)
+        return ex;
     return export_run(cli_store_url(ctx), pos[0]);
 }
 
@@ -444,7 +443,8 @@ static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
         if (args.opt < 0)
-            return cli_usage(cmd, "unexpected argument '%s' (the dump comes on stdin)", args.val);
+            return cli_usage(cmd, "unexpected argument '%s' (the dump comes on stdin)",
+                             args.val);
         if (cli_parse_behavior(args.val, &b))
             return cli_usage(cmd, IF_EXISTS_USAGE, args.val);
     }

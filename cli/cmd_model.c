@@ -13,11 +13,11 @@ static int model_ref_arg(const cli_command *cmd, const char *name, const char *n
 {
     if (ns && strchr(name, '/'))
         return cli_usage(cmd, "give the namespace once: '%s' already has one and --namespace "
-                          "says '%s'", name, ns);
+                              "says '%s'", name, ns);
     int w = ns ? snprintf(buf, cap, "%s/%s", ns, name) : snprintf(buf, cap, "%s", name);
     if (w < 0 || (size_t)w >= cap)
         return cli_usage(cmd, "model reference '%s' is too long (max %d bytes)", name,
-                     CAIRN_MODEL_MAX);
+                         CAIRN_MODEL_MAX);
     return CLI_OK;
 }
 
@@ -87,13 +87,9 @@ static int print_model(void *ctx, const char *ns, const char *name, unsigned ver
 static int cmd_model_ls(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1];
-    int ex;
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    if (cli_args_positionals(&args, pos, 0, 0) < 0)
-        return args.exit;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s)))
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 0, &s, &ex) < 0)
         return ex;
     int rc = cairn_model_list(s, print_model, NULL);
     if (rc == CAIRN_EIO && ferror(stdout))
@@ -167,10 +163,7 @@ static int cmd_model_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
         return ex;
     uint64_t n = 0;
     int rc = cairn_model_remove(s, ref, &n);
-    if (rc)
-        ex = cli_fail(rc, "model rm", ref);
-    else
-        printf("%llu\n", (unsigned long long)n);
+    ex = cli_print_count(rc, n, "model rm", ref);
     cairn_store_close(s);
     return ex;
 }
@@ -179,10 +172,8 @@ static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
 {
     const char *pos[2];
     int ex;
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    if (cli_args_positionals(&args, pos, 2, 2) < 0)
-        return args.exit;
+    if (cli_positionals(ctx, cmd, argc, argv, pos, 2, 2, &ex) < 0)
+        return ex;
     char *doc = NULL;
     size_t len = 0;
     if ((ex = cli_read_file_arg("validate", pos[1], &doc, &len)))

@@ -9,20 +9,13 @@
 static int cmd_purge(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1];
-    int ex;
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    if (cli_args_positionals(&args, pos, 0, 0) < 0)
-        return args.exit;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s)))
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 0, &s, &ex) < 0)
         return ex;
-    uint64_t n;
+    uint64_t n = 0;
     int rc = cairn_purge_expired(s, &n);
-    if (rc)
-        ex = cli_fail(rc, "purge", NULL);
-    else
-        printf("%llu\n", (unsigned long long)n);
+    ex = cli_print_count(rc, n, "purge", NULL);
     cairn_store_close(s);
     return ex;
 }
@@ -30,13 +23,9 @@ static int cmd_purge(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
 static int cmd_stats(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1];
-    int ex;
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    if (cli_args_positionals(&args, pos, 0, 0) < 0)
-        return args.exit;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s)))
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 0, &s, &ex) < 0)
         return ex;
     cairn_stats st;
     int rc = cairn_stats_get(s, &st);

@@ -63,6 +63,14 @@ int cli_fail_validation(int rc, const char *what, const char *key, const cairn_v
     return cli_fail(rc, what, key);
 }
 
+int cli_print_count(int rc, uint64_t n, const char *what, const char *key)
+{
+    if (rc)
+        return cli_fail(rc, what, key);
+    printf("%llu\n", (unsigned long long)n);
+    return CLI_OK;
+}
+
 int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *len)
 {
     int fd = STDIN_FILENO;

@@ -57,10 +57,9 @@ static void print_main_help(FILE *f)
 static int cmd_help(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1] = {NULL};
-    cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
-    if (cli_args_positionals(&args, pos, 0, 1) < 0)
-        return args.exit;
+    int ex;
+    if (cli_positionals(ctx, cmd, argc, argv, pos, 0, 1, &ex) < 0)
+        return ex;
     if (!pos[0]) {
         print_main_help(stdout);
         return CLI_OK;
