@@ -74,8 +74,6 @@ unset CAIRN_STORE
 # PASS, FAIL, ok, bad (which names $CHECK)
 . "$(dirname "$0")/lib.sh"
 
-. "$(dirname "$0")/lib.sh"
-
 # c ARGS...: run cairn on the store; stdout in $T/out, stderr in $T/err,
 # exit status in $RC. Stdin is empty unless redirected by the caller (ci).
 c() {
@@ -944,6 +942,7 @@ check_output() {
 }
 
 [ -n "$SCHEME" ] || empty_or_stop
+# shellcheck disable=SC2046 # one word per check name
 [ $# -gt 0 ] || set -- $(checks)
 for CHECK in "$@"; do
     [ "$CHECK" = create ] || fresh "$CHECK" # create makes its own store
