@@ -157,6 +157,8 @@ must() {
 fresh() {
     if [ -n "$SCHEME" ]; then
         URL=$(store_url "$SCHEME" "$1")
+        must put k/init 1
+        must rm k/init
     else
         c ls
         tr '\n' '\0' <"$T/out" | xargs -0 -r "$CAIRN" --store "$URL" rm -- >/dev/null 2>&1
@@ -165,8 +167,6 @@ fresh() {
         tr '\n' '\0' <"$T/out" | xargs -0 -r -n 1 "$CAIRN" --store "$URL" model rm -- \
             >/dev/null 2>&1
     fi
-    must put k/init 1
-    must rm k/init
     empty_or_stop
 }
 
