@@ -238,12 +238,12 @@ int cli_bench_async(const char *url, int argc, char **argv)
     cairn_executor_opts eo = {0};
     eo.threads = threads;
     loop l = {0};
-    if ((rc = cairn_executor_create(&eo, &l.ex))) {
+    if ((rc = cairn_executor_new(&eo, &l.ex))) {
         cairn_store_close(s);
         return fail("executor", rc);
     }
     int ex = run(s, &l, n, threads, window, rounds);
-    cairn_executor_destroy(l.ex);
+    cairn_executor_free(l.ex);
     cairn_store_close(s);
     return ex;
 }

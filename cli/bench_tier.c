@@ -209,12 +209,12 @@ int cli_bench_tier(const char *url, int argc, char **argv)
         (ex = tier_pass(u, keys, seq, g, &w)))
         goto out;
     cairn_cache_stats s0, s1;
-    cairn_tier_stats(t, &s0);
+    cairn_tier_stats_get(t, &s0);
     for (int r = 0; r < 2; r++)
         if ((ex = tier_pass(p, keys, seq, g, &tp[r])) ||
             (ex = tier_pass(t, keys, seq, g, &tt[r])) || (ex = tier_pass(u, keys, seq, g, &tu[r])))
             goto out;
-    cairn_tier_stats(t, &s1);
+    cairn_tier_stats_get(t, &s1);
     /* cairn_get of keys held in memory: the hot keys, round-robin */
     double t0 = cpu_now();
     uint64_t hits = g < 1000000 ? g : 1000000;

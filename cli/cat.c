@@ -207,7 +207,7 @@ int cli_cat(FILE *f, const cairn_value *v)
             return rc;
         fwrite(j, 1, jl, f);
         fputc('\n', f);
-        free(j);
+        cairn_free(j);
         return CAIRN_OK;
     }
     case CAIRN_FORMAT_NPY:

@@ -31,13 +31,6 @@ int cli_bench_tier(const char *store_url, int argc, char **argv);
 /* cairn bench --async (bench_async.c): async calls against sync ones. */
 int cli_bench_async(const char *store_url, int argc, char **argv);
 
-/* `cairn copy`, `cairn export`, `cairn import` (cli/migrate.c): the
- * arguments are parsed; each returns an exit status. */
-int cli_copy(const char *from_url, const char *to_url, const char *prefix,
-             cairn_behavior behavior);
-int cli_export(const char *url, const char *prefix);
-int cli_import(const char *url, cairn_behavior behavior);
-
 /* `cairn cat` (cli/cat.c): write v rendered by its format to f: json and
  * text as they are (a newline added when missing), msgpack as compact JSON,
  * npy as "dtype=<f8 shape=(3, 4) order=C" and then the values in logical

@@ -1,10 +1,10 @@
 /*
- * migrate.c — moving records between stores: `cairn copy` (store to store,
- * cairn_copy()), `cairn export` and `cairn import` (the JSON Lines dump of
- * dump.c). All three stream and show a progress line on a terminal.
+ * cmd_migrate.c — moving records between stores: `cairn copy` (store to
+ * store, cairn_copy()), `cairn export` and `cairn import` (the JSON Lines
+ * dump of dump.c). All three stream and show a progress line on a terminal.
  */
 #define _GNU_SOURCE /* getline */
-#include "cli.h"
+#include "cmd.h"
 #include "dump.h"
 
 #include <errno.h>
@@ -76,7 +76,8 @@ static void progress_show(progress *p, uint64_t done, uint64_t skipped, uint64_t
     fflush(stderr);
 }
 
-/* A failed library call, as main.c's fail(): its message and exit status. */
+/* A failed library call, as cli_fail() but always naming what: its message
+ * and exit status. */
 static int report(int rc, const char *what)
 {
     const char *msg = cairn_errmsg();
@@ -106,8 +107,8 @@ static int copy_progress(void *ctx, const cairn_copy_stats *st)
     return 0;
 }
 
-int cli_copy(const char *from_url, const char *to_url, const char *prefix,
-             cairn_behavior behavior)
+static int copy_run(const char *from_url, const char *to_url, const char *prefix,
+                    cairn_behavior behavior)
 {
     cairn_store *from = NULL, *to = NULL;
     int ex = open_url(from_url, false, &from, "copy --from");
@@ -165,7 +166,7 @@ static int export_flush(cairn_store *s, char **keys, size_t n, uint64_t *done)
     return rc;
 }
 
-int cli_export(const char *url, const char *prefix)
+static int export_run(const char *url, const char *prefix)
 {
     cairn_store *s;
     int ex = open_url(url, false, &s, "export");
@@ -287,7 +288,7 @@ static int imp_flush(importer *im)
     return ex;
 }
 
-int cli_import(const char *url, cairn_behavior behavior)
+static int import_run(const char *url, cairn_behavior behavior)
 {
     importer *im = calloc(1, sizeof *im);
     if (!im) {
@@ -375,3 +376,113 @@ int cli_import(const char *url, cairn_behavior behavior)
     free(im);
     return ex;
 }
+
+/* ------------------------------------------------------------------ */
+/* The commands                                                        */
+/* ------------------------------------------------------------------ */
+
+#define IF_EXISTS_USAGE "--if-exists: '%s' is not skip, different, overwrite or fail"
+
+static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS };
+    static const cli_opt specs[] = {{"--from", NULL, true},
+                                    {"--to", NULL, true},
+                                    {"--prefix", "-p", true},
+                                    {"--if-exists", "-e", true},
+                                    {NULL, NULL, false}};
+    const char *from = NULL, *to = NULL, *prefix = NULL;
+    cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
+    int r;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        switch (args.opt) {
+        case -1:
+            return cli_usage(cmd, "unexpected argument '%s'", args.val);
+        case O_FROM:
+            from = args.val;
+            break;
+        case O_TO:
+            to = args.val;
+            break;
+        case O_PREFIX:
+            prefix = args.val;
+            break;
+        case O_IF_EXISTS:
+            if (cli_parse_behavior(args.val, &b))
+                return cli_usage(cmd, IF_EXISTS_USAGE, args.val);
+            break;
+        }
+    }
+    if (r < 0)
+        return args.exit;
+    if (!from || !to)
+        return cli_usage(cmd, "missing %s (usage: cairn %s)", from ? "--to" : "--from",
+                         cmd->synopsis);
+    if (!strcmp(from, to))
+        return cli_usage(cmd, "--from and --to name the same store");
+    return copy_run(from, to, prefix, b);
+}
+
+static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    const char *pos[1] = {NULL};
+    int ex;
+    if (cli_positionals(ctx, cmd, argc, argv, pos, 0, 1, &ex) < 0)
+        return ex;
+    return export_run(cli_store_url(ctx), pos[0]);
+}
+
+static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"--if-exists", "-e", true}, {NULL, NULL, false}};
+    cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
+    int r;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        if (args.opt < 0)
+            return cli_usage(cmd, "unexpected argument '%s' (the dump comes on stdin)",
+                             args.val);
+        if (cli_parse_behavior(args.val, &b))
+            return cli_usage(cmd, IF_EXISTS_USAGE, args.val);
+    }
+    if (r < 0)
+        return args.exit;
+    return import_run(cli_store_url(ctx), b);
+}
+
+const cli_command cli_migrate_commands[] = {
+    {"copy", cmd_copy, "copy --from URL --to URL [--prefix P] [--if-exists MODE]",
+     "copy records between stores, with their metadata",
+     "Copy the live records of the store --from into the store --to (created if\n"
+     "needed), keeping each record's format, model, version, created and updated\n"
+     "times and expiry instant (so its remaining TTL). Streams in batches of 256\n"
+     "records, each one transaction. Records already expired are not copied.\n"
+     "Resumable: keys already at --to are skipped, so rerunning an interrupted\n"
+     "copy completes it. A progress line is shown when stderr is a terminal; a\n"
+     "summary line (copied, skipped, expired) always ends on stderr.\n",
+     "      --from URL        the source store (must exist)\n"
+     "      --to URL          the destination store\n"
+     "  -p, --prefix P        copy only P and the keys under P/\n"
+     "  -e, --if-exists MODE  when a key already holds a record at --to: skip\n"
+     "                        (default: keep it, even if its value differs),\n"
+     "                        different (keep an equal value, stop with exit 4\n"
+     "                        at a different one), overwrite, fail (exit 4)\n", NULL},
+    {"export", cmd_export, "export [PREFIX] > dump.jsonl",
+     "write records as a JSON Lines dump on stdout",
+     "Write the live records under PREFIX (every record without one) on stdout,\n"
+     "one JSON object per line with the key, the metadata and the value (the\n"
+     "dump format of docs/cli.md). Streams; a progress line on a terminal.\n",
+     "", NULL},
+    {"import", cmd_import, "import [--if-exists MODE] < dump.jsonl",
+     "read a JSON Lines dump from stdin into the store",
+     "Store the records of a dump (from 'cairn export') read on stdin, with their\n"
+     "metadata. Records already expired are not imported. Resumable: keys\n"
+     "already in the store are skipped. Stops at the first bad line, naming its\n"
+     "number (exit 5): every line before it is imported, nothing from it on.\n",
+     "  -e, --if-exists MODE  as for copy: skip (default), different, overwrite,\n"
+     "                        fail\n", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,149 @@
+/* cmd.h — how the cairn command is put together: the context a command runs
+ * in, the command table each cli/cmd_*.c file contributes, and the one
+ * argument scanner (args.c) and shared helpers (common.c) they all use. */
+#ifndef CAIRN_CLI_CMD_H
+#define CAIRN_CLI_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+/* What the global options decided, handed to every command. A command's
+ * own --store (allowed after the command too) updates it. */
+typedef struct {
+    const char *store_url; /* from --store; NULL: $CAIRN_STORE, else the default */
+} cli_ctx;
+
+typedef struct cli_command cli_command;
+
+/* argv[0] is the command's name; returns an exit status (cli.h). */
+typedef int (*cli_command_fn)(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv);
+
+struct cli_command {
+    const char *name; /* NULL ends a family's table */
+    cli_command_fn fn;
+    const char *synopsis; /* after "cairn [--store URL] " */
+    const char *brief;    /* one line for `cairn --help` */
+    const char *summary;  /* the paragraph of `cairn CMD --help` */
+    const char *help;     /* its options */
+    /* Its own help (a command with subcommands); NULL: the fields above. */
+    void (*print_help)(FILE *f);
+};
+
+/* The families, in the order `cairn --help` lists them. A family is a file
+ * cli/cmd_NAME.c defining `const cli_command cli_NAME_commands[]` (ended by
+ * an entry whose name is NULL); adding one is that file and one X(NAME)
+ * here. */
+#define CLI_FAMILIES(X) \
+    X(kv)               \
+    X(list)             \
+    X(store)            \
+    X(model)            \
+    X(migrate)          \
+    X(bench)
+
+#define CLI_DECLARE_FAMILY(f) extern const cli_command cli_##f##_commands[];
+CLI_FAMILIES(CLI_DECLARE_FAMILY)
+#undef CLI_DECLARE_FAMILY
+
+/* ---- arguments (args.c) ---- */
+
+/* One option of a command. */
+typedef struct {
+    const char *name;  /* "--ttl"; NULL ends the list */
+    const char *alias; /* "-t" or NULL */
+    bool takes_value;
+} cli_opt;
+
+/* Scanner flag: only --store is taken; every other argument ("--" too) is
+ * handed back as a positional, for a command that parses the rest itself. */
+#define CLI_ARGS_RAW 1u
+
+/* Options may come before, between or after the positional arguments;
+ * "--" ends them. "-" and negative numbers ("-5") are positional. --store
+ * (-s, --store=URL) sets ctx->store_url; -h/--help prints the command's
+ * help (with cmd NULL, the top level, -h is an ordinary option). */
+typedef struct {
+    cli_ctx *ctx;
+    const cli_command *cmd; /* NULL: the global options */
+    int argc, i;            /* i: the next argument */
+    char **argv;
+    const cli_opt *opts;
+    unsigned flags;
+    bool opts_done;
+    int opt;         /* index into opts; -1 for a positional */
+    const char *val; /* the option's value or the positional */
+    int exit;        /* when cli_args_next returns -1 */
+} cli_args;
+
+/* argv[0] (the command, or the program) is skipped. opts may be NULL. */
+void cli_args_init(cli_args *a, cli_ctx *ctx, const cli_command *cmd, int argc,
+                   char **argv, const cli_opt *opts, unsigned flags);
+
+/* 1: an item in a->opt / a->val; 0: the end; -1: stop with a->exit (a
+ * usage error reported, or the help printed). */
+int cli_args_next(cli_args *a);
+
+/* The whole parse of a command with no options of its own: the
+ * positionals into pos (min to max of them; the rest of pos is left as it
+ * is). Returns their number, or -1 with *exit (a usage error reported, or
+ * the help printed). */
+int cli_positionals(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                    const char **pos, int min, int max, int *exit);
+
+/* cli_positionals(), then the store opened for reading (cli_open_store):
+ * the start of a command with no options that reads the store. Returns
+ * the number of positionals with *s open and *exit CLI_OK, or -1 with the
+ * exit status to stop with in *exit (nothing open; CLI_OK after --help). */
+int cli_positionals_open(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                         const char **pos, int min, int max, cairn_store **s, int *exit);
+
+/* True for an argument that looks like an option ("-x", "--x", not "-"
+ * nor "-5"). */
+bool cli_is_option(const char *arg);
+
+/* A usage error: one line on stderr naming cmd (NULL: the top level);
+ * returns CLI_USAGE. */
+int cli_usage(const cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* `cairn CMD --help` on stdout. */
+void cli_print_help(const cli_command *cmd);
+
+/* ---- what the families share (common.c) ---- */
+
+#define CLI_DEFAULT_STORE "./cairn-data"
+
+/* The store URL: --store, else $CAIRN_STORE when set and not empty, else
+ * CLI_DEFAULT_STORE. */
+const char *cli_store_url(const cli_ctx *ctx);
+
+/* Open the store; on failure report it and return the exit status. Only
+ * writes create a store (create true): a read of a store that is not there
+ * (a mistyped --store) is "not found", not a new empty store. */
+int cli_open_store(const cli_ctx *ctx, bool create, cairn_store **s);
+/* The same with the options o (o.must_exist is set from create). */
+int cli_open_store_opts(const cli_ctx *ctx, bool create, cairn_options o, cairn_store **s);
+
+/* A failed library call: its message (which already names the operation
+ * and the key) on one line, and the exit status of its code. */
+int cli_fail(int rc, const char *what, const char *key);
+
+/* cli_fail(), and for a validation failure every error first, one per
+ * line as "/path: rule" (the document itself is "/"). */
+int cli_fail_validation(int rc, const char *what, const char *key, const cairn_verrors *errs);
+
+/* Read FILE ("-": stdin) whole into *buf (malloc'd, the caller frees it);
+ * reports failures naming what. Returns an exit status. */
+int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *len);
+
+/* The end of a command that prints a number (count, purge, rm --prefix,
+ * model rm): n on a line when rc is CAIRN_OK, else cli_fail(rc, what,
+ * key). Returns the exit status. */
+int cli_print_count(int rc, uint64_t n, const char *what, const char *key);
+
+/* --if-exists MODE of put, copy and import. 0, or -1 for an unknown MODE. */
+int cli_parse_behavior(const char *v, cairn_behavior *b);
+
+#endif

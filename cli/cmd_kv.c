@@ -1,0 +1,411 @@
+/*
+ * cmd_kv.c — the commands on one key: put, get, cat, exists, rm, incr.
+ */
+#include "cmd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Normal form of key for messages; the key itself when it has none. */
+static const char *display_key(const char *key, char buf[CAIRN_KEY_MAX + 1])
+{
+    if (cairn_key_normalize(key, buf, NULL) != CAIRN_OK)
+        return key;
+    return buf;
+}
+
+static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL, O_FILL, O_INPUT, O_META,
+           O_NO_COMPRESS, O_COMPRESS_MIN };
+    static const cli_opt specs[] = {{"--if-exists", "-e", true},
+                                    {"--ttl", "-t", true},
+                                    {"--format", "-f", true},
+                                    {"--if-version", NULL, true},
+                                    {"--model", "-M", true},
+                                    {"--fill-defaults", NULL, false},
+                                    {"--input", "-i", true},
+                                    {"--meta", NULL, true},
+                                    {"--no-compress", NULL, false},
+                                    {"--compress-min", NULL, true},
+                                    {NULL, NULL, false}};
+    const char *input = NULL; /* a file to read the value from; "-": stdin */
+    cairn_put_opts o = {0};
+    cairn_options so = {0};
+    bool have_behavior = false;
+    const char *pos[2];
+    int npos = 0, r;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        switch (args.opt) {
+        case -1:
+            if (npos == 2)
+                return cli_usage(cmd, "unexpected argument '%s'", args.val);
+            pos[npos++] = args.val;
+            break;
+        case O_IF_EXISTS:
+            have_behavior = true;
+            if (cli_parse_behavior(args.val, &o.behavior))
+                return cli_usage(cmd, "--if-exists: '%s' is not fail, skip, different or "
+                                      "overwrite", args.val);
+            break;
+        case O_TTL:
+            if (!strcmp(args.val, "never"))
+                o.ttl_ms = -1;
+            else if (cli_parse_duration(args.val, &o.ttl_ms))
+                return cli_usage(cmd, "--ttl: bad duration '%s' (examples: 500ms, 30s, "
+                                      "5m, 2h, 1d, 1h30m, never)", args.val);
+            break;
+        case O_FORMAT:
+            if (cairn_format_parse(args.val, &o.format) != CAIRN_OK)
+                return cli_usage(cmd, "--format: '%s' is not json, text, bytes, msgpack or npy",
+                                 args.val);
+            break;
+        case O_INPUT:
+            input = args.val;
+            break;
+        case O_IF_VERSION:
+            if (cli_parse_u64(args.val, &o.if_version) || o.if_version == 0)
+                return cli_usage(cmd, "--if-version: '%s' is not a version number "
+                                      "(1 or more)", args.val);
+            break;
+        case O_MODEL:
+            o.model = args.val;
+            break;
+        case O_FILL:
+            o.fill_defaults = 1;
+            break;
+        case O_META:
+            o.user_meta = args.val;
+            break;
+        case O_NO_COMPRESS:
+            so.compress_threshold = -1;
+            break;
+        case O_COMPRESS_MIN: {
+            uint64_t n = 0;
+            if (cli_parse_u64(args.val, &n) || n == 0 || n > CAIRN_VALUE_MAX)
+                return cli_usage(cmd, "--compress-min: '%s' is not a size in bytes (1 or "
+                                      "more)", args.val);
+            so.compress_threshold = (int64_t)n;
+            break;
+        }
+        }
+    }
+    if (r < 0)
+        return args.exit;
+    if (npos < 1)
+        return cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
+    if (o.if_version && have_behavior)
+        return cli_usage(cmd, "--if-version and --if-exists cannot be combined");
+    if (o.fill_defaults && !o.model)
+        return cli_usage(cmd, "--fill-defaults needs --model");
+
+    const char *key = pos[0];
+    char *buf = NULL;
+    const void *val;
+    size_t len;
+    /* Binary formats take a FILE, never a value on the command line. */
+    if (!input && npos == 2 &&
+        (o.format == CAIRN_FORMAT_MSGPACK || o.format == CAIRN_FORMAT_NPY))
+        input = pos[1];
+    else if (input && npos == 2)
+        return cli_usage(cmd, "give the value as an argument or with --input, not both");
+    if (!input && npos == 2 && strcmp(pos[1], "-") != 0) {
+        val = pos[1];
+        len = strlen(pos[1]);
+    } else { /* --input FILE, a FILE argument, or stdin */
+        char what[CAIRN_KEY_MAX + 8];
+        snprintf(what, sizeof what, "put %s", key);
+        int rx = cli_read_file_arg(what, input ? input : "-", &buf, &len);
+        if (rx)
+            return rx;
+        val = buf;
+    }
+
+    cairn_store *s;
+    int ex = cli_open_store_opts(ctx, true, so, &s);
+    if (ex) {
+        free(buf);
+        return ex;
+    }
+    int rc = cairn_put(s, key, val, len, &o);
+    if (rc == CAIRN_SKIPPED) {
+        char kb[CAIRN_KEY_MAX + 1];
+        fprintf(stderr, "cairn: put %s: skipped (already exists)\n", display_key(key, kb));
+        ex = CLI_OK;
+    } else if (rc) {
+        ex = cli_fail_validation(rc, "put", key, cairn_validation_errors());
+    }
+    cairn_store_close(s);
+    free(buf);
+    return ex;
+}
+
+/* get --out: the value's bytes into path ("-": stdout), nothing added. */
+static int write_file(const char *path, const cairn_value *v)
+{
+    size_t len;
+    const void *data = cairn_value_data(v, &len);
+    if (!strcmp(path, "-"))
+        return len && fwrite(data, 1, len, stdout) != len ? CLI_ERROR : CLI_OK;
+    FILE *f = fopen(path, "wb");
+    bool bad = !f;
+    if (f) {
+        bad = len && fwrite(data, 1, len, f) != len;
+        if (fclose(f) != 0) /* always closed, and a failed flush counts */
+            bad = true;
+    }
+    if (bad) {
+        fprintf(stderr, "cairn: get %s: writing %s: %s\n", cairn_value_key(v), path,
+                strerror(errno));
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    enum { O_META, O_MODEL, O_REVALIDATE, O_OUT };
+    static const cli_opt specs[] = {{"--meta", "-m", false},
+                                    {"--model", "-M", true},
+                                    {"--revalidate", NULL, false},
+                                    {"--out", "-o", true},
+                                    {NULL, NULL, false}};
+    bool meta = false;
+    const char *key = NULL, *model = NULL, *outfile = NULL;
+    unsigned flags = 0;
+    int r;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        if (args.opt == O_META) {
+            meta = true;
+        } else if (args.opt == O_MODEL) {
+            model = args.val;
+        } else if (args.opt == O_REVALIDATE) {
+            flags |= CAIRN_GET_REVALIDATE;
+        } else if (args.opt == O_OUT) {
+            outfile = args.val;
+        } else if (key) {
+            return cli_usage(cmd, "unexpected argument '%s'", args.val);
+        } else {
+            key = args.val;
+        }
+    }
+    if (r < 0)
+        return args.exit;
+    if (!key)
+        return cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
+
+    cairn_store *s;
+    int ex = cli_open_store(ctx, false, &s);
+    if (ex)
+        return ex;
+    cairn_value *v = NULL;
+    int rc = model || flags ? cairn_get_model(s, key, model, flags, &v)
+                            : cairn_get(s, key, &v);
+    if (rc) {
+        ex = cli_fail_validation(rc, "get", key, cairn_validation_errors());
+    } else if (outfile && (ex = write_file(outfile, v))) {
+        /* reported */
+    } else if (meta) { /* with --out too: the value went to the file */
+        cli_json_meta(stdout, cairn_value_key(v), cairn_value_meta(v));
+        putchar('\n');
+    } else if (!outfile) {
+        size_t len;
+        const void *data = cairn_value_data(v, &len);
+        if (len && fwrite(data, 1, len, stdout) != len)
+            ex = CLI_ERROR; /* reported by main's final flush check */
+    }
+    cairn_value_free(v);
+    cairn_store_close(s);
+    return ex;
+}
+
+static int cmd_cat(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    const char *pos[1];
+    cairn_store *s;
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 1, 1, &s, &ex) < 0)
+        return ex;
+    cairn_value *v = NULL;
+    int rc = cairn_get(s, pos[0], &v);
+    if (rc == CAIRN_OK)
+        rc = cli_cat(stdout, v);
+    if (rc)
+        ex = cli_fail(rc, "cat", pos[0]);
+    cairn_value_free(v);
+    cairn_store_close(s);
+    return ex;
+}
+
+static int cmd_exists(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    const char *pos[1];
+    cairn_store *s;
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 1, 1, &s, &ex) < 0)
+        return ex;
+    int rc = cairn_exists(s, pos[0]);
+    /* Absence is the answer, not an error: exit 3 without a message. */
+    if (rc == CAIRN_ENOTFOUND)
+        ex = CLI_NOTFOUND;
+    else if (rc)
+        ex = cli_fail(rc, "exists", pos[0]);
+    cairn_store_close(s);
+    return ex;
+}
+
+static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"--prefix", "-p", true}, {NULL, NULL, false}};
+    const char *prefix = NULL;
+    int r, nkeys = 0;
+    /* Keys are collected in place: positionals never outnumber argv. */
+    const char **keys = calloc((size_t)argc, sizeof *keys);
+    if (!keys) {
+        fprintf(stderr, "cairn: rm: out of memory\n");
+        return CLI_ERROR;
+    }
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        if (args.opt == 0) {
+            if (prefix) {
+                free(keys);
+                return cli_usage(cmd, "--prefix given twice");
+            }
+            prefix = args.val;
+        } else {
+            keys[nkeys++] = args.val;
+        }
+    }
+    int ex = CLI_OK;
+    if (r < 0)
+        ex = args.exit;
+    else if (prefix && nkeys)
+        ex = cli_usage(cmd, "give either KEY... or --prefix PREFIX, not both");
+    else if (!prefix && !nkeys)
+        ex = cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
+    cairn_store *s = NULL;
+    if (ex || (ex = cli_open_store(ctx, false, &s))) {
+        free(keys);
+        return ex;
+    }
+    if (prefix) {
+        uint64_t n = 0;
+        int rc = cairn_delete_prefix(s, prefix, &n);
+        ex = cli_print_count(rc, n, "rm --prefix", prefix);
+    } else {
+        /* Every key is tried; the exit status is the first failure's. */
+        for (int i = 0; i < nkeys; i++) {
+            int rc = cairn_delete(s, keys[i]);
+            if (rc) {
+                int e = cli_fail(rc, "rm", keys[i]);
+                if (!ex)
+                    ex = e;
+            }
+        }
+    }
+    cairn_store_close(s);
+    free(keys);
+    return ex;
+}
+
+static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    const char *pos[2] = {NULL, NULL};
+    int ex;
+    int n = cli_positionals(ctx, cmd, argc, argv, pos, 1, 2, &ex);
+    if (n < 0)
+        return ex;
+    int64_t by = 1;
+    if (n == 2 && cli_parse_i64(pos[1], &by))
+        return cli_usage(cmd, "BY: '%s' is not a 64-bit integer", pos[1]);
+    cairn_store *s;
+    if ((ex = cli_open_store(ctx, true, &s)))
+        return ex;
+    int64_t v;
+    int rc = cairn_incr(s, pos[0], by, &v);
+    if (rc)
+        ex = cli_fail(rc, "incr", pos[0]);
+    else
+        printf("%lld\n", (long long)v);
+    cairn_store_close(s);
+    return ex;
+}
+
+const cli_command cli_kv_commands[] = {
+    {"put", cmd_put, "put KEY [VALUE|FILE] [OPTIONS]",
+     "store a value (from the argument, a file or stdin)",
+     "Store VALUE under KEY. VALUE comes from the argument, from --input FILE, or\n"
+     "from stdin when it is absent or '-' (byte-exact: a trailing newline is\n"
+     "kept). With --format msgpack or npy the argument is a FILE ('-': stdin).\n"
+     "The value must be valid for its format (exit 5 naming the problem). A\n"
+     "skipped put exits 0 and says 'skipped' on stderr.\n",
+     "  -e, --if-exists MODE  when KEY already holds a record: fail (default,\n"
+     "                        exit 4), skip (exit 0), different (fail only if\n"
+     "                        the stored value differs; JSON compared by\n"
+     "                        meaning), overwrite\n"
+     "  -t, --ttl DURATION    expire after DURATION: 500ms, 30s, 5m, 2h, 1d or a\n"
+     "                        sum such as 1h30m; 'never' for no expiry\n"
+     "  -f, --format FORMAT   json (default), text (UTF-8), bytes, msgpack (one\n"
+     "                        MessagePack object) or npy (a NumPy .npy file of a\n"
+     "                        numeric dtype; docs/formats.md)\n"
+     "  -i, --input FILE      read the value from FILE ('-': stdin)\n"
+     "      --if-version N    compare-and-set: write only if the current version\n"
+     "                        is N (exit 4 if not, 3 if KEY is absent)\n"
+     "  -M, --model REF       validate against model REF ([NS/]NAME[@N]) first and\n"
+     "                        record ns/name@version in the metadata; invalid: exit\n"
+     "                        5 with every error on stderr, one per line, as\n"
+     "                        '/path: rule'; unknown model: exit 5\n"
+     "      --fill-defaults   with --model: store the value with the schema's\n"
+     "                        defaults filled in for missing properties\n"
+     "      --meta JSON       keep JSON (an object, at most 64 KiB) with the value\n"
+     "                        as its user metadata (shown by get --meta); not an\n"
+     "                        object: exit 5\n"
+     "      --no-compress     store the value as it is (values of 4 KiB or more\n"
+     "                        are otherwise zstd-compressed when that saves space)\n"
+     "      --compress-min N  compress values of N bytes or more (default 4096)\n", NULL},
+    {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]]",
+     "print a value, or its metadata with --meta",
+     "Print the value under KEY, byte for byte (no newline is added).\n",
+     "  -o, --out FILE        write the value's bytes to FILE instead ('-': stdout);\n"
+     "                        with --meta the metadata still goes to stdout\n"
+     "  -m, --meta            print the metadata as one JSON object instead: key,\n"
+     "                        version, format, size, stored_size, compression,\n"
+     "                        checksum, model, created/updated/expires times and\n"
+     "                        meta (the user metadata, or null)\n"
+     "  -M, --model REF       fail (exit 5, 'wrong model') unless the record was\n"
+     "                        stored under model REF: [NS/]NAME accepts any version,\n"
+     "                        NAME@N only version N\n"
+     "      --revalidate      validate the value against the model as registered\n"
+     "                        now (REF, else the record's own model, newest\n"
+     "                        version); invalid: exit 5 with every error on stderr\n", NULL},
+    {"cat", cmd_cat, "cat KEY",
+     "print a value rendered by its format",
+     "Print the value under KEY for a person: json and text as they are (a\n"
+     "newline added when missing), msgpack as compact JSON (exit 5 when it holds\n"
+     "binary, extension types or non-string map keys, which JSON cannot show),\n"
+     "npy as a line 'dtype=<f8 shape=(3, 4) order=C' and then the values in\n"
+     "logical order, one line per run of the last axis, bytes as a hex dump\n"
+     "(offset, 16 bytes in hex, the printable ones). 'cairn get' gives the bytes.\n",
+     "", NULL},
+    {"exists", cmd_exists, "exists KEY",
+     "exit 0 if KEY exists, 3 if not",
+     "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", "", NULL},
+    {"rm", cmd_rm, "rm KEY... | rm --prefix PREFIX",
+     "remove keys, or every key under a prefix",
+     "Remove the records under the KEYs (exit 3 if one is absent; the others\n"
+     "are removed all the same), or every record under PREFIX (whole segments)\n"
+     "and print how many were removed.\n",
+     "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n", NULL},
+    {"incr", cmd_incr, "incr KEY [BY]",
+     "add to an integer and print it",
+     "Atomically add BY (default 1; may be negative) to the JSON integer under\n"
+     "KEY (an absent key counts as 0) and print the new value.\n", "", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,269 @@
+/*
+ * cmd_model.c — models: `cairn model add|ls|show|rm` (a command with
+ * subcommands of its own) and `cairn validate`.
+ */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* NAME plus --namespace NS as one reference "NS/NAME" in buf. */
+static int model_ref_arg(const cli_command *cmd, const char *name, const char *ns, char *buf,
+                         size_t cap)
+{
+    if (ns && strchr(name, '/'))
+        return cli_usage(cmd, "give the namespace once: '%s' already has one and --namespace "
+                              "says '%s'", name, ns);
+    int w = ns ? snprintf(buf, cap, "%s/%s", ns, name) : snprintf(buf, cap, "%s", name);
+    if (w < 0 || (size_t)w >= cap)
+        return cli_usage(cmd, "model reference '%s' is too long (max %d bytes)", name,
+                         CAIRN_MODEL_MAX);
+    return CLI_OK;
+}
+
+static int cmd_model_add(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    enum { O_NS, O_NEW };
+    static const cli_opt specs[] = {{"--namespace", "-n", true},
+                                    {"--new-version", NULL, false},
+                                    {NULL, NULL, false}};
+    const char *pos[2], *ns = NULL;
+    unsigned flags = 0;
+    int npos = 0, r;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        if (args.opt == O_NS)
+            ns = args.val;
+        else if (args.opt == O_NEW)
+            flags |= CAIRN_MODEL_NEW_VERSION;
+        else if (npos == 2)
+            return cli_usage(cmd, "unexpected argument '%s'", args.val);
+        else
+            pos[npos++] = args.val;
+    }
+    if (r < 0)
+        return args.exit;
+    if (npos < 2)
+        return cli_usage(cmd, "missing argument (usage: cairn %s)", cmd->synopsis);
+    char ref[CAIRN_MODEL_MAX + 1];
+    int ex = model_ref_arg(cmd, pos[0], ns, ref, sizeof ref);
+    char *schema = NULL;
+    size_t len = 0;
+    if (ex || (ex = cli_read_file_arg("model add", pos[1], &schema, &len)))
+        return ex;
+    cairn_store *s;
+    if ((ex = cli_open_store(ctx, true, &s))) {
+        free(schema);
+        return ex;
+    }
+    char resolved[CAIRN_MODEL_MAX + 1];
+    int rc = cairn_model_register(s, ref, schema, len, flags, resolved);
+    if (rc == CAIRN_SKIPPED) {
+        fprintf(stderr, "cairn: model add %s: unchanged (the same schema is %s)\n", ref,
+                resolved);
+        printf("%s\n", resolved);
+    } else if (rc) {
+        ex = cli_fail(rc, "model add", ref);
+    } else {
+        printf("%s\n", resolved);
+    }
+    cairn_store_close(s);
+    free(schema);
+    return ex;
+}
+
+static int print_model(void *ctx, const char *ns, const char *name, unsigned version,
+                       const char *ref)
+{
+    (void)ctx;
+    (void)ns;
+    (void)name;
+    (void)version;
+    printf("%s\n", ref);
+    return ferror(stdout) ? CAIRN_EIO : 0;
+}
+
+static int cmd_model_ls(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    const char *pos[1];
+    cairn_store *s;
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 0, &s, &ex) < 0)
+        return ex;
+    int rc = cairn_model_list(s, print_model, NULL);
+    if (rc == CAIRN_EIO && ferror(stdout))
+        ex = CLI_ERROR; /* reported by main's final flush check */
+    else if (rc)
+        ex = cli_fail(rc, "model ls", NULL);
+    cairn_store_close(s);
+    return ex;
+}
+
+/* model show / model rm: NAME [--namespace NS] into ref. Returns an exit
+ * status; CLI_OK with an empty ref when there is nothing more to do (help). */
+static int model_name_args(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                           char *ref, size_t cap)
+{
+    static const cli_opt specs[] = {{"--namespace", "-n", true}, {NULL, NULL, false}};
+    const char *name = NULL, *ns = NULL;
+    int r;
+    ref[0] = '\0'; /* stays empty when --help was answered */
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        if (args.opt == 0)
+            ns = args.val;
+        else if (name)
+            return cli_usage(cmd, "unexpected argument '%s'", args.val);
+        else
+            name = args.val;
+    }
+    if (r < 0)
+        return args.exit;
+    if (!name)
+        return cli_usage(cmd, "missing NAME (usage: cairn %s)", cmd->synopsis);
+    return model_ref_arg(cmd, name, ns, ref, cap);
+}
+
+static int cmd_model_show(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    char ref[CAIRN_MODEL_MAX + 1];
+    int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref);
+    cairn_store *s;
+    if (ex || !ref[0] || (ex = cli_open_store(ctx, false, &s)))
+        return ex;
+    cairn_value *v = NULL;
+    char resolved[CAIRN_MODEL_MAX + 1];
+    int rc = cairn_model_resolve(s, ref, resolved);
+    if (rc == CAIRN_OK)
+        rc = cairn_model_schema(s, resolved, &v);
+    if (rc) {
+        ex = cli_fail(rc, "model show", ref);
+    } else {
+        size_t len;
+        const char *data = cairn_value_data(v, &len);
+        fprintf(stderr, "%s\n", resolved);
+        if (len && fwrite(data, 1, len, stdout) != len)
+            ex = CLI_ERROR; /* reported by main's final flush check */
+        else if (len && data[len - 1] != '\n')
+            putchar('\n');
+    }
+    cairn_value_free(v);
+    cairn_store_close(s);
+    return ex;
+}
+
+static int cmd_model_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    char ref[CAIRN_MODEL_MAX + 1];
+    int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref);
+    cairn_store *s;
+    if (ex || !ref[0] || (ex = cli_open_store(ctx, false, &s)))
+        return ex;
+    uint64_t n = 0;
+    int rc = cairn_model_remove(s, ref, &n);
+    ex = cli_print_count(rc, n, "model rm", ref);
+    cairn_store_close(s);
+    return ex;
+}
+
+static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    const char *pos[2];
+    int ex;
+    if (cli_positionals(ctx, cmd, argc, argv, pos, 2, 2, &ex) < 0)
+        return ex;
+    char *doc = NULL;
+    size_t len = 0;
+    if ((ex = cli_read_file_arg("validate", pos[1], &doc, &len)))
+        return ex;
+    cairn_store *s;
+    if ((ex = cli_open_store(ctx, false, &s))) {
+        free(doc);
+        return ex;
+    }
+    cairn_verrors *errs = NULL;
+    int rc = cairn_validate(s, pos[0], doc, len, &errs);
+    if (rc)
+        ex = cli_fail_validation(rc, "validate", pos[1], errs);
+    cairn_verrors_free(errs);
+    cairn_store_close(s);
+    free(doc);
+    return ex;
+}
+
+static const cli_command model_commands[] = {
+    {"model add", cmd_model_add, "model add NAME SCHEMA_FILE [--namespace NS] [--new-version]",
+     "register a JSON Schema as a model",
+     "Register the JSON Schema in SCHEMA_FILE ('-': stdin) as model NAME (\"name\" or\n"
+     "\"ns/name\"; namespace 'default' when none is given) and print its reference\n"
+     "ns/name@version. The same schema again is a no-op (exit 0, 'unchanged' on\n"
+     "stderr); a different schema under a taken name fails (exit 4, naming the first\n"
+     "difference) unless --new-version registers it as the next version.\n",
+     "  -n, --namespace NS    the model's namespace (default: 'default')\n"
+     "      --new-version     register a different schema as the next version\n",
+     NULL},
+    {"model ls", cmd_model_ls, "model ls",
+     "list models",
+     "Print every registered model version as ns/name@version, one per line,\n"
+     "sorted by namespace, name and version.\n", "", NULL},
+    {"model show", cmd_model_show, "model show NAME [--namespace NS]",
+     "print a model's schema",
+     "Print the JSON Schema of model NAME (\"name\", \"ns/name\" or \"ns/name@N\";\n"
+     "the newest version unless @N is given) on stdout and its full reference on\n"
+     "stderr. A name without a namespace means the 'default' namespace if it has\n"
+     "the name, else the only namespace that does (exit 5 when several do).\n",
+     "  -n, --namespace NS    the model's namespace\n",
+     NULL},
+    {"model rm", cmd_model_rm, "model rm NAME [--namespace NS]",
+     "remove a model",
+     "Remove model NAME: every version, or only version N with \"name@N\". Print\n"
+     "how many versions were removed. Records stored under it keep their metadata.\n",
+     "  -n, --namespace NS    the model's namespace\n",
+     NULL},
+};
+#define N_MODEL_COMMANDS (sizeof model_commands / sizeof model_commands[0])
+
+static void print_model_help(FILE *f)
+{
+    fprintf(f, "Usage: cairn [--store URL] model COMMAND [ARGS...]\n\n"
+               "Models are JSON Schemas kept in the store under a namespace and a name;\n"
+               "'cairn put --model' validates against one (docs/models.md).\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < N_MODEL_COMMANDS; i++)
+        fprintf(f, "  %-8s %s\n", model_commands[i].name + 6, model_commands[i].brief);
+    fprintf(f, "\n'cairn model COMMAND --help' shows a command's options.\n");
+}
+
+static int cmd_model(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    /* Options before the subcommand: --store and --help only. */
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, NULL, 0);
+    int r = cli_args_next(&args);
+    if (r < 0)
+        return args.exit;
+    if (r == 0) {
+        print_model_help(stderr);
+        return CLI_USAGE;
+    }
+    int at = args.i - 1; /* the subcommand: its argv[0] */
+    for (size_t k = 0; k < N_MODEL_COMMANDS; k++)
+        if (!strcmp(model_commands[k].name + 6, args.val))
+            return model_commands[k].fn(ctx, &model_commands[k], argc - at, argv + at);
+    return cli_usage(cmd, "unknown command '%s' (add, ls, show, rm)", args.val);
+}
+
+const cli_command cli_model_commands[] = {
+    {"model", cmd_model, "model add|ls|show|rm ...",
+     "register, list, show and remove models (JSON Schemas)",
+     "Manage the models of the store; see 'cairn model --help'.\n", "",
+     print_model_help},
+    {"validate", cmd_validate, "validate [NS/]NAME FILE",
+     "validate a JSON document against a model",
+     "Validate the JSON document in FILE ('-': stdin) against model [NS/]NAME[@N]\n"
+     "without storing it. Valid: exit 0, silently. Invalid: exit 5 with every\n"
+     "error on stderr, one per line, as '/path: rule'.\n", "", NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,112 @@
+/*
+ * common.c — what the command families share: the store the context names,
+ * failure messages, FILE arguments, the --if-exists modes.
+ */
+#include "cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *cli_store_url(const cli_ctx *ctx)
+{
+    if (ctx->store_url)
+        return ctx->store_url;
+    const char *env = getenv("CAIRN_STORE");
+    if (env && *env)
+        return env;
+    return CLI_DEFAULT_STORE;
+}
+
+int cli_open_store_opts(const cli_ctx *ctx, bool create, cairn_options o, cairn_store **s)
+{
+    o.must_exist = !create;
+    const char *url = cli_store_url(ctx);
+    int rc = cairn_store_open(url, &o, s);
+    if (rc) {
+        char shown[1024];
+        return cli_fail(rc, "open", cairn_url_redact(url, shown, sizeof shown));
+    }
+    return CLI_OK;
+}
+
+int cli_open_store(const cli_ctx *ctx, bool create, cairn_store **s)
+{
+    return cli_open_store_opts(ctx, create, (cairn_options){0}, s);
+}
+
+int cli_fail(int rc, const char *what, const char *key)
+{
+    const char *msg = cairn_errmsg();
+    if (msg && *msg)
+        fprintf(stderr, "cairn: %s\n", msg);
+    else if (key)
+        fprintf(stderr, "cairn: %s %s: %s\n", what, key, cairn_strerror(rc));
+    else
+        fprintf(stderr, "cairn: %s: %s\n", what, cairn_strerror(rc));
+    return cli_exit_status(rc);
+}
+
+int cli_fail_validation(int rc, const char *what, const char *key, const cairn_verrors *errs)
+{
+    if (rc == CAIRN_EVALIDATION && errs) {
+        size_t n = cairn_verrors_count(errs);
+        for (size_t i = 0; i < n; i++) {
+            const char *path = cairn_verrors_path(errs, i);
+            fprintf(stderr, "%s: %s\n", *path ? path : "/", cairn_verrors_rule(errs, i));
+        }
+        if (cairn_verrors_truncated(errs))
+            fprintf(stderr, "(more errors not shown)\n");
+    }
+    return cli_fail(rc, what, key);
+}
+
+int cli_print_count(int rc, uint64_t n, const char *what, const char *key)
+{
+    if (rc)
+        return cli_fail(rc, what, key);
+    printf("%llu\n", (unsigned long long)n);
+    return CLI_OK;
+}
+
+int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *len)
+{
+    int fd = STDIN_FILENO;
+    if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "cairn: %s: cannot open %s: %s\n", what, path, strerror(errno));
+        return errno == ENOENT ? CLI_NOTFOUND : CLI_ERROR;
+    }
+    int rr = cli_read_all(fd, CAIRN_VALUE_MAX, buf, len);
+    int e = errno;
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (rr == -2) {
+        fprintf(stderr, "cairn: %s: %s is larger than %u bytes\n", what, path,
+                CAIRN_VALUE_MAX);
+        return CLI_INVALID;
+    }
+    if (rr) {
+        fprintf(stderr, "cairn: %s: reading %s: %s\n", what, path, strerror(e));
+        return CLI_ERROR;
+    }
+    return CLI_OK;
+}
+
+int cli_parse_behavior(const char *v, cairn_behavior *b)
+{
+    static const struct {
+        const char *name;
+        cairn_behavior b;
+    } modes[] = {{"fail", CAIRN_FAIL_IF_EXISTS},
+                 {"skip", CAIRN_SKIP_IF_EXISTS},
+                 {"different", CAIRN_FAIL_IF_DIFFERENT},
+                 {"overwrite", CAIRN_OVERWRITE}};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (!strcmp(v, modes[i].name)) {
+            *b = modes[i].b;
+            return 0;
+        }
+    return -1;
+}
