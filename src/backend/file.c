@@ -1210,8 +1210,20 @@ static int file_update(void *self, const cairn_backend_op *ops, size_t n)
         rc = apply_op(fs, &st[i]);
 
     for (size_t i = 0; i < n; i++) {
-        if (st[i].tmp_made && op_dir(fs, &st[i], false) == CAIRN_OK && st[i].dfd >= 0)
-            (void)unlinkat(st[i].dfd, st[i].tmpname, 0);
+        if (st[i].tmp_made) {
+            /* quietly: the message of what failed stays */
+            int d = st[i].dfd;
+            if (d < 0) {
+                char dir[PATH_CAP];
+                memcpy(dir, st[i].path, st[i].dirlen);
+                strcpy(dir + st[i].dirlen, st[i].dirlen ? "" : ".");
+                d = open_beneath(fs, dir, O_RDONLY | O_DIRECTORY, 0);
+            }
+            if (d >= 0)
+                (void)unlinkat(d, st[i].tmpname, 0);
+            if (d >= 0 && d != st[i].dfd)
+                close(d);
+        }
         if (st[i].anon >= 0)
             close(st[i].anon); /* never linked: the file goes with it */
         op_close_dir(fs, &st[i]);
