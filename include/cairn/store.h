@@ -49,8 +49,16 @@ struct cairn_options {
     int64_t default_ttl_ms;  /* TTL of puts that give none; <=0: never expire */
     int64_t busy_timeout_ms; /* wait for locks this long; 0: 10000 ms */
     uint64_t map_size;       /* lmdb: map size in bytes; 0: 64 GiB */
-    int must_exist;          /* non-zero: never create the store; opening one
-                                that does not exist fails with CAIRN_ENOTFOUND */
+    int must_exist;          /* non-zero: open only a store that is there and
+                                create nothing (what read-only tools want);
+                                a path that holds no store fails with
+                                CAIRN_ENOTFOUND, "no cairn store at PATH":
+                                file: a folder without .cairn/ (an empty
+                                one, an LMDB folder); sqlite: a missing
+                                file, or one with no table at all (an
+                                empty file or database); lmdb: a folder
+                                without data.mdb. 0 (the default): create
+                                the store when it is missing */
     /* Compression (docs/blobs.md). Values of at least compress_threshold
      * bytes are stored zstd-compressed when that saves at least 1/32 of
      * their size; smaller or incompressible ones are stored as they are.
@@ -84,7 +92,8 @@ struct cairn_options {
  *
  * url [in]: borrowed. opt [in]: borrowed, may be NULL (defaults).
  * out [out]: owned, the handle; close it with cairn_store_close().
- * Errors: CAIRN_ENOTFOUND (opt->must_exist and no store there),
+ * Errors: CAIRN_ENOTFOUND (opt->must_exist and no store there; never for
+ * a store folder that cannot be made, which is CAIRN_EIO),
  * CAIRN_EURL (unknown scheme, named in the message; empty path),
  * CAIRN_EUNSUPPORTED (backend not built in), CAIRN_EIO, CAIRN_EBUSY,
  * CAIRN_ECORRUPT (not a cairn store), CAIRN_EINVAL (bad options),

@@ -17,6 +17,9 @@
 extern const cairn_backend_methods cairn__backend_mem;
 #ifdef CAIRN_HAVE_FILE
 extern const cairn_backend_methods cairn__backend_file;
+/* 1 (default): the file backend resolves paths with openat2() where the
+ * kernel has it; 0: with its walk, one folder at a time (for tests). */
+extern int cairn__file_openat2;
 #endif
 #ifdef CAIRN_HAVE_SQLITE
 extern const cairn_backend_methods cairn__backend_sqlite;

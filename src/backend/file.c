@@ -10,6 +10,12 @@
  * shares its name with a folder: a leading '.' and the '.' of a segment that
  * ends in ".rec" get a backslash before them (keys never hold one). Files
  * are "<escaped>.rec", folders "<escaped>".
+ *
+ * Every path below DIR is resolved without following a symbolic link
+ * (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or a walk with O_NOFOLLOW
+ * per folder), records are opened without blocking and must be regular
+ * files, and a folder holding its own .cairn/ is another store, never a
+ * part of this one's key space.
  */
 #define _GNU_SOURCE /* F_OFD_SETLK */
 
@@ -24,12 +30,23 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#if defined(SYS_openat2) && defined(RESOLVE_BENEATH) && defined(RESOLVE_NO_SYMLINKS)
+#define HAVE_OPENAT2 1
+#endif
+#endif
+#endif
 
 #define SUFFIX ".rec"
 #define SUFFIX_LEN 4
@@ -39,6 +56,16 @@
 #define PATH_CAP (3 * CAIRN_KEY_MAX + 64)
 #define TMP_NAME_LEN 22          /* ".t" + 16 hex + ".tmp" */
 #define MKDIR_RETRIES 100        /* against deleters removing empty folders */
+#define NEST_SLOTS 256           /* check_nested()'s memory of folders */
+#define NEST_TTL_MS 1000         /* how long gets trust it */
+#define KEEP_DIRS 16             /* batches up to this many keep folders open */
+#define MARK ".cairn"            /* the folder that makes DIR a store */
+#define E_NOTREG (-1)            /* lock_errno: .cairn/locks is not a regular file */
+
+/* 1: resolve paths with openat2() where the kernel has it (Linux 5.6+);
+ * 0: always walk folder by folder. The walk is the fallback when openat2
+ * answers ENOSYS; the tests set 0 to run the walk on any kernel. */
+int cairn__file_openat2 = 1;
 
 typedef struct {
     int root;        /* fd of DIR; every path below is relative to it */
@@ -51,19 +78,207 @@ typedef struct {
     int64_t busy_ms;
     pthread_mutex_t stripe[STRIPES];
     bool anon_ok;    /* /proc/self/fd is there: new records may use O_TMPFILE */
+    /* Folders check_nested() found to be no store's root lately, for gets
+     * (see there): each slot the top 32 bits of the folder path's hash and
+     * the low 32 bits of mono_ms() at the check. */
+    uint64_t nest_ok[NEST_SLOTS];
 } fstore;
 
 /* ---- errors ---- */
 
+static int link_err(const fstore *fs, const char *rel);
+
 /* An OS error on path (relative to DIR) as a cairn status and message.
- * write_path: ENOENT on a write path is an I/O problem, not "not found". */
+ * write_path: ENOENT on a write path is an I/O problem, not "not found".
+ * ELOOP: a symbolic link on the way (nothing here follows one). */
 static int os_err(const fstore *fs, const char *what, const char *rel, int e,
                   bool write_path)
 {
+    if (e == ELOOP)
+        return link_err(fs, rel);
     int st = (write_path && (e == ENOENT || e == ENOTDIR)) ? CAIRN_EIO
                                                             : cairn__errno_status(e);
     return cairn_backend_error(st, "file: %s %s/%s: %s", what, fs->dir,
                                rel && *rel ? rel : ".", strerror(e));
+}
+
+/* A symbolic link on the way to rel: name the first one. cairn never makes
+ * one, and one planted in the store (to another store, to /etc) would lead
+ * reads and writes out of it. CAIRN_ECORRUPT, as anything else in the
+ * store's layout that cairn did not write (a FIFO where a record belongs). */
+static int link_err(const fstore *fs, const char *rel)
+{
+    char sub[PATH_CAP];
+    size_t n = strlen(rel);
+    if (n >= sizeof sub)
+        n = sizeof sub - 1;
+    memcpy(sub, rel, n);
+    sub[n] = '\0';
+    for (size_t i = 1; i <= n; i++) {
+        if (i < n && sub[i] != '/')
+            continue;
+        sub[i] = '\0';
+        struct stat st;
+        bool lnk = fstatat(fs->root, sub, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+        if (lnk)
+            return cairn_backend_error(CAIRN_ECORRUPT,
+                                       "file: %s/%s is a symbolic link: refusing a symbolic "
+                                       "link inside the store (cairn never makes one)",
+                                       fs->dir, sub);
+        if (i < n)
+            sub[i] = '/';
+    }
+    return cairn_backend_error(CAIRN_ECORRUPT,
+                               "file: %s/%s: refusing a symbolic link on the way (cairn "
+                               "never makes one)",
+                               fs->dir, rel);
+}
+
+static int not_regular(const fstore *fs, const char *rel, mode_t mode)
+{
+    return cairn_backend_error(CAIRN_ECORRUPT, "file: %s/%s is not a regular file (%s)",
+                               fs->dir, rel,
+                               S_ISFIFO(mode)   ? "a FIFO"
+                               : S_ISDIR(mode)  ? "a folder"
+                               : S_ISSOCK(mode) ? "a socket"
+                               : S_ISLNK(mode)  ? "a symbolic link"
+                                                : "a device");
+}
+
+/* ---- resolving paths beneath DIR ---- */
+
+/* errno of a failed openat(dfd, name, ... O_NOFOLLOW ...): ELOOP when name
+ * is a symbolic link (O_DIRECTORY | O_NOFOLLOW says ENOTDIR for one). */
+static int nofollow_errno(int dfd, const char *name, int e)
+{
+    struct stat st;
+    if (e == ENOTDIR && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode))
+        return ELOOP;
+    return e;
+}
+
+/* Open rel from root one folder at a time, each with O_NOFOLLOW. */
+static int walk_beneath(int root, const char *rel, int flags, mode_t mode)
+{
+    int cur = root, fd = -1, e = 0;
+    const char *p = rel;
+    for (const char *slash; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+        char comp[NAME_LIM + 1];
+        size_t n = (size_t)(slash - p);
+        if (n == 0 || n > NAME_LIM) {
+            e = n ? ENAMETOOLONG : ENOENT;
+            goto out;
+        }
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            e = nofollow_errno(cur, comp, errno);
+            goto out;
+        }
+        if (cur != root)
+            close(cur);
+        cur = next;
+    }
+    fd = openat(cur, p, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        e = nofollow_errno(cur, p, errno);
+out:
+    if (cur != root)
+        close(cur);
+    if (fd < 0)
+        errno = e;
+    return fd;
+}
+
+static int open_beneath_once(const fstore *fs, const char *rel, int flags, mode_t mode);
+
+/* openat(DIR, rel, flags, mode), but never through a symbolic link (ELOOP
+ * when there is one) and never out of DIR. -1 with errno on failure. */
+static int open_beneath(const fstore *fs, const char *rel, int flags, mode_t mode)
+{
+    int fd = open_beneath_once(fs, rel, flags, mode);
+    /* O_DIRECTORY | O_NOFOLLOW on a link says ENOTDIR: say ELOOP. Links
+     * before the last name gave ELOOP already. */
+    if (fd < 0 && errno == ENOTDIR && (flags & O_DIRECTORY))
+        errno = nofollow_errno(fs->root, rel, ENOTDIR);
+    return fd;
+}
+
+static int open_beneath_once(const fstore *fs, const char *rel, int flags, mode_t mode)
+{
+#ifdef HAVE_OPENAT2
+    if (__atomic_load_n(&cairn__file_openat2, __ATOMIC_RELAXED)) {
+        struct open_how how;
+        memset(&how, 0, sizeof how);
+        how.flags = (uint64_t)(unsigned)(flags | O_NOFOLLOW | O_CLOEXEC);
+        if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+            how.mode = mode;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+        long fd;
+        int tries = 0;
+        /* EAGAIN: a rename elsewhere raced the lookup; the kernel asks us
+         * to try again. */
+        while ((fd = syscall(SYS_openat2, fs->root, rel, &how, sizeof how)) < 0 &&
+               (errno == EAGAIN || errno == EINTR) && ++tries < 16)
+            ;
+        if (fd >= 0)
+            return (int)fd;
+        if (errno == ENOSYS)
+            __atomic_store_n(&cairn__file_openat2, 0, __ATOMIC_RELAXED);
+        /* EPERM may be a seccomp filter that does not know openat2: the
+         * walk says whether it is real. */
+        else if (errno != EPERM && errno != EAGAIN)
+            return -1;
+    }
+#endif
+    return walk_beneath(fs->root, rel, flags, mode);
+}
+
+static int64_t mono_ms(void);
+
+/* Is a folder on the way to a record, path[0..dirlen), the root of another
+ * store (it holds its own .cairn/)? Its records and its _cairn/ registry
+ * are that store's: a store copied into a folder of this one must not be
+ * read, overwritten or deleted through this one. CAIRN_EKEY when it is.
+ *
+ * A stat per folder costs a get about half again (3 on the benchmark's
+ * keys), so a get (cached) trusts a folder found clean in the last
+ * NEST_TTL_MS: a store copied in is refused to gets at most that long
+ * after it appeared. Writes and deletes always look, and listings never
+ * enter such a folder. */
+static int check_nested(fstore *fs, const char *path, size_t dirlen, bool cached)
+{
+    if (dirlen == 0)
+        return CAIRN_OK;
+    uint64_t h = cairn__hash(path, dirlen);
+    uint64_t *slot = &fs->nest_ok[h % NEST_SLOTS];
+    uint32_t now = (uint32_t)mono_ms();
+    if (cached) {
+        uint64_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+        if (v >> 32 == h >> 32 && now - (uint32_t)v < NEST_TTL_MS)
+            return CAIRN_OK;
+    }
+    char sub[PATH_CAP];
+    for (size_t i = 0; i < dirlen;) {
+        size_t j = i;
+        while (j < dirlen && path[j] != '/')
+            j++;
+        memcpy(sub, path, j);
+        memcpy(sub + j, "/" MARK, sizeof MARK + 1);
+        struct stat st;
+        if (fstatat(fs->root, sub, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            __atomic_store_n(slot, 0, __ATOMIC_RELAXED);
+            return cairn_backend_error(CAIRN_EKEY,
+                                       "file: %s/%.*s is another cairn store (it has its "
+                                       "own %s/): its records are not keys of this one",
+                                       fs->dir, (int)j, path, MARK);
+        }
+        i = j + 1;
+    }
+    __atomic_store_n(slot, (h >> 32 << 32) | now, __ATOMIC_RELAXED);
+    return CAIRN_OK;
 }
 
 /* ---- names ---- */
@@ -218,17 +433,13 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-/* Read rel into *buf (grown as needed), at most limit bytes.
- * CAIRN_ENOTFOUND when the file is absent. */
-static int read_file(const fstore *fs, const char *rel, size_t limit, char **buf,
-                     size_t *cap, size_t *len)
+/* Read the open record fd (rel, relative to DIR, for messages) into *buf
+ * (grown as needed), at most limit bytes; closes fd. Anything but a
+ * regular file is refused: fd was opened with O_NONBLOCK, so a FIFO in a
+ * record's place did not block the open, and is never read. */
+static int read_fd(const fstore *fs, int fd, const char *rel, size_t limit, char **buf,
+                   size_t *cap, size_t *len)
 {
-    int fd = openat(fs->root, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return CAIRN_ENOTFOUND;
-        return os_err(fs, "open", rel, errno, false);
-    }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
@@ -237,8 +448,7 @@ static int read_file(const fstore *fs, const char *rel, size_t limit, char **buf
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return cairn_backend_error(CAIRN_ECORRUPT, "file: %s/%s is not a regular file",
-                                   fs->dir, rel);
+        return not_regular(fs, rel, st.st_mode);
     }
     /* Records are never changed in place (only replaced by rename), so the
      * size is exact; the loop still reads to EOF in case it is not. */
@@ -270,86 +480,140 @@ static int read_file(const fstore *fs, const char *rel, size_t limit, char **buf
     return CAIRN_OK;
 }
 
-/* fsync the folder rel ("" is DIR) so that entries made in it persist. */
-static int sync_dir(const fstore *fs, const char *rel)
+/* Open a record without blocking and without following a link: at rel
+ * beneath DIR (dfd < 0), or name in the folder dfd. -1 with errno. */
+static int open_record(const fstore *fs, int dfd, const char *rel, const char *name)
 {
-    int fd = *rel ? openat(fs->root, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : fs->root;
-    if (fd < 0)
-        return os_err(fs, "open", rel, errno, true);
-    int rc = CAIRN_OK;
-    if (fsync(fd) != 0 && errno != EINVAL)
-        rc = os_err(fs, "fsync", rel, errno, true);
-    if (fd != fs->root)
-        close(fd);
-    return rc;
+    const int fl = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC;
+    return dfd < 0 ? open_beneath(fs, rel, fl, 0) : openat(dfd, name, fl);
 }
 
-/* Create the folders of path[0..dirlen) as needed. A concurrent delete may
- * remove an empty parent between two mkdirs; then start again. */
-static int mkdir_p(const fstore *fs, const char *path, size_t dirlen)
+/* Read rel into *buf, as read_fd(). CAIRN_ENOTFOUND when it is absent. */
+static int read_file(const fstore *fs, const char *rel, size_t limit, char **buf,
+                     size_t *cap, size_t *len)
 {
-    char sub[PATH_CAP];
-    memcpy(sub, path, dirlen);
-    sub[dirlen] = '\0';
+    int fd = open_record(fs, -1, rel, NULL);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return CAIRN_ENOTFOUND;
+        return os_err(fs, "open", rel, errno, false);
+    }
+    return read_fd(fs, fd, rel, limit, buf, cap, len);
+}
+
+/* fsync the folder fd (rel for messages) so that entries made in it
+ * persist. */
+static int sync_fd(const fstore *fs, int fd, const char *rel)
+{
+    if (fsync(fd) != 0 && errno != EINVAL)
+        return os_err(fs, "fsync", rel, errno, true);
+    return CAIRN_OK;
+}
+
+/* Open the folder path[0..dirlen) into *out, creating the folders that are
+ * missing, one at a time from DIR and never through a link. A concurrent
+ * delete may remove an empty folder on the way; then start again. */
+static int mkdir_open(const fstore *fs, const char *path, size_t dirlen, int *out)
+{
+    bool full = fs->durability == CAIRN_DURABILITY_FULL;
     for (int tries = 0; tries < MKDIR_RETRIES; tries++) {
+        int cur = fs->root, rc = CAIRN_OK;
         bool restart = false;
-        for (size_t i = 1; i <= dirlen && !restart; i++) {
-            if (i < dirlen && sub[i] != '/')
-                continue;
-            sub[i] = '\0';
-            if (mkdirat(fs->root, sub, 0777) == 0) {
-                if (fs->durability == CAIRN_DURABILITY_FULL) {
-                    /* the new folder's entry lives in its parent */
-                    char *slash = strrchr(sub, '/');
-                    int rc;
-                    if (slash) {
-                        *slash = '\0';
-                        rc = sync_dir(fs, sub);
-                        *slash = '/';
-                    } else {
-                        rc = sync_dir(fs, "");
-                    }
-                    if (rc)
-                        return rc;
+        for (size_t i = 0; i < dirlen && !restart && !rc;) {
+            size_t j = i;
+            while (j < dirlen && path[j] != '/')
+                j++;
+            char comp[NAME_LIM + 1];
+            memcpy(comp, path + i, j - i);
+            comp[j - i] = '\0';
+            int next = -1;
+            if (mkdirat(cur, comp, 0777) == 0) {
+                /* the new folder's entry lives in its parent */
+                if (full) {
+                    char par[PATH_CAP];
+                    snprintf(par, sizeof par, "%.*s", (int)(i ? i - 1 : 0), path);
+                    rc = sync_fd(fs, cur, par);
                 }
             } else if (errno == ENOENT) {
-                restart = true;
+                restart = true; /* cur itself was removed */
             } else if (errno != EEXIST) {
-                int e = errno;
-                return os_err(fs, "mkdir", sub, e, true);
+                char sub[PATH_CAP];
+                snprintf(sub, sizeof sub, "%.*s", (int)j, path);
+                rc = os_err(fs, "mkdir", sub, errno, true);
             }
-            if (i < dirlen)
-                sub[i] = '/';
+            if (!restart && !rc) {
+                next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                    int e = nofollow_errno(cur, comp, errno);
+                    char sub[PATH_CAP];
+                    snprintf(sub, sizeof sub, "%.*s", (int)j, path);
+                    if (e == ENOENT)
+                        restart = true;
+                    else
+                        rc = os_err(fs, "open", sub, e, true);
+                }
+            }
+            if (cur != fs->root)
+                close(cur);
+            cur = next;
+            i = j + 1;
         }
-        if (!restart)
-            return CAIRN_OK;
-        memcpy(sub, path, dirlen);
-        sub[dirlen] = '\0';
+        if (rc || restart) {
+            if (cur >= 0 && cur != fs->root)
+                close(cur);
+            if (rc)
+                return rc;
+            continue;
+        }
+        *out = cur;
+        return CAIRN_OK;
     }
     return cairn_backend_error(CAIRN_EBUSY, "file: mkdir %s/%.*s: folders keep vanishing",
                                fs->dir, (int)dirlen, path);
 }
 
-/* Remove path[0..dirlen) and its parents while they are empty. */
-static void rmdir_up(const fstore *fs, char *path, size_t dirlen)
+/* Remove path[0..dirlen) and its parents while they are empty, each from
+ * its parent opened beneath DIR (never through a link). */
+static void rmdir_up(const fstore *fs, const char *path, size_t dirlen)
 {
     char sub[PATH_CAP];
     memcpy(sub, path, dirlen);
     sub[dirlen] = '\0';
     size_t n = dirlen;
+    int synced = -1; /* parent of the last folder removed */
     while (n > 0) {
+        size_t p = n;
+        while (p > 0 && sub[p - 1] != '/')
+            p--;
+        sub[n] = '\0';
+        int pfd = fs->root;
+        if (p > 0) {
+            sub[p - 1] = '\0';
+            pfd = open_beneath(fs, sub, O_RDONLY | O_DIRECTORY, 0);
+            sub[p - 1] = '/';
+            if (pfd < 0)
+                break;
+        }
         /* Fails with ENOTEMPTY when a writer's temp or record is there:
          * that folder and all above it stay. */
-        if (unlinkat(fs->root, sub, AT_REMOVEDIR) != 0)
+        bool gone = unlinkat(pfd, sub + p, AT_REMOVEDIR) == 0;
+        if (synced >= 0 && synced != fs->root)
+            close(synced);
+        synced = -1;
+        if (!gone) {
+            if (pfd != fs->root)
+                close(pfd);
             break;
-        while (n > 0 && sub[n - 1] != '/')
-            n--;
-        if (n > 0)
-            n--;
-        sub[n] = '\0';
+        }
+        synced = pfd;
+        n = p ? p - 1 : 0;
     }
-    if (fs->durability == CAIRN_DURABILITY_FULL && n < dirlen)
-        (void)sync_dir(fs, sub); /* best effort: the delete itself is done */
+    if (synced >= 0) {
+        if (fs->durability == CAIRN_DURABILITY_FULL)
+            (void)fsync(synced); /* best effort: the delete itself is done */
+        if (synced != fs->root)
+            close(synced);
+    }
 }
 
 /* ---- open / close ---- */
@@ -375,14 +639,44 @@ static int mkdir_abs(const char *dir)
     return e;
 }
 
+/* DIR/.cairn/locks, made if missing; -1 with fs->lock_errno when it cannot
+ * be opened (no write access), is reached through a link, or is not a
+ * regular file. */
 static int open_lockfd(fstore *fs)
 {
-    int fd = openat(fs->root, ".cairn/locks", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    int fd = open_beneath(fs, MARK "/locks", O_RDWR | O_CREAT | O_NONBLOCK, 0666);
     if (fd < 0) {
         fs->lock_errno = errno;
         return -1;
     }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        fs->lock_errno = E_NOTREG;
+        return -1;
+    }
     return fd;
+}
+
+/* The status of a failed mkdir or open of DIR itself: a folder that cannot
+ * be made (file:/proc/self/x) is an I/O error, never "not found", which
+ * callers read as a missing key. */
+static int dir_status(int e)
+{
+    int st = cairn__errno_status(e);
+    return st == CAIRN_ENOTFOUND ? CAIRN_EIO : st;
+}
+
+/* must_exist and DIR holds no store: say so, with a hint when it holds
+ * another kind. */
+static int no_store(const fstore *fs)
+{
+    struct stat st;
+    bool mdb = fs->root >= 0 && fstatat(fs->root, "data.mdb", &st, 0) == 0;
+    return cairn_backend_error(CAIRN_ENOTFOUND, "file: no cairn store at %s%s%s%s", fs->dir,
+                               mdb ? " (it holds data.mdb: an LMDB store? open it as lmdb:"
+                                   : "",
+                               mdb ? fs->dir : "", mdb ? ")" : "");
 }
 
 static int file_open(const char *location, const struct cairn_options *opt, void **self)
@@ -398,34 +692,44 @@ static int file_open(const char *location, const struct cairn_options *opt, void
     fs->durability = opt->durability;
     fs->anon_ok = access("/proc/self/fd", X_OK) == 0;
     fs->busy_ms = opt->busy_timeout_ms == 0 ? 10000 : opt->busy_timeout_ms;
-    int rc;
-    struct stat st;
-    if (opt->must_exist && (stat(location, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        rc = cairn_backend_error(CAIRN_ENOTFOUND, "file: no store at %s", location);
-        goto fail;
-    }
-    int e = mkdir_abs(location);
-    if (e && e != EACCES && e != EROFS) {
-        rc = cairn_backend_error(cairn__errno_status(e), "file: mkdir %s: %s", location,
-                                 strerror(e));
-        goto fail;
-    }
-    fs->root = open(location, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fs->root < 0) {
-        if (errno == ENOENT && e) { /* say why it could not be made */
-            rc = cairn_backend_error(CAIRN_EIO, "file: mkdir %s: %s", location,
+    int rc, e = 0;
+    if (opt->must_exist) {
+        /* A store is a folder with .cairn/ in it (made by the first open
+         * that may create): nothing is made here, not even .cairn/. */
+        struct stat st;
+        fs->root = open(location, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fs->root < 0 || fstatat(fs->root, MARK, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            e = errno;
+            rc = e == ENOENT || e == ENOTDIR
+                     ? no_store(fs)
+                     : cairn_backend_error(dir_status(e), "file: open %s%s: %s", location,
+                                           fs->root < 0 ? "" : "/" MARK, strerror(e));
+            goto fail;
+        }
+    } else {
+        e = mkdir_abs(location);
+        if (e && e != EACCES && e != EROFS) {
+            rc = cairn_backend_error(dir_status(e), "file: mkdir %s: %s", location,
                                      strerror(e));
             goto fail;
         }
-        e = errno;
-        rc = cairn_backend_error(e == ENOENT ? CAIRN_EIO : cairn__errno_status(e),
-                                 "file: directory %s: %s", location, strerror(e));
-        goto fail;
-    }
-    if (mkdirat(fs->root, ".cairn", 0777) != 0 && errno != EEXIST && errno != EACCES &&
-        errno != EROFS) {
-        rc = os_err(fs, "mkdir", ".cairn", errno, true);
-        goto fail;
+        fs->root = open(location, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fs->root < 0) {
+            if (errno == ENOENT && e) { /* say why it could not be made */
+                rc = cairn_backend_error(CAIRN_EIO, "file: mkdir %s: %s", location,
+                                         strerror(e));
+                goto fail;
+            }
+            e = errno;
+            rc = cairn_backend_error(dir_status(e), "file: directory %s: %s", location,
+                                     strerror(e));
+            goto fail;
+        }
+        if (mkdirat(fs->root, MARK, 0777) != 0 && errno != EEXIST && errno != EACCES &&
+            errno != EROFS) {
+            rc = os_err(fs, "mkdir", MARK, errno, true);
+            goto fail;
+        }
     }
     /* Without write access the store still reads; writes say why not. */
     fs->lockfd = open_lockfd(fs);
@@ -483,10 +787,16 @@ static int ensure_lockfd(fstore *fs)
     int e;
     if (current_lockfd(fs, &e) >= 0)
         return CAIRN_OK;
-    int st = cairn__errno_status(e);
-    return cairn_backend_error(st == CAIRN_ENOTFOUND ? CAIRN_EIO : st,
-                               "file: store %s cannot be written: %s/.cairn/locks: %s",
-                               fs->dir, fs->dir, strerror(e));
+    if (e == ELOOP)
+        return link_err(fs, MARK "/locks");
+    if (e == E_NOTREG)
+        return cairn_backend_error(CAIRN_ECORRUPT,
+                                   "file: store %s cannot be written: %s/%s/locks is not a "
+                                   "regular file",
+                                   fs->dir, fs->dir, MARK);
+    return cairn_backend_error(dir_status(e),
+                               "file: store %s cannot be written: %s/%s/locks: %s", fs->dir,
+                               fs->dir, MARK, strerror(e));
 }
 
 static int64_t mono_ms(void)
@@ -588,10 +898,21 @@ static int file_get(void *self, const char *key, size_t klen, cairn_backend_read
     int rc = key_path(key, klen, path, &dirlen);
     if (rc)
         return rc;
+    /* No lock: a record file is replaced by rename, never rewritten. */
+    int fd = open_record(fs, -1, path, NULL);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return CAIRN_ENOTFOUND;
+        return os_err(fs, "open", path, errno, false);
+    }
+    /* Checked once the record is there: a miss costs nothing more. */
+    if ((rc = check_nested(fs, path, dirlen, true))) {
+        close(fd);
+        return rc;
+    }
     char *buf = NULL;
     size_t cap = 0, len = 0;
-    /* No lock: a record file is replaced by rename, never rewritten. */
-    rc = read_file(fs, path, SIZE_MAX, &buf, &cap, &len);
+    rc = read_fd(fs, fd, path, SIZE_MAX, &buf, &cap, &len);
     if (rc == CAIRN_OK)
         rc = fn(ctx, buf, len);
     free(buf);
@@ -603,12 +924,58 @@ static int file_get(void *self, const char *key, size_t klen, cairn_backend_read
 typedef struct {
     char *path; /* record, relative to DIR; tmp follows it in one allocation */
     char *tmp;
+    const char *name;    /* the record's name in its folder (within path) */
+    const char *tmpname; /* the temp's name in it (within tmp) */
     size_t dirlen;
     uint64_t hash;
     int action;
     bool tmp_made;
+    int dfd;  /* the record's folder (DIR itself at the top); -1: not open */
     int anon; /* >= 0: an unnamed O_TMPFILE holding the record, to link */
 } opstate;
+
+static void op_close_dir(const fstore *fs, opstate *o)
+{
+    if (o->dfd >= 0 && o->dfd != fs->root)
+        close(o->dfd);
+    o->dfd = -1;
+}
+
+/* Open op o's folder into o->dfd, beneath DIR without following a link;
+ * with create, make the folders that are missing. Without create, a
+ * folder that is not there leaves o->dfd at -1 (so is the record). */
+static int op_dir(const fstore *fs, opstate *o, bool create)
+{
+    if (o->dfd >= 0)
+        return CAIRN_OK;
+    if (o->dirlen == 0) {
+        o->dfd = fs->root;
+        return CAIRN_OK;
+    }
+    if (create)
+        return mkdir_open(fs, o->path, o->dirlen, &o->dfd);
+    char dir[PATH_CAP];
+    memcpy(dir, o->path, o->dirlen);
+    dir[o->dirlen] = '\0';
+    o->dfd = open_beneath(fs, dir, O_RDONLY | O_DIRECTORY, 0);
+    if (o->dfd >= 0 || errno == ENOENT || errno == ENOTDIR)
+        return CAIRN_OK;
+    return os_err(fs, "open", dir, errno, false);
+}
+
+/* Read op o's record into *buf; CAIRN_ENOTFOUND when it is not there. */
+static int op_read(const fstore *fs, opstate *o, char **buf, size_t *cap, size_t *len)
+{
+    if (o->dfd < 0)
+        return CAIRN_ENOTFOUND;
+    int fd = open_record(fs, o->dfd, o->path, o->name);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return CAIRN_ENOTFOUND;
+        return os_err(fs, "open", o->path, errno, false);
+    }
+    return read_fd(fs, fd, o->path, SIZE_MAX, buf, cap, len);
+}
 
 /* Link op o's unnamed file under the record's name. */
 static int link_anon(const fstore *fs, opstate *o)
@@ -616,17 +983,35 @@ static int link_anon(const fstore *fs, opstate *o)
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->anon);
     for (int tries = 0;; tries++) {
-        if (linkat(AT_FDCWD, proc, fs->root, o->path, AT_SYMLINK_FOLLOW) == 0)
+        int rc = op_dir(fs, o, true);
+        if (rc)
+            return rc;
+        if (linkat(AT_FDCWD, proc, o->dfd, o->name, AT_SYMLINK_FOLLOW) == 0)
             break;
         /* A delete of a sibling may have removed the (empty) folder. */
         if (errno != ENOENT || tries >= MKDIR_RETRIES)
             return os_err(fs, "link", o->path, errno, true);
-        int rc = mkdir_p(fs, o->path, o->dirlen);
-        if (rc)
-            return rc;
+        op_close_dir(fs, o);
     }
     close(o->anon);
     o->anon = -1;
+    return CAIRN_OK;
+}
+
+/* Something is at op o's temp name: a temp left by a killed writer (no one
+ * else writes it while this stripe is held) is removed; anything else was
+ * not made by cairn and is refused. */
+static int drop_tmp(const fstore *fs, opstate *o)
+{
+    struct stat st;
+    if (fstatat(o->dfd, o->tmpname, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? CAIRN_OK : os_err(fs, "stat", o->tmp, errno, true);
+    if (S_ISLNK(st.st_mode))
+        return link_err(fs, o->tmp);
+    if (!S_ISREG(st.st_mode))
+        return not_regular(fs, o->tmp, st.st_mode);
+    if (unlinkat(o->dfd, o->tmpname, 0) != 0 && errno != ENOENT)
+        return os_err(fs, "unlink", o->tmp, errno, true);
     return CAIRN_OK;
 }
 
@@ -636,31 +1021,39 @@ static int link_anon(const fstore *fs, opstate *o)
  * one-key update takes the unnamed way: one directory change instead of two
  * (create a temp name, rename it), about a third faster on ext4, and
  * nothing to clean up after a crash. With anon, CAIRN_EUNSUPPORTED tells
- * that the file system cannot: the caller takes the named way. */
+ * that the file system cannot: the caller takes the named way. The named
+ * temp is created with O_EXCL: never a FIFO, a link or a file of another. */
 static int write_new(const fstore *fs, opstate *o, bool anon, const void *rec,
                      size_t len)
 {
     char dir[PATH_CAP];
     memcpy(dir, o->path, o->dirlen);
-    strcpy(dir + o->dirlen, o->dirlen ? "" : ".");
+    dir[o->dirlen] = '\0';
     const char *name = anon ? dir : o->tmp;
     int fd;
     for (int tries = 0;; tries++) {
-        fd = anon ? openat(fs->root, dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666)
-                  : openat(fs->root, o->tmp,
-                           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+        int rc = op_dir(fs, o, true);
+        if (rc)
+            return rc;
+        fd = anon ? openat(o->dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666)
+                  : openat(o->dfd, o->tmpname,
+                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd >= 0)
             break;
+        int e = errno;
         /* No O_TMPFILE here (EOPNOTSUPP, EISDIR, EINVAL), or a folder a
          * delete is removing this instant (EPERM on ext4): the named way
          * copes with all of them. */
-        if (anon && errno != ENOENT)
+        if (anon && e != ENOENT)
             return CAIRN_EUNSUPPORTED;
-        if (errno != ENOENT || tries >= MKDIR_RETRIES)
-            return os_err(fs, "create", name, errno, true);
-        int rc = mkdir_p(fs, o->path, o->dirlen);
-        if (rc)
-            return rc;
+        if (tries >= MKDIR_RETRIES || (e != ENOENT && e != EEXIST))
+            return os_err(fs, "create", name, e, true);
+        if (e == EEXIST) {
+            if ((rc = drop_tmp(fs, o)))
+                return rc;
+        } else {
+            op_close_dir(fs, o); /* removed by a delete: make it again */
+        }
     }
     o->tmp_made = !anon;
     int e = write_all(fd, rec, len);
@@ -685,29 +1078,33 @@ static int apply_op(const fstore *fs, opstate *o)
     char dir[PATH_CAP];
     memcpy(dir, o->path, o->dirlen);
     dir[o->dirlen] = '\0';
+    if (o->action == CAIRN_BACKEND_KEEP)
+        return CAIRN_OK;
+    int rc = op_dir(fs, o, false); /* closed after phase 1 in a big batch */
+    if (rc)
+        return rc;
+    if (o->action == CAIRN_BACKEND_WRITE && o->dfd < 0 && o->anon < 0)
+        return os_err(fs, "open", dir, ENOENT, true); /* the temp keeps it: cannot be */
     if (o->action == CAIRN_BACKEND_WRITE && o->anon >= 0) {
-        int rc = link_anon(fs, o);
-        return rc ? rc : full ? sync_dir(fs, dir) : CAIRN_OK;
+        rc = link_anon(fs, o);
+        return rc ? rc : full ? sync_fd(fs, o->dfd, dir) : CAIRN_OK;
     }
     if (o->action == CAIRN_BACKEND_WRITE) {
         /* The temp keeps its folder non-empty, so no delete removes it. */
-        if (renameat(fs->root, o->tmp, fs->root, o->path) != 0)
+        if (renameat(o->dfd, o->tmpname, o->dfd, o->name) != 0)
             return os_err(fs, "rename", o->tmp, errno, true);
         o->tmp_made = false;
-        return full ? sync_dir(fs, dir) : CAIRN_OK;
+        return full ? sync_fd(fs, o->dfd, dir) : CAIRN_OK;
     }
-    if (o->action == CAIRN_BACKEND_DELETE) {
-        if (unlinkat(fs->root, o->path, 0) != 0) {
+    if (o->action == CAIRN_BACKEND_DELETE && o->dfd >= 0) {
+        if (unlinkat(o->dfd, o->name, 0) != 0) {
             if (errno == ENOENT)
                 return CAIRN_OK;
             return os_err(fs, "unlink", o->path, errno, true);
         }
-        (void)unlinkat(fs->root, o->tmp, 0); /* a crashed writer's leftover */
-        if (full) {
-            int rc = sync_dir(fs, dir);
-            if (rc)
-                return rc;
-        }
+        (void)unlinkat(o->dfd, o->tmpname, 0); /* a crashed writer's leftover */
+        if (full && (rc = sync_fd(fs, o->dfd, dir)))
+            return rc;
         if (o->dirlen)
             rmdir_up(fs, o->path, o->dirlen);
     }
@@ -725,6 +1122,8 @@ static int file_update(void *self, const cairn_backend_op *ops, size_t n)
     opstate *st = calloc(n, sizeof *st);
     if (!st)
         return cairn_backend_error(CAIRN_ENOMEM, "file: out of memory");
+    for (size_t i = 0; i < n; i++)
+        st[i].dfd = st[i].anon = -1;
     bool want[STRIPES] = {false};
     for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
         char path[PATH_CAP];
@@ -737,10 +1136,12 @@ static int file_update(void *self, const cairn_backend_op *ops, size_t n)
             break;
         }
         memcpy(st[i].path, path, pl + 1);
-        st[i].anon = -1;
         st[i].tmp = st[i].path + pl + 1;
         st[i].hash = cairn__hash(ops[i].key, ops[i].klen);
         tmp_path(st[i].path, st[i].dirlen, st[i].hash, st[i].tmp);
+        size_t base = st[i].dirlen ? st[i].dirlen + 1 : 0;
+        st[i].name = st[i].path + base;
+        st[i].tmpname = st[i].tmp + base;
         want[st[i].hash % STRIPES] = true;
     }
     if (rc) {
@@ -766,7 +1167,12 @@ static int file_update(void *self, const cairn_backend_op *ops, size_t n)
     size_t cap = 0;
     for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
         size_t len = 0;
-        int r = read_file(fs, st[i].path, SIZE_MAX, &buf, &cap, &len);
+        /* The folder first: a link on the way is refused before anything
+         * else is looked at. */
+        if ((rc = op_dir(fs, &st[i], false)) ||
+            (rc = check_nested(fs, st[i].path, st[i].dirlen, false)))
+            break;
+        int r = op_read(fs, &st[i], &buf, &cap, &len);
         if (r != CAIRN_OK && r != CAIRN_ENOTFOUND) {
             rc = r;
             break;
@@ -791,6 +1197,10 @@ static int file_update(void *self, const cairn_backend_op *ops, size_t n)
             if (rc == CAIRN_EUNSUPPORTED)
                 rc = write_new(fs, &st[i], false, out, olen);
         }
+        /* A big batch would hold a descriptor per key: its folders are
+         * opened again in phase 2. */
+        if (n > KEEP_DIRS)
+            op_close_dir(fs, &st[i]);
     }
     free(buf);
 
@@ -800,10 +1210,23 @@ static int file_update(void *self, const cairn_backend_op *ops, size_t n)
         rc = apply_op(fs, &st[i]);
 
     for (size_t i = 0; i < n; i++) {
-        if (st[i].tmp_made)
-            (void)unlinkat(fs->root, st[i].tmp, 0);
+        if (st[i].tmp_made) {
+            /* quietly: the message of what failed stays */
+            int d = st[i].dfd;
+            if (d < 0) {
+                char dir[PATH_CAP];
+                memcpy(dir, st[i].path, st[i].dirlen);
+                strcpy(dir + st[i].dirlen, st[i].dirlen ? "" : ".");
+                d = open_beneath(fs, dir, O_RDONLY | O_DIRECTORY, 0);
+            }
+            if (d >= 0)
+                (void)unlinkat(d, st[i].tmpname, 0);
+            if (d >= 0 && d != st[i].dfd)
+                close(d);
+        }
         if (st[i].anon >= 0)
             close(st[i].anon); /* never linked: the file goes with it */
+        op_close_dir(fs, &st[i]);
     }
     while (nheld > 0)
         unlock_stripe(fs, held[--nheld]);
@@ -902,11 +1325,12 @@ static int read_entries(scanner *sc, size_t klen, size_t plen, entry **out, size
                         char **arena)
 {
     sc->path[plen] = '\0';
-    int dfd = openat(sc->fs->root, plen ? sc->path : ".",
-                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    int dfd = open_beneath(sc->fs, plen ? sc->path : ".", O_RDONLY | O_DIRECTORY, 0);
     if (dfd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return CAIRN_OK; /* removed since the parent was read */
+        /* removed since the parent was read, or replaced by a link: a
+         * listing never follows one */
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+            return CAIRN_OK;
         return os_err(sc->fs, "open", sc->path, errno, false);
     }
     DIR *d = fdopendir(dfd);
@@ -919,6 +1343,11 @@ static int read_entries(scanner *sc, size_t klen, size_t plen, entry **out, size
     size_t n = 0, ecap = 0, alen = 0, acap = 0;
     char *ar = NULL;
     int rc = CAIRN_OK;
+    /* Temp names seen, dropped once the folder is known to be this store's
+     * (the copy of a store nested in it may list its .cairn/ last). */
+    char (*tmps)[TMP_NAME_LEN + 1] = NULL;
+    size_t ntmp = 0;
+    bool foreign = false;
     for (;;) {
         errno = 0;
         struct dirent *de = readdir(d);
@@ -929,8 +1358,17 @@ static int read_entries(scanner *sc, size_t klen, size_t plen, entry **out, size
         }
         const char *name = de->d_name;
         if (name[0] == '.') {
-            if (is_tmp_name(name))
-                drop_stale_tmp(sc, dfd, name);
+            if (plen && strcmp(name, MARK) == 0) {
+                foreign = true; /* the root of another store: none of its keys */
+                break;
+            }
+            if (is_tmp_name(name) && ntmp < 64) {
+                void *nt = realloc(tmps, (ntmp + 1) * sizeof *tmps);
+                if (nt) {
+                    tmps = nt;
+                    memcpy(tmps[ntmp++], name, TMP_NAME_LEN + 1);
+                }
+            }
             continue;
         }
         int type = de->d_type;
@@ -984,7 +1422,17 @@ static int read_entries(scanner *sc, size_t klen, size_t plen, entry **out, size
         alen += sl;
         e->dir = dir;
     }
+    for (size_t i = 0; i < ntmp && !foreign && rc == CAIRN_OK; i++)
+        drop_stale_tmp(sc, dfd, tmps[i]);
+    free(tmps);
     closedir(d);
+    if (foreign) {
+        free(ents);
+        free(ar);
+        ents = NULL;
+        ar = NULL;
+        n = 0;
+    }
     if (rc == CAIRN_ENOMEM)
         rc = cairn_backend_error(CAIRN_ENOMEM, "file: out of memory listing %s/%s",
                                  sc->fs->dir, plen ? sc->path : ".");

@@ -326,7 +326,7 @@ static int lm_open(const char *location, const struct cairn_options *opt, void *
         struct stat st;
         snprintf(dm, sizeof dm, "%s/data.mdb", location);
         if (stat(dm, &st) != 0)
-            return cairn_backend_error(CAIRN_ENOTFOUND, "lmdb: no store at %s", location);
+            return cairn_backend_error(CAIRN_ENOTFOUND, "lmdb: no cairn store at %s", location);
     }
     lm *h = calloc(1, sizeof *h);
     if (!h || !(h->path = strdup(location))) {

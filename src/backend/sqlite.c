@@ -86,6 +86,7 @@ struct sq {
     int nconn;       /* connections opened or being opened */
     conn *all[POOL_MAX];
     cairn__hlink link; /* in handles: every open handle of the process (fork) */
+    bool must_exist;   /* open only a store that is there (cairn_options) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -350,6 +351,36 @@ static int schema_setup(sq *s, sqlite3 *db)
     return cairn_backend_error(CAIRN_ECORRUPT, "sqlite %s: schema not created", s->path);
 }
 
+/* must_exist: does the file hold a cairn store? Asked before anything that
+ * writes (the WAL switch, the schema), so that opening a file that holds
+ * none (an empty file, an empty database) changes nothing in it. */
+static int probe_store(sq *s, sqlite3 *db)
+{
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT (SELECT count(*) FROM sqlite_master WHERE type = "
+                                "'table' AND name = 'cairn_meta'),"
+                                " (SELECT count(*) FROM sqlite_master WHERE type = 'table')",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, db, rc, "read schema");
+    rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        return sq_fail(s, db, rc, "read schema");
+    }
+    int have_meta = sqlite3_column_int(q, 0), tables = sqlite3_column_int(q, 1);
+    sqlite3_finalize(q);
+    if (have_meta)
+        return CAIRN_OK;
+    if (tables == 0)
+        return cairn_backend_error(CAIRN_ENOTFOUND, "sqlite: no cairn store at %s", s->path);
+    return cairn_backend_error(CAIRN_ECORRUPT,
+                               "sqlite %s: an SQLite database but not a cairn store (it has "
+                               "other tables: %d)",
+                               s->path, tables);
+}
+
 static int conn_open(sq *s, bool first, conn **out)
 {
     conn *c = calloc(1, sizeof *c);
@@ -359,8 +390,8 @@ static int conn_open(sq *s, bool first, conn **out)
     /* NOMUTEX: the pool hands a connection to one thread at a time. No URI
      * flag: the path is taken literally. */
     int rc = sqlite3_open_v2(s->path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                                 (s->must_exist ? 0 : SQLITE_OPEN_CREATE),
                              NULL);
     if (rc != SQLITE_OK) {
         int st = c->db ? sq_fail(s, c->db, rc, "open") : sq_fail(s, NULL, rc, "open");
@@ -374,6 +405,10 @@ static int conn_open(sq *s, bool first, conn **out)
              " PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;"
              " PRAGMA journal_size_limit = 67108864;",
              s->sync);
+    if (first && s->must_exist && (rc = probe_store(s, c->db))) {
+        conn_free(c);
+        return rc;
+    }
     if (first) {
         /* Persistent in the file, so once is enough; it is also the first
          * read of the file, where a non-database fails. */
@@ -484,7 +519,7 @@ static int sq_open(const char *location, const struct cairn_options *opt, void *
                                    "sqlite: the SQLite library was built without threads");
     struct stat st;
     if (opt->must_exist && stat(location, &st) != 0)
-        return cairn_backend_error(CAIRN_ENOTFOUND, "sqlite: no store at %s", location);
+        return cairn_backend_error(CAIRN_ENOTFOUND, "sqlite: no cairn store at %s", location);
     pthread_once(&fork_once, register_fork_handler);
     sq *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(location))) {
@@ -495,6 +530,7 @@ static int sq_open(const char *location, const struct cairn_options *opt, void *
               : opt->durability == CAIRN_DURABILITY_FULL ? 2  /* FULL */
                                                          : 1; /* NORMAL */
     s->timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000;
+    s->must_exist = opt->must_exist != 0;
     s->gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
     pthread_mutex_init(&s->write_lock, NULL);
     pthread_mutex_init(&s->pool_lock, NULL);

@@ -5,9 +5,13 @@
  */
 #include "conf.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef CAIRN_HAVE_SQLITE
+#include <sqlite3.h>
+#endif
 
 /* must_exist: a store that is not there is not created; one that is there
  * opens as usual. The fixture's URL names a store that exists; the same
@@ -58,9 +62,104 @@ static void open_must_exist(void **state)
     t = NULL;
     assert_rc(cairn_store_open(url, &o, &t), CAIRN_ENOTFOUND);
     assert_null(t);
-    assert_errmsg_has("no store");
+    assert_errmsg_has("no cairn store at");
     struct stat st;
     assert_int_equal(stat(missing, &st), -1); /* nothing was created */
+}
+
+/* Names in dir, "." and ".." aside, joined by ' ' in readdir order. */
+static void dir_names(const char *dir, char *out, size_t cap)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t o = 0;
+    out[0] = '\0';
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s ", de->d_name);
+    closedir(d);
+}
+
+/* must_exist on a folder or file that is there but holds no store (an
+ * empty folder, an LMDB folder given to file:, an SQLite database of
+ * another program): CAIRN_ENOTFOUND, "no cairn store at PATH", and nothing
+ * made in it (the CLI's reads open so). */
+static void open_must_exist_no_store(void **state)
+{
+    cf_fx *fx = FX(state);
+    const char *be = cf_base();
+    bool file = !strcmp(be, "file"), lmdb = !strcmp(be, "lmdb"), sqlite = !strcmp(be, "sqlite");
+    if (!file && !lmdb && !sqlite)
+        tr_skip("a folder or file that holds no store is an embedded backend's matter");
+    cairn_options o = {.must_exist = 1};
+    char path[PATH_MAX + 32], url[PATH_MAX + 64], names[512], p2[PATH_MAX + 64];
+    cairn_store *t = NULL;
+    struct stat st;
+    if (file || lmdb) {
+        /* an empty folder, and one holding a file of its own */
+        snprintf(path, sizeof path, "%s/empty", fx->dir);
+        assert_int_equal(mkdir(path, 0777), 0);
+        snprintf(url, sizeof url, "%s:%s", cf_be->name, path);
+        for (int round = 0; round < 2; round++) {
+            assert_rc(cairn_store_open(url, &o, &t), CAIRN_ENOTFOUND);
+            assert_null(t);
+            assert_errmsg_has("no cairn store at");
+            assert_errmsg_has(path);
+            dir_names(path, names, sizeof names);
+            assert_string_equal(names, round ? "README " : "");
+            snprintf(p2, sizeof p2, "%s/README", path);
+            int fd = open(p2, O_WRONLY | O_CREAT, 0666);
+            assert_true(fd >= 0);
+            close(fd);
+        }
+    }
+#ifdef CAIRN_HAVE_LMDB
+    if (file) {
+        /* an LMDB store given without lmdb: */
+        snprintf(path, sizeof path, "%s/lm", fx->dir);
+        snprintf(url, sizeof url, "lmdb:%s", path);
+        assert_ok(cairn_store_open(url, NULL, &t));
+        assert_ok(cf_put(t, "k", "1", CAIRN_FAIL_IF_EXISTS));
+        cairn_store_close(t);
+        t = NULL;
+        snprintf(url, sizeof url, "%s:%s", cf_be->name, path);
+        assert_rc(cairn_store_open(url, &o, &t), CAIRN_ENOTFOUND);
+        assert_errmsg_has("no cairn store at");
+        assert_errmsg_has("lmdb:");
+        snprintf(p2, sizeof p2, "%s/.cairn", path);
+        assert_int_equal(stat(p2, &st), -1);
+    }
+#endif
+#ifdef CAIRN_HAVE_SQLITE
+    if (sqlite) {
+        /* an SQLite database with no cairn table */
+        snprintf(path, sizeof path, "%s/other.db", fx->dir);
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(stat(path, &st), 0);
+        off_t size = st.st_size;
+        snprintf(url, sizeof url, "%s:%s", cf_be->name, path);
+        assert_rc(cairn_store_open(url, &o, &t), CAIRN_ENOTFOUND);
+        assert_null(t);
+        assert_errmsg_has("no cairn store at");
+        dir_names(fx->dir, names, sizeof names);
+        assert_null(strstr(names, "other.db-")); /* no -wal, no -shm */
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_size, size);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        sqlite3_stmt *q = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q,
+                                            NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(q, 0), 0);
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+    }
+#endif
 }
 
 /* Error messages keep their reason however long the key (1024 bytes). */
@@ -427,6 +526,7 @@ const tr_case cf_misc_cases[] = {
     TR_CASE(long_key_messages, TR_NONE, 0),
     TR_CASE(reopen_persists, TR_PERSISTENT, 0),
     TR_CASE(open_must_exist, TR_PERSISTENT, 0),
+    TR_CASE(open_must_exist_no_store, TR_PERSISTENT, 0),
     TR_CASE(two_handles_one_store, TR_PERSISTENT, 0),
     TR_CASE(stats_counters, TR_NONE, 0),
     TR_CASE(corrupt_records_detected, TR_NONE, 0),

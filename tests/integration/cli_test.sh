@@ -222,7 +222,7 @@ check_create() {
         # shellcheck disable=SC2086
         c $cmd
         rc "$cmd on a store that does not exist" 3
-        has "$cmd on a store that does not exist says so" "$T/err" "no store at"
+        has "$cmd on a store that does not exist says so" "$T/err" "no cairn store at"
     done
     if [ -e "$T/store" ] || [ -e "$T/store.db" ]; then
         bad "a read created the store"
