@@ -503,6 +503,7 @@ static const table tables[] = {
     {cf_formats_cases, &cf_formats_ncases},
     {cf_blob_cases, &cf_blob_ncases},
     {cf_tiered_cases, &cf_tiered_ncases},
+    {cf_damage_cases, &cf_damage_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 
