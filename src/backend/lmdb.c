@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
@@ -38,6 +39,16 @@
 #define LONG_HEAD 2     /* length prefix of a long key's stored value */
 #define GROW_TRIES 8    /* map doublings one update may ask for */
 #define SYNC_MASK (MDB_NOSYNC | MDB_NOMETASYNC)
+
+/* DIR/cairn.txnid: the last commit a writer saw (see "the last commit"). */
+#define TXREC_NAME "cairn.txnid"
+typedef struct {
+    char magic[8];           /* "cairntx1" */
+    uint64_t txnid;
+    uint64_t ino;            /* of data.mdb */
+    unsigned char boot[16];  /* the boot it holds for; zeros: synced, any boot */
+    uint64_t check;          /* cairn__hash of the bytes before */
+} txrec;
 
 /* One open environment, shared by every handle on the same directory in
  * this process: LMDB forbids opening one environment twice in a process
@@ -60,9 +71,9 @@ typedef struct env_ent {
     pthread_mutex_t pool_lock;
     MDB_txn *pool[POOL_MAX];
     int npool;
-    int tfd;          /* DIR/cairn.txnid, or -1 */
+    txrec *rec;       /* DIR/cairn.txnid, mapped; NULL: none */
     uint64_t data_ino; /* data.mdb's */
-    uint64_t noted;   /* the txnid last written to tfd (atomic) */
+    uint64_t noted;   /* the txnid last written to rec (atomic) */
     char path[]; /* as the first opener spelled it, for messages */
 } env_ent;
 
@@ -383,15 +394,6 @@ static bool tail_free(int fd, const meta_page *m, uint64_t fpages)
  * it was written in, and only a record of a synced commit (durability full,
  * or after the last close's flush) counts after a reboot. data.mdb's inode
  * is in it too, so a file moved into place starts afresh. */
-#define TXREC_NAME "cairn.txnid"
-typedef struct {
-    char magic[8];           /* "cairntx1" */
-    uint64_t txnid;
-    uint64_t ino;            /* of data.mdb */
-    unsigned char boot[16];  /* the boot it holds for; zeros: synced, any boot */
-    uint64_t check;          /* cairn__hash of the bytes before */
-} txrec;
-
 static unsigned char g_boot[16]; /* this boot's id; all 0xff when unknown */
 
 static void boot_read(void)
@@ -554,15 +556,36 @@ out:
  * user). */
 static void txrec_note(env_ent *e, bool durable, uint64_t txnid)
 {
-    if (e->tfd < 0 || (!durable && txnid == __atomic_load_n(&e->noted, __ATOMIC_RELAXED)))
+    if (!e->rec || (!durable && txnid == __atomic_load_n(&e->noted, __ATOMIC_RELAXED)))
         return;
     txrec r = {.txnid = txnid, .ino = e->data_ino};
     memcpy(r.magic, "cairntx1", sizeof r.magic);
     if (!durable)
         memcpy(r.boot, g_boot, sizeof r.boot);
     r.check = cairn__hash(&r, offsetof(txrec, check));
-    if (pwrite(e->tfd, &r, sizeof r, 0) == (ssize_t)sizeof r)
-        __atomic_store_n(&e->noted, txnid, __ATOMIC_RELAXED);
+    /* A store to the map, no system call (a pwrite cost as much as a
+     * third of a put here). Writers racing may tear it: then its check
+     * fails and the record is ignored, as one a crash left behind. */
+    memcpy(e->rec, &r, sizeof r);
+    __atomic_store_n(&e->noted, txnid, __ATOMIC_RELAXED);
+}
+
+/* Map DIR/cairn.txnid (created unless must_exist); NULL when it cannot be. */
+static txrec *txrec_map(const char *dir, bool must_exist)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/" TXREC_NAME, dir);
+    int fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (must_exist ? 0 : O_CREAT),
+                  0666);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    void *m = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        (st.st_size >= (off_t)sizeof(txrec) || ftruncate(fd, sizeof(txrec)) == 0))
+        m = mmap(NULL, sizeof(txrec), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    return m == MAP_FAILED ? NULL : m;
 }
 
 static uint64_t last_txnid(env_ent *e)
@@ -581,8 +604,8 @@ static void env_destroy(env_ent *e, bool flush)
         if (mdb_env_sync(e->env, 1) == 0 && id)
             txrec_note(e, true, id);
     }
-    if (e->tfd >= 0)
-        close(e->tfd);
+    if (e->rec)
+        munmap(e->rec, sizeof(txrec));
     mdb_env_close(e->env);
     pthread_rwlock_destroy(&e->maplock);
     pthread_mutex_destroy(&e->pool_lock);
@@ -607,7 +630,6 @@ static int env_create(const char *path, const struct stat *st, uint64_t map, uns
         map = DEFAULT_MAP;
     if (map > SIZE_MAX)
         map = SIZE_MAX;
-    e->tfd = -1;
     rc = mdb_env_create(&e->env);
     if (rc) {
         free(e);
@@ -652,10 +674,7 @@ static int env_create(const char *path, const struct stat *st, uint64_t map, uns
     snprintf(tp, sizeof tp, "%s/data.mdb", path);
     if (stat(tp, &dst) == 0) {
         e->data_ino = (uint64_t)dst.st_ino;
-        snprintf(tp, sizeof tp, "%s/" TXREC_NAME, path);
-        /* Never created by a handle that only reads (must_exist). */
-        e->tfd = open(tp, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (must_exist ? 0 : O_CREAT),
-                      0666);
+        e->rec = txrec_map(path, must_exist);
         e->noted = UINT64_MAX;
     }
     pthread_rwlock_init(&e->maplock, NULL);
