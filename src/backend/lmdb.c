@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,9 @@ static int mkdirs(char *path)
  * 144. Transaction N writes meta page N % 2. */
 #define PG_HDR 16
 #define META_LEN 152
+/* The offsets above are those of 64-bit builds (8-byte pgno_t, size_t and
+ * pointers); elsewhere only the empty file is checked. */
+#define META_LAYOUT_KNOWN (SIZE_MAX == UINT64_MAX && UINTPTR_MAX == UINT64_MAX)
 #define LM_MAGIC 0xBEEFC0DEu
 #define PG_BRANCH 0x01
 #define PG_LEAF 0x02
@@ -493,7 +497,7 @@ static int data_check(const char *dir)
     uint64_t rec = 0;
     bool have_rec = txrec_read(dir, st.st_ino, &rec); /* before the metas: see above */
     meta_page m[2];
-    if (!meta_read(fd, 0, &m[0]))
+    if (!META_LAYOUT_KNOWN || !meta_read(fd, 0, &m[0]))
         goto out;
     uint32_t ps = m[0].psize;
     if (ps < 512 || ps > 65536 || (ps & (ps - 1))) {
