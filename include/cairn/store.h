@@ -55,9 +55,10 @@ struct cairn_options {
                                 CAIRN_ENOTFOUND, "no cairn store at PATH":
                                 file: a folder without .cairn/ (an empty
                                 one, an LMDB folder); sqlite: a missing
-                                file, or one with no table at all (an
-                                empty file or database); lmdb: a folder
-                                without data.mdb. 0 (the default): create
+                                file, or a database with no table at all;
+                                lmdb: a folder without data.mdb. A store
+                                file of 0 bytes is CAIRN_ECORRUPT either
+                                way (truncated). 0 (the default): create
                                 the store when it is missing */
     /* Compression (docs/blobs.md). Values of at least compress_threshold
      * bytes are stored zstd-compressed when that saves at least 1/32 of

@@ -15,6 +15,7 @@
 #include "backend/backends.h"
 #include "base/error.h"
 #include "base/hash.h"
+#include "backend/lmdb_check.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -56,6 +58,9 @@ typedef struct env_ent {
     pthread_mutex_t pool_lock;
     MDB_txn *pool[POOL_MAX];
     int npool;
+    cairn__lmdb_txrec *rec; /* DIR/cairn.txnid, mapped; NULL: none */
+    uint64_t data_ino; /* data.mdb's */
+    uint64_t noted;   /* the txnid last written to rec (atomic) */
     char path[]; /* as the first opener spelled it, for messages */
 } env_ent;
 
@@ -65,6 +70,7 @@ typedef struct {
     unsigned sync; /* this handle's SYNC_MASK flags (durability) */
     bool normal;   /* durability NORMAL: flush on last close */
     uint64_t map;  /* map_size asked for (0: default) */
+    bool must_exist; /* opened only to read what is there */
     char *path;
     pthread_mutex_t lock; /* guards replacing e */
 } lm;
@@ -96,10 +102,37 @@ static int lm_status(int rc)
     }
 }
 
+/* LMDB turns a write that a full disk cut short into EIO (only one that
+ * wrote nothing is ENOSPC): tell the two apart by the space left. */
+#define FULL_SLACK ((uint64_t)1 << 20)
+
+static bool disk_full(const char *dir, int rc)
+{
+    struct statvfs v;
+    if (rc == ENOSPC || rc == EDQUOT)
+        return true;
+    return rc == EIO && statvfs(dir, &v) == 0 &&
+           ((uint64_t)v.f_bavail * v.f_frsize < FULL_SLACK ||
+            (uint64_t)v.f_bfree * v.f_frsize < FULL_SLACK);
+}
+
+/* The status and message of LMDB result rc from what, on key (NULL: none). */
+static int lm_fail(const env_ent *e, const char *what, const char *key, size_t klen, int rc)
+{
+    int kl = key ? (int)(klen > 200 ? 200 : klen) : 0;
+    const char *sp = key ? " " : "";
+    if (disk_full(e->path, rc))
+        return cairn_backend_error(CAIRN_EFULL,
+                                   "lmdb %s: %s%s%.*s: no space left on the file system "
+                                   "(LMDB: %s)",
+                                   e->path, what, sp, kl, key ? key : "", mdb_strerror(rc));
+    return cairn_backend_error(lm_status(rc), "lmdb %s: %s%s%.*s: %s", e->path, what, sp, kl,
+                               key ? key : "", mdb_strerror(rc));
+}
+
 static int lm_err(const env_ent *e, const char *what, int rc)
 {
-    return cairn_backend_error(lm_status(rc), "lmdb %s: %s: %s", e->path, what,
-                               mdb_strerror(rc));
+    return lm_fail(e, what, NULL, 0, rc);
 }
 
 /* ---- keys ---- */
@@ -188,12 +221,34 @@ static int mkdirs(char *path)
     return 0;
 }
 
+/* Record the newest commit (durable: synced) unless it is the one this
+ * environment recorded last. The caller keeps the map in place (maplock,
+ * or no other user). */
+static void txn_note(env_ent *e, bool durable, uint64_t txnid)
+{
+    if (!e->rec || (!durable && txnid == __atomic_load_n(&e->noted, __ATOMIC_RELAXED)))
+        return;
+    cairn__lmdb_txrec_note(e->rec, e->data_ino, durable, txnid);
+    __atomic_store_n(&e->noted, txnid, __ATOMIC_RELAXED);
+}
+
+static uint64_t last_txnid(env_ent *e)
+{
+    MDB_envinfo info;
+    mdb_env_info(e->env, &info);
+    return (uint64_t)info.me_last_txnid;
+}
+
 static void env_destroy(env_ent *e, bool flush)
 {
     for (int i = 0; i < e->npool; i++)
         mdb_txn_abort(e->pool[i]);
-    if (flush)
-        mdb_env_sync(e->env, 1); /* what NOSYNC left in the page cache */
+    if (flush) { /* what NOSYNC left in the page cache */
+        uint64_t id = last_txnid(e);
+        if (mdb_env_sync(e->env, 1) == 0 && id)
+            txn_note(e, true, id);
+    }
+    cairn__lmdb_txrec_unmap(e->rec);
     mdb_env_close(e->env);
     pthread_rwlock_destroy(&e->maplock);
     pthread_mutex_destroy(&e->pool_lock);
@@ -201,8 +256,11 @@ static void env_destroy(env_ent *e, bool flush)
 }
 
 static int env_create(const char *path, const struct stat *st, uint64_t map, unsigned sync,
-                      env_ent **out)
+                      bool must_exist, env_ent **out)
 {
+    int rc = cairn__lmdb_check(path);
+    if (rc)
+        return rc;
     size_t plen = strlen(path);
     env_ent *e = calloc(1, sizeof *e + plen + 1);
     if (!e)
@@ -215,7 +273,7 @@ static int env_create(const char *path, const struct stat *st, uint64_t map, uns
         map = DEFAULT_MAP;
     if (map > SIZE_MAX)
         map = SIZE_MAX;
-    int rc = mdb_env_create(&e->env);
+    rc = mdb_env_create(&e->env);
     if (rc) {
         free(e);
         return cairn_backend_error(lm_status(rc), "lmdb %s: create environment: %s", path,
@@ -254,6 +312,14 @@ static int env_create(const char *path, const struct stat *st, uint64_t map, uns
     if (e->maxkey > CAIRN_KEY_MAX)
         e->maxkey = CAIRN_KEY_MAX;
     e->qlen = e->maxkey - 1 - HASH_LEN;
+    char tp[PATH_MAX];
+    struct stat dst;
+    snprintf(tp, sizeof tp, "%s/data.mdb", path);
+    if (stat(tp, &dst) == 0) {
+        e->data_ino = (uint64_t)dst.st_ino;
+        e->rec = cairn__lmdb_txrec_map(path, must_exist);
+        e->noted = UINT64_MAX;
+    }
     pthread_rwlock_init(&e->maplock, NULL);
     pthread_mutex_init(&e->pool_lock, NULL);
     *out = e;
@@ -268,6 +334,7 @@ static void on_fork_child(void)
 static void init_once(void)
 {
     g_pid = getpid();
+    cairn__lmdb_boot_init();
     pthread_atfork(NULL, NULL, on_fork_child);
 }
 
@@ -304,7 +371,8 @@ static int env_acquire(const lm *h, env_ent **out)
     }
     if (e) {
         e->refs++;
-    } else if ((rc = env_create(h->path, &st, h->map, h->sync, &e)) == CAIRN_OK) {
+    } else if ((rc = env_create(h->path, &st, h->map, h->sync, h->must_exist, &e)) ==
+               CAIRN_OK) {
         e->refs = 1;
         e->next = g_envs;
         g_envs = e;
@@ -338,6 +406,7 @@ static int lm_open(const char *location, const struct cairn_options *opt, void *
                                                          : MDB_NOSYNC;
     h->normal = opt->durability == CAIRN_DURABILITY_NORMAL;
     h->map = opt->map_size;
+    h->must_exist = opt->must_exist != 0;
     pthread_mutex_init(&h->lock, NULL);
     int rc = env_acquire(h, &h->e);
     if (rc) {
@@ -649,9 +718,7 @@ static int apply(env_ent *e, MDB_txn *t, const cairn_backend_op *ops, size_t n, 
         else if (c || (*m = mdb_cursor_open(t, e->dbi, &c)) == 0)
             rc = apply_long(e, t, c, op, m);
         if (*m)
-            rc = cairn_backend_error(lm_status(*m), "lmdb %s: write %.*s: %s", e->path,
-                                     (int)(op->klen > 200 ? 200 : op->klen), op->key,
-                                     mdb_strerror(*m));
+            rc = lm_fail(e, "write", op->key, op->klen, *m);
     }
     if (c)
         mdb_cursor_close(c);
@@ -690,6 +757,8 @@ static int lm_update(void *self, const cairn_backend_op *ops, size_t n)
             mdb_txn_abort(t);
         } else if ((m = mdb_txn_commit(t))) {
             rc = lm_err(e, "commit", m);
+        } else {
+            txn_note(e, h->sync == 0, last_txnid(e));
         }
         pthread_rwlock_unlock(&e->maplock);
         if (m != MDB_MAP_FULL)

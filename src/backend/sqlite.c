@@ -38,6 +38,8 @@
 /* Connections per handle: readers run in parallel on their own connection
  * (WAL lets them), writers queue on a mutex before taking one. */
 #define POOL_MAX 8
+/* 10 ms naps an open waits for an empty store file to get its header. */
+#define EMPTY_NAPS 50
 /* A join buffer bigger than this is freed after use, not kept. */
 #define KEEP_BUF_MAX (1u << 20)
 
@@ -520,6 +522,21 @@ static int sq_open(const char *location, const struct cairn_options *opt, void *
     struct stat st;
     if (opt->must_exist && stat(location, &st) != 0)
         return cairn_backend_error(CAIRN_ENOTFOUND, "sqlite: no cairn store at %s", location);
+    /* A store file that is there but empty is truncated (or was never a
+     * store): SQLite would take it for a new database and write a schema
+     * into it. A store that another process is creating is empty only
+     * until its first connection sets WAL mode, which writes the header:
+     * give that a moment. */
+    for (int naps = 0; stat(location, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+         naps++) {
+        if (naps == EMPTY_NAPS)
+            return cairn_backend_error(CAIRN_ECORRUPT,
+                                       "sqlite %s: the store file is empty (0 bytes): "
+                                       "truncated, or never a store (remove it to start a "
+                                       "new store)",
+                                       location);
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
     pthread_once(&fork_once, register_fork_handler);
     sq *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(location))) {

@@ -139,6 +139,7 @@ CF_TABLE(cf_formats)
 CF_TABLE(cf_blob)
 CF_TABLE(cf_tiered)
 CF_TABLE(cf_file_safety)
+CF_TABLE(cf_damage)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

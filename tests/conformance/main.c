@@ -506,6 +506,7 @@ static const table tables[] = {
     {cf_blob_cases, &cf_blob_ncases},
     {cf_tiered_cases, &cf_tiered_ncases},
     {cf_file_safety_cases, &cf_file_safety_ncases},
+    {cf_damage_cases, &cf_damage_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 
