@@ -104,7 +104,7 @@ summary() {
 # configure_build DIR [CMAKE ARGS...] [-- TARGETS...] — configure and build
 # (every target, or only the named ones).
 configure_build() {
-    local dir=$1 args=() targets=()
+    local dir=$1 args=() targets=() t
     shift
     while [ $# -gt 0 ] && [ "$1" != -- ]; do
         args+=("$1")
