@@ -4,7 +4,7 @@
  * command with one retry on a stale connection, streamed replies, and the
  * atfork handlers that keep a child off its parent's sockets.
  */
-#include "redis_int.h"
+#include "backend/redis_int.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -6,7 +6,11 @@
 #ifndef CAIRN_REDIS_INT_H
 #define CAIRN_REDIS_INT_H
 
-#include "../store/internal.h"
+#include "backend/backends.h"
+#include "base/error.h"
+#include "base/hash.h"
+#include "base/hlist.h"
+#include "record/record.h"
 
 #include <hiredis/hiredis.h>
 #include <stdbool.h>

@@ -3,9 +3,9 @@
  * (read by the one URL parser, src/store/url.c), open (connect and find or
  * make the store's marker) and close.
  */
-#include "redis_int.h"
-#include "../store/url.h"
-#include "parse.h"
+#include "backend/redis_int.h"
+#include "backend/parse.h"
+#include "base/url.h"
 
 #include <errno.h>
 #include <pthread.h>
