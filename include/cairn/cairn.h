@@ -163,7 +163,11 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
 /*
  * cairn_url_redact — url with its secrets replaced by "***", for messages
  * and logs: the password of scheme://user:password@host (a lone secret@ for
- * redis://), and every password=... parameter. Writes into buf (cap bytes,
+ * redis://), and every password=... parameter. When an '@' follows the end
+ * of the authority (a password with a raw '/', '?' or '#', which the store
+ * refuses or misreads), everything from the password to the last '@' is
+ * hidden. A URL wrapped by another ("tiered:redis://...") is redacted as if
+ * it stood alone, behind its "tiered:". Writes into buf (cap bytes,
  * truncating) and returns buf; url NULL gives "(null)". Thread-safe.
  */
 CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap);

@@ -316,6 +316,15 @@ static void redis_secrets_hidden(void **state)
     assert_true(cairn_store_open(url, NULL, &t) < 0);
     expect_no_secret("Zq7-wrong-env");
     unsetenv("CAIRN_REDIS_PASSWORD");
+    /* under tiered: (issue 15.1): unreachable, and a wrong password */
+    assert_rc(cairn_store_open("tiered:redis://:Zq7-top-secret@127.0.0.1:1/0", NULL, &t),
+              CAIRN_ECONN);
+    expect_no_secret(pw);
+    assert_errmsg_has("open tiered:redis://:***@127.0.0.1:1/0");
+    snprintf(url, sizeof url, "tiered:redis://%s:Zq7-wrong-pw@%s", user, hostpart);
+    assert_true(cairn_store_open(url, NULL, &t) < 0);
+    assert_null(t);
+    expect_no_secret("Zq7-wrong-pw");
     ok = cf_redis_str(fx->url, "ACL DELUSER %s", user);
     free(ok);
 }
