@@ -184,7 +184,7 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
     s->opt = o;
     if ((rc = cairn__mcache_new(&s->mc))) {
         free(s);
-        return cairn__err_prefix(rc, "open %.200s", url);
+        return cairn__err_prefix(rc, "open %.200s", shown);
     }
     rc = m->open(loc, &s->opt, &s->be);
     if (rc) {
