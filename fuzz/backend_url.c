@@ -7,7 +7,7 @@
  * Properties: a status from the small set a URL can give; a message that
  * names the backend; and the password never in a message, a label, or the
  * URL as cairn_url_redact shows it (what cairn_store_open's messages
- * quote). For the last, every 0x01 byte of the input becomes a secret no
+ * quote), alone and behind "tiered:". For the last, every 0x01 byte of the input becomes a secret no
  * message text holds; when the secret occurs once (escapes decoded) and
  * ends up in the password, none of them may show it.
  */
@@ -37,6 +37,17 @@ static void check(parse_fn parse, const char *name, const char *loc, int secrets
         if (!url || !shown)
             abort();
         snprintf(url, n + 1, "%s:%s", name, loc);
+        cairn_url_redact(url, shown, 4 * n + 16);
+        FUZZ_CHECK(fuzz_secrets(shown) == 0, "%s: the password shows in '%s'", name, shown);
+        free(url);
+        free(shown);
+        /* behind a wrapping scheme, as a tiered: store's messages show it */
+        n += 7;
+        url = malloc(n + 1);
+        shown = malloc(4 * n + 16);
+        if (!url || !shown)
+            abort();
+        snprintf(url, n + 1, "tiered:%s:%s", name, loc);
         cairn_url_redact(url, shown, 4 * n + 16);
         FUZZ_CHECK(fuzz_secrets(shown) == 0, "%s: the password shows in '%s'", name, shown);
         free(url);

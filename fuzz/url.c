@@ -1,7 +1,8 @@
 /*
  * url.c — fuzz store URLs: cairn__url_split's contract, cairn_url_redact's,
  * the server URL parser's (cairn__url_parse: its parts, and the password
- * it reads never shown by cairn_url_redact nor in its messages), then
+ * it reads never shown by cairn_url_redact nor in its messages, nor the
+ * password a raw '/' cut short; alone or behind a wrapping scheme), then
  * cairn_store_open on URLs that can create nothing on disk (mem: and
  * unknown schemes).
  */
@@ -13,9 +14,9 @@
 #include <stdbool.h>
 #include <strings.h>
 
-/* Schemes that reach a disk or a server (tiered: wraps one): never opened
- * from fuzz input. */
-static const char *const reaching[] = {"file", "sqlite", "lmdb", "redis", "rediss", "tiered",
+/* Schemes that reach a disk or a server, and those that wrap another URL
+ * (tiered:): never opened from fuzz input. */
+static const char *const reaching[] = {"file", "sqlite", "lmdb", "redis", "rediss",
                                        "postgres", "postgresql", NULL};
 
 static int is_reaching(const char *scheme)
@@ -23,7 +24,7 @@ static int is_reaching(const char *scheme)
     for (int i = 0; reaching[i]; i++)
         if (!strcmp(reaching[i], scheme))
             return 1;
-    return 0;
+    return cairn__url_wraps(scheme, strlen(scheme));
 }
 
 static void try_open(const char *url, const char *scheme)
@@ -47,8 +48,28 @@ static void try_open(const char *url, const char *scheme)
     cairn_store_close(s);
 }
 
+/* Wrappers put in front of a URL: a wrapping scheme, in any case, nested. */
+static const char *const wrappers[] = {"tiered:", "TIERED:tiered:"};
+#define NWRAPPERS (sizeof wrappers / sizeof *wrappers)
+
+/* cairn_url_redact(prefix url) into a new string that is never truncated.
+ * The caller frees it. */
+static char *redact_with(const char *prefix, const char *url)
+{
+    size_t n = strlen(prefix) + strlen(url);
+    char *w = malloc(n + 1), *r = malloc(4 * n + 16);
+    if (!w || !r)
+        abort();
+    snprintf(w, n + 1, "%s%s", prefix, url);
+    cairn_url_redact(w, r, 4 * n + 16);
+    free(w);
+    return r;
+}
+
 /* cairn_url_redact: stays in its buffer, always terminates, and redacting
- * a redacted URL changes nothing more. */
+ * a redacted URL changes nothing more. Behind a wrapping scheme a URL is
+ * redacted as it is alone ("tiered://" excepted: there "//" starts an
+ * authority). */
 static void check_redact(const char *url, size_t n)
 {
     char small[8], big[4096], again[4096];
@@ -59,7 +80,58 @@ static void check_redact(const char *url, size_t n)
     if (n < 1000) { /* not truncated: "***" at most triples a byte */
         cairn_url_redact(big, again, sizeof again);
         FUZZ_CHECK(!strcmp(big, again), "redact not idempotent: '%s' -> '%s'", big, again);
+        for (size_t i = 0; i < NWRAPPERS && strncmp(url, "//", 2); i++) {
+            char *w = redact_with(wrappers[i], url);
+            size_t wl = strlen(wrappers[i]);
+            FUZZ_CHECK(!strncmp(w, wrappers[i], wl) && !strcmp(w + wl, big),
+                       "'%s%s' redacted as '%s', alone as '%s'", wrappers[i], url, w, big);
+            free(w);
+        }
     }
+}
+
+/* The redacted URL shows no secret, alone nor wrapped. */
+static void check_hidden(const char *s, const char *why)
+{
+    char *r = redact_with("", s);
+    FUZZ_CHECK(fuzz_secrets(r) == 0, "the password (%s) shows in '%s' (from '%s')", why, r, s);
+    free(r);
+    for (size_t i = 0; i < NWRAPPERS; i++) {
+        r = redact_with(wrappers[i], s);
+        FUZZ_CHECK(fuzz_secrets(r) == 0, "the password (%s) shows in '%s' (from '%s%s')", why,
+                   r, wrappers[i], s);
+        free(r);
+    }
+}
+
+/* The password as a user may have meant it, whatever the parser makes of
+ * it: in a "scheme://" URL (not of a path scheme), from the first ':' after
+ * "//" to the last '@' (a raw '/', '?' or '#' in a password ends the
+ * authority, and the parser then refuses the URL or reads the rest as
+ * host, port or path); for redis, without a ':', all before the last '@'.
+ * When the secret occurs once and lies in there, no redaction shows it. */
+static void check_meant(const char *s)
+{
+    static const char *const paths[] = {"file", "sqlite", "lmdb", "mem", NULL};
+    const char *auth = strstr(s, "://");
+    if (!auth || auth == s || auth != strchr(s, ':'))
+        return;
+    size_t sl = (size_t)(auth - s);
+    for (size_t i = 0; i < sl; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (i > 0 && ((s[i] >= '0' && s[i] <= '9') || strchr("+.-", s[i])))))
+            return;
+    for (int i = 0; paths[i]; i++)
+        if (strlen(paths[i]) == sl && !strncasecmp(s, paths[i], sl))
+            return;
+    const char *hs = auth + 3, *last = strrchr(hs, '@');
+    const char *sec = strstr(s, FUZZ_SECRET);
+    if (!last || !sec || fuzz_secrets(s) != 1)
+        return;
+    const char *colon = memchr(hs, ':', (size_t)(last - hs));
+    const char *from = colon ? colon + 1 : sl >= 5 && !strncasecmp(s, "redis", 5) ? hs : NULL;
+    if (from && sec >= from && sec + strlen(FUZZ_SECRET) <= last)
+        check_hidden(s, "up to the last '@'");
 }
 
 static bool within(const char *p, size_t n, const char *s, size_t sn)
@@ -77,6 +149,7 @@ static void check_parse(const uint8_t *data, size_t size)
     char *s = fuzz_with_secret(data, size);
     size_t n = strlen(s);
     bool one = fuzz_secrets(s) == 1;
+    check_meant(s);
     cairn__url u, v;
     int rc = cairn__url_parse("fuzz", s, &u);
     FUZZ_CHECK(rc == CAIRN_OK || rc == CAIRN_EURL || rc == CAIRN_ENOMEM, "status %d", rc);
@@ -135,15 +208,8 @@ static void check_parse(const uint8_t *data, size_t size)
         if (more)
             FUZZ_CHECK(!strstr(cairn_errmsg(), FUZZ_SECRET), "the password in '%s'",
                        cairn_errmsg());
-        if (u.scheme[0]) { /* a URL cairn_url_redact reads as one */
-            size_t cap = 4 * n + 16;
-            char *r = malloc(cap);
-            if (!r)
-                abort();
-            cairn_url_redact(s, r, cap);
-            FUZZ_CHECK(fuzz_secrets(r) == 0, "the password shows in '%s' (from '%s')", r, s);
-            free(r);
-        }
+        if (u.scheme[0]) /* a URL cairn_url_redact reads as one */
+            check_hidden(s, "parsed");
     }
     cairn__url_free(&u);
     FUZZ_CHECK(!u.host && !u.password, "parts left after free");

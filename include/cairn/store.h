@@ -106,7 +106,11 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
 /*
  * cairn_url_redact — url with its secrets replaced by "***", for messages
  * and logs: the password of scheme://user:password@host (a lone secret@ for
- * redis://), and every password=... parameter. url [in]: borrowed, may be
+ * redis://), and every password=... parameter. When an '@' follows the end
+ * of the authority (a password with a raw '/', '?' or '#', which the store
+ * refuses or misreads), everything from the password to the last '@' is
+ * hidden. A URL wrapped by another ("tiered:redis://...") is redacted as if
+ * it stood alone, behind its "tiered:". url [in]: borrowed, may be
  * NULL ("(null)"). buf [out]: cap bytes, receives the NUL-terminated text,
  * truncated to fit. cap [in]. Returns buf. Thread-safe.
  */

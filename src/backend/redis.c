@@ -35,6 +35,12 @@
 
 #define SCAN_BATCH 256
 
+/* The longest string a Redis server takes in one command: proto-max-bulk-len,
+ * 512 MB by default. A longer record would be sent whole and then the
+ * server would drop the connection, leaving the write's outcome unknown;
+ * it is refused before anything of it is sent. */
+#define BULK_MAX ((size_t)512 * 1024 * 1024)
+
 /* Conditional index cleanup: drop KEY from the index only when neither its
  * record nor its ghost exists (a concurrent put may have just made one). */
 static const char lazy_zrem_lua[] =
@@ -332,6 +338,15 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
             return a;
         }
         st->action = a;
+        if (a == CAIRN_BACKEND_WRITE && olen > BULK_MAX) {
+            cairn__rd_free_replies(rr, 3);
+            return cairn_backend_error(
+                CAIRN_EINVAL,
+                "%s: the record of '%.*s' is %zu bytes (header + value), over Redis's "
+                "limit of %zu bytes per string (512 MB, proto-max-bulk-len's default)",
+                h->label, (int)(u->ops[i].klen > 200 ? 200 : u->ops[i].klen), u->ops[i].key,
+                olen, BULK_MAX);
+        }
         if (a == CAIRN_BACKEND_WRITE) {
             st->rec = out && olen ? out : "";
             st->len = olen;

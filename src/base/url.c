@@ -17,6 +17,30 @@ static bool scheme_char(char c, bool first)
     return !first && ((c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-');
 }
 
+/* Schemes whose location is a path: "scheme://" there is an empty
+ * authority, dropped by the split, and the rest stays as written. */
+static bool path_scheme(const char *s, size_t n)
+{
+    static const char *const paths[] = {"file", "sqlite", "lmdb", "mem", NULL};
+    for (int i = 0; paths[i]; i++)
+        if (strlen(paths[i]) == n && !strncasecmp(s, paths[i], n))
+            return true;
+    return false;
+}
+
+/* Schemes whose location is a whole store URL ("tiered:redis://..."): the
+ * one list of them, so that every wrapping scheme has its inner URL's
+ * secrets hidden. */
+static const char *const wrapping_schemes[] = {"tiered", NULL};
+
+bool cairn__url_wraps(const char *scheme, size_t n)
+{
+    for (int i = 0; wrapping_schemes[i]; i++)
+        if (strlen(wrapping_schemes[i]) == n && !strncasecmp(scheme, wrapping_schemes[i], n))
+            return true;
+    return false;
+}
+
 int cairn__url_split(const char *url, char scheme[CAIRN__SCHEME_MAX + 1],
                      const char **location)
 {
@@ -39,9 +63,7 @@ int cairn__url_split(const char *url, char scheme[CAIRN__SCHEME_MAX + 1],
     scheme[n] = '\0';
     const char *loc = colon + 1;
     /* file:///tmp/x, sqlite:///tmp/x.db: the authority is empty, drop "//". */
-    if (loc[0] == '/' && loc[1] == '/' &&
-        (!strcmp(scheme, "file") || !strcmp(scheme, "sqlite") || !strcmp(scheme, "lmdb") ||
-         !strcmp(scheme, "mem")))
+    if (loc[0] == '/' && loc[1] == '/' && path_scheme(scheme, n))
         loc += 2;
     *location = loc;
     return CAIRN_OK;
@@ -71,7 +93,9 @@ static void split_authority(const char *a, authority *r)
 /* Copy url into buf with every secret replaced by "***": the password of
  * "scheme://user:password@host" (for redis:// and rediss://, a lone
  * "secret@" too, since redis-cli reads it as the password), and the value
- * of every "password=" parameter (URI query or libpq key=value form). */
+ * of every "password=" parameter (URI query or libpq key=value form). A
+ * wrapping scheme ("tiered:") keeps its "scheme:" and the URL it wraps is
+ * redacted as if it stood alone. */
 CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
 {
     if (!buf || cap == 0)
@@ -91,6 +115,16 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
         for (const char *s_ = (s); *s_; s_++)                                 \
             PUTC(*s_);                                                        \
     } while (0)
+    /* "tiered:INNER": INNER is a store URL of its own. ("tiered://" is
+     * not: its "//" starts an authority, redacted as any other.) */
+    for (;;) {
+        size_t n = strcspn(url, ":");
+        if (!url[n] || !cairn__url_wraps(url, n) || !strncmp(url + n + 1, "//", 2))
+            break;
+        for (size_t i = 0; i <= n; i++)
+            PUTC(url[i]);
+        url += n + 1;
+    }
     const char *p = url;
     const char *auth = strstr(url, "://");
     const char *colon = strchr(url, ':');
@@ -105,6 +139,40 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
         const char *hs = auth + 3;
         authority a;
         split_authority(hs, &a);
+        /* An '@' after the authority: the password probably holds a raw
+         * '/', '?' or '#', which ended the authority early, and what the
+         * parser reads as host, port or path (or refuses) is a piece of
+         * it. Hide up to the last '@' then, so that no piece shows; this
+         * covers the parser's password, which ends before it. The user
+         * stays visible only when its ':' is inside the authority (and the
+         * parser's password is not a lone redis secret): anything else
+         * before the last '@' may be the password, or a query holding a
+         * password= parameter. Paths stay. */
+        const char *last = strrchr(a.end, '@');
+        bool hide_all = false;
+        const char *resume = NULL; /* where the text after the hidden part starts */
+        if (last && !path_scheme(url, (size_t)(auth - url))) {
+            const char *c = memchr(hs, ':', (size_t)(last - hs));
+            bool lone = redis && a.at && !a.colon;
+            a.colon = !lone && c && c < a.end ? c : NULL;
+            hide_all = !a.colon;
+            a.at = resume = last;
+            a.end = last + 1 + strcspn(last + 1, "/?#");
+            /* a password= parameter in there hides its whole value, which
+             * in a query ends at '&' only, maybe after that '@': then all
+             * of it, the user too (the '@' gone, a second redaction would
+             * read the user as the authority and hide its parameters) */
+            for (const char *q = hs; q < last; q++)
+                if (!strncasecmp(q, "password=", 9) && (q[-1] == '?' || q[-1] == '&') &&
+                    q + 9 + strcspn(q + 9, "&") > resume)
+                    resume = q + 9 + strcspn(q + 9, "&");
+            if (resume > last) {
+                a.colon = NULL;
+                hide_all = true;
+                if (resume > a.end)
+                    a.end = resume;
+            }
+        }
         auth_end = a.end;
         for (; p < hs; p++)
             PUTC(*p);
@@ -113,13 +181,13 @@ CAIRN_API const char *cairn_url_redact(const char *url, char *buf, size_t cap)
                 for (; p <= a.colon; p++)
                     PUTC(*p);
                 PUTS("***");
-            } else if (redis && a.at > hs) {
+            } else if ((redis || hide_all) && a.at > hs) {
                 PUTS("***");
             } else {
                 for (; p < a.at; p++)
                     PUTC(*p);
             }
-            p = a.at;
+            p = resume ? resume : a.at;
         }
     }
     while (*p) {

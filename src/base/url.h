@@ -21,6 +21,12 @@
 int cairn__url_split(const char *url, char scheme[CAIRN__SCHEME_MAX + 1],
                      const char **location);
 
+/* Does the scheme s[0..n) (any case) wrap another store URL, as "tiered:"
+ * does ("tiered:redis://...")? cairn_url_redact hides the wrapped URL's
+ * secrets for every such scheme; a new wrapping scheme is added to the
+ * list in url.c. */
+bool cairn__url_wraps(const char *s, size_t n);
+
 /* Percent-decode p[0..n) (the parts of a server URL: user, password,
  * host, parameters) into a new NUL-terminated string. NULL with *bad set
  * for a bad escape or an encoded NUL (%00), NULL with *bad clear when out

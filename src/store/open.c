@@ -53,7 +53,7 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
     s->opt = o;
     if ((rc = cairn__mcache_new(&s->mc))) {
         free(s);
-        return cairn__err_prefix(rc, "open %.200s", url);
+        return cairn__err_prefix(rc, "open %.200s", shown);
     }
     rc = cairn__backend_open_at(m, loc, &s->opt, shown, &s->be);
     if (rc) {

@@ -53,6 +53,8 @@ void cf_reopen(cf_fx *fx, const cairn_options *opt);
 void cf_reopen_tap(cf_fx *fx);
 /* Store rec (len bytes) under key as it is, through the tap backend. */
 void cf_raw_put(const char *key, const void *rec, size_t len);
+/* The same, returning the backend's status instead of failing the case. */
+int cf_raw_update(const char *key, const void *rec, size_t len);
 /* Encode a record for value with fresh metadata (version 1, never expires);
  * *n receives its length; free() the result. */
 char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n);

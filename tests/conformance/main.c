@@ -350,12 +350,17 @@ static int raw_cb(void *ctx, const void *rec, size_t rec_len, const void **out,
     return CAIRN_BACKEND_WRITE;
 }
 
-void cf_raw_put(const char *key, const void *rec, size_t len)
+int cf_raw_update(const char *key, const void *rec, size_t len)
 {
     assert_non_null(tap_self);
     raw_ctx c = {rec, len};
     cairn_backend_op op = {key, strlen(key), raw_cb, &c};
-    assert_ok(cf_be->methods->update(tap_self, &op, 1));
+    return cf_be->methods->update(tap_self, &op, 1);
+}
+
+void cf_raw_put(const char *key, const void *rec, size_t len)
+{
+    assert_ok(cf_raw_update(key, rec, len));
 }
 
 char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n)

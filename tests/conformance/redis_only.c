@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -316,6 +317,15 @@ static void redis_secrets_hidden(void **state)
     assert_true(cairn_store_open(url, NULL, &t) < 0);
     expect_no_secret("Zq7-wrong-env");
     unsetenv("CAIRN_REDIS_PASSWORD");
+    /* under tiered: (issue 15.1): unreachable, and a wrong password */
+    assert_rc(cairn_store_open("tiered:redis://:Zq7-top-secret@127.0.0.1:1/0", NULL, &t),
+              CAIRN_ECONN);
+    expect_no_secret(pw);
+    assert_errmsg_has("open tiered:redis://:***@127.0.0.1:1/0");
+    snprintf(url, sizeof url, "tiered:redis://%s:Zq7-wrong-pw@%s", user, hostpart);
+    assert_true(cairn_store_open(url, NULL, &t) < 0);
+    assert_null(t);
+    expect_no_secret("Zq7-wrong-pw");
     ok = cf_redis_str(fx->url, "ACL DELUSER %s", user);
     free(ok);
 }
@@ -515,6 +525,32 @@ static void redis_url_errors(void **state)
     assert_null(t);
 }
 
+/* A record over Redis's limit on a bulk string (proto-max-bulk-len, 512 MB
+ * by default) is refused before anything of it is sent: the server would
+ * drop the connection once the whole record had crossed it, leaving the
+ * outcome unknown (issue 15.4). The record is a mapping no one may read
+ * (PROT_NONE): the refusal goes by its length alone, and nothing of 512 MB
+ * is allocated. */
+static void redis_record_over_bulk_limit(void **state)
+{
+    cf_fx *fx = FX(state);
+    assert_ok(cf_put(fx->s, "big/old", "1", CAIRN_FAIL_IF_EXISTS));
+    cf_reopen_tap(fx);
+    size_t n = (size_t)512 * 1024 * 1024 + 1;
+    void *rec = mmap(NULL, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    assert_true(rec != MAP_FAILED);
+    assert_rc(cf_raw_update("big/old", rec, n), CAIRN_EINVAL);
+    assert_errmsg_has("536870913 bytes");
+    assert_errmsg_has("512 MB");
+    assert_rc(cf_raw_update("big/new", rec, n), CAIRN_EINVAL);
+    munmap(rec, n);
+    /* nothing written, and the handle's connections still work */
+    cf_expect_str(fx->s, "big/old", "1");
+    assert_rc(cairn_exists(fx->s, "big/new"), CAIRN_ENOTFOUND);
+    assert_ok(cf_put(fx->s, "big/new", "2", CAIRN_FAIL_IF_EXISTS));
+    cf_expect_str(fx->s, "big/new", "2");
+}
+
 #else /* the cases are registered for the redis backend only */
 static void redis_not_built(void **state)
 {
@@ -529,6 +565,7 @@ static void redis_not_built(void **state)
 #define redis_secrets_hidden redis_not_built
 #define redis_url_errors redis_not_built
 #define redis_batch_outcome_unknown redis_not_built
+#define redis_record_over_bulk_limit redis_not_built
 #endif
 
 const tr_case cf_redis_cases[] = {
@@ -540,5 +577,6 @@ const tr_case cf_redis_cases[] = {
     TR_CASE(redis_secrets_hidden, TR_REDIS, 0),
     TR_CASE(redis_url_errors, TR_REDIS, 0),
     TR_CASE(redis_batch_outcome_unknown, TR_REDIS, 0),
+    TR_CASE(redis_record_over_bulk_limit, TR_REDIS, 0),
 };
 const size_t cf_redis_ncases = CF_NCASES(cf_redis_cases);

@@ -54,6 +54,17 @@ tail -n 1 "$T/suite"
 if grep -q '"backend":"redis"' "$T/out"; then ok; else bad "stats: $(cat "$T/out" "$T/err")"; fi
 if grep -q "$PW" "$T/out" "$T/err"; then bad "stats shows the password: $(cat "$T/out")"; else ok; fi
 if grep -q ':\*\*\*@' "$T/out"; then ok; else bad "stats does not show the redacted URL: $(cat "$T/out")"; fi
+# the same store behind tiered: (issue 15.1: the wrapped URL was shown whole)
+"$CAIRN" --store "tiered:$URL" stats >"$T/out" 2>"$T/err"
+if grep -q '"backend":"tiered"' "$T/out"; then ok; else bad "tiered stats: $(cat "$T/out" "$T/err")"; fi
+if grep -q "$PW" "$T/out" "$T/err"; then bad "tiered stats shows the password: $(cat "$T/out")"; else ok; fi
+if grep -q 'tiered:redis://[^"]*:\*\*\*@' "$T/out"; then ok; else
+    bad "tiered stats does not show the redacted URL: $(cat "$T/out")"
+fi
+"$CAIRN" --store "tiered:redis://:$PW@127.0.0.1:1/0" get x >"$T/out" 2>"$T/err"
+if [ $? -ne 0 ] && [ -s "$T/err" ] && ! grep -q "$PW" "$T/err"; then ok; else
+    bad "tiered, unreachable: $(cat "$T/err")"
+fi
 printf '1' | "$CAIRN" --store "$URL" put secret/k >/dev/null 2>&1
 printf '1' | "$CAIRN" --store "$URL" put secret/k >"$T/out" 2>"$T/err"
 if [ -s "$T/err" ] && ! grep -q "$PW" "$T/err"; then ok; else bad "put error: $(cat "$T/err")"; fi

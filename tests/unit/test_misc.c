@@ -834,10 +834,113 @@ static void url_redact(void **state)
                         "redis:/"); /* truncated, never past the buffer */
 }
 
+/* A wrapping scheme's location is a store URL of its own: its secrets are
+ * hidden as that URL's are, at any depth (issue 15.1). */
+static void url_redact_wrapped(void **state)
+{
+    (void)state;
+    expect_redact("tiered:redis://:s3cret@127.0.0.1:6391/0",
+                  "tiered:redis://:***@127.0.0.1:6391/0");
+    expect_redact("tiered:postgres://u:SECRET@host/db", "tiered:postgres://u:***@host/db");
+    expect_redact("TIERED:redis://s3cret@h", "TIERED:redis://***@h"); /* lone redis secret */
+    expect_redact("tiered:redis://u:pw@h/0?prefix=a:&cache_mb=8&password=x",
+                  "tiered:redis://u:***@h/0?prefix=a:&cache_mb=8&password=***");
+    expect_redact("tiered:postgres:host=h password=abc user=u",
+                  "tiered:postgres:host=h password=*** user=u");
+    /* refused by the open, still hidden */
+    expect_redact("tiered:tiered:rediss://u:pw@h", "tiered:tiered:rediss://u:***@h");
+    /* "//" after the scheme starts an authority: not a wrapped URL */
+    expect_redact("tiered://u:pw@h/x", "tiered://u:***@h/x");
+    /* paths under it stay as they are */
+    expect_redact("tiered:lmdb:/tmp/a:b@c", "tiered:lmdb:/tmp/a:b@c");
+    expect_redact("tiered:mem:", "tiered:mem:");
+    expect_redact("tiered:", "tiered:");
+    /* the same as the URL alone, behind its prefix */
+    static const char *const inner[] = {"redis://:pw@h:1/0", "postgres://u:a@b@h/db",
+                                        "postgres://h/db?password=x", "file:/tmp/a@b:c",
+                                        "password=x", "redis://a:b/c@h"};
+    for (size_t i = 0; i < sizeof inner / sizeof *inner; i++) {
+        char want[256], wrapped[256], got[256];
+        snprintf(wrapped, sizeof wrapped, "tiered:%s", inner[i]);
+        snprintf(want, sizeof want, "tiered:%s", cairn_url_redact(inner[i], got, sizeof got));
+        expect_redact(wrapped, want);
+    }
+}
+
+/* cairn_store_open's messages show a wrapped URL as cairn_url_redact does. */
+static void url_open_wrapped_hidden(void **state)
+{
+    (void)state;
+    cairn_store *s = NULL;
+    /* the inner open fails (unknown scheme), the outer prefixes its URL */
+    assert_rc(cairn_store_open("tiered:nosuch://u:Zq7secret@h/x", NULL, &s), CAIRN_EURL);
+    expect_no("Zq7secret");
+    assert_errmsg_has("open tiered:nosuch://u:***@h/x");
+    /* the tier's own parameter refused before any connection */
+    assert_rc(cairn_store_open("tiered:redis://:Zq7secret@127.0.0.1:1/0?cache_mb=0", NULL, &s),
+              CAIRN_EURL);
+    expect_no("Zq7secret");
+    assert_errmsg_has("cache_mb");
+    assert_null(s);
+}
+
+/* A raw '/', '?' or '#' in a password ends the authority (RFC 3986, as the
+ * parser reads it): the parser refuses such a URL or reads the rest of the
+ * password as host, port or path. An '@' after the authority shows it, and
+ * the redaction then hides up to the last '@', so that no piece of the
+ * password shows (issue 15.16). */
+static void url_redact_raw_slash(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url, *want;
+    } cases[] = {
+        {"redis://weird:Zq7/Xw9@host:6379/0", "redis://weird:***@host:6379/0"},
+        {"redis://weird:Zq7@Xw9:Yv5/Ut3@host:6379/0", "redis://weird:***@host:6379/0"},
+        {"redis://:Zq7?Xw9@h/0", "redis://:***@h/0"},
+        {"rediss://:Zq7#Xw9@h", "rediss://:***@h"},
+        {"postgres://u:Zq7/Xw9?Yv5#Ut3@h/db?table=t", "postgres://u:***@h/db?table=t"},
+        {"redis://Zq7/Xw9@h", "redis://***@h"},              /* a lone redis secret */
+        {"postgres://u:1/Zq7@h/db", "postgres://u:***@h/db"}, /* parsed: host u, port 1 */
+        {"redis://u:Zq7/Xw9@h/0?password=Yv5", "redis://u:***@h/0?password=***"},
+        {"tiered:redis://:Zq7/Xw9@h/0", "tiered:redis://:***@h/0"},
+        /* the parser's lone redis password, then a ':' and an '@' in the
+         * query (found by fuzz_backend_url) */
+        {"redis://aZq7@h/0?prefix=c:Xw9@d", "redis://***@d"},
+        /* a ':' beyond the authority starts no password: all is hidden,
+         * a password= parameter before it too (found by fuzz_backend_url) */
+        {"postgres://h/db?password=Zq7&p/u:Xw9@d", "postgres://***@d"},
+        {"postgres://uZq7/Xw9@h/db", "postgres://***@h/db"},
+        /* a password= value holding an '@' is hidden whole (fuzz_backend_url) */
+        {"postgres://u:/x?password=//u:@Zq7/db&b=1", "postgres://***&b=1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        expect_redact(cases[i].url, cases[i].want);
+        /* what the parser takes as the password (if any) is hidden too */
+        const char *text = cases[i].url;
+        if (!strncmp(text, "tiered:", 7))
+            text += 7;
+        cairn__url u;
+        char buf[256];
+        int rc = cairn__url_parse("test", text, &u);
+        if (u.password && u.password[0] &&
+            strstr(cairn_url_redact(cases[i].url, buf, sizeof buf), u.password))
+            fail_msg("redact(%s) = %s shows the parsed password '%s' (parse: %d)",
+                     cases[i].url, buf, u.password, rc);
+        cairn__url_free(&u);
+    }
+    /* the path schemes' paths stay as they are */
+    expect_redact("file:///tmp/a:b@c", "file:///tmp/a:b@c");
+    expect_redact("sqlite:///tmp/x/a:b@c.db", "sqlite:///tmp/x/a:b@c.db");
+}
+
 const tr_case unit_misc_cases[] = {
     TR_CASE(url_split, TR_NONE, 0),
     TR_CASE(url_redact, TR_NONE, 0),
     TR_CASE(url_redact_pg, TR_NONE, 0),
+    TR_CASE(url_redact_wrapped, TR_NONE, 0),
+    TR_CASE(url_open_wrapped_hidden, TR_NONE, 0),
+    TR_CASE(url_redact_raw_slash, TR_NONE, 0),
     TR_CASE(url_parse_parts, TR_NONE, 0),
     TR_CASE(url_parse_ipv6, TR_NONE, 0),
     TR_CASE(url_parse_ports, TR_NONE, 0),
