@@ -281,30 +281,42 @@ static int prepare_all(sq *s, conn *c)
     return CAIRN_OK;
 }
 
+/* What the database holds: whether it has cairn's table, how many tables,
+ * and its application_id. Writes nothing. */
+static int read_tables(sq *s, sqlite3 *db, int *have_meta, int *tables, int *app)
+{
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        " AND name = 'cairn_meta'),"
+        " (SELECT count(*) FROM sqlite_master WHERE type = 'table'),"
+        " (SELECT application_id FROM pragma_application_id)",
+        -1, &q, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, db, rc, "read schema");
+    rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        return sq_fail(s, db, rc, "read schema");
+    }
+    *have_meta = sqlite3_column_int(q, 0);
+    *tables = sqlite3_column_int(q, 1);
+    *app = sqlite3_column_int(q, 2);
+    sqlite3_finalize(q);
+    return CAIRN_OK;
+}
+
 /* Check that the database is a cairn store of our schema version, creating
  * the schema in an empty database. Runs on the first connection only. */
 static int schema_setup(sq *s, sqlite3 *db)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         sqlite3_stmt *q;
-        int rc = sqlite3_prepare_v2(
-            db,
-            "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-            " AND name = 'cairn_meta'),"
-            " (SELECT count(*) FROM sqlite_master WHERE type = 'table'),"
-            " (SELECT application_id FROM pragma_application_id)",
-            -1, &q, NULL);
-        if (rc != SQLITE_OK)
-            return sq_fail(s, db, rc, "read schema");
-        rc = sqlite3_step(q);
-        if (rc != SQLITE_ROW) {
-            sqlite3_finalize(q);
-            return sq_fail(s, db, rc, "read schema");
-        }
-        int have_meta = sqlite3_column_int(q, 0);
-        int tables = sqlite3_column_int(q, 1);
-        int app = sqlite3_column_int(q, 2);
-        sqlite3_finalize(q);
+        int have_meta, tables, app;
+        int rc = read_tables(s, db, &have_meta, &tables, &app);
+        if (rc)
+            return rc;
         if (app != 0 && app != APP_ID)
             return cairn_backend_error(CAIRN_ECORRUPT,
                                        "sqlite %s: not a cairn store (application_id "
@@ -358,21 +370,10 @@ static int schema_setup(sq *s, sqlite3 *db)
  * none (an empty file, an empty database) changes nothing in it. */
 static int probe_store(sq *s, sqlite3 *db)
 {
-    sqlite3_stmt *q;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT (SELECT count(*) FROM sqlite_master WHERE type = "
-                                "'table' AND name = 'cairn_meta'),"
-                                " (SELECT count(*) FROM sqlite_master WHERE type = 'table')",
-                                -1, &q, NULL);
-    if (rc != SQLITE_OK)
-        return sq_fail(s, db, rc, "read schema");
-    rc = sqlite3_step(q);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(q);
-        return sq_fail(s, db, rc, "read schema");
-    }
-    int have_meta = sqlite3_column_int(q, 0), tables = sqlite3_column_int(q, 1);
-    sqlite3_finalize(q);
+    int have_meta, tables, app;
+    int rc = read_tables(s, db, &have_meta, &tables, &app);
+    if (rc)
+        return rc;
     if (have_meta)
         return CAIRN_OK;
     if (tables == 0)

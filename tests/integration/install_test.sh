@@ -4,7 +4,7 @@
 #   2. find_package(cairn) from a CMake project outside the tree, linking
 #      cairn::cairn and cairn::cairn_static (tests/integration/consumer);
 #   3. pkg-config: `--cflags --libs cairn`, and `--static` against libcairn.a;
-#   4. with CAIRN_TEST_SYSTEM_INSTALL=1 (as root; make test sets it in CI):
+#   4. with CAIRN_TEST_SYSTEM_INSTALL=1 (as root; .ci/run sets it on CI):
 #      the README's steps exactly as written, `cmake --install` into the
 #      default prefix and `cc quickstart.c $(pkg-config --cflags --libs cairn)`,
 #      the program started with no LD_LIBRARY_PATH.
