@@ -152,7 +152,7 @@ int cli_positionals_open(cli_ctx *ctx, const cli_command *cmd, int argc, char **
                          const char **pos, int min, int max, cairn_store **s, int *exit)
 {
     int n = cli_positionals(ctx, cmd, argc, argv, pos, min, max, exit);
-    if (n < 0 || (*exit = cli_open_store(ctx, false, s)) != CLI_OK)
+    if (n < 0 || (*exit = cli_open_store(ctx, cmd, s)) != CLI_OK)
         return -1;
     return n;
 }

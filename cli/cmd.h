@@ -17,6 +17,20 @@ typedef struct {
 
 typedef struct cli_command cli_command;
 
+/* What a command does to the store it opens: the one place that decides
+ * whether the command may create it (cli_open_store() reads it). */
+typedef enum {
+    CLI_STORE_READ,   /* only reads: opens a store that is there and creates
+                         nothing (must_exist); a path that holds no store is
+                         exit 3, "no cairn store at PATH". Also a command
+                         that opens no store (help). */
+    CLI_STORE_REMOVE, /* writes, but only removes (rm, purge, model rm):
+                         as CLI_STORE_READ, nothing to remove in a store
+                         that is not there */
+    CLI_STORE_WRITE   /* writes: creates the store when it is missing (put,
+                         incr, model add, import, copy's --to, bench) */
+} cli_store_use;
+
 /* argv[0] is the command's name; returns an exit status (cli.h). */
 typedef int (*cli_command_fn)(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv);
 
@@ -29,6 +43,7 @@ struct cli_command {
     const char *help;     /* its options */
     /* Its own help (a command with subcommands); NULL: the fields above. */
     void (*print_help)(FILE *f);
+    cli_store_use store; /* a command with subcommands: theirs decide */
 };
 
 /* The families, in the order `cairn --help` lists them. A family is a file
@@ -92,8 +107,8 @@ int cli_args_next(cli_args *a);
 int cli_positionals(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
                     const char **pos, int min, int max, int *exit);
 
-/* cli_positionals(), then the store opened for reading (cli_open_store):
- * the start of a command with no options that reads the store. Returns
+/* cli_positionals(), then the store opened for cmd (cli_open_store): the
+ * start of a command with no options of its own. Returns
  * the number of positionals with *s open and *exit CLI_OK, or -1 with the
  * exit status to stop with in *exit (nothing open; CLI_OK after --help). */
 int cli_positionals_open(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
@@ -119,12 +134,19 @@ void cli_print_help(const cli_command *cmd);
  * CLI_DEFAULT_STORE. */
 const char *cli_store_url(const cli_ctx *ctx);
 
-/* Open the store; on failure report it and return the exit status. Only
- * writes create a store (create true): a read of a store that is not there
- * (a mistyped --store) is "not found", not a new empty store. */
-int cli_open_store(const cli_ctx *ctx, bool create, cairn_store **s);
-/* The same with the options o (o.must_exist is set from create). */
-int cli_open_store_opts(const cli_ctx *ctx, bool create, cairn_options o, cairn_store **s);
+/* True when cmd may create the store it opens (cmd->store is
+ * CLI_STORE_WRITE). */
+bool cli_creates_store(const cli_command *cmd);
+
+/* Open the store for cmd; on failure report it and return the exit
+ * status. Only a command marked CLI_STORE_WRITE creates a store: any
+ * other on a store that is not there (a mistyped --store, an empty folder,
+ * an LMDB folder given without lmdb:) is exit 3, "no cairn store at PATH",
+ * and nothing is made. */
+int cli_open_store(const cli_ctx *ctx, const cli_command *cmd, cairn_store **s);
+/* The same with the options o (o.must_exist is set from cmd). */
+int cli_open_store_opts(const cli_ctx *ctx, const cli_command *cmd, cairn_options o,
+                        cairn_store **s);
 
 /* A failed library call: its message (which already names the operation
  * and the key) on one line, and the exit status of its code. */

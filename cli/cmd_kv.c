@@ -125,7 +125,7 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     }
 
     cairn_store *s;
-    int ex = cli_open_store_opts(ctx, true, so, &s);
+    int ex = cli_open_store_opts(ctx, cmd, so, &s);
     if (ex) {
         free(buf);
         return ex;
@@ -200,7 +200,7 @@ static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         return cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
 
     cairn_store *s;
-    int ex = cli_open_store(ctx, false, &s);
+    int ex = cli_open_store(ctx, cmd, &s);
     if (ex)
         return ex;
     cairn_value *v = NULL;
@@ -291,7 +291,7 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     else if (!prefix && !nkeys)
         ex = cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
     cairn_store *s = NULL;
-    if (ex || (ex = cli_open_store(ctx, false, &s))) {
+    if (ex || (ex = cli_open_store(ctx, cmd, &s))) {
         free(keys);
         return ex;
     }
@@ -326,7 +326,7 @@ static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     if (n == 2 && cli_parse_i64(pos[1], &by))
         return cli_usage(cmd, "BY: '%s' is not a 64-bit integer", pos[1]);
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, true, &s)))
+    if ((ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     int64_t v;
     int rc = cairn_incr(s, pos[0], by, &v);
@@ -369,7 +369,8 @@ const cli_command cli_kv_commands[] = {
      "                        object: exit 5\n"
      "      --no-compress     store the value as it is (values of 4 KiB or more\n"
      "                        are otherwise zstd-compressed when that saves space)\n"
-     "      --compress-min N  compress values of N bytes or more (default 4096)\n", NULL},
+     "      --compress-min N  compress values of N bytes or more (default 4096)\n",
+     NULL, CLI_STORE_WRITE},
     {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]]",
      "print a value, or its metadata with --meta",
      "Print the value under KEY, byte for byte (no newline is added).\n",
@@ -384,7 +385,8 @@ const cli_command cli_kv_commands[] = {
      "                        NAME@N only version N\n"
      "      --revalidate      validate the value against the model as registered\n"
      "                        now (REF, else the record's own model, newest\n"
-     "                        version); invalid: exit 5 with every error on stderr\n", NULL},
+     "                        version); invalid: exit 5 with every error on stderr\n",
+     NULL, CLI_STORE_READ},
     {"cat", cmd_cat, "cat KEY",
      "print a value rendered by its format",
      "Print the value under KEY for a person: json and text as they are (a\n"
@@ -393,19 +395,20 @@ const cli_command cli_kv_commands[] = {
      "npy as a line 'dtype=<f8 shape=(3, 4) order=C' and then the values in\n"
      "logical order, one line per run of the last axis, bytes as a hex dump\n"
      "(offset, 16 bytes in hex, the printable ones). 'cairn get' gives the bytes.\n",
-     "", NULL},
+     "", NULL, CLI_STORE_READ},
     {"exists", cmd_exists, "exists KEY",
      "exit 0 if KEY exists, 3 if not",
-     "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", "", NULL},
+     "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", "",
+     NULL, CLI_STORE_READ},
     {"rm", cmd_rm, "rm KEY... | rm --prefix PREFIX",
      "remove keys, or every key under a prefix",
      "Remove the records under the KEYs (exit 3 if one is absent; the others\n"
      "are removed all the same), or every record under PREFIX (whole segments)\n"
      "and print how many were removed.\n",
-     "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n", NULL},
+     "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n", NULL, CLI_STORE_REMOVE},
     {"incr", cmd_incr, "incr KEY [BY]",
      "add to an integer and print it",
      "Atomically add BY (default 1; may be negative) to the JSON integer under\n"
-     "KEY (an absent key counts as 0) and print the new value.\n", "", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "KEY (an absent key counts as 0) and print the new value.\n", "", NULL, CLI_STORE_WRITE},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

@@ -53,7 +53,7 @@ static int cmd_model_add(cli_ctx *ctx, const cli_command *cmd, int argc, char **
     if (ex || (ex = cli_read_file_arg("model add", pos[1], &schema, &len)))
         return ex;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, true, &s))) {
+    if ((ex = cli_open_store(ctx, cmd, &s))) {
         free(schema);
         return ex;
     }
@@ -131,7 +131,7 @@ static int cmd_model_show(cli_ctx *ctx, const cli_command *cmd, int argc, char *
     char ref[CAIRN_MODEL_MAX + 1];
     int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref);
     cairn_store *s;
-    if (ex || !ref[0] || (ex = cli_open_store(ctx, false, &s)))
+    if (ex || !ref[0] || (ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     cairn_value *v = NULL;
     char resolved[CAIRN_MODEL_MAX + 1];
@@ -159,7 +159,7 @@ static int cmd_model_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
     char ref[CAIRN_MODEL_MAX + 1];
     int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref);
     cairn_store *s;
-    if (ex || !ref[0] || (ex = cli_open_store(ctx, false, &s)))
+    if (ex || !ref[0] || (ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     uint64_t n = 0;
     int rc = cairn_model_remove(s, ref, &n);
@@ -179,7 +179,7 @@ static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
     if ((ex = cli_read_file_arg("validate", pos[1], &doc, &len)))
         return ex;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s))) {
+    if ((ex = cli_open_store(ctx, cmd, &s))) {
         free(doc);
         return ex;
     }
@@ -203,11 +203,11 @@ static const cli_command model_commands[] = {
      "difference) unless --new-version registers it as the next version.\n",
      "  -n, --namespace NS    the model's namespace (default: 'default')\n"
      "      --new-version     register a different schema as the next version\n",
-     NULL},
+     NULL, CLI_STORE_WRITE},
     {"model ls", cmd_model_ls, "model ls",
      "list models",
      "Print every registered model version as ns/name@version, one per line,\n"
-     "sorted by namespace, name and version.\n", "", NULL},
+     "sorted by namespace, name and version.\n", "", NULL, CLI_STORE_READ},
     {"model show", cmd_model_show, "model show NAME [--namespace NS]",
      "print a model's schema",
      "Print the JSON Schema of model NAME (\"name\", \"ns/name\" or \"ns/name@N\";\n"
@@ -215,13 +215,13 @@ static const cli_command model_commands[] = {
      "stderr. A name without a namespace means the 'default' namespace if it has\n"
      "the name, else the only namespace that does (exit 5 when several do).\n",
      "  -n, --namespace NS    the model's namespace\n",
-     NULL},
+     NULL, CLI_STORE_READ},
     {"model rm", cmd_model_rm, "model rm NAME [--namespace NS]",
      "remove a model",
      "Remove model NAME: every version, or only version N with \"name@N\". Print\n"
      "how many versions were removed. Records stored under it keep their metadata.\n",
      "  -n, --namespace NS    the model's namespace\n",
-     NULL},
+     NULL, CLI_STORE_REMOVE},
 };
 #define N_MODEL_COMMANDS (sizeof model_commands / sizeof model_commands[0])
 
@@ -259,11 +259,11 @@ const cli_command cli_model_commands[] = {
     {"model", cmd_model, "model add|ls|show|rm ...",
      "register, list, show and remove models (JSON Schemas)",
      "Manage the models of the store; see 'cairn model --help'.\n", "",
-     print_model_help},
+     print_model_help, CLI_STORE_READ},
     {"validate", cmd_validate, "validate [NS/]NAME FILE",
      "validate a JSON document against a model",
      "Validate the JSON document in FILE ('-': stdin) against model [NS/]NAME[@N]\n"
      "without storing it. Valid: exit 0, silently. Invalid: exit 5 with every\n"
-     "error on stderr, one per line, as '/path: rule'.\n", "", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "error on stderr, one per line, as '/path: rule'.\n", "", NULL, CLI_STORE_READ},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

@@ -20,9 +20,15 @@ const char *cli_store_url(const cli_ctx *ctx)
     return CLI_DEFAULT_STORE;
 }
 
-int cli_open_store_opts(const cli_ctx *ctx, bool create, cairn_options o, cairn_store **s)
+bool cli_creates_store(const cli_command *cmd)
 {
-    o.must_exist = !create;
+    return cmd->store == CLI_STORE_WRITE;
+}
+
+int cli_open_store_opts(const cli_ctx *ctx, const cli_command *cmd, cairn_options o,
+                        cairn_store **s)
+{
+    o.must_exist = !cli_creates_store(cmd);
     const char *url = cli_store_url(ctx);
     int rc = cairn_store_open(url, &o, s);
     if (rc) {
@@ -32,9 +38,9 @@ int cli_open_store_opts(const cli_ctx *ctx, bool create, cairn_options o, cairn_
     return CLI_OK;
 }
 
-int cli_open_store(const cli_ctx *ctx, bool create, cairn_store **s)
+int cli_open_store(const cli_ctx *ctx, const cli_command *cmd, cairn_store **s)
 {
-    return cli_open_store_opts(ctx, create, (cairn_options){0}, s);
+    return cli_open_store_opts(ctx, cmd, (cairn_options){0}, s);
 }
 
 int cli_fail(int rc, const char *what, const char *key)

@@ -13,8 +13,8 @@ static int cmd_help(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static const cli_command help_commands[] = {
     {"help", cmd_help, "help [COMMAND]",
      "show help for a command", "Show help for COMMAND, or the list of commands.\n",
-     "", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "", NULL, CLI_STORE_READ},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };
 
 #define CLI_FAMILY_TABLE(f) cli_##f##_commands,

@@ -235,6 +235,44 @@ check_create() {
     rc "rm on the new store" 0
 }
 
+# ---- every command that only reads (or only removes) opens a store that
+# is there and makes nothing: on a path that holds nothing, an empty folder
+# and, on lmdb, an LMDB folder given without lmdb: (the file backend's
+# folder check); each says "no cairn store at PATH", exit 3 (issue 15.2) ----
+check_reads_create_nothing() {
+    [ -n "$SCHEME" ] || return 0
+    R=$T/reads
+    mkdir -p "$R/empty"
+    printf '{"a":1}' >"$R/doc.json"
+    case $SCHEME in
+    file) targets="$R/none $R/empty file:$R/empty/deeper" ;;
+    sqlite) targets="sqlite:$R/none.db sqlite:$R/empty/x.db" ;;
+    lmdb)
+        targets="lmdb:$R/none lmdb:$R/empty $R/lm"
+        "$CAIRN" --store "lmdb:$R/lm" put k 1 >/dev/null 2>&1 ||
+            bad "setup: cannot make an LMDB store in $R/lm"
+        ;;
+    esac
+    find "$R" -printf '%p %s\n' | sort >"$T/before"
+    for URL in $targets; do
+        for cmd in "ls" "get k" "cat k" "exists k" "range a" "count" "stats" "export" \
+            "model ls" "model show Person" "validate Person $R/doc.json" \
+            "copy --from $URL --to mem:" "rm k" "rm --prefix p" "purge" "model rm Person"; do
+            # shellcheck disable=SC2086
+            c $cmd
+            rc "$cmd on $URL" 3
+            has "$cmd on $URL says so" "$T/err" "no cairn store at"
+            find "$R" -printf '%p %s\n' | sort >"$T/after"
+            if cmp -s "$T/before" "$T/after"; then
+                ok
+            else
+                bad "$cmd on $URL made something: $(diff "$T/before" "$T/after" | grep '^>')"
+                cp "$T/after" "$T/before"
+            fi
+        done
+    done
+}
+
 # ---- help and version ----
 check_help() {
     c --help
