@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Normal form of key for messages; the key itself when it has none. */
 static const char *display_key(const char *key, char buf[CAIRN_KEY_MAX + 1])
@@ -13,6 +14,13 @@ static const char *display_key(const char *key, char buf[CAIRN_KEY_MAX + 1])
     if (cairn_key_normalize(key, buf, NULL) != CAIRN_OK)
         return key;
     return buf;
+}
+
+/* True when path names a regular file (followed through links). */
+static bool names_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -106,16 +114,16 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     char *buf = NULL;
     const void *val;
     size_t len;
-    /* Binary formats take a FILE, never a value on the command line. */
-    if (!input && npos == 2 &&
-        (o.format == CAIRN_FORMAT_MSGPACK || o.format == CAIRN_FORMAT_NPY))
-        input = pos[1];
-    else if (input && npos == 2)
+    /* One rule for every format: the argument is the value itself; a file
+     * comes with --input FILE ('-', or no argument: stdin). */
+    if (input && npos == 2)
         return cli_usage(cmd, "give the value as an argument or with --input, not both");
+    const char *named_file = NULL; /* the argument, when a file has its name */
     if (!input && npos == 2 && strcmp(pos[1], "-") != 0) {
         val = pos[1];
         len = strlen(pos[1]);
-    } else { /* --input FILE, a FILE argument, or stdin */
+        named_file = names_file(pos[1]) ? pos[1] : NULL;
+    } else { /* --input FILE, or stdin */
         char what[CAIRN_KEY_MAX + 8];
         snprintf(what, sizeof what, "put %s", key);
         int rx = cli_read_file_arg(what, input ? input : "-", &buf, &len);
@@ -137,6 +145,16 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         ex = CLI_OK;
     } else if (rc) {
         ex = cli_fail_validation(rc, "put", key, cairn_validation_errors());
+    }
+    /* A binary value is rarely typed: a file's name where the value goes
+     * most likely meant its contents (before 0.1.0, npy and msgpack read
+     * it). The same for a value refused as not JSON. */
+    bool binary = o.format == CAIRN_FORMAT_NPY || o.format == CAIRN_FORMAT_MSGPACK ||
+                  o.format == CAIRN_FORMAT_BYTES;
+    if (named_file && (binary || rc == CAIRN_EFORMAT)) {
+        char kb[CAIRN_KEY_MAX + 1];
+        fprintf(stderr, "cairn: put %s: hint: '%s' is a file; to store its contents use "
+                        "--input %s\n", display_key(key, kb), named_file, named_file);
     }
     cairn_store_close(s);
     free(buf);
@@ -339,12 +357,13 @@ static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_kv_commands[] = {
-    {"put", cmd_put, "put KEY [VALUE|FILE] [OPTIONS]",
+    {"put", cmd_put, "put KEY [VALUE] [OPTIONS]",
      "store a value (from the argument, a file or stdin)",
-     "Store VALUE under KEY. VALUE comes from the argument, from --input FILE, or\n"
-     "from stdin when it is absent or '-' (byte-exact: a trailing newline is\n"
-     "kept). With --format msgpack or npy the argument is a FILE ('-': stdin).\n"
-     "The value must be valid for its format (exit 5 naming the problem). A\n"
+     "Store VALUE under KEY. VALUE is the argument itself, whatever the format;\n"
+     "a file's contents come with --input FILE, stdin's when VALUE is absent or\n"
+     "'-' (byte-exact: a trailing newline is kept). The value must be valid for\n"
+     "its format (exit 5 naming the problem). An argument that names a file\n"
+     "with a binary format (npy, msgpack, bytes) adds a hint on stderr. A\n"
      "skipped put exits 0 and says 'skipped' on stderr.\n",
      "  -e, --if-exists MODE  when KEY already holds a record: fail (default,\n"
      "                        exit 4), skip (exit 0), different (fail only if\n"
@@ -355,7 +374,7 @@ const cli_command cli_kv_commands[] = {
      "  -f, --format FORMAT   json (default), text (UTF-8), bytes, msgpack (one\n"
      "                        MessagePack object) or npy (a NumPy .npy file of a\n"
      "                        numeric dtype; docs/formats.md)\n"
-     "  -i, --input FILE      read the value from FILE ('-': stdin)\n"
+     "  -i, --input FILE      read the value from FILE ('-': stdin), any format\n"
      "      --if-version N    compare-and-set: write only if the current version\n"
      "                        is N (exit 4 if not, 3 if KEY is absent)\n"
      "  -M, --model REF       validate against model REF ([NS/]NAME[@N]) first and\n"

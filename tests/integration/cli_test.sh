@@ -541,6 +541,53 @@ check_stdin() {
     rc "rm two keys" 0
 }
 
+# ---- put's argument is the value for every format; a file comes with
+# --input (issue 15.3: npy and msgpack read a FILE at the place where text
+# and bytes stored the name) ----
+check_put_value_argument() {
+    printf '\222\001\002' >"$T/v.msgpack" # [1, 2]
+    printf 'file contents' >"$T/v.txt"
+    # a .npy of one int8, 7: its header (dict, spaces, newline) is 118 bytes
+    {
+        printf '\223NUMPY\001\000\166\000'
+        printf '%s' "{'descr': '|i1', 'fortran_order': False, 'shape': (1,), }"
+        printf '%60s\n\007' ''
+    } >"$T/v.npy"
+    for fmt in text bytes; do
+        c put "arg/$fmt" "$T/v.txt" --format "$fmt"
+        rc "put --format $fmt with a file name" 0
+        if [ "$fmt" = bytes ]; then
+            has "--format bytes: the file name gets a hint" "$T/err" \
+                "is a file; to store its contents use --input $T/v.txt"
+        elif [ -s "$T/err" ]; then
+            bad "--format text gets no hint: $(cat "$T/err")"
+        fi
+        c get "arg/$fmt"
+        out "--format $fmt: the argument is the value" "$T/v.txt"
+    done
+    for fmt in msgpack npy; do
+        c put "arg/$fmt" "$T/v.$fmt" --format "$fmt"
+        rc "put --format $fmt with a file name: the name is the value, not valid $fmt" 5
+        has "--format $fmt with a file name: hint" "$T/err" \
+            "is a file; to store its contents use --input $T/v.$fmt"
+        c exists "arg/$fmt"
+        rc "--format $fmt with a file name stored nothing" 3
+        c put "arg/$fmt" --input "$T/v.$fmt" --format "$fmt"
+        rc "put --format $fmt --input FILE" 0
+        c get "arg/$fmt"
+        same "--format $fmt --input: the file's bytes" "$T/out" "$T/v.$fmt"
+        ci "$T/v.$fmt" put "arg/$fmt-stdin" - --format "$fmt"
+        rc "put --format $fmt from stdin ('-')" 0
+        c get "arg/$fmt-stdin"
+        same "--format $fmt from stdin: the bytes" "$T/out" "$T/v.$fmt"
+    done
+    c put arg/json "$T/v.txt"
+    rc "a file name as a JSON value" 5
+    has "a file name refused as JSON: hint" "$T/err" "to store its contents use --input"
+    c put arg/both 1 --input "$T/v.txt"
+    rc "a value and --input" 2
+}
+
 # ---- invalid input: exit 5 ----
 check_invalid() {
     c put k '{"unclosed": '
