@@ -156,8 +156,15 @@ int cli_fail(int rc, const char *what, const char *key);
  * line as "/path: rule" (the document itself is "/"). */
 int cli_fail_validation(int rc, const char *what, const char *key, const cairn_verrors *errs);
 
+/* cli_fail_validation() for a call whose CAIRN_ENOTFOUND means the model
+ * (validate, model show, model rm): the exit status of
+ * cli_exit_status_model(). errs may be NULL. */
+int cli_fail_model(int rc, const char *what, const char *ref, const cairn_verrors *errs);
+
 /* Read FILE ("-": stdin) whole into *buf (malloc'd, the caller frees it);
- * reports failures naming what. Returns an exit status. */
+ * reports failures naming what. Returns an exit status: CLI_USAGE when
+ * FILE cannot be opened (not there, not readable), CLI_ERROR when reading
+ * it fails, CLI_INVALID when it is larger than a value may be. */
 int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *len);
 
 /* The end of a command that prints a number (count, purge, rm --prefix,

@@ -226,6 +226,11 @@ static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                             : cairn_get(s, key, &v);
     if (rc) {
         ex = cli_fail_validation(rc, "get", key, cairn_validation_errors());
+        /* Revalidating a record whose model is no longer registered: the
+         * model is what is missing, not the key. */
+        if (rc == CAIRN_ENOTFOUND && (flags & CAIRN_GET_REVALIDATE) &&
+            cairn_exists(s, key) == CAIRN_OK)
+            ex = cli_exit_status_model(rc);
     } else if (outfile && (ex = write_file(outfile, v))) {
         /* reported */
     } else if (meta) { /* with --out too: the value went to the file */
@@ -374,7 +379,8 @@ const cli_command cli_kv_commands[] = {
      "  -f, --format FORMAT   json (default), text (UTF-8), bytes, msgpack (one\n"
      "                        MessagePack object) or npy (a NumPy .npy file of a\n"
      "                        numeric dtype; docs/formats.md)\n"
-     "  -i, --input FILE      read the value from FILE ('-': stdin), any format\n"
+     "  -i, --input FILE      read the value from FILE ('-': stdin), any format;\n"
+     "                        a FILE that cannot be opened: exit 2\n"
      "      --if-version N    compare-and-set: write only if the current version\n"
      "                        is N (exit 4 if not, 3 if KEY is absent)\n"
      "  -M, --model REF       validate against model REF ([NS/]NAME[@N]) first and\n"

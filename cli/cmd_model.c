@@ -139,7 +139,7 @@ static int cmd_model_show(cli_ctx *ctx, const cli_command *cmd, int argc, char *
     if (rc == CAIRN_OK)
         rc = cairn_model_schema(s, resolved, &v);
     if (rc) {
-        ex = cli_fail(rc, "model show", ref);
+        ex = cli_fail_model(rc, "model show", ref, NULL);
     } else {
         size_t len;
         const char *data = cairn_value_data(v, &len);
@@ -163,7 +163,7 @@ static int cmd_model_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
         return ex;
     uint64_t n = 0;
     int rc = cairn_model_remove(s, ref, &n);
-    ex = cli_print_count(rc, n, "model rm", ref);
+    ex = rc ? cli_fail_model(rc, "model rm", ref, NULL) : cli_print_count(rc, n, NULL, NULL);
     cairn_store_close(s);
     return ex;
 }
@@ -186,7 +186,7 @@ static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
     cairn_verrors *errs = NULL;
     int rc = cairn_validate(s, pos[0], doc, len, &errs);
     if (rc)
-        ex = cli_fail_validation(rc, "validate", pos[1], errs);
+        ex = cli_fail_model(rc, "validate", pos[1], errs);
     cairn_verrors_free(errs);
     cairn_store_close(s);
     free(doc);
@@ -213,13 +213,15 @@ static const cli_command model_commands[] = {
      "Print the JSON Schema of model NAME (\"name\", \"ns/name\" or \"ns/name@N\";\n"
      "the newest version unless @N is given) on stdout and its full reference on\n"
      "stderr. A name without a namespace means the 'default' namespace if it has\n"
-     "the name, else the only namespace that does (exit 5 when several do).\n",
+     "the name, else the only namespace that does (exit 5 when several do, and\n"
+     "when none does).\n",
      "  -n, --namespace NS    the model's namespace\n",
      NULL, CLI_STORE_READ},
     {"model rm", cmd_model_rm, "model rm NAME [--namespace NS]",
      "remove a model",
      "Remove model NAME: every version, or only version N with \"name@N\". Print\n"
-     "how many versions were removed. Records stored under it keep their metadata.\n",
+     "how many versions were removed (exit 5 for a model that is not registered).\n"
+     "Records stored under it keep their metadata.\n",
      "  -n, --namespace NS    the model's namespace\n",
      NULL, CLI_STORE_REMOVE},
 };
@@ -264,6 +266,8 @@ const cli_command cli_model_commands[] = {
      "validate a JSON document against a model",
      "Validate the JSON document in FILE ('-': stdin) against model [NS/]NAME[@N]\n"
      "without storing it. Valid: exit 0, silently. Invalid: exit 5 with every\n"
-     "error on stderr, one per line, as '/path: rule'.\n", "", NULL, CLI_STORE_READ},
+     "error on stderr, one per line, as '/path: rule'. A model that is not\n"
+     "registered: exit 5; a FILE that cannot be opened: exit 2.\n", "", NULL,
+     CLI_STORE_READ},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

@@ -69,6 +69,12 @@ int cli_fail_validation(int rc, const char *what, const char *key, const cairn_v
     return cli_fail(rc, what, key);
 }
 
+int cli_fail_model(int rc, const char *what, const char *ref, const cairn_verrors *errs)
+{
+    cli_fail_validation(rc, what, ref, errs);
+    return cli_exit_status_model(rc);
+}
+
 int cli_print_count(int rc, uint64_t n, const char *what, const char *key)
 {
     if (rc)
@@ -81,8 +87,10 @@ int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *le
 {
     int fd = STDIN_FILENO;
     if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        /* The command line names a file that is not there (or not
+         * readable): its caller's mistake, never "not found" (a key). */
         fprintf(stderr, "cairn: %s: cannot open %s: %s\n", what, path, strerror(errno));
-        return errno == ENOENT ? CLI_NOTFOUND : CLI_ERROR;
+        return CLI_USAGE;
     }
     int rr = cli_read_all(fd, CAIRN_VALUE_MAX, buf, len);
     int e = errno;

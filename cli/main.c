@@ -47,11 +47,10 @@ static void print_main_help(FILE *f)
             "                    mem: (default: $CAIRN_STORE, else %s)\n"
             "  -h, --help        show this help\n"
             "  -V, --version     print the version\n\n"
-            "Exit status: 0 success, 1 other error, 2 usage, 3 not found,\n"
-            "4 conflict (exists, different, version), 5 invalid input (key, value,\n"
-            "URL, validation, wrong model), 6 backend unavailable.\n\n"
-            "'cairn help COMMAND' or 'cairn COMMAND --help' shows a command's options.\n",
+            "Exit status:\n",
             CLI_DEFAULT_STORE);
+    cli_print_exit_statuses(f);
+    fprintf(f, "\n'cairn help COMMAND' or 'cairn COMMAND --help' shows a command's options.\n");
 }
 
 static int cmd_help(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
