@@ -9,11 +9,19 @@
 
 #include "cli.h"
 
+/* A URL argument kept in memory once its password was scrubbed from argv
+ * (cli_args_url). */
+typedef struct cli_kept cli_kept;
+
 /* What the global options decided, handed to every command. A command's
  * own --store (allowed after the command too) updates it. */
 typedef struct {
     const char *store_url; /* from --store; NULL: $CAIRN_STORE, else the default */
+    cli_kept *kept;        /* owned: the copies cli_args_url() made */
 } cli_ctx;
+
+/* Free what ctx owns (the copies of URL arguments); ctx stays usable. */
+void cli_ctx_release(cli_ctx *ctx);
 
 typedef struct cli_command cli_command;
 
@@ -89,6 +97,8 @@ typedef struct {
     bool opts_done;
     int opt;         /* index into opts; -1 for a positional */
     const char *val; /* the option's value or the positional */
+    char *val_argv;  /* an option's value as the argv bytes it is (for
+                        cli_args_url); NULL for a positional */
     int exit;        /* when cli_args_next returns -1 */
 } cli_args;
 
@@ -97,8 +107,18 @@ void cli_args_init(cli_args *a, cli_ctx *ctx, const cli_command *cmd, int argc,
                    char **argv, const cli_opt *opts, unsigned flags);
 
 /* 1: an item in a->opt / a->val; 0: the end; -1: stop with a->exit (a
- * usage error reported, or the help printed). */
+ * usage error reported, or the help printed). The URL of --store is taken
+ * through cli_args_url(): its password leaves argv at once. */
 int cli_args_next(cli_args *a);
+
+/* The value of the option just returned (a->val, a store URL such as
+ * copy's --from and --to), with the secrets cairn_url_redact() hides
+ * (a password, password=...) overwritten in argv with '*', so that ps and
+ * /proc/PID/cmdline no longer show them. Returns the URL as given: a->val
+ * itself when it holds no secret, else a copy owned by a->ctx (released
+ * by cli_ctx_release()); NULL when out of memory (reported on stderr;
+ * argv is then left as it is). */
+const char *cli_args_url(cli_args *a);
 
 /* The whole parse of a command with no options of its own: the
  * positionals into pos (min to max of them; the rest of pos is left as it

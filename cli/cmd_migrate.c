@@ -401,11 +401,13 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         switch (args.opt) {
         case -1:
             return cli_usage(cmd, "unexpected argument '%s'", args.val);
-        case O_FROM:
-            from = args.val;
+        case O_FROM: /* a password leaves argv (ps) at once */
+            if (!(from = cli_args_url(&args)))
+                return CLI_ERROR;
             break;
         case O_TO:
-            to = args.val;
+            if (!(to = cli_args_url(&args)))
+                return CLI_ERROR;
             break;
         case O_PREFIX:
             prefix = args.val;

@@ -1047,6 +1047,98 @@ EOF
     rc "get --revalidate of a record whose model is gone" 5
 }
 
+# ---- a password on the command line leaves argv (what ps and
+# /proc/PID/cmdline show) as soon as it is parsed, and the command goes on
+# with it (issue 15.16; cli_redis.sh checks the password still works) ----
+SECRET=Zq7argvS3cret
+# argv_hidden NAME PID MARK: PID is still running (waiting), runs cairn
+# (its command line holds MARK, one of cairn's arguments: not the shell
+# that forks it) and its command line no longer holds $SECRET; the command
+# line is left in $T/cmdline.
+argv_hidden() {
+    tries=0
+    : >"$T/cmdline"
+    while [ $tries -lt 50 ]; do
+        if ! kill -0 "$2" 2>/dev/null; then
+            bad "$1: cairn exited before it could be looked at: $(cat "$T/err")"
+            return
+        fi
+        tr '\0' ' ' <"/proc/$2/cmdline" >"$T/cmdline" 2>/dev/null
+        if grep -q -F -e "$3" "$T/cmdline" && ! grep -q "$SECRET" "$T/cmdline"; then
+            ok
+            return
+        fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    bad "$1: ps shows the password: $(cat "$T/cmdline")"
+}
+# stop PID: end a cairn this check started (it waits on a FIFO or a server).
+stop() {
+    kill "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+check_argv_secrets() {
+    c --help
+    for var in PGPASSWORD .pgpass REDISCLI_AUTH CAIRN_REDIS_PASSWORD; do
+        has "--help recommends $var" "$T/out" "$var"
+    done
+    [ -r /proc/self/cmdline ] || return 0
+    mkfifo "$T/fifo" || {
+        bad "setup: mkfifo"
+        return
+    }
+    S=$SECRET
+    # put --input FIFO waits in open() until a writer comes: after the
+    # arguments are parsed, before the store is opened (no server needed).
+    for url in "redis://:$S@127.0.0.1:1/0" "redis://user:$S@127.0.0.1:1/0" \
+        "tiered:redis://:$S@127.0.0.1:1/0" "postgres://u:$S@127.0.0.1:1/db" \
+        "postgres://u@127.0.0.1:1/db?password=$S" "redis://:a/$S@127.0.0.1:1/0"; do
+        for form in -s --store= after; do
+            case $form in
+            -s) set -- -s "$url" put k --input "$T/fifo" ;;
+            --store=) set -- "--store=$url" put k --input "$T/fifo" ;;
+            after) set -- put k --input "$T/fifo" --store "$url" ;;
+            esac
+            "$CAIRN" "$@" >"$T/out" 2>"$T/err" &
+            pid=$!
+            argv_hidden "$form $url" $pid "--input $T/fifo"
+            has "$form $url: the rest of the URL still shows" "$T/cmdline" "@127.0.0.1:1/"
+            stop $pid
+        done
+    done
+    # copy's --from and --to: the source a server that accepts and never
+    # answers, so that copy waits in its first open.
+    [ -n "$PY" ] || return 0
+    "$PY" -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+time.sleep(60)' >"$T/port" &
+    lpid=$!
+    tries=0
+    while [ ! -s "$T/port" ] && [ $tries -lt 50 ]; do
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    port=$(cat "$T/port")
+    "$CAIRN" copy --from "redis://:$S@127.0.0.1:$port/0" --to "postgres://u:$S@127.0.0.1:1/db" \
+        >"$T/out" 2>"$T/err" &
+    pid=$!
+    sleep 0.2
+    if grep -q 'not built' "$T/err"; then
+        : # redis is not built into this cairn: copy cannot wait on it
+    else
+        argv_hidden "copy --from --to" $pid "copy --from"
+        has "copy: the rest of --from still shows" "$T/cmdline" "@127.0.0.1:$port/0"
+        has "copy: the rest of --to still shows" "$T/cmdline" "@127.0.0.1:1/db"
+    fi
+    stop $pid
+    stop $lpid
+}
+
 # ---- model rm ----
 check_model_rm() {
     person_models
