@@ -79,12 +79,16 @@ void cli_ctx_release(cli_ctx *ctx)
 /* Match s against red (s redacted), where each STARS in red stands for a
  * run of bytes of s (a secret); on a match set mask[i] for each byte of s
  * that one of them covers. Backtracking as for glob '*': the secrets are
- * few, so this is short. Returns true on a match. */
-static bool match_secrets(const char *s, const char *red, char *mask, const char *s0)
+ * few and end at a delimiter, so this is short; *budget bounds the steps
+ * (a false return once it is spent). Returns true on a match. */
+static bool match_secrets(const char *s, const char *red, char *mask, const char *s0,
+                          long *budget)
 {
+    if (--*budget < 0)
+        return false;
     if (!strncmp(red, STARS, 3)) {
         for (const char *end = s;; end++) {
-            if (match_secrets(end, red + 3, mask, s0)) {
+            if (match_secrets(end, red + 3, mask, s0, budget)) {
                 memset(mask + (s - s0), 1, (size_t)(end - s));
                 return true;
             }
@@ -94,7 +98,7 @@ static bool match_secrets(const char *s, const char *red, char *mask, const char
     }
     if (*red != *s)
         return false;
-    return !*s || match_secrets(s + 1, red + 1, mask, s0);
+    return !*s || match_secrets(s + 1, red + 1, mask, s0, budget);
 }
 
 /* Overwrite in place the bytes of arg that the redaction hides. Returns
@@ -107,8 +111,18 @@ static bool scrub_secrets(char *arg)
     size_t cap = 4 * n + 16;
     char *red = malloc(cap), *mask = calloc(n + 1, 1);
     bool hidden = false;
-    if (red && mask && strcmp(cairn_url_redact(arg, red, cap), arg) != 0 &&
-        match_secrets(arg, red, mask, arg)) {
+    if (red && mask && strcmp(cairn_url_redact(arg, red, cap), arg) != 0) {
+        long budget = 100000;
+        if (!match_secrets(arg, red, mask, arg, &budget)) {
+            /* No alignment found in time: hide everything between what the
+             * two share at the start and at the end. */
+            size_t rn = strlen(red), pre = 0, suf = 0;
+            while (pre < n && pre < rn && arg[pre] == red[pre])
+                pre++;
+            while (suf < n - pre && suf < rn - pre && arg[n - 1 - suf] == red[rn - 1 - suf])
+                suf++;
+            memset(mask + pre, 1, n - pre - suf);
+        }
         for (size_t i = 0; i < n; i++)
             if (mask[i]) {
                 arg[i] = '*';
