@@ -9,19 +9,42 @@
 
 #include <cairn/cairn.h>
 
-/* Exit statuses of the cairn command (docs/cli.md). */
-enum {
-    CLI_OK = 0,
-    CLI_ERROR = 1,
-    CLI_USAGE = 2,
-    CLI_NOTFOUND = 3,
-    CLI_CONFLICT = 4,
-    CLI_INVALID = 5,
-    CLI_UNAVAILABLE = 6
-};
+/* The exit statuses of the cairn command: the one table every command
+ * uses, X(NAME, STATUS, WHAT) with WHAT as `cairn --help` prints it.
+ * docs/cli.md ("Exit statuses") and docs/cairn.1 (EXIT STATUS) say the
+ * same at length, and cli_test.sh's check_exit_statuses holds every
+ * command to it. The rules that decide between two of them:
+ *   - a FILE argument (put --input, validate's FILE, model add's
+ *     SCHEMA_FILE) that cannot be opened is a usage error, 2; one that
+ *     fails while being read is 1; one too large for a value is 5;
+ *   - 3 is a key or a store that is not there, never a file or a model;
+ *   - a model that is not registered, or a name several namespaces have,
+ *     is 5 in every command (put --model, get --model, validate, model
+ *     show, model rm), as is a record under another model. */
+#define CLI_EXIT_STATUSES(X)                                                        \
+    X(CLI_OK, 0, "success (also a skipped put)")                                    \
+    X(CLI_ERROR, 1, "other error (I/O, reading a FILE, corrupt record)")            \
+    X(CLI_USAGE, 2, "usage (unknown option, bad argument, a FILE not there)")      \
+    X(CLI_NOTFOUND, 3, "not found (a key, a store)")                                \
+    X(CLI_CONFLICT, 4, "conflict (exists, different, version)")                     \
+    X(CLI_INVALID, 5, "invalid input (key, value, URL, validation, unknown model)") \
+    X(CLI_UNAVAILABLE, 6, "backend unavailable (not built in, cannot connect, busy)")
 
-/* Map a cairn status to the exit status above. */
+#define CLI_EXIT_ENUM(name, status, what) name = status,
+enum { CLI_EXIT_STATUSES(CLI_EXIT_ENUM) };
+#undef CLI_EXIT_ENUM
+
+/* The exit status of a failed call on a key (or the store): the library's
+ * status mapped through the table above; CAIRN_ENOTFOUND is 3. */
 int cli_exit_status(int status);
+
+/* The same for a call whose CAIRN_ENOTFOUND means that the model is not
+ * registered (cairn_validate, cairn_model_resolve/schema/remove, a
+ * revalidating get of a present key): 5, as CAIRN_EMODEL. */
+int cli_exit_status_model(int status);
+
+/* Print the table above, one "  N  WHAT" line per status, to f. */
+void cli_print_exit_statuses(FILE *f);
 
 /* `cairn bench`: argv[0] is "bench"; store_url is the --store / $CAIRN_STORE
  * / default URL. Returns an exit status. (cli/bench.c) */

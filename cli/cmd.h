@@ -9,13 +9,35 @@
 
 #include "cli.h"
 
+/* A URL argument kept in memory once its password was scrubbed from argv
+ * (cli_args_url). */
+typedef struct cli_kept cli_kept;
+
 /* What the global options decided, handed to every command. A command's
  * own --store (allowed after the command too) updates it. */
 typedef struct {
     const char *store_url; /* from --store; NULL: $CAIRN_STORE, else the default */
+    cli_kept *kept;        /* owned: the copies cli_args_url() made */
 } cli_ctx;
 
+/* Free what ctx owns (the copies of URL arguments); ctx stays usable. */
+void cli_ctx_release(cli_ctx *ctx);
+
 typedef struct cli_command cli_command;
+
+/* What a command does to the store it opens: the one place that decides
+ * whether the command may create it (cli_open_store() reads it). */
+typedef enum {
+    CLI_STORE_READ,   /* only reads: opens a store that is there and creates
+                         nothing (must_exist); a path that holds no store is
+                         exit 3, "no cairn store at PATH". Also a command
+                         that opens no store (help). */
+    CLI_STORE_REMOVE, /* writes, but only removes (rm, purge, model rm):
+                         as CLI_STORE_READ, nothing to remove in a store
+                         that is not there */
+    CLI_STORE_WRITE   /* writes: creates the store when it is missing (put,
+                         incr, model add, import, copy's --to, bench) */
+} cli_store_use;
 
 /* argv[0] is the command's name; returns an exit status (cli.h). */
 typedef int (*cli_command_fn)(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv);
@@ -29,6 +51,7 @@ struct cli_command {
     const char *help;     /* its options */
     /* Its own help (a command with subcommands); NULL: the fields above. */
     void (*print_help)(FILE *f);
+    cli_store_use store; /* a command with subcommands: theirs decide */
 };
 
 /* The families, in the order `cairn --help` lists them. A family is a file
@@ -74,6 +97,8 @@ typedef struct {
     bool opts_done;
     int opt;         /* index into opts; -1 for a positional */
     const char *val; /* the option's value or the positional */
+    char *val_argv;  /* an option's value as the argv bytes it is (for
+                        cli_args_url); NULL for a positional */
     int exit;        /* when cli_args_next returns -1 */
 } cli_args;
 
@@ -82,8 +107,18 @@ void cli_args_init(cli_args *a, cli_ctx *ctx, const cli_command *cmd, int argc,
                    char **argv, const cli_opt *opts, unsigned flags);
 
 /* 1: an item in a->opt / a->val; 0: the end; -1: stop with a->exit (a
- * usage error reported, or the help printed). */
+ * usage error reported, or the help printed). The URL of --store is taken
+ * through cli_args_url(): its password leaves argv at once. */
 int cli_args_next(cli_args *a);
+
+/* The value of the option just returned (a->val, a store URL such as
+ * copy's --from and --to), with the secrets cairn_url_redact() hides
+ * (a password, password=...) overwritten in argv with '*', so that ps and
+ * /proc/PID/cmdline no longer show them. Returns the URL as given: a->val
+ * itself when it holds no secret, else a copy owned by a->ctx (released
+ * by cli_ctx_release()); NULL when out of memory (reported on stderr;
+ * argv is then left as it is). */
+const char *cli_args_url(cli_args *a);
 
 /* The whole parse of a command with no options of its own: the
  * positionals into pos (min to max of them; the rest of pos is left as it
@@ -92,8 +127,8 @@ int cli_args_next(cli_args *a);
 int cli_positionals(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
                     const char **pos, int min, int max, int *exit);
 
-/* cli_positionals(), then the store opened for reading (cli_open_store):
- * the start of a command with no options that reads the store. Returns
+/* cli_positionals(), then the store opened for cmd (cli_open_store): the
+ * start of a command with no options of its own. Returns
  * the number of positionals with *s open and *exit CLI_OK, or -1 with the
  * exit status to stop with in *exit (nothing open; CLI_OK after --help). */
 int cli_positionals_open(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
@@ -119,12 +154,19 @@ void cli_print_help(const cli_command *cmd);
  * CLI_DEFAULT_STORE. */
 const char *cli_store_url(const cli_ctx *ctx);
 
-/* Open the store; on failure report it and return the exit status. Only
- * writes create a store (create true): a read of a store that is not there
- * (a mistyped --store) is "not found", not a new empty store. */
-int cli_open_store(const cli_ctx *ctx, bool create, cairn_store **s);
-/* The same with the options o (o.must_exist is set from create). */
-int cli_open_store_opts(const cli_ctx *ctx, bool create, cairn_options o, cairn_store **s);
+/* True when cmd may create the store it opens (cmd->store is
+ * CLI_STORE_WRITE). */
+bool cli_creates_store(const cli_command *cmd);
+
+/* Open the store for cmd; on failure report it and return the exit
+ * status. Only a command marked CLI_STORE_WRITE creates a store: any
+ * other on a store that is not there (a mistyped --store, an empty folder,
+ * an LMDB folder given without lmdb:) is exit 3, "no cairn store at PATH",
+ * and nothing is made. */
+int cli_open_store(const cli_ctx *ctx, const cli_command *cmd, cairn_store **s);
+/* The same with the options o (o.must_exist is set from cmd). */
+int cli_open_store_opts(const cli_ctx *ctx, const cli_command *cmd, cairn_options o,
+                        cairn_store **s);
 
 /* A failed library call: its message (which already names the operation
  * and the key) on one line, and the exit status of its code. */
@@ -134,8 +176,15 @@ int cli_fail(int rc, const char *what, const char *key);
  * line as "/path: rule" (the document itself is "/"). */
 int cli_fail_validation(int rc, const char *what, const char *key, const cairn_verrors *errs);
 
+/* cli_fail_validation() for a call whose CAIRN_ENOTFOUND means the model
+ * (validate, model show, model rm): the exit status of
+ * cli_exit_status_model(). errs may be NULL. */
+int cli_fail_model(int rc, const char *what, const char *ref, const cairn_verrors *errs);
+
 /* Read FILE ("-": stdin) whole into *buf (malloc'd, the caller frees it);
- * reports failures naming what. Returns an exit status. */
+ * reports failures naming what. Returns an exit status: CLI_USAGE when
+ * FILE cannot be opened (not there, not readable), CLI_ERROR when reading
+ * it fails, CLI_INVALID when it is larger than a value may be. */
 int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *len);
 
 /* The end of a command that prints a number (count, purge, rm --prefix,

@@ -48,6 +48,6 @@ const cli_command cli_bench_commands[] = {
     {"bench", cmd_bench, "bench [--n N] [--model]",
      "run the benchmark",
      "Run the benchmark workload against the store and print one line of\n"
-     "name=value fields (docs/performance.md).\n", "", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "name=value fields (docs/performance.md).\n", "", NULL, CLI_STORE_WRITE},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Normal form of key for messages; the key itself when it has none. */
 static const char *display_key(const char *key, char buf[CAIRN_KEY_MAX + 1])
@@ -13,6 +14,13 @@ static const char *display_key(const char *key, char buf[CAIRN_KEY_MAX + 1])
     if (cairn_key_normalize(key, buf, NULL) != CAIRN_OK)
         return key;
     return buf;
+}
+
+/* True when path names a regular file (followed through links). */
+static bool names_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -106,16 +114,16 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     char *buf = NULL;
     const void *val;
     size_t len;
-    /* Binary formats take a FILE, never a value on the command line. */
-    if (!input && npos == 2 &&
-        (o.format == CAIRN_FORMAT_MSGPACK || o.format == CAIRN_FORMAT_NPY))
-        input = pos[1];
-    else if (input && npos == 2)
+    /* One rule for every format: the argument is the value itself; a file
+     * comes with --input FILE ('-', or no argument: stdin). */
+    if (input && npos == 2)
         return cli_usage(cmd, "give the value as an argument or with --input, not both");
+    const char *named_file = NULL; /* the argument, when a file has its name */
     if (!input && npos == 2 && strcmp(pos[1], "-") != 0) {
         val = pos[1];
         len = strlen(pos[1]);
-    } else { /* --input FILE, a FILE argument, or stdin */
+        named_file = names_file(pos[1]) ? pos[1] : NULL;
+    } else { /* --input FILE, or stdin */
         char what[CAIRN_KEY_MAX + 8];
         snprintf(what, sizeof what, "put %s", key);
         int rx = cli_read_file_arg(what, input ? input : "-", &buf, &len);
@@ -125,7 +133,7 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     }
 
     cairn_store *s;
-    int ex = cli_open_store_opts(ctx, true, so, &s);
+    int ex = cli_open_store_opts(ctx, cmd, so, &s);
     if (ex) {
         free(buf);
         return ex;
@@ -137,6 +145,16 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         ex = CLI_OK;
     } else if (rc) {
         ex = cli_fail_validation(rc, "put", key, cairn_validation_errors());
+    }
+    /* A binary value is rarely typed: a file's name where the value goes
+     * most likely meant its contents (before 0.1.0, npy and msgpack read
+     * it). The same for a value refused as not JSON. */
+    bool binary = o.format == CAIRN_FORMAT_NPY || o.format == CAIRN_FORMAT_MSGPACK ||
+                  o.format == CAIRN_FORMAT_BYTES;
+    if (named_file && (binary || rc == CAIRN_EFORMAT)) {
+        char kb[CAIRN_KEY_MAX + 1];
+        fprintf(stderr, "cairn: put %s: hint: '%s' is a file; to store its contents use "
+                        "--input %s\n", display_key(key, kb), named_file, named_file);
     }
     cairn_store_close(s);
     free(buf);
@@ -200,7 +218,7 @@ static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         return cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
 
     cairn_store *s;
-    int ex = cli_open_store(ctx, false, &s);
+    int ex = cli_open_store(ctx, cmd, &s);
     if (ex)
         return ex;
     cairn_value *v = NULL;
@@ -208,6 +226,11 @@ static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                             : cairn_get(s, key, &v);
     if (rc) {
         ex = cli_fail_validation(rc, "get", key, cairn_validation_errors());
+        /* Revalidating a record whose model is no longer registered: the
+         * model is what is missing, not the key. */
+        if (rc == CAIRN_ENOTFOUND && (flags & CAIRN_GET_REVALIDATE) &&
+            cairn_exists(s, key) == CAIRN_OK)
+            ex = cli_exit_status_model(rc);
     } else if (outfile && (ex = write_file(outfile, v))) {
         /* reported */
     } else if (meta) { /* with --out too: the value went to the file */
@@ -291,7 +314,7 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     else if (!prefix && !nkeys)
         ex = cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
     cairn_store *s = NULL;
-    if (ex || (ex = cli_open_store(ctx, false, &s))) {
+    if (ex || (ex = cli_open_store(ctx, cmd, &s))) {
         free(keys);
         return ex;
     }
@@ -326,7 +349,7 @@ static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     if (n == 2 && cli_parse_i64(pos[1], &by))
         return cli_usage(cmd, "BY: '%s' is not a 64-bit integer", pos[1]);
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, true, &s)))
+    if ((ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     int64_t v;
     int rc = cairn_incr(s, pos[0], by, &v);
@@ -339,12 +362,13 @@ static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 }
 
 const cli_command cli_kv_commands[] = {
-    {"put", cmd_put, "put KEY [VALUE|FILE] [OPTIONS]",
+    {"put", cmd_put, "put KEY [VALUE] [OPTIONS]",
      "store a value (from the argument, a file or stdin)",
-     "Store VALUE under KEY. VALUE comes from the argument, from --input FILE, or\n"
-     "from stdin when it is absent or '-' (byte-exact: a trailing newline is\n"
-     "kept). With --format msgpack or npy the argument is a FILE ('-': stdin).\n"
-     "The value must be valid for its format (exit 5 naming the problem). A\n"
+     "Store VALUE under KEY. VALUE is the argument itself, whatever the format;\n"
+     "a file's contents come with --input FILE, stdin's when VALUE is absent or\n"
+     "'-' (byte-exact: a trailing newline is kept). The value must be valid for\n"
+     "its format (exit 5 naming the problem). An argument that names a file\n"
+     "with a binary format (npy, msgpack, bytes) adds a hint on stderr. A\n"
      "skipped put exits 0 and says 'skipped' on stderr.\n",
      "  -e, --if-exists MODE  when KEY already holds a record: fail (default,\n"
      "                        exit 4), skip (exit 0), different (fail only if\n"
@@ -355,7 +379,8 @@ const cli_command cli_kv_commands[] = {
      "  -f, --format FORMAT   json (default), text (UTF-8), bytes, msgpack (one\n"
      "                        MessagePack object) or npy (a NumPy .npy file of a\n"
      "                        numeric dtype; docs/formats.md)\n"
-     "  -i, --input FILE      read the value from FILE ('-': stdin)\n"
+     "  -i, --input FILE      read the value from FILE ('-': stdin), any format;\n"
+     "                        a FILE that cannot be opened: exit 2\n"
      "      --if-version N    compare-and-set: write only if the current version\n"
      "                        is N (exit 4 if not, 3 if KEY is absent)\n"
      "  -M, --model REF       validate against model REF ([NS/]NAME[@N]) first and\n"
@@ -369,7 +394,8 @@ const cli_command cli_kv_commands[] = {
      "                        object: exit 5\n"
      "      --no-compress     store the value as it is (values of 4 KiB or more\n"
      "                        are otherwise zstd-compressed when that saves space)\n"
-     "      --compress-min N  compress values of N bytes or more (default 4096)\n", NULL},
+     "      --compress-min N  compress values of N bytes or more (default 4096)\n",
+     NULL, CLI_STORE_WRITE},
     {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]]",
      "print a value, or its metadata with --meta",
      "Print the value under KEY, byte for byte (no newline is added).\n",
@@ -384,7 +410,8 @@ const cli_command cli_kv_commands[] = {
      "                        NAME@N only version N\n"
      "      --revalidate      validate the value against the model as registered\n"
      "                        now (REF, else the record's own model, newest\n"
-     "                        version); invalid: exit 5 with every error on stderr\n", NULL},
+     "                        version); invalid: exit 5 with every error on stderr\n",
+     NULL, CLI_STORE_READ},
     {"cat", cmd_cat, "cat KEY",
      "print a value rendered by its format",
      "Print the value under KEY for a person: json and text as they are (a\n"
@@ -393,19 +420,20 @@ const cli_command cli_kv_commands[] = {
      "npy as a line 'dtype=<f8 shape=(3, 4) order=C' and then the values in\n"
      "logical order, one line per run of the last axis, bytes as a hex dump\n"
      "(offset, 16 bytes in hex, the printable ones). 'cairn get' gives the bytes.\n",
-     "", NULL},
+     "", NULL, CLI_STORE_READ},
     {"exists", cmd_exists, "exists KEY",
      "exit 0 if KEY exists, 3 if not",
-     "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", "", NULL},
+     "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", "",
+     NULL, CLI_STORE_READ},
     {"rm", cmd_rm, "rm KEY... | rm --prefix PREFIX",
      "remove keys, or every key under a prefix",
      "Remove the records under the KEYs (exit 3 if one is absent; the others\n"
      "are removed all the same), or every record under PREFIX (whole segments)\n"
      "and print how many were removed.\n",
-     "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n", NULL},
+     "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n", NULL, CLI_STORE_REMOVE},
     {"incr", cmd_incr, "incr KEY [BY]",
      "add to an integer and print it",
      "Atomically add BY (default 1; may be negative) to the JSON integer under\n"
-     "KEY (an absent key counts as 0) and print the new value.\n", "", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "KEY (an absent key counts as 0) and print the new value.\n", "", NULL, CLI_STORE_WRITE},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

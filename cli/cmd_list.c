@@ -87,7 +87,7 @@ static int cmd_ls(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     if (list_args(ctx, cmd, argc, argv, pos, 0, 1, &json, &limit, &ex) < 0)
         return ex;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s)))
+    if ((ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     cairn_iter *it;
     int rc = cairn_list(s, pos[0], &it);
@@ -113,7 +113,7 @@ static int cmd_range(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
     const char *start = pos[0] && *pos[0] ? pos[0] : NULL;
     const char *end = pos[1] && *pos[1] ? pos[1] : NULL;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s)))
+    if ((ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     cairn_iter *it;
     /* --limit 0 prints nothing, but the library reads 0 as "no limit":
@@ -149,15 +149,18 @@ const cli_command cli_list_commands[] = {
      "Print the live keys under PREFIX (whole segments: 'a' lists 'a' and 'a/x',\n"
      "never 'ab'), one per line, sorted bytewise. No PREFIX: every key.\n",
      "  -n, --limit N         print at most N keys\n"
-     "  -j, --json            one JSON object per line: the key and its metadata\n", NULL},
+     "  -j, --json            one JSON object per line: the key and its metadata\n",
+     NULL, CLI_STORE_READ},
     {"range", cmd_range, "range START [END] [--limit N] [--json]",
      "list keys from START up to END",
      "Print the live keys k with START <= k < END (bytewise), one per line.\n"
      "No END (or an empty one): up to the last key; an empty START: from the first.\n",
      "  -n, --limit N         print at most N keys (the first ones)\n"
-     "  -j, --json            one JSON object per line: the key and its metadata\n", NULL},
+     "  -j, --json            one JSON object per line: the key and its metadata\n",
+     NULL, CLI_STORE_READ},
     {"count", cmd_count, "count [PREFIX]",
      "count keys under a prefix",
-     "Print the number of live keys under PREFIX (all keys without one).\n", "", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "Print the number of live keys under PREFIX (all keys without one).\n", "",
+     NULL, CLI_STORE_READ},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

@@ -107,14 +107,15 @@ static int copy_progress(void *ctx, const cairn_copy_stats *st)
     return 0;
 }
 
-static int copy_run(const char *from_url, const char *to_url, const char *prefix,
-                    cairn_behavior behavior)
+/* --from is only read: it must exist. --to is made when cmd says so. */
+static int copy_run(const cli_command *cmd, const char *from_url, const char *to_url,
+                    const char *prefix, cairn_behavior behavior)
 {
     cairn_store *from = NULL, *to = NULL;
     int ex = open_url(from_url, false, &from, "copy --from");
     if (ex)
         return ex;
-    if ((ex = open_url(to_url, true, &to, "copy --to"))) {
+    if ((ex = open_url(to_url, cli_creates_store(cmd), &to, "copy --to"))) {
         cairn_store_close(from);
         return ex;
     }
@@ -166,10 +167,10 @@ static int export_flush(cairn_store *s, char **keys, size_t n, uint64_t *done)
     return rc;
 }
 
-static int export_run(const char *url, const char *prefix)
+static int export_run(const cli_command *cmd, const char *url, const char *prefix)
 {
     cairn_store *s;
-    int ex = open_url(url, false, &s, "export");
+    int ex = open_url(url, cli_creates_store(cmd), &s, "export");
     if (ex)
         return ex;
     progress p;
@@ -288,14 +289,14 @@ static int imp_flush(importer *im)
     return ex;
 }
 
-static int import_run(const char *url, cairn_behavior behavior)
+static int import_run(const cli_command *cmd, const char *url, cairn_behavior behavior)
 {
     importer *im = calloc(1, sizeof *im);
     if (!im) {
         fprintf(stderr, "cairn: import: out of memory\n");
         return CLI_ERROR;
     }
-    int ex = open_url(url, true, &im->s, "import");
+    int ex = open_url(url, cli_creates_store(cmd), &im->s, "import");
     if (ex) {
         free(im);
         return ex;
@@ -400,11 +401,13 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         switch (args.opt) {
         case -1:
             return cli_usage(cmd, "unexpected argument '%s'", args.val);
-        case O_FROM:
-            from = args.val;
+        case O_FROM: /* a password leaves argv (ps) at once */
+            if (!(from = cli_args_url(&args)))
+                return CLI_ERROR;
             break;
         case O_TO:
-            to = args.val;
+            if (!(to = cli_args_url(&args)))
+                return CLI_ERROR;
             break;
         case O_PREFIX:
             prefix = args.val;
@@ -422,7 +425,7 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                          cmd->synopsis);
     if (!strcmp(from, to))
         return cli_usage(cmd, "--from and --to name the same store");
-    return copy_run(from, to, prefix, b);
+    return copy_run(cmd, from, to, prefix, b);
 }
 
 static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -431,7 +434,7 @@ static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
     int ex;
     if (cli_positionals(ctx, cmd, argc, argv, pos, 0, 1, &ex) < 0)
         return ex;
-    return export_run(cli_store_url(ctx), pos[0]);
+    return export_run(cmd, cli_store_url(ctx), pos[0]);
 }
 
 static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -450,7 +453,7 @@ static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
     }
     if (r < 0)
         return args.exit;
-    return import_run(cli_store_url(ctx), b);
+    return import_run(cmd, cli_store_url(ctx), b);
 }
 
 const cli_command cli_migrate_commands[] = {
@@ -469,13 +472,14 @@ const cli_command cli_migrate_commands[] = {
      "  -e, --if-exists MODE  when a key already holds a record at --to: skip\n"
      "                        (default: keep it, even if its value differs),\n"
      "                        different (keep an equal value, stop with exit 4\n"
-     "                        at a different one), overwrite, fail (exit 4)\n", NULL},
+     "                        at a different one), overwrite, fail (exit 4)\n",
+     NULL, CLI_STORE_WRITE},
     {"export", cmd_export, "export [PREFIX] > dump.jsonl",
      "write records as a JSON Lines dump on stdout",
      "Write the live records under PREFIX (every record without one) on stdout,\n"
      "one JSON object per line with the key, the metadata and the value (the\n"
      "dump format of docs/cli.md). Streams; a progress line on a terminal.\n",
-     "", NULL},
+     "", NULL, CLI_STORE_READ},
     {"import", cmd_import, "import [--if-exists MODE] < dump.jsonl",
      "read a JSON Lines dump from stdin into the store",
      "Store the records of a dump (from 'cairn export') read on stdin, with their\n"
@@ -483,6 +487,6 @@ const cli_command cli_migrate_commands[] = {
      "already in the store are skipped. Stops at the first bad line, naming its\n"
      "number (exit 5): every line before it is imported, nothing from it on.\n",
      "  -e, --if-exists MODE  as for copy: skip (default), different, overwrite,\n"
-     "                        fail\n", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "                        fail\n", NULL, CLI_STORE_WRITE},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

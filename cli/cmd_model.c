@@ -53,7 +53,7 @@ static int cmd_model_add(cli_ctx *ctx, const cli_command *cmd, int argc, char **
     if (ex || (ex = cli_read_file_arg("model add", pos[1], &schema, &len)))
         return ex;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, true, &s))) {
+    if ((ex = cli_open_store(ctx, cmd, &s))) {
         free(schema);
         return ex;
     }
@@ -131,7 +131,7 @@ static int cmd_model_show(cli_ctx *ctx, const cli_command *cmd, int argc, char *
     char ref[CAIRN_MODEL_MAX + 1];
     int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref);
     cairn_store *s;
-    if (ex || !ref[0] || (ex = cli_open_store(ctx, false, &s)))
+    if (ex || !ref[0] || (ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     cairn_value *v = NULL;
     char resolved[CAIRN_MODEL_MAX + 1];
@@ -139,7 +139,7 @@ static int cmd_model_show(cli_ctx *ctx, const cli_command *cmd, int argc, char *
     if (rc == CAIRN_OK)
         rc = cairn_model_schema(s, resolved, &v);
     if (rc) {
-        ex = cli_fail(rc, "model show", ref);
+        ex = cli_fail_model(rc, "model show", ref, NULL);
     } else {
         size_t len;
         const char *data = cairn_value_data(v, &len);
@@ -159,11 +159,11 @@ static int cmd_model_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
     char ref[CAIRN_MODEL_MAX + 1];
     int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref);
     cairn_store *s;
-    if (ex || !ref[0] || (ex = cli_open_store(ctx, false, &s)))
+    if (ex || !ref[0] || (ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     uint64_t n = 0;
     int rc = cairn_model_remove(s, ref, &n);
-    ex = cli_print_count(rc, n, "model rm", ref);
+    ex = rc ? cli_fail_model(rc, "model rm", ref, NULL) : cli_print_count(rc, n, NULL, NULL);
     cairn_store_close(s);
     return ex;
 }
@@ -179,14 +179,14 @@ static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
     if ((ex = cli_read_file_arg("validate", pos[1], &doc, &len)))
         return ex;
     cairn_store *s;
-    if ((ex = cli_open_store(ctx, false, &s))) {
+    if ((ex = cli_open_store(ctx, cmd, &s))) {
         free(doc);
         return ex;
     }
     cairn_verrors *errs = NULL;
     int rc = cairn_validate(s, pos[0], doc, len, &errs);
     if (rc)
-        ex = cli_fail_validation(rc, "validate", pos[1], errs);
+        ex = cli_fail_model(rc, "validate", pos[1], errs);
     cairn_verrors_free(errs);
     cairn_store_close(s);
     free(doc);
@@ -203,25 +203,27 @@ static const cli_command model_commands[] = {
      "difference) unless --new-version registers it as the next version.\n",
      "  -n, --namespace NS    the model's namespace (default: 'default')\n"
      "      --new-version     register a different schema as the next version\n",
-     NULL},
+     NULL, CLI_STORE_WRITE},
     {"model ls", cmd_model_ls, "model ls",
      "list models",
      "Print every registered model version as ns/name@version, one per line,\n"
-     "sorted by namespace, name and version.\n", "", NULL},
+     "sorted by namespace, name and version.\n", "", NULL, CLI_STORE_READ},
     {"model show", cmd_model_show, "model show NAME [--namespace NS]",
      "print a model's schema",
      "Print the JSON Schema of model NAME (\"name\", \"ns/name\" or \"ns/name@N\";\n"
      "the newest version unless @N is given) on stdout and its full reference on\n"
      "stderr. A name without a namespace means the 'default' namespace if it has\n"
-     "the name, else the only namespace that does (exit 5 when several do).\n",
+     "the name, else the only namespace that does (exit 5 when several do, and\n"
+     "when none does).\n",
      "  -n, --namespace NS    the model's namespace\n",
-     NULL},
+     NULL, CLI_STORE_READ},
     {"model rm", cmd_model_rm, "model rm NAME [--namespace NS]",
      "remove a model",
      "Remove model NAME: every version, or only version N with \"name@N\". Print\n"
-     "how many versions were removed. Records stored under it keep their metadata.\n",
+     "how many versions were removed (exit 5 for a model that is not registered).\n"
+     "Records stored under it keep their metadata.\n",
      "  -n, --namespace NS    the model's namespace\n",
-     NULL},
+     NULL, CLI_STORE_REMOVE},
 };
 #define N_MODEL_COMMANDS (sizeof model_commands / sizeof model_commands[0])
 
@@ -259,11 +261,13 @@ const cli_command cli_model_commands[] = {
     {"model", cmd_model, "model add|ls|show|rm ...",
      "register, list, show and remove models (JSON Schemas)",
      "Manage the models of the store; see 'cairn model --help'.\n", "",
-     print_model_help},
+     print_model_help, CLI_STORE_READ},
     {"validate", cmd_validate, "validate [NS/]NAME FILE",
      "validate a JSON document against a model",
      "Validate the JSON document in FILE ('-': stdin) against model [NS/]NAME[@N]\n"
      "without storing it. Valid: exit 0, silently. Invalid: exit 5 with every\n"
-     "error on stderr, one per line, as '/path: rule'.\n", "", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "error on stderr, one per line, as '/path: rule'. A model that is not\n"
+     "registered: exit 5; a FILE that cannot be opened: exit 2.\n", "", NULL,
+     CLI_STORE_READ},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

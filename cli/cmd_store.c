@@ -65,10 +65,11 @@ const cli_command cli_store_commands[] = {
     {"purge", cmd_purge, "purge",
      "remove expired records",
      "Remove expired records from the store and print how many were removed.\n"
-     "(Expired records are already invisible; this reclaims their space.)\n", "", NULL},
+     "(Expired records are already invisible; this reclaims their space.)\n", "",
+     NULL, CLI_STORE_REMOVE},
     {"stats", cmd_stats, "stats",
      "print store statistics (JSON)",
      "Print the store's statistics as one JSON object: store, backend, keys,\n"
-     "value_bytes, expired (not yet purged).\n", "", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "value_bytes, expired (not yet purged).\n", "", NULL, CLI_STORE_READ},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

@@ -20,9 +20,15 @@ const char *cli_store_url(const cli_ctx *ctx)
     return CLI_DEFAULT_STORE;
 }
 
-int cli_open_store_opts(const cli_ctx *ctx, bool create, cairn_options o, cairn_store **s)
+bool cli_creates_store(const cli_command *cmd)
 {
-    o.must_exist = !create;
+    return cmd->store == CLI_STORE_WRITE;
+}
+
+int cli_open_store_opts(const cli_ctx *ctx, const cli_command *cmd, cairn_options o,
+                        cairn_store **s)
+{
+    o.must_exist = !cli_creates_store(cmd);
     const char *url = cli_store_url(ctx);
     int rc = cairn_store_open(url, &o, s);
     if (rc) {
@@ -32,9 +38,9 @@ int cli_open_store_opts(const cli_ctx *ctx, bool create, cairn_options o, cairn_
     return CLI_OK;
 }
 
-int cli_open_store(const cli_ctx *ctx, bool create, cairn_store **s)
+int cli_open_store(const cli_ctx *ctx, const cli_command *cmd, cairn_store **s)
 {
-    return cli_open_store_opts(ctx, create, (cairn_options){0}, s);
+    return cli_open_store_opts(ctx, cmd, (cairn_options){0}, s);
 }
 
 int cli_fail(int rc, const char *what, const char *key)
@@ -63,6 +69,12 @@ int cli_fail_validation(int rc, const char *what, const char *key, const cairn_v
     return cli_fail(rc, what, key);
 }
 
+int cli_fail_model(int rc, const char *what, const char *ref, const cairn_verrors *errs)
+{
+    cli_fail_validation(rc, what, ref, errs);
+    return cli_exit_status_model(rc);
+}
+
 int cli_print_count(int rc, uint64_t n, const char *what, const char *key)
 {
     if (rc)
@@ -75,8 +87,10 @@ int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *le
 {
     int fd = STDIN_FILENO;
     if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        /* The command line names a file that is not there (or not
+         * readable): its caller's mistake, never "not found" (a key). */
         fprintf(stderr, "cairn: %s: cannot open %s: %s\n", what, path, strerror(errno));
-        return errno == ENOENT ? CLI_NOTFOUND : CLI_ERROR;
+        return CLI_USAGE;
     }
     int rr = cli_read_all(fd, CAIRN_VALUE_MAX, buf, len);
     int e = errno;

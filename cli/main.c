@@ -13,8 +13,8 @@ static int cmd_help(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static const cli_command help_commands[] = {
     {"help", cmd_help, "help [COMMAND]",
      "show help for a command", "Show help for COMMAND, or the list of commands.\n",
-     "", NULL},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+     "", NULL, CLI_STORE_READ},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };
 
 #define CLI_FAMILY_TABLE(f) cli_##f##_commands,
@@ -45,13 +45,16 @@ static void print_main_help(FILE *f)
             "                    lmdb:DIR, postgres://[user[:pw]@]host[:port]/db,\n"
             "                    lmdb:DIR, redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P],\n"
             "                    mem: (default: $CAIRN_STORE, else %s)\n"
+            "                    A password in URL is hidden from ps once read, but\n"
+            "                    shows until then and stays in shell history: prefer\n"
+            "                    $PGPASSWORD or ~/.pgpass (postgres), $REDISCLI_AUTH or\n"
+            "                    $CAIRN_REDIS_PASSWORD (redis)\n"
             "  -h, --help        show this help\n"
             "  -V, --version     print the version\n\n"
-            "Exit status: 0 success, 1 other error, 2 usage, 3 not found,\n"
-            "4 conflict (exists, different, version), 5 invalid input (key, value,\n"
-            "URL, validation, wrong model), 6 backend unavailable.\n\n"
-            "'cairn help COMMAND' or 'cairn COMMAND --help' shows a command's options.\n",
+            "Exit status:\n",
             CLI_DEFAULT_STORE);
+    cli_print_exit_statuses(f);
+    fprintf(f, "\n'cairn help COMMAND' or 'cairn COMMAND --help' shows a command's options.\n");
 }
 
 static int cmd_help(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -71,16 +74,16 @@ static int cmd_help(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     return CLI_OK;
 }
 
-static int run(int argc, char **argv)
+static int run(cli_ctx *ctx, int argc, char **argv)
 {
     enum { O_HELP, O_VERSION };
     static const cli_opt opts[] = {
         {"--help", "-h", false}, {"--version", "-V", false}, {NULL, NULL, false}};
-    cli_ctx ctx = {0};
     cli_args args;
     int r;
-    /* The global options, up to the command; --store is taken here too. */
-    cli_args_init(&args, &ctx, NULL, argc, argv, opts, 0);
+    /* The global options, up to the command; --store is taken here too
+     * (and its password scrubbed from argv). */
+    cli_args_init(&args, ctx, NULL, argc, argv, opts, 0);
     while ((r = cli_args_next(&args)) == 1 && args.opt >= 0) {
         if (args.opt == O_HELP) {
             print_main_help(stdout);
@@ -99,12 +102,14 @@ static int run(int argc, char **argv)
     if (!cmd)
         return cli_usage(NULL, "unknown command '%s'", args.val);
     int at = args.i - 1; /* the command: its argv[0] */
-    return cmd->fn(&ctx, cmd, argc - at, argv + at);
+    return cmd->fn(ctx, cmd, argc - at, argv + at);
 }
 
 int main(int argc, char **argv)
 {
-    int ex = run(argc, argv);
+    cli_ctx ctx = {0};
+    int ex = run(&ctx, argc, argv);
+    cli_ctx_release(&ctx);
     /* Output goes through stdio: a full disk or closed pipe shows up here. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "cairn: writing standard output: %s\n", strerror(errno));

@@ -43,6 +43,18 @@ int cli_exit_status(int status)
     }
 }
 
+int cli_exit_status_model(int status)
+{
+    return status == CAIRN_ENOTFOUND ? CLI_INVALID : cli_exit_status(status);
+}
+
+void cli_print_exit_statuses(FILE *f)
+{
+#define CLI_EXIT_LINE(name, status, what) fprintf(f, "  %d  %s\n", status, what);
+    CLI_EXIT_STATUSES(CLI_EXIT_LINE)
+#undef CLI_EXIT_LINE
+}
+
 /* ---- numbers and durations ---- */
 
 int cli_parse_u64(const char *s, uint64_t *out)

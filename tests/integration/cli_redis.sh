@@ -78,5 +78,32 @@ if [ $? -ne 0 ] && ! grep -q "$PW" "$T/err"; then ok; else bad "unreachable: $(c
 REDISCLI_AUTH=$PW "$CAIRN" --store "redis://$USER:@$HOST:$PORT/0?prefix=$TAG:" get secret/k >"$T/out" 2>"$T/err"
 if [ "$(cat "$T/out")" = 1 ]; then ok; else bad "password from REDISCLI_AUTH: $(cat "$T/err")"; fi
 
+# 3. the password leaves the command line (ps) while the command runs, and
+# the command still uses it (issue 15.16): put waits on a FIFO, then stores
+mkfifo "$T/fifo" || bad "mkfifo"
+"$CAIRN" --store "$URL" put argv/k --input "$T/fifo" >"$T/out" 2>"$T/err" &
+pid=$!
+tries=0
+seen=
+while [ $tries -lt 50 ] && kill -0 $pid 2>/dev/null; do
+    tr '\0' ' ' <"/proc/$pid/cmdline" >"$T/cmdline" 2>/dev/null
+    if grep -q -F -e "--input $T/fifo" "$T/cmdline" && ! grep -q "$PW" "$T/cmdline"; then
+        seen=1
+        break
+    fi
+    sleep 0.1
+    tries=$((tries + 1))
+done
+if [ -n "$seen" ]; then ok; else bad "ps shows the password: $(cat "$T/cmdline" "$T/err")"; fi
+if grep -q -F "$USER:" "$T/cmdline" && grep -q -F "@$HOST:$PORT/0" "$T/cmdline"; then ok; else
+    bad "the rest of the URL should still show: $(cat "$T/cmdline")"
+fi
+timeout 10 sh -c 'printf 7 >"$1"' sh "$T/fifo" || bad "cannot write to the waiting put"
+wait $pid
+rc=$?
+if [ $rc -eq 0 ]; then ok; else bad "put with a scrubbed argv: exit $rc $(cat "$T/err")"; fi
+"$CAIRN" --store "$URL" get argv/k >"$T/out" 2>"$T/err"
+if [ "$(cat "$T/out")" = 7 ]; then ok; else bad "the value put after the scrub: $(cat "$T/out" "$T/err")"; fi
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

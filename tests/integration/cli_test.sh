@@ -235,6 +235,44 @@ check_create() {
     rc "rm on the new store" 0
 }
 
+# ---- every command that only reads (or only removes) opens a store that
+# is there and makes nothing: on a path that holds nothing, an empty folder
+# and, on lmdb, an LMDB folder given without lmdb: (the file backend's
+# folder check); each says "no cairn store at PATH", exit 3 (issue 15.2) ----
+check_reads_create_nothing() {
+    [ -n "$SCHEME" ] || return 0
+    R=$T/reads
+    mkdir -p "$R/empty"
+    printf '{"a":1}' >"$R/doc.json"
+    case $SCHEME in
+    file) targets="$R/none $R/empty file:$R/empty/deeper" ;;
+    sqlite) targets="sqlite:$R/none.db sqlite:$R/empty/x.db" ;;
+    lmdb)
+        targets="lmdb:$R/none lmdb:$R/empty $R/lm"
+        "$CAIRN" --store "lmdb:$R/lm" put k 1 >/dev/null 2>&1 ||
+            bad "setup: cannot make an LMDB store in $R/lm"
+        ;;
+    esac
+    find "$R" -printf '%p %s\n' | sort >"$T/before"
+    for URL in $targets; do
+        for cmd in "ls" "get k" "cat k" "exists k" "range a" "count" "stats" "export" \
+            "model ls" "model show Person" "validate Person $R/doc.json" \
+            "copy --from $URL --to mem:" "rm k" "rm --prefix p" "purge" "model rm Person"; do
+            # shellcheck disable=SC2086
+            c $cmd
+            rc "$cmd on $URL" 3
+            has "$cmd on $URL says so" "$T/err" "no cairn store at"
+            find "$R" -printf '%p %s\n' | sort >"$T/after"
+            if cmp -s "$T/before" "$T/after"; then
+                ok
+            else
+                bad "$cmd on $URL made something: $(diff "$T/before" "$T/after" | grep '^>')"
+                cp "$T/after" "$T/before"
+            fi
+        done
+    done
+}
+
 # ---- help and version ----
 check_help() {
     c --help
@@ -503,6 +541,53 @@ check_stdin() {
     rc "rm two keys" 0
 }
 
+# ---- put's argument is the value for every format; a file comes with
+# --input (issue 15.3: npy and msgpack read a FILE at the place where text
+# and bytes stored the name) ----
+check_put_value_argument() {
+    printf '\222\001\002' >"$T/v.msgpack" # [1, 2]
+    printf 'file contents' >"$T/v.txt"
+    # a .npy of one int8, 7: its header (dict, spaces, newline) is 118 bytes
+    {
+        printf '\223NUMPY\001\000\166\000'
+        printf '%s' "{'descr': '|i1', 'fortran_order': False, 'shape': (1,), }"
+        printf '%60s\n\007' ''
+    } >"$T/v.npy"
+    for fmt in text bytes; do
+        c put "arg/$fmt" "$T/v.txt" --format "$fmt"
+        rc "put --format $fmt with a file name" 0
+        if [ "$fmt" = bytes ]; then
+            has "--format bytes: the file name gets a hint" "$T/err" \
+                "is a file; to store its contents use --input $T/v.txt"
+        elif [ -s "$T/err" ]; then
+            bad "--format text gets no hint: $(cat "$T/err")"
+        fi
+        c get "arg/$fmt"
+        out "--format $fmt: the argument is the value" "$T/v.txt"
+    done
+    for fmt in msgpack npy; do
+        c put "arg/$fmt" "$T/v.$fmt" --format "$fmt"
+        rc "put --format $fmt with a file name: the name is the value, not valid $fmt" 5
+        has "--format $fmt with a file name: hint" "$T/err" \
+            "is a file; to store its contents use --input $T/v.$fmt"
+        c exists "arg/$fmt"
+        rc "--format $fmt with a file name stored nothing" 3
+        c put "arg/$fmt" --input "$T/v.$fmt" --format "$fmt"
+        rc "put --format $fmt --input FILE" 0
+        c get "arg/$fmt"
+        same "--format $fmt --input: the file's bytes" "$T/out" "$T/v.$fmt"
+        ci "$T/v.$fmt" put "arg/$fmt-stdin" - --format "$fmt"
+        rc "put --format $fmt from stdin ('-')" 0
+        c get "arg/$fmt-stdin"
+        same "--format $fmt from stdin: the bytes" "$T/out" "$T/v.$fmt"
+    done
+    c put arg/json "$T/v.txt"
+    rc "a file name as a JSON value" 5
+    has "a file name refused as JSON: hint" "$T/err" "to store its contents use --input"
+    c put arg/both 1 --input "$T/v.txt"
+    rc "a value and --input" 2
+}
+
 # ---- invalid input: exit 5 ----
 check_invalid() {
     c put k '{"unclosed": '
@@ -760,7 +845,7 @@ check_models() {
     c model add ns/Person "$T/person1.json" --namespace hr
     rc "model add: namespace given twice" 2
     c model add Person "$T/nosuch.json"
-    rc "model add: missing schema file" 3
+    rc "model add: missing schema file (usage)" 2
     c model add Person "$T/person1.json"
     rc "model add" 0
     out "model add prints the reference" "default/Person@1"
@@ -802,7 +887,7 @@ ns/point@1"
     c model show Person --namespace hr
     same "model show --namespace" "$T/out" "$T/person1.json"
     c model show Nobody
-    rc "model show: unknown model" 3
+    rc "model show: unknown model" 5
     printf '{}' >"$T/any.json"
     c model add a/Thing "$T/any.json"
     c model add b/Thing "$T/any.json"
@@ -883,9 +968,175 @@ check_validate() {
     ci "$T/good.json" validate hr/Person -
     rc "validate from stdin" 0
     c validate Nobody "$T/good.json"
-    rc "validate: unknown model" 3
+    rc "validate: unknown model" 5
     c validate Person
     rc "validate without FILE" 2
+}
+
+# ---- one kind of failure, one exit status, whatever the command (the
+# table in cli/cli.h; issue 15.10: an unknown model was 5 for put and 3 for
+# validate and model show, a missing --input file 3 as a missing key) ----
+check_exit_statuses() {
+    model_files
+    must model add Person "$T/person1.json"
+    must put k '{"name": "Ann", "age": 30}' --model Person
+    must put plain 1
+    printf '{"name": "Bo", "age": 1}' >"$T/doc.json"
+    printf '{"name": 1}' >"$T/bad.json"
+    # STATUS ARGS... : each line one failure; '#' lines name the kind
+    while read -r want args; do
+        case $want in '' | '#'*) continue ;; esac
+        eval "set -- $args"
+        c "$@"
+        rc "cairn $args" "$want"
+        if [ "$want" -ne 2 ] && [ ! -s "$T/err" ] && [ "$1" != exists ]; then
+            bad "cairn $args: exit $want without a message"
+        fi
+    done <<EOF
+# usage: the command line itself
+2 put k 1 --nosuch
+2 get
+2 ls --limit ten
+2 model show
+2 validate Person
+2 copy --from $T/x
+2 put x 1 --input $T/doc.json
+# a FILE argument that is not there: usage too, never "not found"
+2 put x --input $T/nosuch.json
+2 put x --format npy --input $T/nosuch.npy
+2 validate Person $T/nosuch.json
+2 model add Other $T/nosuch.json
+# not found: a key
+3 get nokey
+3 cat nokey
+3 rm nokey
+3 exists nokey
+3 get nokey --model Person
+3 get nokey --revalidate
+3 put nokey 1 --if-version 1
+# not found: a store (a read of one that is not there)
+3 ls --store $T/nostore
+3 model ls --store $T/nostore
+3 validate Person $T/doc.json --store $T/nostore
+# conflict
+4 put k 1
+4 put k 1 --if-version 99
+4 model add Person $T/person2.json
+# invalid input: key, value, URL, validation
+5 put 'a/../b' 1
+5 get 'a/../b'
+5 put x 'not json'
+5 put x --format npy 'not npy'
+5 ls --store nosuch:x
+5 put x '{"name": 1}' --model Person
+5 validate Person $T/bad.json
+# an unknown model: invalid input in every command
+5 put x '{}' --model Nobody
+5 validate Nobody $T/doc.json
+5 model show Nobody
+5 model rm Nobody
+5 get k --model Nobody
+5 get plain --model Person
+# backend unavailable (not built in, or nothing listening)
+6 ls --store redis://127.0.0.1:1/0
+6 ls --store postgres://127.0.0.1:1/db
+EOF
+    # the record's model removed since: revalidating it names the model
+    must model rm Person
+    c get k --revalidate
+    rc "get --revalidate of a record whose model is gone" 5
+}
+
+# ---- a password on the command line leaves argv (what ps and
+# /proc/PID/cmdline show) as soon as it is parsed, and the command goes on
+# with it (issue 15.16; cli_redis.sh checks the password still works) ----
+SECRET=Zq7argvS3cret
+# argv_hidden NAME PID MARK: PID is still running (waiting), runs cairn
+# (its command line holds MARK, one of cairn's arguments: not the shell
+# that forks it) and its command line no longer holds $SECRET; the command
+# line is left in $T/cmdline.
+argv_hidden() {
+    tries=0
+    : >"$T/cmdline"
+    while [ $tries -lt 50 ]; do
+        if ! kill -0 "$2" 2>/dev/null; then
+            bad "$1: cairn exited before it could be looked at: $(cat "$T/err")"
+            return
+        fi
+        tr '\0' ' ' <"/proc/$2/cmdline" >"$T/cmdline" 2>/dev/null
+        if grep -q -F -e "$3" "$T/cmdline" && ! grep -q "$SECRET" "$T/cmdline"; then
+            ok
+            return
+        fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    bad "$1: ps shows the password: $(cat "$T/cmdline")"
+}
+# stop PID: end a cairn this check started (it waits on a FIFO or a server).
+stop() {
+    kill "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+check_argv_secrets() {
+    c --help
+    for var in PGPASSWORD .pgpass REDISCLI_AUTH CAIRN_REDIS_PASSWORD; do
+        has "--help recommends $var" "$T/out" "$var"
+    done
+    [ -r /proc/self/cmdline ] || return 0
+    mkfifo "$T/fifo" || {
+        bad "setup: mkfifo"
+        return
+    }
+    S=$SECRET
+    # put --input FIFO waits in open() until a writer comes: after the
+    # arguments are parsed, before the store is opened (no server needed).
+    for url in "redis://:$S@127.0.0.1:1/0" "redis://user:$S@127.0.0.1:1/0" \
+        "tiered:redis://:$S@127.0.0.1:1/0" "postgres://u:$S@127.0.0.1:1/db" \
+        "postgres://u@127.0.0.1:1/db?password=$S" "redis://:a/$S@127.0.0.1:1/0"; do
+        for form in -s --store= after; do
+            case $form in
+            -s) set -- -s "$url" put k --input "$T/fifo" ;;
+            --store=) set -- "--store=$url" put k --input "$T/fifo" ;;
+            after) set -- put k --input "$T/fifo" --store "$url" ;;
+            esac
+            "$CAIRN" "$@" >"$T/out" 2>"$T/err" &
+            pid=$!
+            argv_hidden "$form $url" $pid "--input $T/fifo"
+            has "$form $url: the rest of the URL still shows" "$T/cmdline" "@127.0.0.1:1/"
+            stop $pid
+        done
+    done
+    # copy's --from and --to: the source a server that accepts and never
+    # answers, so that copy waits in its first open.
+    [ -n "$PY" ] || return 0
+    "$PY" -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+time.sleep(60)' >"$T/port" &
+    lpid=$!
+    tries=0
+    while [ ! -s "$T/port" ] && [ $tries -lt 50 ]; do
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    port=$(cat "$T/port")
+    "$CAIRN" copy --from "redis://:$S@127.0.0.1:$port/0" --to "postgres://u:$S@127.0.0.1:1/db" \
+        >"$T/out" 2>"$T/err" &
+    pid=$!
+    sleep 0.2
+    if grep -q 'not built' "$T/err"; then
+        : # redis is not built into this cairn: copy cannot wait on it
+    else
+        argv_hidden "copy --from --to" $pid "copy --from"
+        has "copy: the rest of --from still shows" "$T/cmdline" "@127.0.0.1:$port/0"
+        has "copy: the rest of --to still shows" "$T/cmdline" "@127.0.0.1:1/db"
+    fi
+    stop $pid
+    stop $lpid
 }
 
 # ---- model rm ----
@@ -901,7 +1152,7 @@ check_model_rm() {
     rc "model rm NAME" 0
     out "model rm NAME removed the rest" "1"
     c model rm default/Person
-    rc "model rm: already gone" 3
+    rc "model rm: already gone (an unknown model)" 5
     c model ls
     out "model ls after rm" "a/Thing@1
 b/Thing@1

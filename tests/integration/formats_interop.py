@@ -119,7 +119,7 @@ for key, (arr, version) in npc.items():
     path = os.path.join(tmp, key.replace("/", "_") + ".npy")
     with open(path, "wb") as f:
         f.write(data)
-    cairn("put", key, "--format", "npy", path)
+    cairn("put", key, "--format", "npy", "--input", path)
     # Byte for byte back out.
     out = os.path.join(tmp, "back.npy")
     cairn("get", key, "--out", out)
@@ -148,7 +148,7 @@ check(lines[0] == "dtype=>i4 shape=(2, 3, 4) order=C" and lines[1] == "0 1 2 3"
 # Object arrays would run pickle on load: refused, nothing stored.
 path = os.path.join(tmp, "obj.npy")
 np.save(path, np.array([1, "a", None], dtype=object), allow_pickle=True)
-p = cairn("put", "np/obj", "--format", "npy", path, ok=False)
+p = cairn("put", "np/obj", "--format", "npy", "--input", path, ok=False)
 check(p.returncode == 5 and b"pickle" in p.stderr, f"object array: exit {p.returncode} {p.stderr}")
 check(cairn("exists", "np/obj", ok=False).returncode == 3, "object array was stored")
 
@@ -160,7 +160,7 @@ packed = msgpack.packb(obj)
 path = os.path.join(tmp, "m.bin")
 with open(path, "wb") as f:
     f.write(packed)
-cairn("put", "mp/py", "--format", "msgpack", path)
+cairn("put", "mp/py", "--format", "msgpack", "--input", path)
 out = os.path.join(tmp, "m.out")
 cairn("get", "mp/py", "--out", out)
 with open(out, "rb") as f:
@@ -185,14 +185,14 @@ check(isinstance(got["f"][1], float) and isinstance(got["n"][6], int), "number k
 # Values python3-msgpack writes that JSON cannot show: stored, cat refuses.
 with open(path, "wb") as f:
     f.write(msgpack.packb({"b": b"\x00\x01", 1: 2}))
-cairn("put", "mp/bin", "--format", "msgpack", path)
+cairn("put", "mp/bin", "--format", "msgpack", "--input", path)
 p = cairn("cat", "mp/bin", ok=False)
 check(p.returncode == 5 and b"no JSON form" in p.stderr or b"not a string" in p.stderr,
       f"cat of binary msgpack: exit {p.returncode} {p.stderr}")
 # Two objects are not one value.
 with open(path, "wb") as f:
     f.write(msgpack.packb(1) + msgpack.packb(2))
-p = cairn("put", "mp/two", "--format", "msgpack", path, ok=False)
+p = cairn("put", "mp/two", "--format", "msgpack", "--input", path, ok=False)
 check(p.returncode == 5 and b"after the object" in p.stderr, f"two objects: {p.stderr}")
 
 # ---- the other formats through the CLI ----
