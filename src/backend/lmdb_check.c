@@ -277,7 +277,6 @@ static bool wait_creator(const char *dir)
 static int check_file(const char *dir, const char *dm, int fd, uint64_t seen[2])
 {
     struct stat st;
-    int rc = CAIRN_OK;
     if (fstat(fd, &st))
         return CAIRN_OK; /* LMDB's open reports it */
     if (st.st_size == 0)
@@ -289,48 +288,45 @@ static int check_file(const char *dir, const char *dm, int fd, uint64_t seen[2])
     bool have_rec = txrec_read(dir, st.st_ino, &rec); /* before the metas: see above */
     meta_page m[2];
     if (!META_LAYOUT_KNOWN || !meta_read(fd, 0, &m[0]))
-        return rc;
+        return CAIRN_OK;
     uint32_t ps = m[0].psize;
     if (ps < 512 || ps > 65536 || (ps & (ps - 1))) {
-        rc = cairn_backend_error(CAIRN_ECORRUPT,
-                                 "lmdb %s: %s: the meta page is damaged (page size %u)", dir,
-                                 dm, ps);
-        return rc;
+        return cairn_backend_error(CAIRN_ECORRUPT,
+                                   "lmdb %s: %s: the meta page is damaged (page size %u)", dir,
+                                   dm, ps);
     }
     if ((uint64_t)st.st_size < 2 * (uint64_t)ps) {
-        rc = cairn_backend_error(CAIRN_ECORRUPT,
-                                 "lmdb %s: %s is truncated: %lld bytes, shorter than its two "
-                                 "meta pages (%u bytes)",
-                                 dir, dm, (long long)st.st_size, 2 * ps);
-        return rc;
+        return cairn_backend_error(CAIRN_ECORRUPT,
+                                   "lmdb %s: %s is truncated: %lld bytes, shorter than its two "
+                                   "meta pages (%u bytes)",
+                                   dir, dm, (long long)st.st_size, 2 * ps);
     }
     if (!meta_read(fd, ps, &m[1]))
-        return rc;
+        return CAIRN_OK;
     seen[0] = m[0].txnid > m[1].txnid ? m[0].txnid : m[1].txnid;
     seen[1] = (uint64_t)st.st_size;
     /* Both still as created (transaction 0), or page N holds an N % 2. */
     bool fresh = m[0].txnid == 0 && m[1].txnid == 0;
     if (fresh ? memcmp(m[0].raw + PG_HDR, m[1].raw + PG_HDR, META_LEN - PG_HDR) != 0
               : (m[0].txnid & 1) != 0 || (m[1].txnid & 1) != 1) {
-        rc = cairn_backend_error(CAIRN_ECORRUPT,
-                                 "lmdb %s: %s: a meta page is damaged (page 0 says "
-                                 "transaction %llu, page 1 says %llu; transaction N is always "
-                                 "on page N %% 2): LMDB would fall back to an older snapshot",
-                                 dir, dm, (unsigned long long)m[0].txnid,
-                                 (unsigned long long)m[1].txnid);
-        return rc;
+        return cairn_backend_error(CAIRN_ECORRUPT,
+                                   "lmdb %s: %s: a meta page is damaged (page 0 says "
+                                   "transaction %llu, page 1 says %llu; transaction N is "
+                                   "always on page N %% 2): LMDB would fall back to an older "
+                                   "snapshot",
+                                   dir, dm, (unsigned long long)m[0].txnid,
+                                   (unsigned long long)m[1].txnid);
     }
     const meta_page *nw = m[1].txnid > m[0].txnid ? &m[1] : &m[0]; /* LMDB's pick */
     if (have_rec && nw->txnid < rec) {
-        rc = cairn_backend_error(CAIRN_ECORRUPT,
-                                 "lmdb %s: %s shows transaction %llu, older than the commit "
-                                 "of transaction %llu that cairn recorded in %s/" TXREC_NAME
-                                 ": a damaged meta page made LMDB fall back to an older "
-                                 "snapshot, or data.mdb was overwritten with an older copy "
-                                 "(if you restored it on purpose, remove " TXREC_NAME ")",
-                                 dir, dm, (unsigned long long)nw->txnid,
-                                 (unsigned long long)rec, dir);
-        return rc;
+        return cairn_backend_error(CAIRN_ECORRUPT,
+                                   "lmdb %s: %s shows transaction %llu, older than the commit "
+                                   "of transaction %llu that cairn recorded in %s/" TXREC_NAME
+                                   ": a damaged meta page made LMDB fall back to an older "
+                                   "snapshot, or data.mdb was overwritten with an older copy "
+                                   "(if you restored it on purpose, remove " TXREC_NAME ")",
+                                   dir, dm, (unsigned long long)nw->txnid,
+                                   (unsigned long long)rec, dir);
     }
     /* A writer extends the file before it writes a meta page, so a size
      * taken after the metas were read covers what they describe. */
@@ -343,13 +339,13 @@ static int check_file(const char *dir, const char *dm, int fd, uint64_t seen[2])
         char need[32] = "?";
         if (nw->last_pg < UINT64_MAX / ps)
             snprintf(need, sizeof need, "%llu", (unsigned long long)((nw->last_pg + 1) * ps));
-        rc = cairn_backend_error(CAIRN_ECORRUPT,
-                                 "lmdb %s: %s is truncated: %lld bytes, but its meta page "
-                                 "says the store uses %s bytes (pages 0 to %llu of %u bytes)",
-                                 dir, dm, (long long)st.st_size, need,
-                                 (unsigned long long)nw->last_pg, ps);
+        return cairn_backend_error(CAIRN_ECORRUPT,
+                                   "lmdb %s: %s is truncated: %lld bytes, but its meta page "
+                                   "says the store uses %s bytes (pages 0 to %llu of %u bytes)",
+                                   dir, dm, (long long)st.st_size, need,
+                                   (unsigned long long)nw->last_pg, ps);
     }
-    return rc;
+    return CAIRN_OK;
 }
 
 int cairn__lmdb_check(const char *dir)
@@ -373,7 +369,7 @@ int cairn__lmdb_check(const char *dir)
      * again, and report damage only when two looks at an unchanged file
      * agree. A file that keeps changing is being written by a live LMDB,
      * which is left to judge it. */
-    uint64_t seen[2] = {0}, prev[2];
+    uint64_t seen[2] = {0}, prev[2] = {0};
     int rc = check_file(dir, dm, fd, seen);
     for (int i = 0; rc == CAIRN_ECORRUPT && i < 8; i++) {
         memcpy(prev, seen, sizeof prev);

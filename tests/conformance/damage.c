@@ -14,7 +14,10 @@
 #endif
 #include <sched.h>
 #include <sys/mount.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static bool on_lmdb(void)
@@ -361,6 +364,89 @@ static void lmdb_map_full(void **state)
     free(val);
 }
 
+/* What the processes of lmdb_open_while_written share (MAP_SHARED). */
+typedef struct {
+    atomic_uint failed;
+    atomic_flag noted;
+    char first[512];
+} open_race;
+
+/* Opens while other processes create the store and grow it: the check of
+ * data.mdb at open must never take a file in the middle of a creation or
+ * of a commit for a damaged one (it did, now and then, under the
+ * procs_ cases: "is truncated: 45056 bytes, but its meta page says ...").
+ * Two writers put 32 KiB records (each commit grows the file and moves a
+ * meta page) while four processes open and close the store in a loop,
+ * all starting together on a store that is not there yet. */
+static void lmdb_open_while_written(void **state)
+{
+    cf_fx *fx = FX(state);
+    if (!on_lmdb())
+        tr_skip("the check of data.mdb at open is LMDB's");
+    enum { WRITERS = 2, OPENERS = 4, PUTS = 150, OPENS = 150 };
+    char url[PATH_MAX + 32];
+    snprintf(url, sizeof url, "%s%s/race", !strncmp(fx->url, "tiered:", 7) ? "tiered:lmdb:"
+                                                                              : "lmdb:",
+             fx->dir);
+    open_race *r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                        -1, 0);
+    assert_true(r != MAP_FAILED);
+    atomic_flag_clear(&r->noted);
+    int gate[2];
+    assert_int_equal(pipe(gate), 0);
+    pid_t pid[WRITERS + OPENERS];
+    for (int i = 0; i < WRITERS + OPENERS; i++) {
+        fflush(stdout);
+        pid[i] = fork();
+        assert_true(pid[i] >= 0);
+        if (pid[i])
+            continue;
+        tr_child_defaults();
+        close(gate[1]);
+        char c;
+        while (read(gate[0], &c, 1) < 0)
+            ;
+        static unsigned char val[32768];
+        noise(val, sizeof val, (unsigned)i);
+        cairn_put_opts po = {.format = CAIRN_FORMAT_BYTES};
+        for (int n = 0; n < (i < WRITERS ? 1 : OPENS); n++) {
+            cairn_store *s = NULL;
+            int rc = cairn_store_open(url, NULL, &s);
+            for (int k = 0; !rc && i < WRITERS && k < PUTS; k++) {
+                char key[32];
+                snprintf(key, sizeof key, "w%d/%d", i, k);
+                rc = cairn_put(s, key, val, sizeof val, &po);
+            }
+            if (rc) {
+                atomic_fetch_add(&r->failed, 1);
+                if (!atomic_flag_test_and_set(&r->noted))
+                    snprintf(r->first, sizeof r->first, "%s %s: %s",
+                             i < WRITERS ? "writer" : "opener", cairn_strerror(rc),
+                             cairn_errmsg());
+            }
+            cairn_store_close(s);
+        }
+        _exit(0);
+    }
+    close(gate[0]);
+    close(gate[1]); /* go */
+    for (int i = 0; i < WRITERS + OPENERS; i++) {
+        int st;
+        assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fail_msg("process %d died (status 0x%x)", i, st);
+    }
+    if (atomic_load(&r->failed))
+        fail_msg("%u opens or puts failed; first: %s", atomic_load(&r->failed), r->first);
+    cairn_store *s = NULL;
+    assert_ok(cairn_store_open(url, NULL, &s));
+    uint64_t n = 0;
+    assert_ok(cairn_count(s, "w0", &n));
+    assert_int_equal(n, PUTS);
+    cairn_store_close(s);
+    munmap(r, sizeof *r);
+}
+
 const tr_case cf_damage_cases[] = {
     TR_CASE(lmdb_truncated_file, TR_PERSISTENT, 0),
     TR_CASE(empty_store_file, TR_PERSISTENT, 0),
@@ -368,5 +454,6 @@ const tr_case cf_damage_cases[] = {
     TR_CASE(lmdb_short_tail_opens, TR_PERSISTENT, 120),
     TR_CASE(lmdb_disk_full, TR_PERSISTENT, 0),
     TR_CASE(lmdb_map_full, TR_PERSISTENT, 0),
+    TR_CASE(lmdb_open_while_written, TR_PERSISTENT, 120),
 };
 const size_t cf_damage_ncases = CF_NCASES(cf_damage_cases);
