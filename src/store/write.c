@@ -345,16 +345,41 @@ void cairn__wctx_init(wctx *c, cairn_store *s, op_kind kind, const char *key,
     c->now = cairn_now_ms();
 }
 
-/* Run the checked put c (one key) and count it: CAIRN_OK, CAIRN_SKIPPED
- * or the error, named with the key. */
+/* The start of a one-key write: the store, the key (normalised into k,
+ * CAIRN_KEY_MAX + 1 bytes) and the caller's options (opt may be NULL),
+ * then c made ready. Errors are named with op and the key. */
+static int write_begin(wctx *c, cairn_store *s, op_kind kind, const char *op,
+                       const char *key, char *k, const cairn_put_opts *opt)
+{
+    size_t klen;
+    int rc;
+    if ((rc = check_store(s, op)) || (rc = cairn__check_key(op, key, k, &klen, true)))
+        return rc;
+    cairn_put_opts o;
+    if (opt && (rc = CAIRN__OPTS_READ(&o, opt, "put options")))
+        return cairn__err_prefix(rc, "%s %s", op, k);
+    cairn__wctx_init(c, s, kind, k, klen, opt ? &o : NULL);
+    return CAIRN_OK;
+}
+
+/* Run the checked write c (one key) on the backend, the thread's encode
+ * buffer lent for the call; an error is named with op and the key. */
+static int write_run(cairn_store *s, wctx *c, const char *op)
+{
+    cairn_backend_op bop = {c->key, c->klen, cairn__write_cb, c};
+    cairn__buf_take(c);
+    int rc = cairn__run_ops(s, &bop, 1);
+    cairn__buf_give(c);
+    return rc ? cairn__err_prefix(rc, "%s %s", op, c->key) : CAIRN_OK;
+}
+
+/* Run the checked put c and count it: CAIRN_OK, CAIRN_SKIPPED or the
+ * error, named with the key. */
 static int put_run(cairn_store *s, wctx *c)
 {
-    cairn_backend_op op = {c->key, c->klen, cairn__write_cb, c};
-    cairn__buf_take(c);
-    int rc = cairn__run_ops(s, &op, 1);
-    cairn__buf_give(c);
+    int rc = write_run(s, c, "put");
     if (rc)
-        return cairn__err_prefix(rc, "put %s", c->key);
+        return rc;
     COUNT(s, n_put);
     if (c->status == CAIRN_SKIPPED)
         COUNT(s, n_skip);
@@ -365,15 +390,10 @@ CAIRN_API int cairn_put(cairn_store *s, const char *key, const void *val, size_t
                         const cairn_put_opts *opt)
 {
     char k[CAIRN_KEY_MAX + 1];
-    size_t klen;
-    int rc;
-    if ((rc = check_store(s, "put")) || (rc = cairn__check_key("put", key, k, &klen, true)))
-        return rc;
-    cairn_put_opts o_;
-    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
-        return cairn__err_prefix(rc, "put %s", k);
     wctx c;
-    cairn__wctx_init(&c, s, OP_PUT, k, klen, opt ? &o_ : NULL);
+    int rc = write_begin(&c, s, OP_PUT, "put", key, k, opt);
+    if (rc)
+        return rc;
     c.val = val;
     c.len = len;
     if ((rc = cairn__check_opts(&c.o)) ||
@@ -395,20 +415,14 @@ CAIRN_API int cairn_put_array(cairn_store *s, const char *key, const cairn_array
                               const cairn_put_opts *opt)
 {
     char k[CAIRN_KEY_MAX + 1];
-    size_t klen;
-    int rc;
-    if ((rc = check_store(s, "put")) || (rc = cairn__check_key("put", key, k, &klen, true)))
+    wctx c;
+    int rc = write_begin(&c, s, OP_PUT, "put", key, k, opt);
+    if (rc)
         return rc;
     if ((rc = cairn__npy_array_check(a)))
         return cairn__err_prefix(rc, "put %s", k);
-    cairn_put_opts o_;
-    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
-        return cairn__err_prefix(rc, "put %s", k);
-    opt = opt ? &o_ : NULL;
     char head[CAIRN__NPY_HEAD_MAX];
     cairn__iov iov[2] = {{head, cairn__npy_head(a, head)}, {a->data, a->nbytes}};
-    wctx c;
-    cairn__wctx_init(&c, s, OP_PUT, k, klen, opt);
     c.o.format = CAIRN_FORMAT_NPY;
     c.iov = iov;
     c.niov = 2;
@@ -422,18 +436,12 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
                            void *arg, const cairn_put_opts *opt)
 {
     char k[CAIRN_KEY_MAX + 1];
-    size_t klen;
-    int rc;
-    if ((rc = check_store(s, "update")) ||
-        (rc = cairn__check_key("update", key, k, &klen, true)))
+    wctx c;
+    int rc = write_begin(&c, s, OP_UPDATE, "update", key, k, opt);
+    if (rc)
         return rc;
     if (!fn)
         return cairn__err(CAIRN_EINVAL, "update %s: fn is NULL", k);
-    cairn_put_opts o_;
-    if ((rc = CAIRN__OPTS_READ(&o_, opt, "put options")))
-        return cairn__err_prefix(rc, "update %s", k);
-    wctx c;
-    cairn__wctx_init(&c, s, OP_UPDATE, k, klen, opt ? &o_ : NULL);
     c.ufn = fn;
     c.uarg = arg;
     if ((rc = cairn__check_opts(&c.o)) || (rc = cairn__take_umeta(&c)))
@@ -444,14 +452,11 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
             return cairn__err_prefix(rc, "update %s", k);
         c.o.model = mref;
     }
-    cairn_backend_op op = {k, klen, cairn__write_cb, &c};
-    cairn__buf_take(&c);
-    rc = cairn__run_ops(s, &op, 1);
-    cairn__buf_give(&c);
+    rc = write_run(s, &c, "update");
     cairn__model_release(c.model);
     free(c.filled);
     if (rc)
-        return cairn__err_prefix(rc, "update %s", k);
+        return rc;
     COUNT(s, n_put);
     return c.status;
 }
@@ -492,22 +497,16 @@ int cairn__incr_fn(const cairn_value *cur, void *arg, const void **val, size_t *
 CAIRN_API int cairn_incr(cairn_store *s, const char *key, int64_t by, int64_t *out)
 {
     char k[CAIRN_KEY_MAX + 1];
-    size_t klen;
-    int rc;
-    if ((rc = check_store(s, "incr")) || (rc = cairn__check_key("incr", key, k, &klen, true)))
+    wctx c;
+    int rc = write_begin(&c, s, OP_UPDATE, "incr", key, k, NULL);
+    if (rc)
         return rc;
     cairn__incr_arg a = {by, 0, {0}};
-    wctx c;
-    cairn__wctx_init(&c, s, OP_UPDATE, k, klen, NULL);
     c.ufn = cairn__incr_fn;
     c.uarg = &a;
     c.keep_ttl = true;
-    cairn_backend_op op = {k, klen, cairn__write_cb, &c};
-    cairn__buf_take(&c);
-    rc = cairn__run_ops(s, &op, 1);
-    cairn__buf_give(&c);
-    if (rc)
-        return cairn__err_prefix(rc, "incr %s", k);
+    if ((rc = write_run(s, &c, "incr")))
+        return rc;
     COUNT(s, n_put);
     if (out)
         *out = a.result;
@@ -517,17 +516,12 @@ CAIRN_API int cairn_incr(cairn_store *s, const char *key, int64_t by, int64_t *o
 CAIRN_API int cairn_delete(cairn_store *s, const char *key)
 {
     char k[CAIRN_KEY_MAX + 1];
-    size_t klen;
-    int rc;
-    if ((rc = check_store(s, "delete")) ||
-        (rc = cairn__check_key("delete", key, k, &klen, true)))
-        return rc;
     wctx c;
-    cairn__wctx_init(&c, s, OP_DELETE, k, klen, NULL);
-    cairn_backend_op op = {k, klen, cairn__write_cb, &c};
-    rc = cairn__run_ops(s, &op, 1);
+    int rc = write_begin(&c, s, OP_DELETE, "delete", key, k, NULL);
     if (rc)
-        return cairn__err_prefix(rc, "delete %s", k);
+        return rc;
+    if ((rc = write_run(s, &c, "delete")))
+        return rc;
     if (c.status == CAIRN_ENOTFOUND)
         return cairn__err(CAIRN_ENOTFOUND, "delete %s: not found", k);
     COUNT(s, n_del);
