@@ -62,6 +62,17 @@ static void put_records(cairn_store *s, int n, size_t len)
     free(vals);
 }
 
+/* 200 records of 2 KiB in the fixture's LMDB store, closed; dir gets its
+ * folder (PATH_MAX + 16 bytes), dm its data.mdb (PATH_MAX + 32 bytes). */
+static void fill_and_close(cf_fx *fx, char *dir, char *dm)
+{
+    put_records(fx->s, 200, 2048);
+    cairn_store_close(fx->s);
+    fx->s = NULL;
+    lmdb_dir(fx, dir, PATH_MAX + 16);
+    snprintf(dm, PATH_MAX + 32, "%s/data.mdb", dir);
+}
+
 static off_t file_size(const char *path)
 {
     struct stat st;
@@ -90,12 +101,8 @@ static void lmdb_truncated_file(void **state)
     cf_fx *fx = FX(state);
     if (!on_lmdb())
         tr_skip("data.mdb is LMDB's file (sqlite and file: other cases)");
-    put_records(fx->s, 200, 2048);
-    cairn_store_close(fx->s);
-    fx->s = NULL;
     char dir[PATH_MAX + 16], dm[PATH_MAX + 32];
-    lmdb_dir(fx, dir, sizeof dir);
-    snprintf(dm, sizeof dm, "%s/data.mdb", dir);
+    fill_and_close(fx, dir, dm);
     off_t full = file_size(dm);
     assert_true(full > 400 * 1024);
     assert_int_equal(truncate(dm, 65536), 0);
@@ -175,12 +182,8 @@ static void lmdb_meta_fallback(void **state)
     cf_fx *fx = FX(state);
     if (!on_lmdb())
         tr_skip("LMDB's meta pages (the other backends have no such fall back)");
-    put_records(fx->s, 200, 2048);
-    cairn_store_close(fx->s);
-    fx->s = NULL;
     char dir[PATH_MAX + 16], dm[PATH_MAX + 32];
-    lmdb_dir(fx, dir, sizeof dir);
-    snprintf(dm, sizeof dm, "%s/data.mdb", dir);
+    fill_and_close(fx, dir, dm);
     off_t ps = (off_t)(uint32_t)peek64(dm, META_PSIZE);
     uint64_t t0 = peek64(dm, META_TXNID), t1 = peek64(dm, ps + META_TXNID);
     print_message("  meta pages: transaction %llu on page 0, %llu on page 1\n",
