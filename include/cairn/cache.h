@@ -44,6 +44,9 @@ struct cairn_cache_options {
                                expires */
     unsigned shards;        /* 0: 64; rounded up to a power of two, at most
                                1024. 1 gives one exact CLOCK order */
+    unsigned reserved;      /* 0. It fills what would be tail padding, so
+                               a field a later release adds here is seen:
+                               non-zero is CAIRN_EUNSUPPORTED (common.h) */
 };
 
 /* Counters since cairn_cache_new() (clear does not reset them). */

@@ -45,6 +45,9 @@
  *    them take their defaults), and refuses with CAIRN_EUNSUPPORTED a
  *    struct larger than it knows whose extra bytes are not all zero (a
  *    field this library does not have). Zero-initialised means defaults.
+ *    A struct that would end in padding ends in a field `reserved`
+ *    instead, which must be 0: a later release may put a field there, and
+ *    this library refuses it (CAIRN_EUNSUPPORTED) rather than ignore it.
  *  - Thread safety is stated per function; a cairn_store handle is
  *    thread-safe, values and iterators belong to one thread at a time.
  *  - Deprecated names (CAIRN_DEPRECATED) keep working for one release and

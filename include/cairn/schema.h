@@ -45,6 +45,9 @@ typedef struct {
                                    to compile (CAIRN_EUNSUPPORTED) */
     void *loader_ctx;
     unsigned max_errors;        /* errors kept per validation; 0: 100 */
+    unsigned reserved;          /* 0. It fills what would be tail padding,
+                                   so a field a later release adds here is
+                                   seen: non-zero is CAIRN_EUNSUPPORTED */
 } cairn_schema_opts;
 
 /*

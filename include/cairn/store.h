@@ -72,6 +72,9 @@ struct cairn_options {
     int compress_level;      /* zstd level, 0: 3; 1..19 (22) trade speed for
                                 size, negative levels are faster still;
                                 outside zstd's range: CAIRN_EINVAL */
+    int reserved;            /* 0. It fills what would be tail padding, so
+                                a field a later release adds here is seen:
+                                non-zero is CAIRN_EUNSUPPORTED (common.h) */
 };
 
 /*

@@ -21,7 +21,8 @@ static void sleep_ms(long ms)
 
 static cairn_cache *mk(uint64_t entries, uint64_t bytes, int64_t ttl, unsigned shards)
 {
-    cairn_cache_options o = {sizeof o, entries, bytes, ttl, shards};
+    cairn_cache_options o = {.struct_size = sizeof o, .max_entries = entries, .max_bytes = bytes,
+                             .default_ttl_ms = ttl, .shards = shards};
     cairn_cache *c = NULL;
     assert_ok(cairn_cache_new(&o, &c));
     return c;
