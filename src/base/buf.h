@@ -23,4 +23,8 @@ typedef struct {
 /* Grow a buffer to hold at least need bytes (doubling). CAIRN_ENOMEM. */
 int cairn__grow(char **buf, size_t *cap, size_t need);
 
+/* Append n bytes at p to *buf (*len bytes used of *cap), growing it, and
+ * keep it NUL-terminated. CAIRN_OK or CAIRN_ENOMEM. */
+int cairn__buf_put(char **buf, size_t *len, size_t *cap, const void *p, size_t n);
+
 #endif

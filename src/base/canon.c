@@ -28,12 +28,7 @@ typedef struct {
 
 static int put(out_t *o, const void *p, size_t n)
 {
-    if (*o->len + n + 1 > *o->cap && cairn__grow(o->buf, o->cap, *o->len + n + 1) != CAIRN_OK)
-        return CAIRN_ENOMEM;
-    memcpy(*o->buf + *o->len, p, n);
-    *o->len += n;
-    (*o->buf)[*o->len] = '\0';
-    return CAIRN_OK;
+    return cairn__buf_put(o->buf, o->len, o->cap, p, n);
 }
 
 /* A string with the fewest escapes: '"', '\\' and the control characters
@@ -44,12 +39,9 @@ static int put(out_t *o, const void *p, size_t n)
  * '"' or a '\\')? */
 static inline bool special8(const char *p)
 {
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t w, q, b;
+    uint64_t w;
     memcpy(&w, p, 8);
-    q = w ^ (ones * '"');
-    b = w ^ (ones * '\\');
-    return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) != 0;
+    return !cairn__plain8(w);
 }
 
 static int put_str(out_t *o, const char *s, size_t n)

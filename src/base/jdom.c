@@ -588,20 +588,10 @@ const char *jd_type_name(const jd_node *v)
 
 /* ---- writer ---- */
 
-static int put(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
-{
-    if (*len + n + 1 > *cap && cairn__grow(buf, cap, *len + n + 1) != CAIRN_OK)
-        return CAIRN_ENOMEM;
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-    return CAIRN_OK;
-}
-
 static int put_str(const char *s, size_t n, char **buf, size_t *len, size_t *cap)
 {
     static const char hex[] = "0123456789abcdef";
-    if (put(buf, len, cap, "\"", 1))
+    if (cairn__buf_put(buf, len, cap, "\"", 1))
         return CAIRN_ENOMEM;
     size_t from = 0;
     for (size_t i = 0; i < n; i++) {
@@ -614,13 +604,13 @@ static int put_str(const char *s, size_t n, char **buf, size_t *len, size_t *cap
             }
             /* Only a lone surrogate kept as WTF-8 gets here: write it as
              * the escape it came from, so the output is JSON. */
-            if (put(buf, len, cap, s + from, i - from))
+            if (cairn__buf_put(buf, len, cap, s + from, i - from))
                 return CAIRN_ENOMEM;
             unsigned cp = (c & 0x0Fu) << 12 | ((unsigned char)s[i + 1] & 0x3Fu) << 6 |
                           ((unsigned char)s[i + 2] & 0x3Fu);
             char e[7] = {'\\', 'u', hex[cp >> 12], hex[cp >> 8 & 15], hex[cp >> 4 & 15],
                          hex[cp & 15], 0};
-            if (put(buf, len, cap, e, 6))
+            if (cairn__buf_put(buf, len, cap, e, 6))
                 return CAIRN_ENOMEM;
             i += 2;
             from = i + 1;
@@ -628,7 +618,7 @@ static int put_str(const char *s, size_t n, char **buf, size_t *len, size_t *cap
         }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        if (put(buf, len, cap, s + from, i - from))
+        if (cairn__buf_put(buf, len, cap, s + from, i - from))
             return CAIRN_ENOMEM;
         char e[7] = {'\\', (char)c, 0};
         size_t el = 2;
@@ -644,11 +634,11 @@ static int put_str(const char *s, size_t n, char **buf, size_t *len, size_t *cap
             e[5] = hex[c & 15];
             el = 6;
         }
-        if (put(buf, len, cap, e, el))
+        if (cairn__buf_put(buf, len, cap, e, el))
             return CAIRN_ENOMEM;
         from = i + 1;
     }
-    if (put(buf, len, cap, s + from, n - from) || put(buf, len, cap, "\"", 1))
+    if (cairn__buf_put(buf, len, cap, s + from, n - from) || cairn__buf_put(buf, len, cap, "\"", 1))
         return CAIRN_ENOMEM;
     return CAIRN_OK;
 }
@@ -656,24 +646,24 @@ static int put_str(const char *s, size_t n, char **buf, size_t *len, size_t *cap
 int jd_write(const jd_node *v, char **buf, size_t *len, size_t *cap)
 {
     switch (v->type) {
-    case JD_NULL: return put(buf, len, cap, "null", 4);
-    case JD_FALSE: return put(buf, len, cap, "false", 5);
-    case JD_TRUE: return put(buf, len, cap, "true", 4);
-    case JD_NUM: return put(buf, len, cap, v->u.s, v->n);
+    case JD_NULL: return cairn__buf_put(buf, len, cap, "null", 4);
+    case JD_FALSE: return cairn__buf_put(buf, len, cap, "false", 5);
+    case JD_TRUE: return cairn__buf_put(buf, len, cap, "true", 4);
+    case JD_NUM: return cairn__buf_put(buf, len, cap, v->u.s, v->n);
     case JD_STR: return put_str(v->u.s, v->n, buf, len, cap);
     default: break;
     }
     bool obj = v->type == JD_OBJ;
-    if (put(buf, len, cap, obj ? "{" : "[", 1))
+    if (cairn__buf_put(buf, len, cap, obj ? "{" : "[", 1))
         return CAIRN_ENOMEM;
     for (uint32_t i = 0; i < v->n; i++) {
         const jd_node *c = &v->u.kids[i];
-        if (i && put(buf, len, cap, ",", 1))
+        if (i && cairn__buf_put(buf, len, cap, ",", 1))
             return CAIRN_ENOMEM;
-        if (obj && (put_str(c->key, c->klen, buf, len, cap) || put(buf, len, cap, ":", 1)))
+        if (obj && (put_str(c->key, c->klen, buf, len, cap) || cairn__buf_put(buf, len, cap, ":", 1)))
             return CAIRN_ENOMEM;
         if (jd_write(c, buf, len, cap))
             return CAIRN_ENOMEM;
     }
-    return put(buf, len, cap, obj ? "}" : "]", 1);
+    return cairn__buf_put(buf, len, cap, obj ? "}" : "]", 1);
 }

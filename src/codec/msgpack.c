@@ -154,12 +154,7 @@ typedef struct {
 
 static int put(out_buf *o, const void *p, size_t n)
 {
-    if (cairn__grow(&o->buf, &o->cap, o->len + n + 1))
-        return CAIRN_ENOMEM;
-    if (n)
-        memcpy(o->buf + o->len, p, n);
-    o->len += n;
-    return CAIRN_OK;
+    return cairn__buf_put(&o->buf, &o->len, &o->cap, p, n);
 }
 
 static int json_str(out_buf *o, const char *s, size_t n, const char *what)
