@@ -48,23 +48,24 @@ CAIRN_API int cairn_tier_stats(cairn_store *s, cairn_cache_stats *out)
     return cairn_tier_stats_get(s, out);
 }
 
-/* cairn_update_v2 over cairn_update: the callback's context moved first. */
+/* cairn_update over cairn_update_v2: its callback takes the context
+ * second. */
 typedef struct {
-    cairn_update_cb fn;
-    void *ctx;
-} update_v2;
+    cairn_update_fn fn;
+    void *arg;
+} update_v1;
 
-static int update_v2_call(const cairn_value *cur, void *arg, const void **val, size_t *len)
+static int update_v1_call(void *ctx, const cairn_value *cur, const void **val, size_t *len)
 {
-    update_v2 *u = arg;
-    return u->fn(u->ctx, cur, val, len);
+    update_v1 *u = ctx;
+    return u->fn(cur, u->arg, val, len);
 }
 
-CAIRN_API int cairn_update_v2(cairn_store *s, const char *key, cairn_update_cb fn, void *ctx,
-                              const cairn_put_opts *opt)
+CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn, void *arg,
+                           const cairn_put_opts *opt)
 {
-    if (!fn) /* as cairn_update, which would see a non-NULL trampoline */
-        return cairn_update(s, key, NULL, NULL, opt);
-    update_v2 u = {fn, ctx};
-    return cairn_update(s, key, update_v2_call, &u, opt);
+    if (!fn) /* as cairn_update_v2, which would see a non-NULL trampoline */
+        return cairn_update_v2(s, key, NULL, NULL, opt);
+    update_v1 u = {fn, arg};
+    return cairn_update_v2(s, key, update_v1_call, &u, opt);
 }

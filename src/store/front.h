@@ -98,7 +98,7 @@ typedef struct {
     int status;         /* CAIRN_OK / CAIRN_SKIPPED / ENOTFOUND for deletes */
     char *buf;          /* encoded new record */
     size_t cap;
-    cairn_update_fn ufn;
+    cairn_update_cb ufn; /* update, incr: called as ufn(uarg, cur, ...) */
     void *uarg;
     bool tls; /* buf is the thread's cached buffer */
     cairn__model *model; /* update with a model: validates the new value */
@@ -134,7 +134,7 @@ typedef struct {
     char buf[32];
 } cairn__incr_arg;
 
-int cairn__incr_fn(const cairn_value *cur, void *arg, const void **val, size_t *len);
+int cairn__incr_fn(void *arg, const cairn_value *cur, const void **val, size_t *len);
 
 /* ---- value.c ---- */
 

@@ -216,7 +216,7 @@ static int write_decide(wctx *c, const void *rec, size_t rlen, const void **out,
             return CAIRN_ENOMEM;
         const void *nv = NULL;
         size_t nl = 0;
-        int rc = c->ufn(cur, c->uarg, &nv, &nl);
+        int rc = c->ufn(c->uarg, cur, &nv, &nl);
         cairn_value_free(cur);
         if (rc == CAIRN_SKIPPED) {
             c->status = CAIRN_SKIPPED;
@@ -432,8 +432,8 @@ CAIRN_API int cairn_put_array(cairn_store *s, const char *key, const cairn_array
     return put_run(s, &c);
 }
 
-CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
-                           void *arg, const cairn_put_opts *opt)
+CAIRN_API int cairn_update_v2(cairn_store *s, const char *key, cairn_update_cb fn, void *ctx,
+                              const cairn_put_opts *opt)
 {
     char k[CAIRN_KEY_MAX + 1];
     wctx c;
@@ -443,7 +443,7 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
     if (!fn)
         return cairn__err(CAIRN_EINVAL, "update %s: fn is NULL", k);
     c.ufn = fn;
-    c.uarg = arg;
+    c.uarg = ctx;
     if ((rc = cairn__check_opts(&c.o)) || (rc = cairn__take_umeta(&c)))
         return cairn__err_prefix(rc, "update %s", k);
     char mref[CAIRN_MODEL_MAX + 1];
@@ -461,7 +461,7 @@ CAIRN_API int cairn_update(cairn_store *s, const char *key, cairn_update_fn fn,
     return c.status;
 }
 
-int cairn__incr_fn(const cairn_value *cur, void *arg, const void **val, size_t *len)
+int cairn__incr_fn(void *arg, const cairn_value *cur, const void **val, size_t *len)
 {
     cairn__incr_arg *a = arg;
     int64_t n = 0;
