@@ -11,19 +11,29 @@
 /* Batches                                                             */
 /* ------------------------------------------------------------------ */
 
-int cairn__cmp_str(const void *a, const void *b)
+static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Normalise n keys into one allocation; refuse duplicates. keys_out[i]
- * points into *arena. */
+int cairn__keys_unique(const char *what, const char **keys, size_t n)
+{
+    qsort(keys, n, sizeof *keys, cmp_str);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(keys[i - 1], keys[i]) == 0)
+            return cairn__err(CAIRN_EINVAL, "%s: key %s appears twice in the batch", what,
+                              keys[i]);
+    return CAIRN_OK;
+}
+
+/* Normalise n keys, each into an allocation of its own (keys_out[i],
+ * lens_out[i]); refuse duplicates. */
 static int norm_keys(const char *what, const char *const *keys, size_t n, bool write,
                      char ***keys_out, size_t **lens_out)
 {
     char **ks = calloc(n ? n : 1, sizeof *ks);
     size_t *ls = calloc(n ? n : 1, sizeof *ls);
-    char **sorted = calloc(n ? n : 1, sizeof *sorted);
+    const char **sorted = calloc(n ? n : 1, sizeof *sorted);
     int rc = CAIRN_OK;
     if (!ks || !ls || !sorted) {
         rc = cairn__err(CAIRN_ENOMEM, "%s: out of memory", what);
@@ -40,13 +50,7 @@ static int norm_keys(const char *what, const char *const *keys, size_t n, bool w
         memcpy(ks[i], k, ls[i] + 1);
         sorted[i] = ks[i];
     }
-    qsort(sorted, n, sizeof *sorted, cairn__cmp_str);
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-            rc = cairn__err(CAIRN_EINVAL, "%s: key %s appears twice in the batch", what,
-                            sorted[i]);
-            goto out;
-        }
+    rc = cairn__keys_unique(what, sorted, n);
 out:
     free(sorted);
     if (rc) {

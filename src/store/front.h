@@ -147,7 +147,9 @@ void cairn__buf_give(wctx *c);
 
 /* ---- batch.c ---- */
 
-int cairn__cmp_str(const void *a, const void *b);
+/* Sort keys[0..n) (normalised, NUL-terminated) in place and refuse a
+ * key given twice: CAIRN_EINVAL "WHAT: key K appears twice in the batch". */
+int cairn__keys_unique(const char *what, const char **keys, size_t n);
 /* Run n write contexts as one backend update (cb: cairn__write_cb or a
  * wrapper). */
 int cairn__run_batch_cb(cairn_store *s, wctx *cs, size_t n, cairn_backend_update_fn cb);

@@ -102,15 +102,11 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
         items[i].status = rc;
         goto out;
     }
-    qsort(sorted, n, sizeof *sorted, cairn__cmp_str);
-    for (i = 1; i < n; i++)
-        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-            rc = cairn__err(CAIRN_EINVAL, "put_records: key %s appears twice in the batch",
-                            sorted[i]);
-            for (i = 0; i < n; i++)
-                items[i].status = rc;
-            goto out;
-        }
+    if ((rc = cairn__keys_unique("put_records", sorted, n))) {
+        for (i = 0; i < n; i++)
+            items[i].status = rc;
+        goto out;
+    }
     rc = m ? cairn__run_batch_cb(s, cs, m, record_cb) : CAIRN_OK;
     if (rc) {
         /* The item whose cairn__write_cb failed holds the error and is named; the
