@@ -27,7 +27,7 @@ int cairn__sch_err(comp *c, int code, const char *fmt, ...)
 }
 
 /* Append "/seg" (escaped) to the location; returns the old length. */
-size_t cairn__sch_where_push(comp *c, const char *seg, size_t n)
+static size_t where_push(comp *c, const char *seg, size_t n)
 {
     size_t old = c->wlen;
     if (c->wlen + 2 >= sizeof c->where)
@@ -49,10 +49,10 @@ static size_t where_push_idx(comp *c, size_t i)
 {
     char b[24];
     int n = snprintf(b, sizeof b, "%zu", i);
-    return cairn__sch_where_push(c, b, (size_t)n);
+    return where_push(c, b, (size_t)n);
 }
 
-void cairn__sch_where_pop(comp *c, size_t old)
+static void where_pop(comp *c, size_t old)
 {
     c->wlen = old;
     c->where[old] = '\0';
@@ -80,19 +80,19 @@ static int queue(comp *c, csch **slot, const char *uri, const char *kw, const ch
 
 static int sub(comp *c, const jd_node *m, csch **out)
 {
-    size_t old = cairn__sch_where_push(c, m->key, m->klen);
+    size_t old = where_push(c, m->key, m->klen);
     int rc;
     if (m->type != JD_OBJ && m->type != JD_TRUE && m->type != JD_FALSE)
         rc = cairn__sch_err(c, CAIRN_EINVAL, "must be a schema (an object or a boolean)");
     else
         rc = compile(c, (jd_node *)m, out);
-    cairn__sch_where_pop(c, old);
+    where_pop(c, old);
     return rc;
 }
 
 static int sub_array(comp *c, const jd_node *m, csch ***out, uint32_t *n, bool nonempty)
 {
-    size_t old = cairn__sch_where_push(c, m->key, m->klen);
+    size_t old = where_push(c, m->key, m->klen);
     int rc = CAIRN_OK;
     if (m->type != JD_ARR || (nonempty && m->n == 0)) {
         rc = cairn__sch_err(c, CAIRN_EINVAL, "must be a %sarray of schemas",
@@ -110,18 +110,18 @@ static int sub_array(comp *c, const jd_node *m, csch ***out, uint32_t *n, bool n
                                     "must be a schema (an object or a boolean)");
             else
                 rc = compile(c, (jd_node *)k, &(*out)[i]);
-            cairn__sch_where_pop(c, o2);
+            where_pop(c, o2);
         }
     }
-    cairn__sch_where_pop(c, old);
+    where_pop(c, old);
     return rc;
 }
 
 static int kw_err(comp *c, const jd_node *m, const char *what)
 {
-    size_t old = cairn__sch_where_push(c, m->key, m->klen);
+    size_t old = where_push(c, m->key, m->klen);
     int rc = cairn__sch_err(c, CAIRN_EINVAL, "must be %s", what);
-    cairn__sch_where_pop(c, old);
+    where_pop(c, old);
     return rc;
 }
 
@@ -157,11 +157,11 @@ static int ref_keyword(comp *c, csch *s, const jd_node *m, const char *base, boo
     const char *abs = ref ? cairn__sch_uri_resolve(c->a, base, ref) : NULL;
     if (!abs)
         return oom();
-    size_t old = cairn__sch_where_push(c, m->key, m->klen);
+    size_t old = where_push(c, m->key, m->klen);
     const char *frag = strchr(ref, '#');
     int rc = queue(c, dynamic ? &s->dynref : &s->ref, abs, dynamic ? "$dynamicRef" : "$ref",
                    dynamic && frag && frag[1] && frag[1] != '/' ? frag + 1 : NULL, s, NULL);
-    cairn__sch_where_pop(c, old);
+    where_pop(c, old);
     return rc;
 }
 
@@ -198,7 +198,7 @@ static int kw_properties(comp *c, csch *s, const jd_node *m, const sinfo *si)
     if (m->type != JD_OBJ)
         return kw_err(c, m, "an object of schemas");
     int rc = CAIRN_OK;
-    size_t old = cairn__sch_where_push(c, m->key, m->klen);
+    size_t old = where_push(c, m->key, m->klen);
     if (pat) {
         s->patterns = jd_alloc(c->a, (m->n ? m->n : 1) * sizeof *s->patterns);
         s->npatterns = m->n;
@@ -214,9 +214,9 @@ static int kw_properties(comp *c, csch *s, const jd_node *m, const sinfo *si)
         const jd_node *p = &m->u.kids[k];
         if (pat) {
             jd_node name = {.type = JD_STR, .n = p->klen, .u.s = p->key};
-            size_t o2 = cairn__sch_where_push(c, p->key, p->klen);
+            size_t o2 = where_push(c, p->key, p->klen);
             rc = cairn__sch_regex(c, &name, &s->patterns[k].re);
-            cairn__sch_where_pop(c, o2);
+            where_pop(c, o2);
             s->patterns[k].src = p->key;
             if (!rc)
                 rc = sub(c, p, &s->patterns[k].s);
@@ -226,7 +226,7 @@ static int kw_properties(comp *c, csch *s, const jd_node *m, const sinfo *si)
             rc = sub(c, p, &s->props[k].s);
         }
     }
-    cairn__sch_where_pop(c, old);
+    where_pop(c, old);
     return rc;
 }
 
@@ -288,14 +288,14 @@ static int kw_defs(comp *c, csch *s, const jd_node *m, const sinfo *si)
     if (m->type != JD_OBJ)
         return m->key[0] == '$' ? kw_err(c, m, "an object of schemas") : CAIRN_OK;
     int rc = CAIRN_OK;
-    size_t old = cairn__sch_where_push(c, m->key, m->klen);
+    size_t old = where_push(c, m->key, m->klen);
     for (uint32_t k = 0; k < m->n && !rc; k++) {
         csch *unused;
         const jd_node *d = &m->u.kids[k];
         if (m->key[0] == '$' || d->type == JD_OBJ || d->type == JD_TRUE || d->type == JD_FALSE)
             rc = sub(c, d, &unused);
     }
-    cairn__sch_where_pop(c, old);
+    where_pop(c, old);
     return rc;
 }
 
@@ -318,7 +318,7 @@ static int kw_dependent(comp *c, csch *s, const jd_node *m, const sinfo *si)
         s->ndepsch = m->n;
     }
     int rc = CAIRN_OK;
-    size_t old = cairn__sch_where_push(c, m->key, m->klen);
+    size_t old = where_push(c, m->key, m->klen);
     for (uint32_t k = 0; k < m->n && !rc; k++) {
         const jd_node *p = &m->u.kids[k];
         d[k].name = p->key;
@@ -334,7 +334,7 @@ static int kw_dependent(comp *c, csch *s, const jd_node *m, const sinfo *si)
             rc = kw_err(c, p, "an array of strings");
         d[k].names = p;
     }
-    cairn__sch_where_pop(c, old);
+    where_pop(c, old);
     return rc;
 }
 
@@ -430,9 +430,9 @@ static int kw_pattern(comp *c, csch *s, const jd_node *m, const sinfo *si)
     (void)si;
     if (m->type != JD_STR)
         return kw_err(c, m, "a string");
-    size_t old = cairn__sch_where_push(c, m->key, m->klen);
+    size_t old = where_push(c, m->key, m->klen);
     int rc = cairn__sch_regex(c, m, &s->pattern);
-    cairn__sch_where_pop(c, old);
+    where_pop(c, old);
     s->pattern_src = m->u.s;
     if (!rc && !(s->pattern_src = str0(c, m)))
         rc = oom();

@@ -215,9 +215,6 @@ static inline int oom(void)
 /* schema_compile.c: an error at the keyword being compiled ("schema
  * /properties/a/type: must be ..."); the location as a JSON Pointer. */
 int cairn__sch_err(comp *c, int code, const char *fmt, ...) CAIRN__FMT(3, 4);
-/* Append "/seg" (escaped) to the location; returns the old length. */
-size_t cairn__sch_where_push(comp *c, const char *seg, size_t n);
-void cairn__sch_where_pop(comp *c, size_t old);
 
 /* schema_uri.c: RFC 3986 reference resolution, the first pass, $ref targets. */
 char *cairn__sch_uri_resolve(jd_arena *a, const char *base, const char *ref);

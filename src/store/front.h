@@ -12,16 +12,13 @@
 #error "store/front.h: included from a layer that may not use it"
 #endif
 
-#include "backend/backends.h"
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/hash.h"
 #include "base/json.h"
 #include "base/key.h"
 #include "base/opts.h"
-#include "base/url.h"
 #include "cache/cache_internal.h"
-#include "codec/codec.h"
 #include "record/hint.h"
 #include "record/record.h"
 #include "record/zip.h"
@@ -37,7 +34,7 @@ struct cairn_store {
     void *be;
     cairn_options opt;
     uint64_t n_put, n_skip, n_get, n_miss, n_del; /* atomic counters */
-    cairn__mcache *mc; /* compiled model schemas (src/model/registry.c) */
+    cairn__mcache *mc; /* compiled model schemas (src/store/models.c) */
     cairn_store *inner; /* cairn_tiered_wrap: the wrapped store, closed with this one */
 };
 

@@ -75,11 +75,6 @@ CAIRN_API void cairn_store_close(cairn_store *s)
     free(s);
 }
 
-bool cairn__store_batches(cairn_store *s)
-{
-    return cairn__backend_batches(s->m, s->be);
-}
-
 /* A store over a backend handle opened elsewhere (cairn_tiered_wrap). */
 int cairn__store_new(const cairn_backend_methods *m, void *be, const cairn_options *o,
                      cairn_store **out)

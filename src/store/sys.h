@@ -1,5 +1,5 @@
 /*
- * store/sys.h — the library's own records under "_cairn/" (src/store/store.c).
+ * store/sys.h — the library's own records under "_cairn/" (src/store/sys.c).
  */
 #ifndef CAIRN_STORE_SYS_H
 #define CAIRN_STORE_SYS_H
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- the library's own records (src/store/store.c) ----
+/* ---- the library's own records (src/store/sys.c) ----
  *
  * The public write API refuses keys under "_cairn/"; the model registry
  * (and later processes, scenarios) write there through these. Reads go
@@ -39,10 +39,5 @@ int cairn__sys_write(cairn_store *s, cairn__sys_op *ops, size_t n);
 /* The version of the record under key (header only; one backend get);
  * 0 when absent. */
 int cairn__sys_version(cairn_store *s, const char *key, uint64_t *version);
-
-/* Does s read many keys in one round trip (a backend with get_many, which
- * the built-in ones have only where a server is asked; through a tiered
- * store, its inner one)? */
-bool cairn__store_batches(cairn_store *s);
 
 #endif

@@ -163,6 +163,17 @@ static void open_must_exist_no_store(void **state)
 }
 
 /* Error messages keep their reason however long the key (1024 bytes). */
+/* cairn_store_caps: CAIRN_CAP_BATCH exactly where many keys are read in
+ * one round trip, which among the built-in backends is redis (and a tier
+ * over it answers for it); NULL has no capability. */
+static void store_caps(void **state)
+{
+    cf_fx *fx = FX(state);
+    assert_int_equal(cairn_store_caps(NULL), 0);
+    unsigned want = !strcmp(cf_base(), "redis") ? CAIRN_CAP_BATCH : 0;
+    assert_int_equal(cairn_store_caps(fx->s), want);
+}
+
 static void long_key_messages(void **state)
 {
     cairn_store *s = FX(state)->s;
@@ -524,6 +535,7 @@ static void bad_urls(void **state)
 
 const tr_case cf_misc_cases[] = {
     TR_CASE(long_key_messages, TR_NONE, 0),
+    TR_CASE(store_caps, TR_NONE, 0),
     TR_CASE(reopen_persists, TR_PERSISTENT, 0),
     TR_CASE(open_must_exist, TR_PERSISTENT, 0),
     TR_CASE(open_must_exist_no_store, TR_PERSISTENT, 0),
