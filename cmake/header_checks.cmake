@@ -31,3 +31,17 @@ foreach(h ${CAIRN_PUBLIC_HEADERS})
     message(WARNING "no C++ compiler found: the headers' C++ checks are not registered")
   endif()
 endforeach()
+
+# CAIRN_DEPRECATED: a call of an old name warns naming its replacement, and
+# CAIRN_NO_DEPRECATION_WARNINGS silences it (common.h).
+file(WRITE ${_dir}/deprecated.c
+     "#include \"cairn/cairn.h\"\n"
+     "int cairn_header_check_deprecated(cairn_store *s, cairn_stats *st);\n"
+     "int cairn_header_check_deprecated(cairn_store *s, cairn_stats *st) { return cairn_stats_get(s, st); }\n")
+add_test(NAME headers/deprecated/warns
+         COMMAND sh -c "${CMAKE_C_COMPILER} -std=c99 -Wdeprecated-declarations -fsyntax-only -I'${PROJECT_SOURCE_DIR}/include' '${_dir}/deprecated.c' 2>&1 | grep 'use cairn_store_stats_get'")
+add_test(NAME headers/deprecated/silenced
+         COMMAND ${CMAKE_C_COMPILER} -std=c99 -DCAIRN_NO_DEPRECATION_WARNINGS -Wall -Wextra -Werror
+                 -fsyntax-only -I${PROJECT_SOURCE_DIR}/include ${_dir}/deprecated.c)
+set_tests_properties(headers/deprecated/warns headers/deprecated/silenced
+                     PROPERTIES LABELS "headers;unit")
