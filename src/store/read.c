@@ -70,16 +70,22 @@ static int read_cb(void *ctx, const void *rec, size_t len)
     return CAIRN_OK;
 }
 
-static int get_one(cairn_store *s, const char *k, size_t klen, bool head_only,
-                   cairn_value **out)
+typedef int (*get_fn)(void *be, const char *k, size_t kl, cairn_backend_read_fn fn, void *ctx);
+
+/* Read the normalised key k through get (the backend's, unless a caller
+ * reads another way), counting gets and misses when count is set. */
+static int get_one(cairn_store *s, get_fn get, bool count, const char *k, size_t klen,
+                   bool head_only, cairn_value **out)
 {
     rctx c = {k, klen, NULL, head_only};
-    int rc = s->m->get(s->be, k, klen, read_cb, &c);
+    int rc = get(s->be, k, klen, read_cb, &c);
     if (rc > 0)
         rc = CAIRN_EIO;
-    COUNT(s, n_get);
+    if (count)
+        COUNT(s, n_get);
     if (rc == CAIRN_ENOTFOUND) {
-        COUNT(s, n_miss);
+        if (count)
+            COUNT(s, n_miss);
         return cairn__err(CAIRN_ENOTFOUND, "not found");
     }
     if (rc)
@@ -89,48 +95,35 @@ static int get_one(cairn_store *s, const char *k, size_t klen, bool head_only,
     return CAIRN_OK;
 }
 
-CAIRN_API int cairn_get(cairn_store *s, const char *key, cairn_value **out)
+/* cairn_get, named what, through get; count as get_one. */
+static int get_key(cairn_store *s, const char *what, const char *key, get_fn get, bool count,
+                   cairn_value **out)
 {
     char k[CAIRN_KEY_MAX + 1];
     size_t klen;
     int rc;
     if (out)
         *out = NULL; /* on every failure too */
-    if ((rc = check_store(s, "get")) || (rc = cairn__check_key("get", key, k, &klen, false)))
-        return rc;
-    if (!out)
-        return cairn__err(CAIRN_EINVAL, "get %s: out is NULL", k);
-    if ((rc = get_one(s, k, klen, false, out)))
-        return cairn__err_prefix(rc, "get %s", k);
-    return CAIRN_OK;
-}
-
-/* cairn_get through another get than the backend's (cairn_tier_get reads
- * memory only). */
-int cairn__store_get_via(cairn_store *s, const char *what, const char *key,
-                         int (*get)(void *be, const char *k, size_t kl,
-                                    cairn_backend_read_fn fn, void *ctx),
-                         cairn_value **out)
-{
-    char k[CAIRN_KEY_MAX + 1];
-    size_t klen;
-    int rc;
-    if (out)
-        *out = NULL;
     if ((rc = check_store(s, what)) || (rc = cairn__check_key(what, key, k, &klen, false)))
         return rc;
     if (!out)
         return cairn__err(CAIRN_EINVAL, "%s %s: out is NULL", what, k);
-    rctx c = {k, klen, NULL, false};
-    rc = get(s->be, k, klen, read_cb, &c);
-    if (rc > 0)
-        rc = CAIRN_EIO;
-    if (rc == CAIRN_ENOTFOUND)
-        return cairn__err(CAIRN_ENOTFOUND, "%s %s: not found", what, k);
-    if (rc)
+    if ((rc = get_one(s, get, count, k, klen, false, out)))
         return cairn__err_prefix(rc, "%s %s", what, k);
-    *out = c.v;
     return CAIRN_OK;
+}
+
+CAIRN_API int cairn_get(cairn_store *s, const char *key, cairn_value **out)
+{
+    return get_key(s, "get", key, s ? s->m->get : NULL, true, out);
+}
+
+/* cairn_get through another get than the backend's (cairn_tier_get reads
+ * memory only); not counted. */
+int cairn__store_get_via(cairn_store *s, const char *what, const char *key, get_fn get,
+                         cairn_value **out)
+{
+    return get_key(s, what, key, get, false, out);
 }
 
 CAIRN_API int cairn_exists(cairn_store *s, const char *key)
@@ -141,7 +134,7 @@ CAIRN_API int cairn_exists(cairn_store *s, const char *key)
     if ((rc = check_store(s, "exists")) ||
         (rc = cairn__check_key("exists", key, k, &klen, false)))
         return rc;
-    if ((rc = get_one(s, k, klen, true, NULL)))
+    if ((rc = get_one(s, s->m->get, true, k, klen, true, NULL)))
         return cairn__err_prefix(rc, "exists %s", k);
     return CAIRN_OK;
 }
@@ -226,7 +219,7 @@ CAIRN_API int cairn_get_many(cairn_store *s, const char *const *keys, size_t n,
         size_t klen;
         if ((rc = cairn__check_key("get_many", keys[i], k, &klen, false)))
             goto fail;
-        rc = get_one(s, k, klen, false, &out[i]);
+        rc = get_one(s, s->m->get, true, k, klen, false, &out[i]);
         if (rc == CAIRN_ENOTFOUND)
             continue;
         if (rc) {
