@@ -263,22 +263,35 @@ static size_t format_double(double d, const char *text, size_t len, char *out)
     return o + layout(dig, k, ex + 1, out + o);
 }
 
+/* Integer syntax: no fraction, no exponent. Such a number is written with
+ * every digit; any other must fit a double. */
+static bool plain_int(const jd_node *v)
+{
+    return !memchr(v->u.s, '.', v->n) && !memchr(v->u.s, 'e', v->n) &&
+           !memchr(v->u.s, 'E', v->n);
+}
+
+static int check_finite(const jd_node *v)
+{
+    if (plain_int(v) || isfinite(v->d))
+        return CAIRN_OK;
+    return cairn__err(CAIRN_EFORMAT, "number %.*s is beyond the range of a double",
+                      (int)(v->n > 40 ? 40 : v->n), v->u.s);
+}
+
 static int put_num(out_t *o, const jd_node *v)
 {
     const char *s = v->u.s;
     size_t n = v->n;
-    bool plain = true; /* integer syntax: no fraction, no exponent */
-    for (size_t i = 0; i < n && plain; i++)
-        plain = s[i] != '.' && s[i] != 'e' && s[i] != 'E';
-    if (plain) {
+    if (plain_int(v)) {
         /* Every digit kept; "-0" is "0" (JSON has no leading zeros). */
         if (n == 2 && s[0] == '-' && s[1] == '0')
             return put(o, "0", 1);
         return put(o, s, n);
     }
-    if (!isfinite(v->d))
-        return cairn__err(CAIRN_EFORMAT, "number %.*s is beyond the range of a double",
-                          (int)(n > 40 ? 40 : n), s);
+    int rc = check_finite(v);
+    if (rc)
+        return rc;
     char buf[400];
     size_t len = format_double(v->d, s, n, buf);
     return put(o, buf, len);
@@ -302,6 +315,20 @@ static int cmp_member(const void *pa, const void *pb)
 
 static int put_value(out_t *o, const jd_node *v);
 
+/* A member a later one of the same name hides is not written, yet the
+ * document is refused for it as for any other: a number beyond a double
+ * anywhere in the text makes it no canonical form. */
+static int check_hidden(const jd_node *v)
+{
+    if (v->type == JD_NUM)
+        return check_finite(v);
+    int rc = CAIRN_OK;
+    if (v->type == JD_ARR || v->type == JD_OBJ)
+        for (uint32_t i = 0; i < v->n && !rc; i++)
+            rc = check_hidden(&v->u.kids[i]);
+    return rc;
+}
+
 static int put_object(out_t *o, const jd_node *v)
 {
     const jd_node *stack_m[16];
@@ -315,8 +342,10 @@ static int put_object(out_t *o, const jd_node *v)
     bool first = true;
     for (uint32_t i = 0; i < v->n && !rc; i++) {
         if (i + 1 < v->n && m[i + 1]->klen == m[i]->klen &&
-            !memcmp(m[i + 1]->key, m[i]->key, m[i]->klen))
-            continue; /* a later member of the same name wins */
+            !memcmp(m[i + 1]->key, m[i]->key, m[i]->klen)) {
+            rc = check_hidden(m[i]); /* a later member of the same name wins */
+            continue;
+        }
         if (!first)
             rc = put(o, ",", 1);
         first = false;

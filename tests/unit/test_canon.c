@@ -189,6 +189,11 @@ static void canon_refusals(void **state)
     assert_int_equal(cairn__json_canon("1e400", 5, &c, NULL), CAIRN_EFORMAT);
     assert_non_null(strstr(cairn_errmsg(), "beyond the range of a double"));
     assert_int_equal(cairn__json_canon("[-1.5e999]", 10, &c, NULL), CAIRN_EFORMAT);
+    /* In a member a later one of the same name hides, too (found by
+     * fuzz/canon.c: the hidden member was dropped unchecked). */
+    static const char hidden[] = "{\"a\":[1e400],\"a\":2}";
+    assert_int_equal(cairn__json_canon(hidden, strlen(hidden), &c, NULL), CAIRN_EFORMAT);
+    assert_null(c);
     assert_int_equal(cairn__json_canon("{}", 2, NULL, NULL), CAIRN_EINVAL);
     assert_int_equal(cairn__json_canon(NULL, 2, &c, NULL), CAIRN_EINVAL);
     assert_int_equal(cairn__json_hash("{}", 2, NULL), CAIRN_EINVAL);
