@@ -524,7 +524,7 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
 
 /* Counts of a copy so far (cairn_copy()). */
 typedef struct {
-    uint64_t seen;    /* live records read from the source */
+    uint64_t seen;    /* live records read from the source (damaged ones too) */
     uint64_t copied;  /* records written to the destination */
     uint64_t skipped; /* already at the destination (SKIP_IF_EXISTS), or equal
                          there (FAIL_IF_DIFFERENT): left as they are */
