@@ -94,14 +94,17 @@ static int open_url(const char *url, bool create, cairn_store **s, const char *w
 
 /* A damaged record left out (--skip-corrupt): one line naming it (the key
  * as a JSON string, so any byte of it shows) and what is wrong (msg, the
- * library's "get KEY: corrupt record: ..." without its "get KEY: "). */
-static void corrupt_skipped(const char *what, const char *key, const char *msg)
+ * library's "get KEY: corrupt record: ..." without its "get KEY: "), over
+ * p's progress line, which the next redraw brings back. */
+static void corrupt_skipped(progress *p, const char *what, const char *key, const char *msg)
 {
     const char *why = msg && *msg ? msg : cairn_strerror(CAIRN_ECORRUPT);
     const char *at = strstr(why, key);
     size_t kl = strlen(key);
     if (at && !strncmp(at + kl, ": ", 2))
         why = at + kl + 2;
+    if (p->on)
+        fputs("\r\033[K", stderr);
     fprintf(stderr, "cairn: %s: skipped ", what);
     cli_json_str(stderr, key, kl);
     fprintf(stderr, ": %s\n", why);
@@ -132,9 +135,9 @@ static int copy_progress(void *ctx, const cairn_copy_stats *st)
 
 static int copy_corrupt(void *ctx, const char *key, int status, const char *msg)
 {
-    (void)ctx;
+    copy_ctx *c = ctx;
     (void)status;
-    corrupt_skipped("copy", key, msg);
+    corrupt_skipped(&c->p, "copy", key, msg);
     return 0;
 }
 
@@ -158,7 +161,8 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
         c.p.total = total;
     cairn_copy_opts o = {.struct_size = sizeof o, .behavior = behavior, .prefix = prefix,
                          .progress = copy_progress, .progress_ctx = &c,
-                         .skip_corrupt = skip_corrupt, .on_corrupt = copy_corrupt};
+                         .skip_corrupt = skip_corrupt, .on_corrupt = copy_corrupt,
+                         .on_corrupt_ctx = &c};
     cairn_copy_stats st = {0};
     int rc = cairn_copy(from, to, &o, &st);
     progress_show(&c.p, st.copied, st.skipped + st.expired + st.corrupt, 0, true);
@@ -193,6 +197,7 @@ typedef struct {
     cairn_store *s;
     bool skip_corrupt;
     uint64_t done, corrupt;
+    progress p;
 } exporter;
 
 /* Read the batch's keys and write the live ones; frees the keys. One
@@ -209,7 +214,7 @@ static int export_flush(exporter *e, char **keys, size_t n)
     for (size_t i = 0; i < n && !rc; i++) {
         if (one_by_one && (rc = cairn_get(e->s, keys[i], &vals[i]))) {
             if (rc == CAIRN_ECORRUPT && e->skip_corrupt) {
-                corrupt_skipped("export", keys[i], cairn_errmsg());
+                corrupt_skipped(&e->p, "export", keys[i], cairn_errmsg());
                 e->corrupt++;
             }
             if (rc == CAIRN_ENOTFOUND || (rc == CAIRN_ECORRUPT && e->skip_corrupt))
@@ -239,11 +244,10 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
     int ex = open_url(url, cli_creates_store(cmd), &e.s, "export");
     if (ex)
         return ex;
-    progress p;
-    progress_init(&p, "exported");
+    progress_init(&e.p, "exported");
     uint64_t total;
-    if (p.on && cairn_count(e.s, prefix, &total) == CAIRN_OK)
-        p.total = total;
+    if (e.p.on && cairn_count(e.s, prefix, &total) == CAIRN_OK)
+        e.p.total = total;
     cairn_iter *it = NULL;
     char *keys[BATCH];
     size_t n = 0, bytes = 0;
@@ -270,7 +274,7 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
         if (n == BATCH || bytes >= BATCH_BYTES) {
             rc = export_flush(&e, keys, n);
             n = bytes = 0;
-            progress_show(&p, e.done, e.corrupt, 0, false);
+            progress_show(&e.p, e.done, e.corrupt, 0, false);
         }
     }
     if (rc == CAIRN_DONE && !ex) {
@@ -279,7 +283,7 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
     }
     for (size_t i = 0; i < n; i++)
         free(keys[i]);
-    progress_show(&p, e.done, e.corrupt, 0, true);
+    progress_show(&e.p, e.done, e.corrupt, 0, true);
     bool stopped = ex || (rc && rc != CAIRN_DONE);
     if (rc && rc != CAIRN_DONE) {
         ex = report(rc, "export");
