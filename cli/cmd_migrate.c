@@ -92,6 +92,32 @@ static int open_url(const char *url, bool create, cairn_store **s, const char *w
     return rc ? report(rc, what) : CLI_OK;
 }
 
+/* A damaged record left out (--skip-corrupt): one line naming it (the key
+ * as a JSON string, so any byte of it shows) and what is wrong (msg, the
+ * library's "get KEY: corrupt record: ..." without its "get KEY: "), over
+ * p's progress line, which the next redraw brings back. */
+static void corrupt_skipped(progress *p, const char *what, const char *key, const char *msg)
+{
+    const char *why = msg && *msg ? msg : cairn_strerror(CAIRN_ECORRUPT);
+    const char *at = strstr(why, key);
+    size_t kl = strlen(key);
+    if (at && !strncmp(at + kl, ": ", 2))
+        why = at + kl + 2;
+    if (p->on)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "cairn: %s: skipped ", what);
+    cli_json_str(stderr, key, kl);
+    fprintf(stderr, ": %s\n", why);
+}
+
+/* After a run stopped by a damaged record (reported already): the way on. */
+static void corrupt_hint(const char *what, int rc)
+{
+    if (rc == CAIRN_ECORRUPT)
+        fprintf(stderr, "cairn: %s: --skip-corrupt leaves damaged records out and goes on\n",
+                what);
+}
+
 /* ------------------------------------------------------------------ */
 /* copy                                                                */
 /* ------------------------------------------------------------------ */
@@ -103,13 +129,21 @@ typedef struct {
 static int copy_progress(void *ctx, const cairn_copy_stats *st)
 {
     copy_ctx *c = ctx;
-    progress_show(&c->p, st->copied, st->skipped + st->expired, 0, false);
+    progress_show(&c->p, st->copied, st->skipped + st->expired + st->corrupt, 0, false);
+    return 0;
+}
+
+static int copy_corrupt(void *ctx, const char *key, int status, const char *msg)
+{
+    copy_ctx *c = ctx;
+    (void)status;
+    corrupt_skipped(&c->p, "copy", key, msg);
     return 0;
 }
 
 /* --from is only read: it must exist. --to is made when cmd says so. */
 static int copy_run(const cli_command *cmd, const char *from_url, const char *to_url,
-                    const char *prefix, cairn_behavior behavior)
+                    const char *prefix, cairn_behavior behavior, bool skip_corrupt)
 {
     cairn_store *from = NULL, *to = NULL;
     int ex = open_url(from_url, false, &from, "copy --from");
@@ -125,16 +159,28 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
     /* The total costs a scan of the keys: only worth it for a bar. */
     if (c.p.on && cairn_count(from, prefix, &total) == CAIRN_OK)
         c.p.total = total;
-    cairn_copy_opts o = {.behavior = behavior, .prefix = prefix,
-                         .progress = copy_progress, .progress_ctx = &c};
+    cairn_copy_opts o = {.struct_size = sizeof o, .behavior = behavior, .prefix = prefix,
+                         .progress = copy_progress, .progress_ctx = &c,
+                         .skip_corrupt = skip_corrupt, .on_corrupt = copy_corrupt,
+                         .on_corrupt_ctx = &c};
     cairn_copy_stats st = {0};
     int rc = cairn_copy(from, to, &o, &st);
-    progress_show(&c.p, st.copied, st.skipped + st.expired, 0, true);
-    if (rc)
+    progress_show(&c.p, st.copied, st.skipped + st.expired + st.corrupt, 0, true);
+    /* With --skip-corrupt, CAIRN_ECORRUPT is a completed copy that left
+     * records out: each was named, the summary counts them. */
+    bool completed = skip_corrupt && rc == CAIRN_ECORRUPT;
+    if (completed)
+        ex = cli_exit_status(rc);
+    else if (rc) {
         ex = report(rc, "copy");
-    fprintf(stderr, "cairn: copy: %llu copied, %llu skipped (already there), %llu expired%s\n",
+        corrupt_hint("copy", rc);
+    }
+    fprintf(stderr, "cairn: copy: %llu copied, %llu skipped (already there), %llu expired",
             (unsigned long long)st.copied, (unsigned long long)st.skipped,
-            (unsigned long long)st.expired, rc ? " (stopped by the error above)" : "");
+            (unsigned long long)st.expired);
+    if (st.corrupt)
+        fprintf(stderr, ", %llu corrupt (left out)", (unsigned long long)st.corrupt);
+    fprintf(stderr, "%s\n", rc && !completed ? " (stopped by the error above)" : "");
     cairn_store_close(to);
     cairn_store_close(from);
     return ex;
@@ -147,47 +193,77 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
 #define BATCH 256
 #define BATCH_BYTES (4u * 1024u * 1024u)
 
-/* Read the batch's keys and write the live ones; frees the keys. */
-static int export_flush(cairn_store *s, char **keys, size_t n, uint64_t *done)
+typedef struct {
+    cairn_store *s;
+    bool skip_corrupt;
+    uint64_t done, corrupt;
+    progress p;
+} exporter;
+
+/* Read the batch's keys and write the live ones; frees the keys. One
+ * damaged record fails cairn_get_many() as a whole, so the keys are then
+ * read one at a time: every line before it is written, and it is skipped
+ * (--skip-corrupt) or stops the export. */
+static int export_flush(exporter *e, char **keys, size_t n)
 {
     cairn_value *vals[BATCH];
-    int rc = cairn_get_many(s, (const char *const *)keys, n, vals);
+    int rc = cairn_get_many(e->s, (const char *const *)keys, n, vals);
+    bool one_by_one = rc == CAIRN_ECORRUPT;
+    if (one_by_one)
+        rc = CAIRN_OK;
     for (size_t i = 0; i < n && !rc; i++) {
+        if (one_by_one && (rc = cairn_get(e->s, keys[i], &vals[i]))) {
+            if (rc == CAIRN_ECORRUPT && e->skip_corrupt) {
+                corrupt_skipped(&e->p, "export", keys[i], cairn_errmsg());
+                e->corrupt++;
+            }
+            if (rc == CAIRN_ENOTFOUND || (rc == CAIRN_ECORRUPT && e->skip_corrupt))
+                rc = CAIRN_OK;
+            continue;
+        }
         if (!vals[i])
             continue; /* expired or removed since it was listed */
         size_t len;
         const void *data = cairn_value_data(vals[i], &len);
         dump_write(stdout, cairn_value_key(vals[i]), cairn_value_meta(vals[i]), data, len);
-        (*done)++;
+        e->done++;
     }
+    /* What is written is out before an error is reported. */
+    fflush(stdout);
     for (size_t i = 0; i < n; i++) {
-        cairn_value_free(vals[i]); /* NULL after a failed get_many */
+        cairn_value_free(vals[i]); /* NULL when not read */
         free(keys[i]);
     }
     return rc;
 }
 
-static int export_run(const cli_command *cmd, const char *url, const char *prefix)
+static int export_run(const cli_command *cmd, const char *url, const char *prefix,
+                      bool skip_corrupt)
 {
-    cairn_store *s;
-    int ex = open_url(url, cli_creates_store(cmd), &s, "export");
+    exporter e = {.skip_corrupt = skip_corrupt};
+    int ex = open_url(url, cli_creates_store(cmd), &e.s, "export");
     if (ex)
         return ex;
-    progress p;
-    progress_init(&p, "exported");
-    uint64_t total, done = 0;
-    if (p.on && cairn_count(s, prefix, &total) == CAIRN_OK)
-        p.total = total;
+    progress_init(&e.p, "exported");
+    uint64_t total;
+    if (e.p.on && cairn_count(e.s, prefix, &total) == CAIRN_OK)
+        e.p.total = total;
     cairn_iter *it = NULL;
     char *keys[BATCH];
     size_t n = 0, bytes = 0;
-    int rc = cairn_list(s, prefix, &it);
+    int rc = cairn_list(e.s, prefix, &it);
     while (rc == CAIRN_OK && !ferror(stdout)) { /* main reports a write error */
         const char *key;
         size_t klen;
         cairn_meta m;
-        if ((rc = cairn_iter_next(it, &key, &klen)) || (rc = cairn_iter_meta(it, &m)))
+        if ((rc = cairn_iter_next(it, &key, &klen)))
             break;
+        /* A damaged header: its read in the batch reports it. */
+        if ((rc = cairn_iter_meta(it, &m)) == CAIRN_ECORRUPT)
+            m.size = 0;
+        else if (rc)
+            break;
+        rc = CAIRN_OK;
         if (!(keys[n] = strdup(key))) {
             fprintf(stderr, "cairn: export: out of memory\n");
             ex = CLI_ERROR;
@@ -196,22 +272,34 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
         n++;
         bytes += m.size;
         if (n == BATCH || bytes >= BATCH_BYTES) {
-            rc = export_flush(s, keys, n, &done);
+            rc = export_flush(&e, keys, n);
             n = bytes = 0;
-            progress_show(&p, done, 0, 0, false);
+            progress_show(&e.p, e.done, e.corrupt, 0, false);
         }
     }
     if (rc == CAIRN_DONE && !ex) {
-        rc = export_flush(s, keys, n, &done);
+        rc = export_flush(&e, keys, n);
         n = 0;
     }
     for (size_t i = 0; i < n; i++)
         free(keys[i]);
-    progress_show(&p, done, 0, 0, true);
-    if (rc && rc != CAIRN_DONE)
+    progress_show(&e.p, e.done, e.corrupt, 0, true);
+    bool stopped = ex || (rc && rc != CAIRN_DONE);
+    if (rc && rc != CAIRN_DONE) {
         ex = report(rc, "export");
+        corrupt_hint("export", rc);
+    } else if (e.corrupt && !ex) {
+        ex = cli_exit_status(CAIRN_ECORRUPT);
+    }
+    /* A summary when the dump is not whole (a complete one stays quiet). */
+    if (ex) {
+        fprintf(stderr, "cairn: export: %llu exported", (unsigned long long)e.done);
+        if (e.corrupt)
+            fprintf(stderr, ", %llu corrupt (left out)", (unsigned long long)e.corrupt);
+        fprintf(stderr, "%s\n", stopped ? " (stopped by the error above)" : "");
+    }
     cairn_iter_free(it);
-    cairn_store_close(s);
+    cairn_store_close(e.s);
     return ex;
 }
 
@@ -386,13 +474,15 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
 
 static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS };
+    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS, O_SKIP_CORRUPT };
     static const cli_opt specs[] = {{"--from", NULL, true},
                                     {"--to", NULL, true},
                                     {"--prefix", "-p", true},
                                     {"--if-exists", "-e", true},
+                                    {"--skip-corrupt", NULL, false},
                                     {NULL, NULL, false}};
     const char *from = NULL, *to = NULL, *prefix = NULL;
+    bool skip_corrupt = false;
     cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
     int r;
     cli_args args;
@@ -416,6 +506,9 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
             if (cli_parse_behavior(args.val, &b))
                 return cli_usage(cmd, IF_EXISTS_USAGE, args.val);
             break;
+        case O_SKIP_CORRUPT:
+            skip_corrupt = true;
+            break;
         }
     }
     if (r < 0)
@@ -425,16 +518,28 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                          cmd->synopsis);
     if (!strcmp(from, to))
         return cli_usage(cmd, "--from and --to name the same store");
-    return copy_run(cmd, from, to, prefix, b);
+    return copy_run(cmd, from, to, prefix, b, skip_corrupt);
 }
 
 static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    const char *pos[1] = {NULL};
-    int ex;
-    if (cli_positionals(ctx, cmd, argc, argv, pos, 0, 1, &ex) < 0)
-        return ex;
-    return export_run(cmd, cli_store_url(ctx), pos[0]);
+    static const cli_opt specs[] = {{"--skip-corrupt", NULL, false}, {NULL, NULL, false}};
+    const char *prefix = NULL;
+    bool skip_corrupt = false;
+    int r;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        if (args.opt == 0)
+            skip_corrupt = true;
+        else if (prefix)
+            return cli_usage(cmd, "unexpected argument '%s'", args.val);
+        else
+            prefix = args.val;
+    }
+    if (r < 0)
+        return args.exit;
+    return export_run(cmd, cli_store_url(ctx), prefix, skip_corrupt);
 }
 
 static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -457,29 +562,38 @@ static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
 }
 
 const cli_command cli_migrate_commands[] = {
-    {"copy", cmd_copy, "copy --from URL --to URL [--prefix P] [--if-exists MODE]",
+    {"copy", cmd_copy,
+     "copy --from URL --to URL [--prefix P] [--if-exists MODE] [--skip-corrupt]",
      "copy records between stores, with their metadata",
      "Copy the live records of the store --from into the store --to (created if\n"
      "needed), keeping each record's format, model, version, created and updated\n"
      "times and expiry instant (so its remaining TTL). Streams in batches of 256\n"
      "records, each one transaction. Records already expired are not copied.\n"
      "Resumable: keys already at --to are skipped, so rerunning an interrupted\n"
-     "copy completes it. A progress line is shown when stderr is a terminal; a\n"
-     "summary line (copied, skipped, expired) always ends on stderr.\n",
+     "copy completes it. A damaged record at --from stops the copy, naming its\n"
+     "key (exit 1), after every record before it. A progress line is shown when\n"
+     "stderr is a terminal; a summary line (copied, skipped, expired, corrupt)\n"
+     "always ends on stderr.\n",
      "      --from URL        the source store (must exist)\n"
      "      --to URL          the destination store\n"
      "  -p, --prefix P        copy only P and the keys under P/\n"
      "  -e, --if-exists MODE  when a key already holds a record at --to: skip\n"
      "                        (default: keep it, even if its value differs),\n"
      "                        different (keep an equal value, stop with exit 4\n"
-     "                        at a different one), overwrite, fail (exit 4)\n",
+     "                        at a different one), overwrite, fail (exit 4)\n"
+     "      --skip-corrupt    leave damaged records out, naming each on stderr, and\n"
+     "                        go on; exit 1 at the end when any was left out\n",
      NULL, CLI_STORE_WRITE},
-    {"export", cmd_export, "export [PREFIX] > dump.jsonl",
+    {"export", cmd_export, "export [PREFIX] [--skip-corrupt] > dump.jsonl",
      "write records as a JSON Lines dump on stdout",
      "Write the live records under PREFIX (every record without one) on stdout,\n"
      "one JSON object per line with the key, the metadata and the value (the\n"
-     "dump format of docs/cli.md). Streams; a progress line on a terminal.\n",
-     "", NULL, CLI_STORE_READ},
+     "dump format of docs/cli.md). Streams; a progress line on a terminal. A\n"
+     "damaged record stops the export, naming its key (exit 1), after every line\n"
+     "before it.\n",
+     "      --skip-corrupt    leave damaged records out, naming each on stderr, and\n"
+     "                        go on; exit 1 at the end when any was left out\n",
+     NULL, CLI_STORE_READ},
     {"import", cmd_import, "import [--if-exists MODE] < dump.jsonl",
      "read a JSON Lines dump from stdin into the store",
      "Store the records of a dump (from 'cairn export') read on stdin, with their\n"

@@ -330,8 +330,8 @@ CAIRN_API int cairn_async_put_record(cairn_executor *ex, cairn_store *s, const c
 CAIRN_API int cairn_async_put_records(cairn_executor *ex, cairn_store *s,
                                       const cairn_record_item *items, size_t n,
                                       cairn_behavior behavior, CAIRN__ASYNC_TAIL);
-/* cairn_copy: opt copied (its prefix too); its progress callback, if any,
- * runs on the worker. Counts in cairn_future_copy_stats(). */
+/* cairn_copy: opt copied (its prefix too); its progress and on_corrupt
+ * callbacks, if any, run on the worker. Counts in cairn_future_copy_stats(). */
 CAIRN_API int cairn_async_copy(cairn_executor *ex, cairn_store *from, cairn_store *to,
                                const cairn_copy_opts *opt, CAIRN__ASYNC_TAIL);
 /* cairn_purge_expired: n in cairn_future_u64(). */

@@ -524,12 +524,14 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
 
 /* Counts of a copy so far (cairn_copy()). */
 typedef struct {
-    uint64_t seen;    /* live records read from the source */
+    uint64_t seen;    /* live records read from the source (damaged ones too) */
     uint64_t copied;  /* records written to the destination */
     uint64_t skipped; /* already at the destination (SKIP_IF_EXISTS), or equal
                          there (FAIL_IF_DIFFERENT): left as they are */
     uint64_t expired; /* expired (or removed) at the source before being copied */
     uint64_t bytes;   /* value bytes written */
+    uint64_t corrupt; /* damaged at the source (CAIRN_ECORRUPT) and left out
+                         (cairn_copy_opts.skip_corrupt) */
 } cairn_copy_stats;
 
 /* Options of cairn_copy(). Zero-initialised means defaults. */
@@ -554,6 +556,25 @@ typedef struct {
      * return stops the copy, which returns it. */
     int (*progress)(void *ctx, const cairn_copy_stats *st);
     void *progress_ctx;
+    /* A record the source reports damaged (CAIRN_ECORRUPT: a checksum or
+     * header that does not match, a wrong size, a broken zstd frame).
+     * 0 (default): the copy stops at the first one with that error, naming
+     * its key, after writing every record before it (so a copy with
+     * CAIRN_SKIP_IF_EXISTS, run again once it is repaired or removed,
+     * goes on from there). Non-zero: each one is passed to on_corrupt,
+     * counted in cairn_copy_stats.corrupt and left out, the copy goes on,
+     * and when it has left any out it ends with CAIRN_ECORRUPT (after
+     * copying everything else). Other errors (I/O, connection) stop the
+     * copy either way. */
+    int skip_corrupt;
+    /* With skip_corrupt: called for each damaged record, with
+     * on_corrupt_ctx, its key (a view, valid during the call), its status
+     * (CAIRN_ECORRUPT) and what is wrong (cairn_errmsg() of its read:
+     * "get KEY: corrupt record: ..."); on the thread running the copy. May
+     * be NULL. A non-zero return stops the copy (the records before it are
+     * written), which returns it. */
+    int (*on_corrupt)(void *ctx, const char *key, int status, const char *message);
+    void *on_corrupt_ctx;
 } cairn_copy_opts;
 
 /*
@@ -575,7 +596,10 @@ typedef struct {
  * Errors: those of cairn_list(), cairn_get_many() at the source,
  * cairn_put_records() at the destination (CAIRN_EEXISTS or
  * CAIRN_EDIFFERENT for a key already there, per behavior), CAIRN_EINVAL,
- * or the progress callback's non-zero return. Thread-safe in the sense of
+ * CAIRN_ECORRUPT for a damaged record at the source (see skip_corrupt:
+ * without it the copy stops there, with it the copy completes and then
+ * returns it, stats->corrupt saying how many were left out), or the
+ * progress or on_corrupt callback's non-zero return. Thread-safe in the sense of
  * the stores' handles; the copy itself is not one transaction.
  */
 CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_opts *opt,

@@ -7,6 +7,7 @@
 #include "base/opts.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,18 +38,58 @@ static void batch_clear(batch *b)
     b->n = 0;
 }
 
-/* Read the batch's keys at the source and write what is still live. */
+/*
+ * Read the batch's keys at the source into b->vals; *n: how many of them
+ * (from the first) were read. One damaged record fails cairn_get_many() as
+ * a whole (CAIRN_ECORRUPT), so the keys are then read one at a time: with
+ * skip_corrupt a damaged one is reported, counted and taken out of the
+ * batch; any other failure ends the batch before its key and is returned
+ * (the keys before it are read, and written by the caller).
+ */
+static int batch_read(cairn_store *from, batch *b, const cairn_copy_opts *o,
+                      cairn_copy_stats *st, size_t *n)
+{
+    *n = 0;
+    int rc = cairn_get_many(from, (const char *const *)b->keys, b->n, b->vals);
+    if (rc != CAIRN_ECORRUPT) {
+        *n = rc ? 0 : b->n;
+        return rc;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        char *key = b->keys[i];
+        rc = cairn_get(from, key, &b->vals[*n]); /* the slots are NULL after the failure */
+        if (rc == CAIRN_ECORRUPT && o->skip_corrupt) {
+            st->corrupt++;
+            rc = o->on_corrupt ? o->on_corrupt(o->on_corrupt_ctx, key, rc, cairn_errmsg()) : 0;
+            if (rc)
+                return rc;
+            free(key);
+            b->keys[i] = NULL;
+            continue;
+        }
+        if (rc && rc != CAIRN_ENOTFOUND)
+            return rc;
+        b->keys[i] = b->keys[*n]; /* NULL or key itself */
+        b->keys[(*n)++] = key;
+    }
+    return CAIRN_OK;
+}
+
+/* Read the batch's keys at the source and write what is still live. When
+ * the read stops at a key, what was read before it is written first. */
 static int batch_flush(cairn_store *from, cairn_store *to, batch *b,
-                       cairn_behavior behavior, cairn_copy_stats *st)
+                       const cairn_copy_opts *o, cairn_copy_stats *st)
 {
     if (!b->n)
         return CAIRN_OK;
-    int rc = cairn_get_many(from, (const char *const *)b->keys, b->n, b->vals);
-    if (rc)
-        return rc;
+    size_t n;
+    int stop = batch_read(from, b, o, st, &n);
+    char why[4096]; /* the stop's message, which the write would clear */
+    if (stop)
+        snprintf(why, sizeof why, "%s", cairn_errmsg());
     size_t m = 0;
     int64_t now = cairn_now_ms();
-    for (size_t i = 0; i < b->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const cairn_value *v = b->vals[i];
         const cairn_meta *md = cairn_value_meta(v);
         /* Gone since it was listed, or expiring right now: not copied. */
@@ -60,7 +101,7 @@ static int batch_flush(cairn_store *from, cairn_store *to, batch *b,
         const void *data = cairn_value_data(v, &len);
         b->items[m++] = (cairn_record_item){cairn_value_key(v), data, len, md, 0};
     }
-    rc = cairn_put_records(to, b->items, m, behavior);
+    int rc = cairn_put_records(to, b->items, m, o->behavior);
     if (rc == CAIRN_OK) {
         for (size_t i = 0; i < m; i++) {
             if (b->items[i].status == CAIRN_OK) {
@@ -74,7 +115,9 @@ static int batch_flush(cairn_store *from, cairn_store *to, batch *b,
         }
     }
     batch_clear(b);
-    return rc;
+    if (rc || !stop)
+        return rc;
+    return cairn__err(stop, "%s", why);
 }
 
 CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_opts *opt,
@@ -116,7 +159,10 @@ CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_op
             break;
         if (rc)
             goto out;
-        if ((rc = cairn_iter_meta(it, &md)))
+        /* A damaged header: its read in the batch reports it. */
+        if ((rc = cairn_iter_meta(it, &md)) == CAIRN_ECORRUPT)
+            md.size = 0;
+        else if (rc)
             goto out;
         st.seen++;
         if (!(b.keys[b.n] = malloc(klen + 1))) {
@@ -126,18 +172,21 @@ CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_op
         memcpy(b.keys[b.n++], key, klen + 1);
         bytes += md.size;
         if (b.n == max_n || bytes >= max_bytes) {
-            if ((rc = batch_flush(from, to, &b, o.behavior, &st)))
+            if ((rc = batch_flush(from, to, &b, &o, &st)))
                 goto out;
             bytes = 0;
             if (o.progress && (rc = o.progress(o.progress_ctx, &st)))
                 goto out;
         }
     }
-    if ((rc = batch_flush(from, to, &b, o.behavior, &st)))
+    if ((rc = batch_flush(from, to, &b, &o, &st)))
         goto out;
     if (o.progress && (rc = o.progress(o.progress_ctx, &st)))
         goto out;
-    rc = CAIRN_OK;
+    rc = st.corrupt ? cairn__err(CAIRN_ECORRUPT,
+                                 "copy: %llu corrupt record%s left out (skip_corrupt)",
+                                 (unsigned long long)st.corrupt, st.corrupt == 1 ? "" : "s")
+                    : CAIRN_OK;
 out:
     cairn_iter_free(it);
     batch_clear(&b);

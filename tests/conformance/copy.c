@@ -406,6 +406,115 @@ static void copy_resumes(void **state)
     dest_done(&d[0], dst, "k");
 }
 
+/* What cairn_copy_opts.on_corrupt was told; a non-zero stop is returned. */
+typedef struct {
+    unsigned calls;
+    char key[64];
+    int status;
+    bool named; /* the message names the key and the damage */
+    int stop;
+} corrupt_log;
+
+static int log_corrupt(void *ctx, const char *key, int status, const char *msg)
+{
+    corrupt_log *l = ctx;
+    l->calls++;
+    snprintf(l->key, sizeof l->key, "%s", key);
+    l->status = status;
+    l->named = msg && strstr(msg, key) && strstr(msg, "corrupt record");
+    return l->stop;
+}
+
+/* Copy the fixture's store into a new mem: store; returns the status, the
+ * counts in *st and the records there in *there. */
+static int copy_out(cairn_store *src, cairn_copy_opts *o, cairn_copy_stats *st,
+                    uint64_t *there)
+{
+    cairn_store *dst = NULL;
+    assert_ok(cairn_store_open("mem:", NULL, &dst));
+    int rc = cairn_copy(src, dst, o, st);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", cairn_errmsg());
+    assert_ok(cairn_count(dst, NULL, there));
+    cairn_store_close(dst);
+    cairn__err(rc, "%s", msg); /* the copy's message, for the caller */
+    return rc;
+}
+
+/* One of N records damaged at the source (a flipped value byte, then a
+ * flipped header byte): the copy used to lose the batch around it. Without
+ * skip_corrupt it stops there with CAIRN_ECORRUPT naming the key, every
+ * record before it copied; with it, the N-1 others are copied, the damaged
+ * one is counted and passed to on_corrupt, and the copy ends with
+ * CAIRN_ECORRUPT (issue 15). */
+static void copy_corrupt_record(void **state)
+{
+    cf_fx *fx = FX(state);
+    enum { N = 8 };
+    static const struct {
+        const char *key;
+        int before;  /* records before it */
+        bool header; /* damage the header (else the value) */
+    } rounds[] = {{"c/5", 5, false}, {"c/2", 2, true}};
+    size_t n;
+    char *good = cf_make_record("{\"ok\":1}", 8, CAIRN_FORMAT_JSON, &n);
+    for (size_t r = 0; r < sizeof rounds / sizeof *rounds; r++) {
+        cf_reopen_tap(fx);
+        char key[32];
+        for (int i = 0; i < N; i++) {
+            snprintf(key, sizeof key, "c/%d", i);
+            cf_raw_put(key, good, n);
+        }
+        char *bad = malloc(n);
+        assert_non_null(bad);
+        memcpy(bad, good, n);
+        if (rounds[r].header) /* a digit of "hh", the header's checksum */
+            bad[(size_t)((char *)memchr(bad, '\n', n) - bad) - 3] ^= 1;
+        else
+            bad[n - 2] ^= 1;
+        cf_raw_put(rounds[r].key, bad, n);
+        free(bad);
+        if (cf_be->persistent) /* read through the backend's own calls (get_many) */
+            cf_reopen(fx, NULL);
+
+        /* batch 4: the damaged record is inside a batch, after others */
+        cairn_copy_opts o = {.struct_size = sizeof o, .batch = 4};
+        cairn_copy_stats st;
+        uint64_t there;
+        assert_rc(copy_out(fx->s, &o, &st, &there), CAIRN_ECORRUPT);
+        assert_errmsg_has(rounds[r].key);
+        assert_errmsg_has("corrupt record");
+        assert_int_equal(st.copied, rounds[r].before);
+        assert_int_equal(st.corrupt, 0);
+        assert_int_equal(there, rounds[r].before);
+
+        corrupt_log log = {0};
+        o.skip_corrupt = 1;
+        o.on_corrupt = log_corrupt;
+        o.on_corrupt_ctx = &log;
+        assert_rc(copy_out(fx->s, &o, &st, &there), CAIRN_ECORRUPT);
+        assert_errmsg_has("1 corrupt record");
+        assert_int_equal(st.copied, N - 1);
+        assert_int_equal(st.corrupt, 1);
+        assert_int_equal(there, N - 1);
+        assert_int_equal(log.calls, 1);
+        assert_string_equal(log.key, rounds[r].key);
+        assert_int_equal(log.status, CAIRN_ECORRUPT);
+        assert_true(log.named);
+
+        /* no callback: the same; a callback's non-zero return stops it */
+        o.on_corrupt = NULL;
+        assert_rc(copy_out(fx->s, &o, &st, &there), CAIRN_ECORRUPT);
+        assert_int_equal(there, N - 1);
+        o.on_corrupt = log_corrupt;
+        log.stop = 42;
+        assert_rc(copy_out(fx->s, &o, &st, &there), 42);
+        assert_int_equal(st.copied, rounds[r].before);
+        assert_int_equal(there, rounds[r].before);
+    }
+    free(good);
+}
+
 /* 200,000 records copied with the heap never holding more than a few
  * batches: far less than the data (200,000 x 200 bytes = 40 MB). */
 static void copy_in_constant_memory(void **state)
@@ -476,6 +585,7 @@ const tr_case cf_copy_cases[] = {
     TR_CASE(put_records_names_the_bad_item, TR_NONE, 0),
     TR_CASE(copy_to_every_backend, TR_NONE, 0),
     TR_CASE(copy_resumes, TR_NONE, 0),
+    TR_CASE(copy_corrupt_record, TR_NONE, 0),
     TR_CASE(copy_in_constant_memory, TR_HEAVY, 300),
 };
 const size_t cf_copy_ncases = CF_NCASES(cf_copy_cases);

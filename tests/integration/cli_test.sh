@@ -1182,6 +1182,55 @@ check_bench() {
     fi
 }
 
+# ---- a damaged record: export and copy stop at it after what came before
+# it, or leave it out with --skip-corrupt (file: a record file damaged by
+# hand) ----
+# lines NAME FILE N: FILE has N lines.
+lines() {
+    n=$(wc -l <"$2")
+    if [ "$n" -eq "$3" ]; then ok; else bad "$1: $n lines, expected $3"; fi
+}
+check_corrupt_records() {
+    [ "$SCHEME" = file ] || return 0
+    for i in 1 2 3 4 5; do must put "k/$i" "{\"n\":$i}"; done
+    f=$(find "${URL#file:}" -name 3.rec)
+    size=$(wc -c <"$f")
+    # the value's last digit: its checksum no longer matches
+    printf X | dd of="$f" bs=1 seek=$((size - 2)) conv=notrunc 2>/dev/null
+    c export
+    rc "export at a damaged record" 1
+    lines "export writes the lines before it" "$T/out" 2
+    has "export names the key" "$T/err" "get k/3: corrupt record"
+    has "export says the way on" "$T/err" "--skip-corrupt"
+    c export --skip-corrupt
+    rc "export --skip-corrupt" 1
+    lines "export --skip-corrupt writes the others" "$T/out" 4
+    json_lines "export --skip-corrupt" "$T/out"
+    has "export --skip-corrupt names the key" "$T/err" \
+        'cairn: export: skipped "k/3": corrupt record: checksum'
+    has "export --skip-corrupt counts" "$T/err" "cairn: export: 4 exported, 1 corrupt (left out)"
+    c export k/4 --skip-corrupt
+    rc "export --skip-corrupt of good records" 0
+    lines "export --skip-corrupt of good records" "$T/out" 1
+    to=$(store_url file corrupt_copy)
+    "$CAIRN" copy --from "$URL" --to "$to" >"$T/out" 2>"$T/err"
+    RC=$?
+    rc "copy at a damaged record" 1
+    has "copy names the key" "$T/err" "get k/3: corrupt record"
+    has "copy counts what came before" "$T/err" "2 copied"
+    "$CAIRN" --store "$to" count >"$T/out" 2>"$T/err"
+    out "copy copies what came before" 2
+    "$CAIRN" copy --from "$URL" --to "$to" --skip-corrupt >"$T/out" 2>"$T/err"
+    RC=$?
+    rc "copy --skip-corrupt" 1
+    has "copy --skip-corrupt names the key" "$T/err" \
+        'cairn: copy: skipped "k/3": corrupt record: checksum'
+    has "copy --skip-corrupt counts" "$T/err" \
+        "2 copied, 2 skipped (already there), 0 expired, 1 corrupt (left out)"
+    "$CAIRN" --store "$to" count >"$T/out" 2>"$T/err"
+    out "copy --skip-corrupt copies the others" 4
+}
+
 # ---- output errors ----
 check_output() {
     must put k 1
