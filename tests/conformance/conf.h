@@ -55,7 +55,9 @@ void cf_reopen_tap(cf_fx *fx);
 void cf_raw_put(const char *key, const void *rec, size_t len);
 /* The same, returning the backend's status instead of failing the case. */
 int cf_raw_update(const char *key, const void *rec, size_t len);
-/* Encode a record for value with fresh metadata (version 1, never expires);
+/* Encode a record for value with fresh metadata (version 1, never expires),
+ * in the header version 1 of records written before issue 15 (bound to no
+ * key, so it reads under any key);
  * *n receives its length; free() the result. */
 char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n);
 

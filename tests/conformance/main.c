@@ -370,7 +370,7 @@ char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n)
                     .size = len, .checksum = cairn__hash(val, len)};
     char *buf = malloc(CAIRN__HEAD_MAX + len);
     assert_non_null(buf);
-    size_t h = cairn__rec_head(buf, &m);
+    size_t h = cairn__rec_head(buf, &m, 0, NULL); /* bound to no key */
     memcpy(buf + h, val, len);
     *n = h + len;
     return buf;
