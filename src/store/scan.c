@@ -139,6 +139,8 @@ static int sweep(cairn_store *s, const char *prefix, op_kind kind, uint64_t *n_o
             rc = cairn__run_batch(s, cs, c.n);
             for (size_t i = 0; i < c.n && !rc; i++)
                 total += cs[i].status == CAIRN_OK;
+            for (size_t i = 0; i < c.n; i++)
+                free(cs[i].buf); /* an upgrade's new records */
             /* Resume after the last key seen. */
             int grc = cairn__grow(&it->lo, &it->lo_cap, c.lens[c.n - 1] + 1);
             if (grc == CAIRN_OK) {
