@@ -32,9 +32,9 @@ typedef enum {
                          nothing (must_exist); a path that holds no store is
                          exit 3, "no cairn store at PATH". Also a command
                          that opens no store (help). */
-    CLI_STORE_REMOVE, /* writes, but only removes (rm, purge, model rm):
-                         as CLI_STORE_READ, nothing to remove in a store
-                         that is not there */
+    CLI_STORE_REMOVE, /* writes, but only removes or rewrites (rm, purge,
+                         model rm, upgrade): as CLI_STORE_READ, nothing to
+                         change in a store that is not there */
     CLI_STORE_WRITE   /* writes: creates the store when it is missing (put,
                          incr, model add, import, copy's --to, bench) */
 } cli_store_use;

@@ -1,6 +1,6 @@
 /*
  * cmd_store.c — the commands on the store as a whole: purge (expired
- * records) and stats.
+ * records), upgrade (records of an older format) and stats.
  */
 #include "cmd.h"
 
@@ -16,6 +16,20 @@ static int cmd_purge(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
     uint64_t n = 0;
     int rc = cairn_purge_expired(s, &n);
     ex = cli_print_count(rc, n, "purge", NULL);
+    cairn_store_close(s);
+    return ex;
+}
+
+static int cmd_upgrade(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    const char *pos[1] = {NULL};
+    cairn_store *s;
+    int ex;
+    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 1, &s, &ex) < 0)
+        return ex;
+    uint64_t n = 0;
+    int rc = cairn_upgrade(s, pos[0], &n);
+    ex = cli_print_count(rc, n, "upgrade", NULL);
     cairn_store_close(s);
     return ex;
 }
@@ -66,6 +80,18 @@ const cli_command cli_store_commands[] = {
      "remove expired records",
      "Remove expired records from the store and print how many were removed.\n"
      "(Expired records are already invisible; this reclaims their space.)\n", "",
+     NULL, CLI_STORE_REMOVE},
+    {"upgrade", cmd_upgrade, "upgrade [PREFIX]",
+     "rewrite records of an older format in the current one",
+     "Rewrite, in place, the records under PREFIX (every record, the library's\n"
+     "own included, without one) that an older cairn wrote in an older record\n"
+     "format, and print how many were rewritten. Today this binds records\n"
+     "written before the key binding to their key, so that such a record\n"
+     "copied under another key's name reads as corrupt (exit 1) like any newer\n"
+     "one. Only the header changes: value, version, times, expiry (TTL), model\n"
+     "and user metadata stay. Old records read without it too. Each record is\n"
+     "rewritten atomically; rerunning an interrupted upgrade finishes it, and\n"
+     "a second run prints 0. Expired and corrupt records are left alone.\n", "",
      NULL, CLI_STORE_REMOVE},
     {"stats", cmd_stats, "stats",
      "print store statistics (JSON)",

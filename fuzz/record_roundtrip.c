@@ -1,7 +1,7 @@
 /*
  * record_roundtrip.c — fuzz the record encoder: any metadata and value the
- * core can write decode back to the same fields, and a flipped bit in the
- * value is always caught by the checksum.
+ * core can write decode back to the same fields (the key binding too), and
+ * a flipped bit in the value is always caught by the checksum.
  */
 #include "common.h"
 
@@ -30,6 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     model[ml] = '\0';
     m.model = model;
     size_t flip = (size_t)fuzz_take(&in, 4);
+    /* The key it is bound to (version 2), or none (version 1). */
+    uint64_t ks = fuzz_take(&in, 8);
+    bool bound = fuzz_take(&in, 1) & 1;
     const uint8_t *val = in.p;
     size_t len = in.n;
     m.size = len;
@@ -38,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *rec = malloc(CAIRN__HEAD_MAX + len);
     if (!rec)
         abort();
-    size_t hl = cairn__rec_head((char *)rec, &m);
+    size_t hl = cairn__rec_head((char *)rec, &m, 0, bound ? &ks : NULL);
     FUZZ_CHECK(hl > 0 && hl < CAIRN__HEAD_MAX, "header length %zu", hl);
     if (len)
         memcpy(rec + hl, val, len);
@@ -52,6 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    r.meta.expires_ms == m.expires_ms && r.meta.size == m.size &&
                    r.meta.checksum == m.checksum,
                "a field changed in the round trip");
+    FUZZ_CHECK(r.bound == bound && (!bound || r.key_sum == ks), "key binding changed");
+    int want = bound && ks != cairn__hash("k", 1) ? CAIRN_ECORRUPT : CAIRN_OK;
+    FUZZ_CHECK(cairn__rec_check_key(&r, "k", 1) == want, "key binding check");
     FUZZ_CHECK(!strcmp(r.meta.model, model), "model '%s' became '%s'", model,
                r.meta.model);
     FUZZ_CHECK(!strcmp(r.meta.compression, "none"), "compression %s",

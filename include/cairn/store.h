@@ -614,6 +614,27 @@ CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_op
  * this reclaims their space. Thread-safe. */
 CAIRN_API int cairn_purge_expired(cairn_store *s, uint64_t *n);
 
+/*
+ * cairn_upgrade — rewrite the records of an older record format in the
+ * current one, in place. Today: records written before the key binding
+ * (header version 1) get a header that names their key, so that such a
+ * record copied under another key's name reads as CAIRN_ECORRUPT like any
+ * newer one. Only the header changes: value, version number, created and
+ * updated times, expiry, model and user metadata stay as they were.
+ * Expired and corrupt records are left alone (a get reports the latter).
+ * Each record is rewritten atomically against concurrent writers; the
+ * whole is not one transaction, and running it again after an interruption
+ * finishes the job (records already current are not written again).
+ * Records of the older format stay readable without it.
+ *
+ * s [in]. prefix [in]: borrowed; NULL or "" is every key, the library's
+ * own records (_cairn/) included; else whole segments as cairn_list().
+ * n [out]: may be NULL; the number of records rewritten.
+ * Errors: CAIRN_EKEY for a bad prefix, those of the backend (CAIRN_EIO,
+ * CAIRN_EBUSY, ...). Thread-safe.
+ */
+CAIRN_API int cairn_upgrade(cairn_store *s, const char *prefix, uint64_t *n);
+
 /* The counts of cairn_store_stats_get(). */
 struct cairn_stats {
     const char *backend;  /* scheme name, static */

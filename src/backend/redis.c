@@ -53,12 +53,17 @@ static const char lazy_zrem_lua[] =
  * say) and holds an empty value: the core sees an expired record with its
  * version, which is what a ghost stands for. Returns its length, 0 when the
  * ghost does not decode (then the caller passes the ghost as it is, and the
- * core reports it corrupt). buf: CAIRN__HEAD_MAX bytes. */
-static size_t ghost_record(const char *g, size_t glen, char *buf, int64_t now)
+ * core reports it corrupt, as it does a ghost bound to another key than
+ * key). buf: CAIRN__HEAD_MAX bytes. */
+static size_t ghost_record(const char *g, size_t glen, const char *key, size_t klen, char *buf,
+                           int64_t now)
 {
     cairn__rec r;
-    if (cairn__rec_decode(g, glen, false, &r) != CAIRN_OK)
+    if (cairn__rec_decode(g, glen, false, &r) != CAIRN_OK ||
+        cairn__rec_check_key(&r, key, klen) != CAIRN_OK) {
+        cairn__err_clear();
         return 0;
+    }
     cairn_meta m = r.meta;
     m.model = r.model;
     if (m.expires_ms <= 0 || m.expires_ms > now)
@@ -68,7 +73,7 @@ static size_t ghost_record(const char *g, size_t glen, char *buf, int64_t now)
     m.compression = "none"; /* an empty body: no frame, no user metadata */
     m.stored_size = 0;
     m.user_meta_len = 0;
-    return cairn__rec_head(buf, &m);
+    return cairn__rec_head(buf, &m, 0, r.bound ? &r.key_sum : NULL);
 }
 
 /* ---- get ---- */
@@ -325,7 +330,8 @@ static int update_once(upd *u, conn *cn, bool *retry_conn)
                 cur = d->str;
                 clen = d->len;
             } else if (st->had_ghost) {
-                size_t gl = ghost_record(gh->str, gh->len, u->ghosts[i], now);
+                size_t gl = ghost_record(gh->str, gh->len, u->ops[i].key, u->ops[i].klen,
+                                          u->ghosts[i], now);
                 cur = gl ? u->ghosts[i] : gh->str;
                 clen = gl ? gl : gh->len;
             }
@@ -661,7 +667,7 @@ static int rd_scan(void *self, const char *lo, size_t lolen, int lo_excl, const 
             } else if (v->type == REDIS_REPLY_NIL || v->type == REDIS_REPLY_STRING) {
                 /* value gone (expired, or deleted since ZRANGEBYLEX) */
                 if (g->type == REDIS_REPLY_STRING) {
-                    size_t gl = ghost_record(g->str, g->len, ghost, now);
+                    size_t gl = ghost_record(g->str, g->len, k->str, k->len, ghost, now);
                     rc = gl ? fn(ctx, k->str, k->len, ghost, gl)
                             : fn(ctx, k->str, k->len, g->str, g->len);
                 } else {

@@ -85,17 +85,13 @@ static char *put_hex(char *p, uint64_t v, int digits)
     return p;
 }
 
-size_t cairn__rec_head(char *buf, const cairn_meta *m)
-{
-    return cairn__rec_head_u(buf, m, 0);
-}
-
-size_t cairn__rec_head_u(char *buf, const cairn_meta *m, uint64_t umeta_sum)
+size_t cairn__rec_head(char *buf, const cairn_meta *m, uint64_t umeta_sum,
+                       const uint64_t *key_sum)
 {
     const char *fmt = cairn_format_name(m->format);
     const char *model = m->model ? m->model : "";
     char *p = buf;
-    p = PUT(p, "{\"cairn\":1,\"ver\":");
+    p = key_sum ? PUT(p, "{\"cairn\":2,\"ver\":") : PUT(p, "{\"cairn\":1,\"ver\":");
     p = put_u64(p, m->version);
     p = PUT(p, ",\"fmt\":\"");
     p = put_str(p, fmt, strlen(fmt));
@@ -123,6 +119,11 @@ size_t cairn__rec_head_u(char *buf, const cairn_meta *m, uint64_t umeta_sum)
         p = put_u64(p, m->user_meta_len);
         p = PUT(p, ",\"uxxh3\":\"");
         p = put_hex(p, umeta_sum, 16);
+        p = PUT(p, "\"");
+    }
+    if (key_sum) {
+        p = PUT(p, ",\"kxxh3\":\"");
+        p = put_hex(p, *key_sum, 16);
         p = PUT(p, "\"");
     }
     /* The header guards itself too: a flipped digit in a time or version
@@ -278,6 +279,21 @@ int cairn__rec_load(cairn__rec *r, char **tmp)
     return CAIRN_OK;
 }
 
+int cairn__rec_check_key(const cairn__rec *r, const char *key, size_t klen)
+{
+    if (!r->bound)
+        return CAIRN_OK; /* version 1: written before records named their key */
+    uint64_t h = cairn__hash(key, klen);
+    if (h == r->key_sum)
+        return CAIRN_OK;
+    /* Keys are checked (no control bytes, valid UTF-8): printed as they are. */
+    return cairn__err(CAIRN_ECORRUPT,
+                      "corrupt record: the record at %.*s belongs to another key (it names "
+                      "key hash %016llx, %.*s's is %016llx)",
+                      (int)klen, key, (unsigned long long)r->key_sum, (int)klen, key,
+                      (unsigned long long)h);
+}
+
 int cairn__rec_check_sum(const cairn__rec *r, const void *value)
 {
     uint64_t h = cairn__hash(value, (size_t)r->meta.size);
@@ -307,7 +323,9 @@ int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out)
     out->umeta_len = out->stored_len = 0;
     out->umeta_sum = 0;
     out->zstd = false;
-    if (!lit(&c, "{\"cairn\":1,\"ver\":") || !u64(&c, &m->version)) {
+    out->bound = lit(&c, "{\"cairn\":2,\"ver\":");
+    out->key_sum = 0;
+    if ((!out->bound && !lit(&c, "{\"cairn\":1,\"ver\":")) || !u64(&c, &m->version)) {
         what = "version";
         goto bad;
     }
@@ -378,6 +396,10 @@ int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out)
         m->user_meta_len = (size_t)u;
         out->umeta_len = (size_t)u;
     }
+    what = "key binding";
+    if (out->bound &&
+        (!lit(&c, ",\"kxxh3\":\"") || !hexn(&c, 16, &out->key_sum) || !lit(&c, "\"")))
+        goto bad;
     what = "header checksum";
     {
         uint32_t want = (uint32_t)cairn__hash(rec, (size_t)(c.p - (const char *)rec));

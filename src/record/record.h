@@ -19,20 +19,27 @@
  *
  * A record is one header line of JSON, a newline, then the user metadata
  * (if any) and the value bytes as stored:
- *   {"cairn":1,"ver":3,"fmt":"json","ctime":..,"mtime":..,"exp":0,
+ *   {"cairn":2,"ver":3,"fmt":"json","ctime":..,"mtime":..,"exp":0,
  *    "size":1024,"zip":"none","xxh3":"0123456789abcdef","model":"",
- *    "hh":"89abcdef"}\n<value>
+ *    "kxxh3":"fedcba9876543210","hh":"89abcdef"}\n<value>
  * so a file-backend record of a JSON value reads with cat, and jq reads it
  * as two documents (the header, then the value). Fields are in this fixed
  * order and the decoder accepts nothing else. xxh3 is the XXH3-64 of the
- * value (uncompressed); hh the low 32 bits of the XXH3-64 of the header up
- * to ',"hh"'. Two optional parts (issue 5), absent from older records:
+ * value (uncompressed); kxxh3 the XXH3-64 of the (normalised) key the record
+ * was written under, which binds the record to its key: a record copied
+ * under another key's name reads as corrupt (issue 15). hh is the low 32
+ * bits of the XXH3-64 of the header up to ',"hh"'. Two optional parts
+ * (issue 5), absent from older records:
  *   "zip":"zstd","zsize":M     the value is one zstd frame of M bytes
  *                              (1 <= M < size) that holds size bytes
  *   ,"umeta":U,"uxxh3":"..."   after "model": U bytes of user metadata
  *                              (a JSON object) come first in the body,
  *                              with their own XXH3-64
  * The body is then <user metadata><value as stored>.
+ *
+ * Header version 1 ({"cairn":1,...), written before issue 15, is the same
+ * without "kxxh3": such a record is bound to no key, and stays readable
+ * under any key until cairn_upgrade() rewrites its header (docs/formats.md).
  */
 typedef struct {
     cairn_meta meta;    /* meta.user_meta is NULL: see umeta */
@@ -45,6 +52,8 @@ typedef struct {
     const char *stored; /* the value as stored, stored_len bytes */
     size_t stored_len;
     bool zstd;          /* stored is a zstd frame not yet loaded */
+    bool bound;         /* header version 2: key_sum binds it to its key */
+    uint64_t key_sum;   /* XXH3-64 of the key it was written under */
     /* Last: a read touches only its first bytes (usually one, "" ), so the
      * fields above share the first cache lines of a decoded record that the
      * memory tier keeps with each entry. */
@@ -55,11 +64,14 @@ typedef struct {
 #define CAIRN__HEAD_MAX 640
 
 /* Write the header for meta (meta->size, checksum, compression and
- * stored_size, user_meta_len already set) into buf (CAIRN__HEAD_MAX bytes).
+ * stored_size, user_meta_len already set) into buf (CAIRN__HEAD_MAX bytes),
+ * bound to the key whose XXH3-64 (cairn__hash of the normalised key) is
+ * *key_sum: a version 2 header. key_sum NULL writes an unbound version 1
+ * header, as before issue 15 (tests, and a redis ghost of such a record).
  * umeta_sum: XXH3-64 of the user metadata (ignored when there is none).
- * Returns its length. cairn__rec_head() is the same with umeta_sum 0. */
-size_t cairn__rec_head_u(char *buf, const cairn_meta *meta, uint64_t umeta_sum);
-size_t cairn__rec_head(char *buf, const cairn_meta *meta);
+ * Returns its length. */
+size_t cairn__rec_head(char *buf, const cairn_meta *meta, uint64_t umeta_sum,
+                       const uint64_t *key_sum);
 
 /* Decode a record. With verify, the body must be whole, the user
  * metadata must match its checksum, and a value stored raw its checksum;
@@ -67,6 +79,11 @@ size_t cairn__rec_head(char *buf, const cairn_meta *meta);
  * the header is read (rec may be a prefix). Returns CAIRN_OK or
  * CAIRN_ECORRUPT with a detail. The result points into rec. */
 int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out);
+
+/* Is the decoded record r key's (klen bytes, normalised)? CAIRN_OK when
+ * it is bound to key or to no key (header version 1); else CAIRN_ECORRUPT
+ * "corrupt record: the record at KEY belongs to another key". */
+int cairn__rec_check_key(const cairn__rec *r, const char *key, size_t klen);
 
 /* After a header-only decode of a record of rec_len bytes: does the body
  * have the size the header says, and does the user metadata match its

@@ -78,7 +78,9 @@ int cairn__check_umeta(const char *um, size_t ul);
 
 /* ---- write.c: one callback for put, update, incr and delete ---- */
 
-typedef enum { OP_PUT, OP_UPDATE, OP_DELETE, OP_PURGE } op_kind;
+/* OP_UPGRADE: rewrite a live record of an older header version with the
+ * current header (bound to its key), nothing else changed (cairn_upgrade). */
+typedef enum { OP_PUT, OP_UPDATE, OP_DELETE, OP_PURGE, OP_UPGRADE } op_kind;
 
 typedef struct {
     cairn_store *s;
@@ -92,7 +94,8 @@ typedef struct {
     const cairn_meta *rec; /* put_record: the times, expiry and version to
                               keep instead of stamping them now */
     int64_t now;
-    int status;         /* CAIRN_OK / CAIRN_SKIPPED / ENOTFOUND for deletes */
+    int status;         /* CAIRN_OK / CAIRN_SKIPPED / ENOTFOUND for deletes
+                           (and for upgrades that found nothing to do) */
     char *buf;          /* encoded new record */
     size_t cap;
     cairn_update_cb ufn; /* update, incr: called as ufn(uarg, cur, ...) */

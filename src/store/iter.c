@@ -189,9 +189,12 @@ CAIRN_API int cairn_iter_meta(cairn_iter *it, cairn_meta *meta)
     if (!it || !meta || it->pos == 0)
         return cairn__err(CAIRN_EINVAL, "iter_meta: no current key");
     iter_item *item = &it->items[it->pos - 1];
+    const char *key = it->arena + item->koff;
     int rc = cairn__rec_decode(it->arena + item->hoff, item->hlen, false, &it->cur);
+    if (rc == CAIRN_OK)
+        rc = cairn__rec_check_key(&it->cur, key, item->klen);
     if (rc)
-        return cairn__err_prefix(rc, "list %s", it->arena + item->koff);
+        return cairn__err_prefix(rc, "list %s", key);
     *meta = it->cur.meta;
     return CAIRN_OK;
 }

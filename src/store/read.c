@@ -41,6 +41,9 @@ static int read_cb(void *ctx, const void *rec, size_t len)
             return rc;
         r = &dec;
     }
+    /* A record placed under another key's name is not this key's value. */
+    if ((rc = cairn__rec_check_key(r, c->key, c->klen)))
+        return rc;
     /* The clock is read only for records that can expire. */
     if (r->meta.expires_ms && cairn__expired(r->meta.expires_ms, cairn_now_ms()))
         return CAIRN_ENOTFOUND;

@@ -1,5 +1,6 @@
 /*
- * scan.c — whole-store scans: count, stats, purge, delete by prefix.
+ * scan.c — whole-store scans: count, stats, purge, delete by prefix,
+ * upgrade.
  */
 #include "store/front.h"
 
@@ -86,7 +87,8 @@ CAIRN_API int cairn_store_stats_get(cairn_store *s, cairn_stats *out)
  * op of kind on each, one transaction per batch, until the scan is done. */
 typedef struct {
     cairn_iter *it;
-    bool expired_only;
+    op_kind kind; /* OP_DELETE: every key; OP_PURGE: expired records;
+                     OP_UPGRADE: live records of an older header version */
     char *keys[ITER_BATCH];
     size_t lens[ITER_BATCH];
     size_t n;
@@ -98,10 +100,12 @@ static int collect_cb(void *ctx, const char *key, size_t klen, const void *rec,
     collect *c = ctx;
     if (!cairn__iter_wants(c->it, key, klen))
         return 0;
-    if (c->expired_only) {
+    if (c->kind != OP_DELETE) {
         cairn__rec r;
-        if (cairn__rec_decode(rec, rlen, false, &r) != CAIRN_OK ||
-            !cairn__expired(r.meta.expires_ms, c->it->now))
+        if (cairn__rec_decode(rec, rlen, false, &r) != CAIRN_OK)
+            return 0;
+        bool expired = cairn__expired(r.meta.expires_ms, c->it->now);
+        if (c->kind == OP_PURGE ? !expired : expired || r.bound)
             return 0;
     }
     if (!(c->keys[c->n] = malloc(klen + 1)))
@@ -118,9 +122,9 @@ static int sweep(cairn_store *s, const char *prefix, op_kind kind, uint64_t *n_o
     int rc = cairn_list(s, prefix, &it);
     if (rc)
         return rc;
-    if (kind == OP_PURGE)
-        it->hide_reserved = false;
-    collect c = {.it = it, .expired_only = kind == OP_PURGE};
+    if (kind != OP_DELETE)
+        it->hide_reserved = false; /* the library's own records too */
+    collect c = {.it = it, .kind = kind};
     uint64_t total = 0;
     for (;;) {
         c.n = 0;
@@ -135,6 +139,8 @@ static int sweep(cairn_store *s, const char *prefix, op_kind kind, uint64_t *n_o
             rc = cairn__run_batch(s, cs, c.n);
             for (size_t i = 0; i < c.n && !rc; i++)
                 total += cs[i].status == CAIRN_OK;
+            for (size_t i = 0; i < c.n; i++)
+                free(cs[i].buf); /* an upgrade's new records */
             /* Resume after the last key seen. */
             int grc = cairn__grow(&it->lo, &it->lo_cap, c.lens[c.n - 1] + 1);
             if (grc == CAIRN_OK) {
@@ -192,6 +198,19 @@ CAIRN_API int cairn_purge_expired(cairn_store *s, uint64_t *n)
     }
     if (rc)
         return cairn__err_prefix(rc, "purge");
+    if (n)
+        *n = d;
+    return CAIRN_OK;
+}
+
+CAIRN_API int cairn_upgrade(cairn_store *s, const char *prefix, uint64_t *n)
+{
+    int rc;
+    if ((rc = check_store(s, "upgrade")))
+        return rc;
+    uint64_t d = 0;
+    if ((rc = sweep(s, prefix, OP_UPGRADE, &d)))
+        return cairn__err_prefix(rc, "upgrade");
     if (n)
         *n = d;
     return CAIRN_OK;

@@ -108,7 +108,8 @@ static int encode(wctx *c, const cairn__rec *old, bool have_old, const cairn__io
             }
     }
     char head[CAIRN__HEAD_MAX];
-    size_t h = cairn__rec_head_u(head, &m, ul ? cairn__hash(um, ul) : 0);
+    uint64_t ks = cairn__hash(c->key, c->klen);
+    size_t h = cairn__rec_head(head, &m, ul ? cairn__hash(um, ul) : 0, &ks);
     memcpy(body - h, head, h);
     *out = body - h;
     *olen = h + ul + (size_t)m.stored_size;
@@ -163,6 +164,32 @@ static bool values_equal(const wctx *c, const cairn__rec *old)
 static int write_decide(wctx *c, const void *rec, size_t rlen, const void **out,
                         size_t *olen);
 
+/* OP_UPGRADE of the live record r (NULL: none, or corrupt): a whole record
+ * with an unbound (version 1) header gets a header bound to its key; its
+ * version, times, expiry, model, user metadata and stored value stay as
+ * they are. Anything else (absent, expired, corrupt, already bound) is left
+ * alone with status ENOTFOUND, so running an upgrade again does nothing. */
+static int upgrade(wctx *c, const cairn__rec *r, const void *rec, size_t rlen,
+                   const void **out, size_t *olen)
+{
+    c->status = CAIRN_ENOTFOUND;
+    if (!r || r->bound || cairn__rec_check_size(r, rlen)) {
+        cairn__err_clear(); /* a corrupt record is for a get to report */
+        return CAIRN_BACKEND_KEEP;
+    }
+    size_t body = rlen - r->head_len;
+    int rc = cairn__grow(&c->buf, &c->cap, CAIRN__HEAD_MAX + body);
+    if (rc)
+        return rc;
+    uint64_t ks = cairn__hash(c->key, c->klen);
+    size_t h = cairn__rec_head(c->buf, &r->meta, r->umeta_sum, &ks);
+    memcpy(c->buf + h, (const char *)rec + r->head_len, body);
+    *out = c->buf;
+    *olen = h + body;
+    c->status = CAIRN_OK;
+    return CAIRN_BACKEND_WRITE;
+}
+
 int cairn__write_cb(void *ctx, const void *rec, size_t rlen, const void **out,
                     size_t *olen)
 {
@@ -187,12 +214,15 @@ static int write_decide(wctx *c, const void *rec, size_t rlen, const void **out,
     c->status = CAIRN_OK;
     if (rec) {
         int rc = cairn__rec_decode(rec, rlen, need_value, &old);
+        /* Another key's record is as corrupt as a damaged one here. */
+        if (rc == CAIRN_OK)
+            rc = cairn__rec_check_key(&old, c->key, c->klen);
         if (rc == CAIRN_OK && need_value)
             rc = cairn__rec_load(&old, &c->otmp);
         if (rc == CAIRN_OK) {
             decoded = true;
             live = !cairn__expired(old.meta.expires_ms, c->now);
-        } else if (c->kind == OP_DELETE || c->kind == OP_PURGE ||
+        } else if (c->kind == OP_DELETE || c->kind == OP_PURGE || c->kind == OP_UPGRADE ||
                    (c->kind == OP_PUT && c->o.behavior == CAIRN_OVERWRITE &&
                     !c->o.if_version)) {
             live = c->kind == OP_DELETE; /* a corrupt record is still a record */
@@ -210,6 +240,8 @@ static int write_decide(wctx *c, const void *rec, size_t rlen, const void **out,
             return CAIRN_BACKEND_DELETE;
         c->status = CAIRN_ENOTFOUND;
         return CAIRN_BACKEND_KEEP;
+    case OP_UPGRADE:
+        return upgrade(c, decoded && live ? &old : NULL, rec, rlen, out, olen);
     case OP_UPDATE: {
         cairn_value *cur = NULL;
         if (live && !(cur = cairn__value_new(c->key, c->klen, &old, NULL)))

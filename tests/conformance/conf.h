@@ -53,9 +53,15 @@ void cf_reopen(cf_fx *fx, const cairn_options *opt);
 void cf_reopen_tap(cf_fx *fx);
 /* Store rec (len bytes) under key as it is, through the tap backend. */
 void cf_raw_put(const char *key, const void *rec, size_t len);
-/* The same, returning the backend's status instead of failing the case. */
+/* The record stored under key, as the backend holds it (through the tap
+ * backend); *n receives its length; free() the result. Fails the case when
+ * there is none. */
+char *cf_raw_get(const char *key, size_t *n);
+/* cf_raw_put, returning the backend's status instead of failing the case. */
 int cf_raw_update(const char *key, const void *rec, size_t len);
-/* Encode a record for value with fresh metadata (version 1, never expires);
+/* Encode a record for value with fresh metadata (version 1, never expires),
+ * in the header version 1 of records written before issue 15 (bound to no
+ * key, so it reads under any key);
  * *n receives its length; free() the result. */
 char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n);
 
@@ -142,6 +148,7 @@ CF_TABLE(cf_blob)
 CF_TABLE(cf_tiered)
 CF_TABLE(cf_file_safety)
 CF_TABLE(cf_damage)
+CF_TABLE(cf_binding)
 #undef CF_TABLE
 
 #define CF_NCASES(t) (sizeof(t) / sizeof(t)[0])

@@ -363,6 +363,32 @@ void cf_raw_put(const char *key, const void *rec, size_t len)
     assert_ok(cf_raw_update(key, rec, len));
 }
 
+typedef struct {
+    char *rec;
+    size_t len;
+} copy_ctx;
+
+static int copy_cb(void *ctx, const void *rec, size_t len)
+{
+    copy_ctx *c = ctx;
+    c->rec = malloc(len ? len : 1);
+    if (!c->rec)
+        return CAIRN_ENOMEM;
+    memcpy(c->rec, rec, len);
+    c->len = len;
+    return CAIRN_OK;
+}
+
+char *cf_raw_get(const char *key, size_t *n)
+{
+    assert_non_null(tap_self);
+    copy_ctx c = {NULL, 0};
+    assert_ok(cf_be->methods->get(tap_self, key, strlen(key), copy_cb, &c));
+    assert_non_null(c.rec);
+    *n = c.len;
+    return c.rec;
+}
+
 char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n)
 {
     int64_t now = cairn_now_ms();
@@ -370,7 +396,7 @@ char *cf_make_record(const void *val, size_t len, cairn_format f, size_t *n)
                     .size = len, .checksum = cairn__hash(val, len)};
     char *buf = malloc(CAIRN__HEAD_MAX + len);
     assert_non_null(buf);
-    size_t h = cairn__rec_head(buf, &m);
+    size_t h = cairn__rec_head(buf, &m, 0, NULL); /* bound to no key */
     memcpy(buf + h, val, len);
     *n = h + len;
     return buf;
@@ -512,6 +538,7 @@ static const table tables[] = {
     {cf_tiered_cases, &cf_tiered_ncases},
     {cf_file_safety_cases, &cf_file_safety_ncases},
     {cf_damage_cases, &cf_damage_ncases},
+    {cf_binding_cases, &cf_binding_ncases},
 };
 #define N_TABLES (sizeof tables / sizeof *tables)
 

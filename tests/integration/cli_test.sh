@@ -218,7 +218,8 @@ person_models() {
 check_create() {
     [ -n "$SCHEME" ] || return 0
     URL=$(store_url "$SCHEME" store)
-    for cmd in "get k" "exists k" "ls" "range a" "count" "stats" "rm k" "rm --prefix p" "purge"; do
+    for cmd in "get k" "exists k" "ls" "range a" "count" "stats" "rm k" "rm --prefix p" "purge" \
+        "upgrade"; do
         # shellcheck disable=SC2086
         c $cmd
         rc "$cmd on a store that does not exist" 3
@@ -257,7 +258,8 @@ check_reads_create_nothing() {
     for URL in $targets; do
         for cmd in "ls" "get k" "cat k" "exists k" "range a" "count" "stats" "export" \
             "model ls" "model show Person" "validate Person $R/doc.json" \
-            "copy --from $URL --to mem:" "rm k" "rm --prefix p" "purge" "model rm Person"; do
+            "copy --from $URL --to mem:" "rm k" "rm --prefix p" "purge" "model rm Person" \
+            "upgrade"; do
             # shellcheck disable=SC2086
             c $cmd
             rc "$cmd on $URL" 3
@@ -278,7 +280,8 @@ check_help() {
     c --help
     rc "--help" 0
     has "--help lists commands" "$T/out" "Usage: cairn"
-    for cmd in put get exists rm ls range count incr purge stats model validate bench help; do
+    for cmd in put get exists rm ls range count incr purge upgrade stats model validate bench \
+        help; do
         c "$cmd" --help
         rc "$cmd --help" 0
         has "$cmd --help" "$T/out" "cairn [--store URL] $cmd"
@@ -784,6 +787,61 @@ check_stats() {
     c stats
     has "stats keys" "$T/out" "\"keys\":$keys,"
     [ -n "$SCHEME" ] && has "stats backend" "$T/out" "\"backend\":\"$SCHEME\""
+}
+
+# ---- a record names its key: one copied under another key's name reads as
+# corrupt (exit 1) naming the key, through get, ls --json and export; an
+# overwrite repairs it. A record of the older, unbound header (written
+# before issue 15) reads under any name until `upgrade` binds it ----
+check_binding() {
+    must put runs/a '{"who":"a"}'
+    must put runs/b '{"who":"b"}'
+    c upgrade
+    rc "upgrade" 0
+    out "upgrade: what this cairn writes is current" 0
+    [ "$SCHEME" = file ] || return 0
+    D=${URL#file:}
+    cp "$D/runs/a.rec" "$D/runs/b.rec"
+    c get runs/b
+    rc "get of another key's record" 1
+    has "another key's record is corrupt" "$T/err" "corrupt record"
+    has "another key's record: the message names the key" "$T/err" \
+        "record at runs/b belongs to another key"
+    one_line "another key's record: one line"
+    [ -s "$T/out" ] && bad "another key's record: something on stdout: $(cat "$T/out")"
+    c get runs/a
+    out "the original reads on" '{"who":"a"}'
+    c ls runs --json
+    rc "ls --json over another key's record" 1
+    has "ls --json names the key" "$T/err" "runs/b"
+    c export runs
+    rc "export over another key's record" 1
+    has "export names the key" "$T/err" "runs/b"
+    c put runs/b '{"who":"b"}' --if-exists overwrite
+    c get runs/b
+    out "overwrite repairs it" '{"who":"b"}'
+    # the older header (as fuzz/corpus/record/json), made by hand
+    printf '%s\n%s' '{"cairn":1,"ver":1,"fmt":"json","ctime":1700000000000,"mtime":1700000000000,"exp":0,"size":7,"zip":"none","xxh3":"c5e3762ffc8453c6","model":"","hh":"71fff414"}' \
+        '{"a":1}' >"$D/old.rec"
+    cp "$D/old.rec" "$D/runs/c.rec"
+    c get old
+    out "an old record reads" '{"a":1}'
+    c get runs/c
+    out "an old record reads under any name" '{"a":1}'
+    c upgrade runs
+    out "upgrade PREFIX: only under it" 1
+    c upgrade
+    out "upgrade binds the old record" 1
+    c get old --meta
+    has "upgrade keeps the times" "$T/out" '"created_ms":1700000000000,'
+    c get old
+    out "the upgraded record reads" '{"a":1}'
+    c upgrade
+    out "a second upgrade does nothing" 0
+    cp "$D/old.rec" "$D/runs/c.rec"
+    c get runs/c
+    rc "an upgraded record under another name" 1
+    has "an upgraded record under another name: corrupt" "$T/err" "belongs to another key"
 }
 
 # ---- store selection: --store, $CAIRN_STORE, ./cairn-data ----

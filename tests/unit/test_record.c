@@ -1,20 +1,29 @@
 /*
  * test_record.c — the record encoding every backend stores: round trip of
- * every metadata field, and detection of corrupt or truncated records.
+ * every metadata field, the binding to the key, and detection of corrupt,
+ * truncated or misplaced records.
  */
 #include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Encode meta + value into a fresh buffer; *n receives its length. */
+/* The XXH3-64 of the key "k", which the records of these cases are bound to. */
+static uint64_t key_k(void)
+{
+    return cairn__hash("k", 1);
+}
+
+/* Encode meta + value (bound to key "k") into a fresh buffer; *n receives
+ * its length. */
 static char *encode(cairn_meta *m, const void *val, size_t len, size_t *n)
 {
     m->size = len;
     m->checksum = cairn__hash(val, len);
     char *buf = malloc(CAIRN__HEAD_MAX + len);
     assert_non_null(buf);
-    size_t h = cairn__rec_head(buf, m);
+    uint64_t ks = key_k();
+    size_t h = cairn__rec_head(buf, m, 0, &ks);
     assert_true(h > 0 && h < CAIRN__HEAD_MAX);
     assert_int_equal(buf[h - 1], '\n');
     if (len)
@@ -168,6 +177,8 @@ static void record_corrupt_header(void **state)
         "\n",
         "{}\n",
         "{\"cairn\":2,\"ver\":1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
+        "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
+        "{\"cairn\":3,\"ver\":1,\"fmt\":\"json\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
         "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
         "{\"cairn\":1,\"ver\":1,\"fmt\":\"xml\",\"ctime\":1,\"mtime\":1,\"exp\":0,"
         "\"size\":1,\"zip\":\"none\",\"xxh3\":\"0000000000000000\",\"model\":\"\"}\n1",
@@ -336,6 +347,109 @@ static void record_old_header_decodes(void **state)
     assert_int_equal(r.meta.stored_size, 5);
     assert_int_equal(r.meta.user_meta_len, 0);
     assert_memory_equal(r.value, "hello", 5);
+    /* bound to no key: it reads under any key (until cairn_upgrade) */
+    assert_false(r.bound);
+    assert_ok(cairn__rec_check_key(&r, "a", 1));
+    assert_ok(cairn__rec_check_key(&r, "b/c", 3));
+    /* and an unbound header is still what the encoder writes without a key */
+    char again[CAIRN__HEAD_MAX];
+    assert_int_equal(cairn__rec_head(again, &r.meta, 0, NULL), r.head_len);
+    assert_memory_equal(again, rec, r.head_len);
+}
+
+/* A header from its fields up to the model (text, printf'd) with extra
+ * (e.g. a key binding) after it and a correct header checksum: what
+ * someone who edits a header and fixes its checksum writes. */
+static size_t forge(char *buf, size_t cap, int hver, const char *extra)
+{
+    int n = snprintf(buf, cap,
+                     "{\"cairn\":%d,\"ver\":2,\"fmt\":\"text\",\"ctime\":1,\"mtime\":1,"
+                     "\"exp\":0,\"size\":5,\"zip\":\"none\",\"xxh3\":\"%016llx\","
+                     "\"model\":\"\"%s",
+                     hver, (unsigned long long)cairn__hash("hello", 5), extra);
+    assert_true(n > 0 && (size_t)n + 32 < cap);
+    uint32_t hh = (uint32_t)cairn__hash(buf, (size_t)n);
+    n += snprintf(buf + n, cap - (size_t)n, ",\"hh\":\"%08x\"}\nhello", hh);
+    return (size_t)n;
+}
+
+/* Header version 2 names its key (the XXH3-64 of it, "kxxh3"): the binding
+ * round-trips, its key passes the check, another key is refused naming the
+ * key, and a tampered binding is refused by the header checksum or, when
+ * the checksum was fixed too, by the key check. */
+static void record_key_binding(void **state)
+{
+    (void)state;
+    cairn_meta m = {.version = 4, .format = CAIRN_FORMAT_JSON, .created_ms = 5,
+                    .updated_ms = 6, .model = "a/b"};
+    m.size = 2;
+    m.checksum = cairn__hash("[]", 2);
+    const char *key = "teams/eng";
+    uint64_t ks = cairn__hash(key, strlen(key));
+    char rec[CAIRN__HEAD_MAX + 2];
+    size_t h = cairn__rec_head(rec, &m, 0, &ks);
+    memcpy(rec + h, "[]", 2);
+    size_t n = h + 2;
+    assert_memory_equal(rec, "{\"cairn\":2,\"ver\":4,", 19);
+    char want[40];
+    snprintf(want, sizeof want, ",\"kxxh3\":\"%016llx\",\"hh\":", (unsigned long long)ks);
+    assert_non_null(strstr(rec, want));
+    cairn__rec r;
+    assert_ok(cairn__rec_decode(rec, n, true, &r));
+    assert_true(r.bound);
+    assert_int_equal(r.key_sum, ks);
+    check_meta(&r.meta, &m);
+    assert_ok(cairn__rec_check_key(&r, key, strlen(key)));
+    /* the record read under another key's name */
+    assert_rc(cairn__rec_check_key(&r, "teams/ops", 9), CAIRN_ECORRUPT);
+    assert_errmsg_has("corrupt record");
+    assert_errmsg_has("record at teams/ops belongs to another key");
+    assert_rc(cairn__rec_check_key(&r, "teams/en", 8), CAIRN_ECORRUPT);
+    /* the decoder accepts only what the encoder writes */
+    char again[CAIRN__HEAD_MAX];
+    assert_int_equal(cairn__rec_head(again, &r.meta, 0, &r.key_sum), h);
+    assert_memory_equal(again, rec, h);
+    /* one changed digit of the binding: the header checksum sees it */
+    char *d = strstr(rec, "\"kxxh3\":\"") + 9;
+    for (int i = 0; i < 16; i++) {
+        char was = d[i];
+        d[i] = was == '0' ? '1' : '0';
+        assert_rc(cairn__rec_decode(rec, n, true, &r), CAIRN_ECORRUPT);
+        assert_errmsg_has("header checksum");
+        d[i] = was;
+    }
+    /* a binding rewritten to another key, header checksum fixed: it decodes,
+     * and belongs to that other key only */
+    char f[CAIRN__HEAD_MAX];
+    char extra[64];
+    uint64_t other = cairn__hash("x", 1);
+    snprintf(extra, sizeof extra, ",\"kxxh3\":\"%016llx\"", (unsigned long long)other);
+    size_t fl = forge(f, sizeof f, 2, extra);
+    assert_ok(cairn__rec_decode(f, fl, true, &r));
+    assert_ok(cairn__rec_check_key(&r, "x", 1));
+    assert_rc(cairn__rec_check_key(&r, key, strlen(key)), CAIRN_ECORRUPT);
+    assert_errmsg_has("record at teams/eng belongs to another key");
+    /* version 2 without a binding, version 1 with one, a binding of the
+     * wrong length or case: never written, refused */
+    static const struct {
+        int hver;
+        const char *extra;
+    } bad[] = {
+        {2, ""},
+        {1, ",\"kxxh3\":\"0123456789abcdef\""},
+        {2, ",\"kxxh3\":\"0123456789abcde\""},
+        {2, ",\"kxxh3\":\"0123456789ABCDEF\""},
+        {2, ",\"kxxh3\":0"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        fl = forge(f, sizeof f, bad[i].hver, bad[i].extra);
+        if (cairn__rec_decode(f, fl, false, &r) != CAIRN_ECORRUPT)
+            fail_msg("header %zu accepted: %s", i, f);
+    }
+    /* and the control: version 1 without one decodes, unbound */
+    fl = forge(f, sizeof f, 1, "");
+    assert_ok(cairn__rec_decode(f, fl, true, &r));
+    assert_false(r.bound);
 }
 
 /* Compressed value and user metadata: the fields round-trip, the encoder
@@ -365,7 +479,8 @@ static void record_zip_and_user_meta(void **state)
                     .checksum = cairn__hash(val, sizeof val), .compression = "zstd",
                     .stored_size = zl, .user_meta_len = strlen(um), .model = "a/b@1"};
     char rec[CAIRN__HEAD_MAX + 9000];
-    size_t h = cairn__rec_head_u(rec, &m, cairn__hash(um, strlen(um)));
+    uint64_t ks = key_k();
+    size_t h = cairn__rec_head(rec, &m, cairn__hash(um, strlen(um)), &ks);
     memcpy(rec + h, um, strlen(um));
     memcpy(rec + h + strlen(um), z, zl);
     size_t n = h + strlen(um) + zl;
@@ -377,7 +492,7 @@ static void record_zip_and_user_meta(void **state)
     assert_int_equal(r.umeta_len, strlen(um));
     assert_memory_equal(r.umeta, um, strlen(um));
     char again[CAIRN__HEAD_MAX];
-    assert_int_equal(cairn__rec_head_u(again, &r.meta, r.umeta_sum), h);
+    assert_int_equal(cairn__rec_head(again, &r.meta, r.umeta_sum, &r.key_sum), h);
     assert_memory_equal(again, rec, h);
     char *plain;
     assert_ok(cairn__rec_load(&r, &plain));
@@ -388,7 +503,7 @@ static void record_zip_and_user_meta(void **state)
     cairn_meta bad = m;
     bad.size = sizeof val - 1;
     bad.checksum = cairn__hash(val, sizeof val - 1);
-    h = cairn__rec_head_u(rec, &bad, cairn__hash(um, strlen(um)));
+    h = cairn__rec_head(rec, &bad, cairn__hash(um, strlen(um)), &ks);
     memcpy(rec + h, um, strlen(um));
     memcpy(rec + h + strlen(um), z, zl);
     assert_ok(cairn__rec_decode(rec, h + strlen(um) + zl, true, &r));
@@ -400,11 +515,11 @@ static void record_zip_and_user_meta(void **state)
     odd[1].stored_size = 0;        /* empty frame */
     odd[2].user_meta_len = CAIRN_USER_META_MAX + 1;
     for (int i = 0; i < 3; i++) {
-        h = cairn__rec_head_u(rec, &odd[i], 0);
+        h = cairn__rec_head(rec, &odd[i], 0, &ks);
         assert_int_equal(cairn__rec_decode(rec, h, false, &r), CAIRN_ECORRUPT);
     }
     /* A flipped byte in the user metadata is seen by the size check. */
-    h = cairn__rec_head_u(rec, &m, cairn__hash(um, strlen(um)));
+    h = cairn__rec_head(rec, &m, cairn__hash(um, strlen(um)), &ks);
     memcpy(rec + h, um, strlen(um));
     memcpy(rec + h + strlen(um), z, zl);
     rec[h + 2] ^= 4;
@@ -414,6 +529,7 @@ static void record_zip_and_user_meta(void **state)
 
 const tr_case unit_record_cases[] = {
     TR_CASE(record_old_header_decodes, TR_NONE, 0),
+    TR_CASE(record_key_binding, TR_NONE, 0),
     TR_CASE(record_zip_and_user_meta, TR_NONE, 0),
     TR_CASE(record_roundtrip, TR_NONE, 0),
     TR_CASE(record_formats_and_edges, TR_NONE, 0),
