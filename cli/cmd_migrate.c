@@ -93,6 +93,115 @@ static int open_url(const char *url, bool create, cairn_store **s, const char *w
 }
 
 /* ------------------------------------------------------------------ */
+/* Models in dumps (export, import, model export|import)               */
+/* ------------------------------------------------------------------ */
+
+int cli_dump_model(cairn_store *s, FILE *f, const char *ref)
+{
+    char full[CAIRN_MODEL_MAX + 1];
+    cairn_value *v = NULL;
+    int rc = cairn_model_resolve(s, ref, full);
+    if (rc == CAIRN_OK)
+        rc = cairn_model_schema(s, full, &v);
+    if (rc == CAIRN_OK) {
+        size_t len;
+        const void *schema = cairn_value_data(v, &len);
+        dump_write_model(f, full, schema, len);
+    }
+    cairn_value_free(v);
+    return rc;
+}
+
+int cli_load_model(cairn_store *s, const char *what, uint64_t line, const char *ref,
+                   const void *schema, size_t len, cli_model_counts *n)
+{
+    int rc = cairn_model_register(s, ref, schema, len, CAIRN_MODEL_AT_VERSION, NULL);
+    if (rc == CAIRN_OK || rc == CAIRN_SKIPPED) {
+        if (rc == CAIRN_OK)
+            n->added++;
+        else
+            n->same++;
+        return CLI_OK;
+    }
+    const char *msg = cairn_errmsg();
+    fprintf(stderr, "cairn: %s: line %llu: %s\n", what, (unsigned long long)line,
+            msg && *msg ? msg : cairn_strerror(rc));
+    return cli_exit_status(rc);
+}
+
+/* The models export has written a line for (a handful). */
+typedef struct {
+    char (*refs)[CAIRN_MODEL_MAX + 1];
+    size_t n, cap;
+} model_set;
+
+/* Write the line of model ref (of record key; NULL: asked for) before the
+ * first record that needs it, once. A model the store no longer has is a
+ * warning: the record is still exported. Returns an exit status. */
+static int export_model(cairn_store *s, model_set *set, const char *ref, const char *key)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (!strcmp(set->refs[i], ref))
+            return CLI_OK;
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 8;
+        void *p = realloc(set->refs, cap * sizeof *set->refs);
+        if (!p) {
+            fprintf(stderr, "cairn: export: out of memory\n");
+            return CLI_ERROR;
+        }
+        set->refs = p;
+        set->cap = cap;
+    }
+    snprintf(set->refs[set->n++], CAIRN_MODEL_MAX + 1, "%s", ref);
+    int rc = cli_dump_model(s, stdout, ref);
+    if (rc == CAIRN_ENOTFOUND && key) {
+        fprintf(stderr, "cairn: export: warning: model %s of %s is not registered: no line "
+                        "for it (import refuses its records where it is not registered)\n",
+                ref, key);
+        return CLI_OK;
+    }
+    return rc ? report(rc, "export") : CLI_OK;
+}
+
+static int export_model_cb(void *ctx, const char *ns, const char *name, unsigned version,
+                           const char *ref)
+{
+    (void)ns;
+    (void)name;
+    (void)version;
+    void **c = ctx; /* store, set */
+    return export_model(c[0], c[1], ref, NULL) ? 1 : 0; /* 1: reported */
+}
+
+/* The model lines at the head of a dump: every model with all, then those
+ * the records under prefix reference (a pass over their headers). */
+static int export_models(cairn_store *s, model_set *set, const char *prefix, bool all)
+{
+    void *c[2] = {s, set};
+    int rc = all ? cairn_model_list(s, export_model_cb, c) : CAIRN_OK;
+    if (rc == 1)
+        return CLI_ERROR; /* reported */
+    if (rc)
+        return report(rc, "export");
+    cairn_iter *it = NULL;
+    int ex = CLI_OK;
+    rc = cairn_list(s, prefix, &it);
+    while (rc == CAIRN_OK && !ex) {
+        const char *key;
+        cairn_meta m;
+        if ((rc = cairn_iter_next(it, &key, NULL)) || (rc = cairn_iter_meta(it, &m)))
+            break;
+        if (m.model && *m.model)
+            ex = export_model(s, set, m.model, key);
+    }
+    cairn_iter_free(it);
+    if (!ex && rc != CAIRN_DONE)
+        ex = report(rc, "export");
+    return ex;
+}
+
+/* ------------------------------------------------------------------ */
 /* copy                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -109,7 +218,7 @@ static int copy_progress(void *ctx, const cairn_copy_stats *st)
 
 /* --from is only read: it must exist. --to is made when cmd says so. */
 static int copy_run(const cli_command *cmd, const char *from_url, const char *to_url,
-                    const char *prefix, cairn_behavior behavior)
+                    const char *prefix, cairn_behavior behavior, bool all_models)
 {
     cairn_store *from = NULL, *to = NULL;
     int ex = open_url(from_url, false, &from, "copy --from");
@@ -125,8 +234,9 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
     /* The total costs a scan of the keys: only worth it for a bar. */
     if (c.p.on && cairn_count(from, prefix, &total) == CAIRN_OK)
         c.p.total = total;
-    cairn_copy_opts o = {.behavior = behavior, .prefix = prefix,
-                         .progress = copy_progress, .progress_ctx = &c};
+    cairn_copy_opts o = {.struct_size = sizeof o, .behavior = behavior, .prefix = prefix,
+                         .progress = copy_progress, .progress_ctx = &c,
+                         .all_models = all_models};
     cairn_copy_stats st = {0};
     int rc = cairn_copy(from, to, &o, &st);
     progress_show(&c.p, st.copied, st.skipped + st.expired, 0, true);
@@ -147,8 +257,11 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
 #define BATCH 256
 #define BATCH_BYTES (4u * 1024u * 1024u)
 
-/* Read the batch's keys and write the live ones; frees the keys. */
-static int export_flush(cairn_store *s, char **keys, size_t n, uint64_t *done)
+/* Read the batch's keys and write the live ones; frees the keys. A record
+ * under a model no line was written for yet (written since the first
+ * pass) gets it first. */
+static int export_flush(cairn_store *s, model_set *set, char **keys, size_t n, uint64_t *done,
+                        int *ex)
 {
     cairn_value *vals[BATCH];
     int rc = cairn_get_many(s, (const char *const *)keys, n, vals);
@@ -157,7 +270,10 @@ static int export_flush(cairn_store *s, char **keys, size_t n, uint64_t *done)
             continue; /* expired or removed since it was listed */
         size_t len;
         const void *data = cairn_value_data(vals[i], &len);
-        dump_write(stdout, cairn_value_key(vals[i]), cairn_value_meta(vals[i]), data, len);
+        const cairn_meta *m = cairn_value_meta(vals[i]);
+        if (*m->model && (*ex = export_model(s, set, m->model, cairn_value_key(vals[i]))))
+            break;
+        dump_write(stdout, cairn_value_key(vals[i]), m, data, len);
         (*done)++;
     }
     for (size_t i = 0; i < n; i++) {
@@ -167,12 +283,19 @@ static int export_flush(cairn_store *s, char **keys, size_t n, uint64_t *done)
     return rc;
 }
 
-static int export_run(const cli_command *cmd, const char *url, const char *prefix)
+static int export_run(const cli_command *cmd, const char *url, const char *prefix,
+                      bool all_models)
 {
     cairn_store *s;
     int ex = open_url(url, cli_creates_store(cmd), &s, "export");
     if (ex)
         return ex;
+    model_set set = {0};
+    if ((ex = export_models(s, &set, prefix, all_models))) {
+        free(set.refs);
+        cairn_store_close(s);
+        return ex;
+    }
     progress p;
     progress_init(&p, "exported");
     uint64_t total, done = 0;
@@ -182,7 +305,7 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
     char *keys[BATCH];
     size_t n = 0, bytes = 0;
     int rc = cairn_list(s, prefix, &it);
-    while (rc == CAIRN_OK && !ferror(stdout)) { /* main reports a write error */
+    while (rc == CAIRN_OK && !ex && !ferror(stdout)) { /* main reports a write error */
         const char *key;
         size_t klen;
         cairn_meta m;
@@ -196,21 +319,22 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
         n++;
         bytes += m.size;
         if (n == BATCH || bytes >= BATCH_BYTES) {
-            rc = export_flush(s, keys, n, &done);
+            rc = export_flush(s, &set, keys, n, &done, &ex);
             n = bytes = 0;
             progress_show(&p, done, 0, 0, false);
         }
     }
     if (rc == CAIRN_DONE && !ex) {
-        rc = export_flush(s, keys, n, &done);
+        rc = export_flush(s, &set, keys, n, &done, &ex);
         n = 0;
     }
     for (size_t i = 0; i < n; i++)
         free(keys[i]);
     progress_show(&p, done, 0, 0, true);
-    if (rc && rc != CAIRN_DONE)
+    if (!ex && rc && rc != CAIRN_DONE)
         ex = report(rc, "export");
     cairn_iter_free(it);
+    free(set.refs);
     cairn_store_close(s);
     return ex;
 }
@@ -228,6 +352,7 @@ typedef struct {
     cairn_record_item items[BATCH];
     size_t n, bytes;
     uint64_t imported, skipped, expired;
+    cli_model_counts models;
 } importer;
 
 static void imp_clear(importer *im)
@@ -281,6 +406,12 @@ static int imp_flush(importer *im)
         }
         fprintf(stderr, "cairn: import: line %llu: %s\n", (unsigned long long)im->lines[bad],
                 msg && *msg ? msg : cairn_strerror(rc));
+        /* Every error of an invalid record, as put --model shows them. */
+        const cairn_verrors *errs = rc == CAIRN_EVALIDATION ? cairn_validation_errors() : NULL;
+        for (size_t i = 0; errs && i < cairn_verrors_count(errs); i++) {
+            const char *path = cairn_verrors_path(errs, i);
+            fprintf(stderr, "%s: %s\n", *path ? path : "/", cairn_verrors_rule(errs, i));
+        }
         /* A checksum that does not match is bad input, not a bad store. */
         ex = rc == CAIRN_ECORRUPT ? CLI_INVALID : cli_exit_status(rc);
         n = bad; /* retry the lines before it */
@@ -321,8 +452,16 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
         char err[256];
         dump_rec *r = &im->recs[im->n];
         int pr = dump_parse(line, len, r, err, sizeof err);
-        if (pr == 1)
+        if (pr == DUMP_BLANK)
             continue;
+        if (pr == DUMP_MODEL) {
+            /* Registered in line order: the records read before it first. */
+            if ((ex = imp_flush(im)) == CLI_OK)
+                ex = cli_load_model(im->s, "import", lineno, r->model, r->value, r->len,
+                                    &im->models);
+            dump_rec_free(r);
+            continue;
+        }
         if (pr < 0) {
             /* Lines before it go in; then stop. */
             ex = imp_flush(im);
@@ -373,6 +512,9 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
                     "%llu expired%s\n",
             (unsigned long long)im->imported, (unsigned long long)im->skipped,
             (unsigned long long)im->expired, ex ? " (stopped by the error above)" : "");
+    if (im->models.added || im->models.same)
+        fprintf(stderr, "cairn: import: models: %llu registered, %llu already there\n",
+                (unsigned long long)im->models.added, (unsigned long long)im->models.same);
     cairn_store_close(im->s);
     free(im);
     return ex;
@@ -386,13 +528,15 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
 
 static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS };
+    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS, O_MODELS };
     static const cli_opt specs[] = {{"--from", NULL, true},
                                     {"--to", NULL, true},
                                     {"--prefix", "-p", true},
                                     {"--if-exists", "-e", true},
+                                    {"--models", NULL, false},
                                     {NULL, NULL, false}};
     const char *from = NULL, *to = NULL, *prefix = NULL;
+    bool all_models = false;
     cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
     int r;
     cli_args args;
@@ -416,6 +560,9 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
             if (cli_parse_behavior(args.val, &b))
                 return cli_usage(cmd, IF_EXISTS_USAGE, args.val);
             break;
+        case O_MODELS:
+            all_models = true;
+            break;
         }
     }
     if (r < 0)
@@ -425,16 +572,28 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                          cmd->synopsis);
     if (!strcmp(from, to))
         return cli_usage(cmd, "--from and --to name the same store");
-    return copy_run(cmd, from, to, prefix, b);
+    return copy_run(cmd, from, to, prefix, b, all_models);
 }
 
 static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    const char *pos[1] = {NULL};
-    int ex;
-    if (cli_positionals(ctx, cmd, argc, argv, pos, 0, 1, &ex) < 0)
-        return ex;
-    return export_run(cmd, cli_store_url(ctx), pos[0]);
+    static const cli_opt specs[] = {{"--models", NULL, false}, {NULL, NULL, false}};
+    const char *prefix = NULL;
+    bool all_models = false;
+    int r;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        if (args.opt == 0)
+            all_models = true;
+        else if (prefix)
+            return cli_usage(cmd, "unexpected argument '%s'", args.val);
+        else
+            prefix = args.val;
+    }
+    if (r < 0)
+        return args.exit;
+    return export_run(cmd, cli_store_url(ctx), prefix, all_models);
 }
 
 static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -457,11 +616,13 @@ static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
 }
 
 const cli_command cli_migrate_commands[] = {
-    {"copy", cmd_copy, "copy --from URL --to URL [--prefix P] [--if-exists MODE]",
-     "copy records between stores, with their metadata",
+    {"copy", cmd_copy, "copy --from URL --to URL [--prefix P] [--if-exists MODE] [--models]",
+     "copy records between stores, with their metadata and models",
      "Copy the live records of the store --from into the store --to (created if\n"
      "needed), keeping each record's format, model, version, created and updated\n"
-     "times and expiry instant (so its remaining TTL). Streams in batches of 256\n"
+     "times and expiry instant (so its remaining TTL). First the model versions\n"
+     "the records reference are registered at --to (a version --to has with\n"
+     "another schema: exit 4, nothing copied). Streams in batches of 256\n"
      "records, each one transaction. Records already expired are not copied.\n"
      "Resumable: keys already at --to are skipped, so rerunning an interrupted\n"
      "copy completes it. A progress line is shown when stderr is a terminal; a\n"
@@ -472,18 +633,26 @@ const cli_command cli_migrate_commands[] = {
      "  -e, --if-exists MODE  when a key already holds a record at --to: skip\n"
      "                        (default: keep it, even if its value differs),\n"
      "                        different (keep an equal value, stop with exit 4\n"
-     "                        at a different one), overwrite, fail (exit 4)\n",
+     "                        at a different one), overwrite, fail (exit 4)\n"
+     "      --models          carry every registered model, not only those the\n"
+     "                        copied records reference\n",
      NULL, CLI_STORE_WRITE},
-    {"export", cmd_export, "export [PREFIX] > dump.jsonl",
+    {"export", cmd_export, "export [PREFIX] [--models] > dump.jsonl",
      "write records as a JSON Lines dump on stdout",
      "Write the live records under PREFIX (every record without one) on stdout,\n"
      "one JSON object per line with the key, the metadata and the value (the\n"
-     "dump format of docs/cli.md). Streams; a progress line on a terminal.\n",
-     "", NULL, CLI_STORE_READ},
+     "dump format of docs/cli.md), after one line per model version they\n"
+     "reference (its schema), so that import registers them first. Streams; a\n"
+     "progress line on a terminal.\n",
+     "      --models          write every registered model, not only those the\n"
+     "                        records reference\n", NULL, CLI_STORE_READ},
     {"import", cmd_import, "import [--if-exists MODE] < dump.jsonl",
      "read a JSON Lines dump from stdin into the store",
      "Store the records of a dump (from 'cairn export') read on stdin, with their\n"
-     "metadata. Records already expired are not imported. Resumable: keys\n"
+     "metadata, after registering its model lines (a version the store has with\n"
+     "another schema: exit 4). A record under a model is validated against it\n"
+     "(a model the store does not have, or an invalid record: exit 5); a\n"
+     "checksum given is checked. Records already expired are not imported. Resumable: keys\n"
      "already in the store are skipped. Stops at the first bad line, naming its\n"
      "number (exit 5): every line before it is imported, nothing from it on.\n",
      "  -e, --if-exists MODE  as for copy: skip (default), different, overwrite,\n"
