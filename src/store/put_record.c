@@ -113,15 +113,10 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
             o.format = md->format;
             o.model = md->model && *md->model ? md->model : NULL;
         }
-        /* A record under a model is validated against this store's
-         * registry, as a put with that model would be. */
         const char *um = md ? md->user_meta : NULL;
         size_t ul = um ? (md->user_meta_len ? md->user_meta_len : strlen(um)) : 0;
         if ((rc = check_meta(md, items[i].val, items[i].len)) || (rc = cairn__check_opts(&o)) ||
             (rc = cairn__check_value(&o, items[i].val, items[i].len, o.model != NULL)) ||
-            (o.model && (rc = record_model(s, &o, items[i].val, items[i].len,
-                                           mrefs + i * (CAIRN_MODEL_MAX + 1), &held,
-                                           &held_ref))) ||
             (um && (rc = cairn__check_umeta(um, ul)))) {
             rc = cairn__err_prefix(rc, "put_record %s", k);
             goto bad_item;
@@ -129,6 +124,14 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
         if (md->expires_ms && cairn__expired(md->expires_ms, now)) {
             items[i].status = CAIRN_SKIPPED; /* already gone at the source */
             continue;
+        }
+        /* A record under a model is validated against this store's
+         * registry, as a put with that model would be. */
+        if (o.model && (rc = record_model(s, &o, items[i].val, items[i].len,
+                                          mrefs + i * (CAIRN_MODEL_MAX + 1), &held,
+                                          &held_ref))) {
+            rc = cairn__err_prefix(rc, "put_record %s", k);
+            goto bad_item;
         }
         cairn__wctx_init(&cs[m], s, OP_PUT, k, klen, &o);
         cs[m].now = now;
