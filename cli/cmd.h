@@ -192,6 +192,24 @@ int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *le
  * key). Returns the exit status. */
 int cli_print_count(int rc, uint64_t n, const char *what, const char *key);
 
+/* ---- models in dumps (cmd_migrate.c; the line format: dump.h) ---- */
+
+/* Model lines registered (added) or found equal (same). */
+typedef struct {
+    uint64_t added, same;
+} cli_model_counts;
+
+/* Write model ref of s (resolved in s: "ns/name@N", or its newest version)
+ * on f as a model line. Returns a cairn status (CAIRN_ENOTFOUND: not
+ * registered), with cairn_errmsg() set. */
+int cli_dump_model(cairn_store *s, FILE *f, const char *ref);
+/* Register a model line's schema in s as exactly ref ("ns/name@N"),
+ * counting it in n; a failure (a different schema at that version: exit
+ * 4; a schema that does not compile: exit 5) is reported as
+ * "cairn: WHAT: line LINE: why". Returns an exit status. */
+int cli_load_model(cairn_store *s, const char *what, uint64_t line, const char *ref,
+                   const void *schema, size_t len, cli_model_counts *n);
+
 /* --if-exists MODE of put, copy and import. 0, or -1 for an unknown MODE. */
 int cli_parse_behavior(const char *v, cairn_behavior *b);
 

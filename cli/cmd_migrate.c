@@ -119,6 +119,120 @@ static void corrupt_hint(const char *what, int rc)
 }
 
 /* ------------------------------------------------------------------ */
+/* Models in dumps (export, import, model export|import)               */
+/* ------------------------------------------------------------------ */
+
+int cli_dump_model(cairn_store *s, FILE *f, const char *ref)
+{
+    char full[CAIRN_MODEL_MAX + 1];
+    cairn_value *v = NULL;
+    int rc = cairn_model_resolve(s, ref, full);
+    if (rc == CAIRN_OK)
+        rc = cairn_model_schema(s, full, &v);
+    if (rc == CAIRN_OK) {
+        size_t len;
+        const void *schema = cairn_value_data(v, &len);
+        dump_write_model(f, full, schema, len);
+    }
+    cairn_value_free(v);
+    return rc;
+}
+
+int cli_load_model(cairn_store *s, const char *what, uint64_t line, const char *ref,
+                   const void *schema, size_t len, cli_model_counts *n)
+{
+    int rc = cairn_model_register(s, ref, schema, len, CAIRN_MODEL_AT_VERSION, NULL);
+    if (rc == CAIRN_OK || rc == CAIRN_SKIPPED) {
+        if (rc == CAIRN_OK)
+            n->added++;
+        else
+            n->same++;
+        return CLI_OK;
+    }
+    const char *msg = cairn_errmsg();
+    fprintf(stderr, "cairn: %s: line %llu: %s\n", what, (unsigned long long)line,
+            msg && *msg ? msg : cairn_strerror(rc));
+    return cli_exit_status(rc);
+}
+
+/* The models export has written a line for (a handful). */
+typedef struct {
+    char (*refs)[CAIRN_MODEL_MAX + 1];
+    size_t n, cap;
+} model_set;
+
+/* Write the line of model ref (of record key; NULL: asked for) before the
+ * first record that needs it, once. A model the store no longer has is a
+ * warning: the record is still exported. Returns an exit status. */
+static int export_model(cairn_store *s, model_set *set, const char *ref, const char *key)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (!strcmp(set->refs[i], ref))
+            return CLI_OK;
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 8;
+        void *p = realloc(set->refs, cap * sizeof *set->refs);
+        if (!p) {
+            fprintf(stderr, "cairn: export: out of memory\n");
+            return CLI_ERROR;
+        }
+        set->refs = p;
+        set->cap = cap;
+    }
+    snprintf(set->refs[set->n++], CAIRN_MODEL_MAX + 1, "%s", ref);
+    int rc = cli_dump_model(s, stdout, ref);
+    if (rc == CAIRN_ENOTFOUND && key) {
+        fprintf(stderr, "cairn: export: warning: model %s of %s is not registered: no line "
+                        "for it (import refuses its records where it is not registered)\n",
+                ref, key);
+        return CLI_OK;
+    }
+    return rc ? report(rc, "export") : CLI_OK;
+}
+
+static int export_model_cb(void *ctx, const char *ns, const char *name, unsigned version,
+                           const char *ref)
+{
+    (void)ns;
+    (void)name;
+    (void)version;
+    void **c = ctx; /* store, set */
+    return export_model(c[0], c[1], ref, NULL) ? 1 : 0; /* 1: reported */
+}
+
+/* The model lines at the head of a dump: every model with all, then those
+ * the records under prefix reference (a pass over their headers). */
+static int export_models(cairn_store *s, model_set *set, const char *prefix, bool all)
+{
+    void *c[2] = {s, set};
+    int rc = all ? cairn_model_list(s, export_model_cb, c) : CAIRN_OK;
+    if (rc == 1)
+        return CLI_ERROR; /* reported */
+    if (rc)
+        return report(rc, "export");
+    cairn_iter *it = NULL;
+    int ex = CLI_OK;
+    rc = cairn_list(s, prefix, &it);
+    while (rc == CAIRN_OK && !ex) {
+        const char *key;
+        cairn_meta m;
+        if ((rc = cairn_iter_next(it, &key, NULL)))
+            break;
+        /* A damaged header: the record pass reports it (or skips it). */
+        if ((rc = cairn_iter_meta(it, &m)) == CAIRN_ECORRUPT) {
+            rc = CAIRN_OK;
+            continue;
+        }
+        if (rc == CAIRN_OK && m.model && *m.model)
+            ex = export_model(s, set, m.model, key);
+    }
+    cairn_iter_free(it);
+    if (!ex && rc != CAIRN_DONE)
+        ex = report(rc, "export");
+    return ex;
+}
+
+/* ------------------------------------------------------------------ */
 /* copy                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -143,7 +257,8 @@ static int copy_corrupt(void *ctx, const char *key, int status, const char *msg)
 
 /* --from is only read: it must exist. --to is made when cmd says so. */
 static int copy_run(const cli_command *cmd, const char *from_url, const char *to_url,
-                    const char *prefix, cairn_behavior behavior, bool skip_corrupt)
+                    const char *prefix, cairn_behavior behavior, bool skip_corrupt,
+                    bool all_models)
 {
     cairn_store *from = NULL, *to = NULL;
     int ex = open_url(from_url, false, &from, "copy --from");
@@ -162,7 +277,7 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
     cairn_copy_opts o = {.struct_size = sizeof o, .behavior = behavior, .prefix = prefix,
                          .progress = copy_progress, .progress_ctx = &c,
                          .skip_corrupt = skip_corrupt, .on_corrupt = copy_corrupt,
-                         .on_corrupt_ctx = &c};
+                         .on_corrupt_ctx = &c, .all_models = all_models};
     cairn_copy_stats st = {0};
     int rc = cairn_copy(from, to, &o, &st);
     progress_show(&c.p, st.copied, st.skipped + st.expired + st.corrupt, 0, true);
@@ -195,6 +310,7 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
 
 typedef struct {
     cairn_store *s;
+    model_set *set; /* the model lines written */
     bool skip_corrupt;
     uint64_t done, corrupt;
     progress p;
@@ -203,8 +319,10 @@ typedef struct {
 /* Read the batch's keys and write the live ones; frees the keys. One
  * damaged record fails cairn_get_many() as a whole, so the keys are then
  * read one at a time: every line before it is written, and it is skipped
- * (--skip-corrupt) or stops the export. */
-static int export_flush(exporter *e, char **keys, size_t n)
+ * (--skip-corrupt) or stops the export. A record under a model no line was
+ * written for yet (written since the first pass) gets it first; a failure
+ * there is an exit status in *ex. */
+static int export_flush(exporter *e, char **keys, size_t n, int *ex)
 {
     cairn_value *vals[BATCH];
     int rc = cairn_get_many(e->s, (const char *const *)keys, n, vals);
@@ -225,7 +343,10 @@ static int export_flush(exporter *e, char **keys, size_t n)
             continue; /* expired or removed since it was listed */
         size_t len;
         const void *data = cairn_value_data(vals[i], &len);
-        dump_write(stdout, cairn_value_key(vals[i]), cairn_value_meta(vals[i]), data, len);
+        const cairn_meta *m = cairn_value_meta(vals[i]);
+        if (*m->model && (*ex = export_model(e->s, e->set, m->model, cairn_value_key(vals[i]))))
+            break;
+        dump_write(stdout, cairn_value_key(vals[i]), m, data, len);
         e->done++;
     }
     /* What is written is out before an error is reported. */
@@ -238,12 +359,19 @@ static int export_flush(exporter *e, char **keys, size_t n)
 }
 
 static int export_run(const cli_command *cmd, const char *url, const char *prefix,
-                      bool skip_corrupt)
+                      bool skip_corrupt, bool all_models)
 {
     exporter e = {.skip_corrupt = skip_corrupt};
     int ex = open_url(url, cli_creates_store(cmd), &e.s, "export");
     if (ex)
         return ex;
+    model_set set = {0};
+    e.set = &set;
+    if ((ex = export_models(e.s, &set, prefix, all_models))) {
+        free(set.refs);
+        cairn_store_close(e.s);
+        return ex;
+    }
     progress_init(&e.p, "exported");
     uint64_t total;
     if (e.p.on && cairn_count(e.s, prefix, &total) == CAIRN_OK)
@@ -252,7 +380,7 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
     char *keys[BATCH];
     size_t n = 0, bytes = 0;
     int rc = cairn_list(e.s, prefix, &it);
-    while (rc == CAIRN_OK && !ferror(stdout)) { /* main reports a write error */
+    while (rc == CAIRN_OK && !ex && !ferror(stdout)) { /* main reports a write error */
         const char *key;
         size_t klen;
         cairn_meta m;
@@ -272,20 +400,20 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
         n++;
         bytes += m.size;
         if (n == BATCH || bytes >= BATCH_BYTES) {
-            rc = export_flush(&e, keys, n);
+            rc = export_flush(&e, keys, n, &ex);
             n = bytes = 0;
             progress_show(&e.p, e.done, e.corrupt, 0, false);
         }
     }
     if (rc == CAIRN_DONE && !ex) {
-        rc = export_flush(&e, keys, n);
+        rc = export_flush(&e, keys, n, &ex);
         n = 0;
     }
     for (size_t i = 0; i < n; i++)
         free(keys[i]);
     progress_show(&e.p, e.done, e.corrupt, 0, true);
     bool stopped = ex || (rc && rc != CAIRN_DONE);
-    if (rc && rc != CAIRN_DONE) {
+    if (!ex && rc && rc != CAIRN_DONE) {
         ex = report(rc, "export");
         corrupt_hint("export", rc);
     } else if (e.corrupt && !ex) {
@@ -299,6 +427,7 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
         fprintf(stderr, "%s\n", stopped ? " (stopped by the error above)" : "");
     }
     cairn_iter_free(it);
+    free(set.refs);
     cairn_store_close(e.s);
     return ex;
 }
@@ -316,6 +445,7 @@ typedef struct {
     cairn_record_item items[BATCH];
     size_t n, bytes;
     uint64_t imported, skipped, expired;
+    cli_model_counts models;
 } importer;
 
 static void imp_clear(importer *im)
@@ -369,6 +499,12 @@ static int imp_flush(importer *im)
         }
         fprintf(stderr, "cairn: import: line %llu: %s\n", (unsigned long long)im->lines[bad],
                 msg && *msg ? msg : cairn_strerror(rc));
+        /* Every error of an invalid record, as put --model shows them. */
+        const cairn_verrors *errs = rc == CAIRN_EVALIDATION ? cairn_validation_errors() : NULL;
+        for (size_t i = 0; errs && i < cairn_verrors_count(errs); i++) {
+            const char *path = cairn_verrors_path(errs, i);
+            fprintf(stderr, "%s: %s\n", *path ? path : "/", cairn_verrors_rule(errs, i));
+        }
         /* A checksum that does not match is bad input, not a bad store. */
         ex = rc == CAIRN_ECORRUPT ? CLI_INVALID : cli_exit_status(rc);
         n = bad; /* retry the lines before it */
@@ -409,8 +545,16 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
         char err[256];
         dump_rec *r = &im->recs[im->n];
         int pr = dump_parse(line, len, r, err, sizeof err);
-        if (pr == 1)
+        if (pr == DUMP_BLANK)
             continue;
+        if (pr == DUMP_MODEL) {
+            /* Registered in line order: the records read before it first. */
+            if ((ex = imp_flush(im)) == CLI_OK)
+                ex = cli_load_model(im->s, "import", lineno, r->model, r->value, r->len,
+                                    &im->models);
+            dump_rec_free(r);
+            continue;
+        }
         if (pr < 0) {
             /* Lines before it go in; then stop. */
             ex = imp_flush(im);
@@ -461,6 +605,9 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
                     "%llu expired%s\n",
             (unsigned long long)im->imported, (unsigned long long)im->skipped,
             (unsigned long long)im->expired, ex ? " (stopped by the error above)" : "");
+    if (im->models.added || im->models.same)
+        fprintf(stderr, "cairn: import: models: %llu registered, %llu already there\n",
+                (unsigned long long)im->models.added, (unsigned long long)im->models.same);
     cairn_store_close(im->s);
     free(im);
     return ex;
@@ -474,15 +621,16 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
 
 static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS, O_SKIP_CORRUPT };
+    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS, O_SKIP_CORRUPT, O_MODELS };
     static const cli_opt specs[] = {{"--from", NULL, true},
                                     {"--to", NULL, true},
                                     {"--prefix", "-p", true},
                                     {"--if-exists", "-e", true},
                                     {"--skip-corrupt", NULL, false},
+                                    {"--models", NULL, false},
                                     {NULL, NULL, false}};
     const char *from = NULL, *to = NULL, *prefix = NULL;
-    bool skip_corrupt = false;
+    bool skip_corrupt = false, all_models = false;
     cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
     int r;
     cli_args args;
@@ -509,6 +657,9 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         case O_SKIP_CORRUPT:
             skip_corrupt = true;
             break;
+        case O_MODELS:
+            all_models = true;
+            break;
         }
     }
     if (r < 0)
@@ -518,20 +669,23 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                          cmd->synopsis);
     if (!strcmp(from, to))
         return cli_usage(cmd, "--from and --to name the same store");
-    return copy_run(cmd, from, to, prefix, b, skip_corrupt);
+    return copy_run(cmd, from, to, prefix, b, skip_corrupt, all_models);
 }
 
 static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    static const cli_opt specs[] = {{"--skip-corrupt", NULL, false}, {NULL, NULL, false}};
+    static const cli_opt specs[] = {
+        {"--skip-corrupt", NULL, false}, {"--models", NULL, false}, {NULL, NULL, false}};
     const char *prefix = NULL;
-    bool skip_corrupt = false;
+    bool skip_corrupt = false, all_models = false;
     int r;
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
         if (args.opt == 0)
             skip_corrupt = true;
+        else if (args.opt == 1)
+            all_models = true;
         else if (prefix)
             return cli_usage(cmd, "unexpected argument '%s'", args.val);
         else
@@ -539,7 +693,7 @@ static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
     }
     if (r < 0)
         return args.exit;
-    return export_run(cmd, cli_store_url(ctx), prefix, skip_corrupt);
+    return export_run(cmd, cli_store_url(ctx), prefix, skip_corrupt, all_models);
 }
 
 static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -563,11 +717,13 @@ static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
 
 const cli_command cli_migrate_commands[] = {
     {"copy", cmd_copy,
-     "copy --from URL --to URL [--prefix P] [--if-exists MODE] [--skip-corrupt]",
-     "copy records between stores, with their metadata",
+     "copy --from URL --to URL [--prefix P] [--if-exists MODE] [--skip-corrupt] [--models]",
+     "copy records between stores, with their metadata and models",
      "Copy the live records of the store --from into the store --to (created if\n"
      "needed), keeping each record's format, model, version, created and updated\n"
-     "times and expiry instant (so its remaining TTL). Streams in batches of 256\n"
+     "times and expiry instant (so its remaining TTL). First the model versions\n"
+     "the records reference are registered at --to (a version --to has with\n"
+     "another schema: exit 4, nothing copied). Streams in batches of 256\n"
      "records, each one transaction. Records already expired are not copied.\n"
      "Resumable: keys already at --to are skipped, so rerunning an interrupted\n"
      "copy completes it. A damaged record at --from stops the copy, naming its\n"
@@ -582,22 +738,30 @@ const cli_command cli_migrate_commands[] = {
      "                        different (keep an equal value, stop with exit 4\n"
      "                        at a different one), overwrite, fail (exit 4)\n"
      "      --skip-corrupt    leave damaged records out, naming each on stderr, and\n"
-     "                        go on; exit 1 at the end when any was left out\n",
+     "                        go on; exit 1 at the end when any was left out\n"
+     "      --models          carry every registered model, not only those the\n"
+     "                        copied records reference\n",
      NULL, CLI_STORE_WRITE},
-    {"export", cmd_export, "export [PREFIX] [--skip-corrupt] > dump.jsonl",
+    {"export", cmd_export, "export [PREFIX] [--skip-corrupt] [--models] > dump.jsonl",
      "write records as a JSON Lines dump on stdout",
      "Write the live records under PREFIX (every record without one) on stdout,\n"
      "one JSON object per line with the key, the metadata and the value (the\n"
-     "dump format of docs/cli.md). Streams; a progress line on a terminal. A\n"
-     "damaged record stops the export, naming its key (exit 1), after every line\n"
-     "before it.\n",
+     "dump format of docs/cli.md), after one line per model version they\n"
+     "reference (its schema), so that import registers them first. Streams; a\n"
+     "progress line on a terminal. A damaged record stops the export, naming\n"
+     "its key (exit 1), after every line before it.\n",
      "      --skip-corrupt    leave damaged records out, naming each on stderr, and\n"
-     "                        go on; exit 1 at the end when any was left out\n",
+     "                        go on; exit 1 at the end when any was left out\n"
+     "      --models          write every registered model, not only those the\n"
+     "                        records reference\n",
      NULL, CLI_STORE_READ},
     {"import", cmd_import, "import [--if-exists MODE] < dump.jsonl",
      "read a JSON Lines dump from stdin into the store",
      "Store the records of a dump (from 'cairn export') read on stdin, with their\n"
-     "metadata. Records already expired are not imported. Resumable: keys\n"
+     "metadata, after registering its model lines (a version the store has with\n"
+     "another schema: exit 4). A record under a model is validated against it\n"
+     "(a model the store does not have, or an invalid record: exit 5); a\n"
+     "checksum given is checked. Records already expired are not imported. Resumable: keys\n"
      "already in the store are skipped. Stops at the first bad line, naming its\n"
      "number (exit 5): every line before it is imported, nothing from it on.\n",
      "  -e, --if-exists MODE  as for copy: skip (default), different, overwrite,\n"

@@ -1,9 +1,12 @@
 /*
- * cmd_model.c — models: `cairn model add|ls|show|rm` (a command with
- * subcommands of its own) and `cairn validate`.
+ * cmd_model.c — models: `cairn model add|ls|show|rm|export|import` (a
+ * command with subcommands of its own) and `cairn validate`.
  */
+#define _GNU_SOURCE /* getline */
 #include "cmd.h"
+#include "dump.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,6 +171,145 @@ static int cmd_model_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
     return ex;
 }
 
+/* model export: the models to write (NAMEs resolved), the output. */
+typedef struct {
+    cairn_store *s;
+    FILE *out;
+    char (*want)[CAIRN_MODEL_MAX + 1]; /* "ns/name@N", or "ns/name" for every version */
+    size_t n;
+    int ex;
+} model_export;
+
+static int export_one(void *ctx, const char *ns, const char *name, unsigned version,
+                      const char *ref)
+{
+    model_export *e = ctx;
+    (void)version;
+    bool take = e->n == 0;
+    size_t nl = strlen(ns), ml = strlen(name);
+    for (size_t i = 0; i < e->n && !take; i++)
+        take = !strcmp(e->want[i], ref) ||
+               (strlen(e->want[i]) == nl + 1 + ml && !strncmp(e->want[i], ns, nl) &&
+                e->want[i][nl] == '/' && !strcmp(e->want[i] + nl + 1, name));
+    if (!take)
+        return 0;
+    int rc = cli_dump_model(e->s, e->out, ref);
+    if (rc)
+        e->ex = cli_fail_model(rc, "model export", ref, NULL);
+    return rc ? 1 : 0;
+}
+
+static int cmd_model_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"--output", "-o", true}, {NULL, NULL, false}};
+    const char *output = NULL;
+    model_export e = {0};
+    e.want = calloc((size_t)argc + 1, sizeof *e.want);
+    if (!e.want) {
+        fprintf(stderr, "cairn: model export: out of memory\n");
+        return CLI_ERROR;
+    }
+    int r, ex = CLI_OK;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        if (args.opt == 0)
+            output = args.val;
+        else if ((ex = model_ref_arg(cmd, args.val, NULL, e.want[e.n++], sizeof *e.want)))
+            break;
+    }
+    if (r < 0 || ex || (ex = cli_open_store(ctx, cmd, &e.s))) {
+        free(e.want);
+        return r < 0 ? args.exit : ex;
+    }
+    /* Each NAME resolved as the registry does: "ns/name@N" keeps its
+     * version, a name without one means every version of the model. */
+    for (size_t i = 0; i < e.n && !ex; i++) {
+        char full[CAIRN_MODEL_MAX + 1];
+        int rc = cairn_model_resolve(e.s, e.want[i], full);
+        if (rc)
+            ex = cli_fail_model(rc, "model export", e.want[i], NULL);
+        else if (!strchr(e.want[i], '@'))
+            *strrchr(full, '@') = '\0';
+        if (!rc)
+            memcpy(e.want[i], full, sizeof full);
+    }
+    e.out = stdout;
+    if (!ex && output && strcmp(output, "-") && !(e.out = fopen(output, "w"))) {
+        fprintf(stderr, "cairn: model export: cannot open %s: %s\n", output, strerror(errno));
+        ex = CLI_USAGE;
+    }
+    if (!ex) {
+        int rc = cairn_model_list(e.s, export_one, &e);
+        ex = e.ex ? e.ex : rc ? cli_fail(rc, "model export", NULL) : CLI_OK;
+    }
+    if (e.out && e.out != stdout && fclose(e.out) && !ex) {
+        fprintf(stderr, "cairn: model export: writing %s: %s\n", output, strerror(errno));
+        ex = CLI_ERROR;
+    }
+    cairn_store_close(e.s);
+    free(e.want);
+    return ex;
+}
+
+static int cmd_model_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    const char *pos[1] = {"-"};
+    int ex;
+    if (cli_positionals(ctx, cmd, argc, argv, pos, 0, 1, &ex) < 0)
+        return ex;
+    FILE *in = stdin;
+    if (strcmp(pos[0], "-") && !(in = fopen(pos[0], "r"))) {
+        fprintf(stderr, "cairn: model import: cannot open %s: %s\n", pos[0], strerror(errno));
+        return CLI_USAGE;
+    }
+    cairn_store *s;
+    if ((ex = cli_open_store(ctx, cmd, &s))) {
+        if (in != stdin)
+            fclose(in);
+        return ex;
+    }
+    cli_model_counts n = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    uint64_t lineno = 0;
+    ssize_t got;
+    while (!ex && (got = getline(&line, &cap, in)) >= 0) {
+        size_t len = (size_t)got;
+        lineno++;
+        if (len && line[len - 1] == '\n')
+            len--;
+        char err[256];
+        dump_rec r;
+        int pr = dump_parse(line, len, &r, err, sizeof err);
+        if (pr == DUMP_MODEL)
+            ex = cli_load_model(s, "model import", lineno, r.model, r.value, r.len, &n);
+        else if (pr == DUMP_RECORD)
+            fprintf(stderr, "cairn: model import: line %llu: a record, not a model (records "
+                            "go in with 'cairn import')\n",
+                    (unsigned long long)lineno);
+        else if (pr < 0)
+            fprintf(stderr, "cairn: model import: line %llu: %s\n", (unsigned long long)lineno,
+                    err);
+        if (pr == DUMP_RECORD || pr < 0)
+            ex = CLI_INVALID;
+        if (pr == DUMP_MODEL || pr == DUMP_RECORD)
+            dump_rec_free(&r);
+    }
+    if (!ex && ferror(in)) {
+        fprintf(stderr, "cairn: model import: reading %s: %s\n", pos[0], strerror(errno));
+        ex = CLI_ERROR;
+    }
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    fprintf(stderr, "cairn: model import: %llu registered, %llu already there%s\n",
+            (unsigned long long)n.added, (unsigned long long)n.same,
+            ex ? " (stopped by the error above)" : "");
+    cairn_store_close(s);
+    return ex;
+}
+
 static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[2];
@@ -224,6 +366,22 @@ static const cli_command model_commands[] = {
      "Records stored under it keep their metadata.\n",
      "  -n, --namespace NS    the model's namespace\n",
      NULL, CLI_STORE_REMOVE},
+    {"model export", cmd_model_export, "model export [NAME...] [--output FILE]",
+     "write models as JSON Lines",
+     "Write models, one line per version with its schema (the model lines of\n"
+     "the dump format, docs/cli.md): every registered model, or those NAMEd\n"
+     "(\"name\" or \"ns/name\": every version; \"ns/name@N\": that one). A NAME\n"
+     "that is not registered is exit 5. 'cairn model import' reads them back.\n",
+     "  -o, --output FILE     write to FILE instead of stdout\n",
+     NULL, CLI_STORE_READ},
+    {"model import", cmd_model_import, "model import [FILE|-]",
+     "register the models of model lines",
+     "Register each model line of FILE (stdin without one or with '-'; from\n"
+     "'cairn model export' or 'cairn export') as exactly its version. A version\n"
+     "already registered with an equal schema is left alone; with a different\n"
+     "one it is exit 4 (naming the line), and so are the lines after it. A\n"
+     "record line or a bad line is exit 5. A summary line ends on stderr.\n",
+     "", NULL, CLI_STORE_WRITE},
 };
 #define N_MODEL_COMMANDS (sizeof model_commands / sizeof model_commands[0])
 
@@ -254,12 +412,13 @@ static int cmd_model(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
     for (size_t k = 0; k < N_MODEL_COMMANDS; k++)
         if (!strcmp(model_commands[k].name + 6, args.val))
             return model_commands[k].fn(ctx, &model_commands[k], argc - at, argv + at);
-    return cli_usage(cmd, "unknown command '%s' (add, ls, show, rm)", args.val);
+    return cli_usage(cmd, "unknown command '%s' (add, ls, show, rm, export, import)",
+                     args.val);
 }
 
 const cli_command cli_model_commands[] = {
-    {"model", cmd_model, "model add|ls|show|rm ...",
-     "register, list, show and remove models (JSON Schemas)",
+    {"model", cmd_model, "model add|ls|show|rm|export|import ...",
+     "register, list, show, remove, export and import models (JSON Schemas)",
      "Manage the models of the store; see 'cairn model --help'.\n", "",
      print_model_help, CLI_STORE_READ},
     {"validate", cmd_validate, "validate [NS/]NAME FILE",

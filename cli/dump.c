@@ -1,8 +1,9 @@
 /*
  * dump.c — the JSON Lines dump of `cairn export` / `cairn import`: write a
- * record as one line, and parse a line back, keeping a JSON value's exact
- * bytes (a small parser of our own: a generic JSON library re-prints
- * numbers and would change the value and its checksum).
+ * record (or a model with its schema) as one line, and parse a line back,
+ * keeping a JSON value's exact bytes (a small parser of our own: a generic
+ * JSON library re-prints numbers and would change the value and its
+ * checksum).
  */
 #include "dump.h"
 
@@ -95,6 +96,26 @@ void dump_write(FILE *f, const char *key, const cairn_meta *m, const void *val,
         write_base64(f, val, len);
     else
         cli_json_str(f, val, len);
+    fputs("}\n", f);
+}
+
+void dump_write_model(FILE *f, const char *ref, const void *schema, size_t len)
+{
+    const char *at = strrchr(ref, '@');
+    const char *sc = schema;
+    size_t name_len = at ? (size_t)(at - ref) : strlen(ref);
+    fprintf(f, "{\"dump\":%d,\"model\":", DUMP_VERSION);
+    cli_json_str(f, ref, name_len);
+    fprintf(f, ",\"version\":%s,\"schema\":", at ? at + 1 : "0");
+    /* White space is all a line break can be between JSON tokens. */
+    while (len && strchr(" \t\r\n", sc[0])) {
+        sc++;
+        len--;
+    }
+    while (len && strchr(" \t\r\n", sc[len - 1]))
+        len--;
+    for (size_t i = 0; i < len; i++)
+        putc(sc[i] == '\n' || sc[i] == '\r' ? ' ' : sc[i], f);
     fputs("}\n", f);
 }
 
@@ -433,10 +454,10 @@ static int base64_decode(const char *s, size_t n, char **out, size_t *olen, size
 }
 
 enum { F_DUMP, F_KEY, F_FORMAT, F_ENCODING, F_MODEL, F_VERSION, F_CREATED, F_UPDATED,
-       F_EXPIRES, F_CHECKSUM, F_VALUE, F_META, F_N };
+       F_EXPIRES, F_CHECKSUM, F_VALUE, F_META, F_SCHEMA, F_N };
 static const char *const field_names[F_N] = {
     "dump", "key", "format", "encoding", "model", "version", "created_ms",
-    "updated_ms", "expires_ms", "checksum", "value", "meta"};
+    "updated_ms", "expires_ms", "checksum", "value", "meta", "schema"};
 
 void dump_rec_free(dump_rec *r)
 {
@@ -475,6 +496,42 @@ static int small_string(cur *c, const char *name, char *buf, size_t bufsz, bool 
     return 0;
 }
 
+/* The end of a model line (it has "schema"): its fields checked, the
+ * schema's bytes into out->value and "ns/name@version" into out->model.
+ * The schema itself is checked by the registry. */
+static int model_line(cur *c, const bool *seen, const char *model, int64_t version,
+                      const char *sstart, const char *send, dump_rec *out)
+{
+    for (int i = 0; i < F_N; i++) {
+        bool allowed = i == F_DUMP || i == F_MODEL || i == F_VERSION || i == F_SCHEMA;
+        if (seen[i] && !allowed)
+            return fail(c, "field '%s' is not for a model line (dump, model, version, schema)",
+                        field_names[i]);
+        if (!seen[i] && allowed)
+            return fail(c, "missing field '%s' (a model line has dump, model, version, "
+                           "schema)",
+                        field_names[i]);
+    }
+    if (!*model || strchr(model, '@'))
+        return fail(c, "model: expected \"ns/name\" (the version goes in 'version')");
+    if (version < 1 || version > 4294967295)
+        return fail(c, "version: a model version is 1 to 4294967295");
+    dump_rec r;
+    memset(&r, 0, sizeof r);
+    int n = snprintf(r.model, sizeof r.model, "%s@%lld", model, (long long)version);
+    if (n < 0 || (size_t)n >= sizeof r.model)
+        return fail(c, "model: longer than %d bytes with its version", CAIRN_MODEL_MAX);
+    r.len = (size_t)(send - sstart);
+    if (!(r.value = malloc(r.len + 1)))
+        return fail(c, "out of memory");
+    memcpy(r.value, sstart, r.len);
+    r.value[r.len] = '\0';
+    r.meta.model = out->model;
+    *out = r;
+    out->meta.model = out->model;
+    return DUMP_MODEL;
+}
+
 int dump_parse(const char *line, size_t len, dump_rec *out, char *err, size_t errsz)
 {
     cur c = {line, line, line + len, err, errsz};
@@ -483,7 +540,7 @@ int dump_parse(const char *line, size_t len, dump_rec *out, char *err, size_t er
     bool seen[F_N] = {false};
     char format[16] = "", encoding[16] = "", checksum[32] = "";
     int64_t version = 0, dver = 0;
-    const char *vstart = NULL, *vend = NULL;
+    const char *vstart = NULL, *vend = NULL, *sstart = NULL, *send = NULL;
     bool null_dummy;
 
     skip_ws(&c);
@@ -578,6 +635,11 @@ int dump_parse(const char *line, size_t len, dump_rec *out, char *err, size_t er
             rc = value(&c, 0);
             vend = c.p;
             break;
+        case F_SCHEMA:
+            sstart = c.p;
+            rc = value(&c, 0);
+            send = c.p;
+            break;
         case F_META: {
             /* User metadata: null or a JSON object, kept as written (the
              * store checks it again on import). */
@@ -616,6 +678,14 @@ int dump_parse(const char *line, size_t len, dump_rec *out, char *err, size_t er
     if (c.p != c.e) {
         fail(&c, "text after the record's closing '}'");
         goto bad;
+    }
+    if (seen[F_SCHEMA]) {
+        /* Nothing of r is allocated unless a field not for a model line
+         * was given, which model_line refuses. */
+        int mr = model_line(&c, seen, r.model, version, sstart, send, out);
+        if (mr < 0)
+            goto bad;
+        return mr;
     }
     for (int i = 0; i < F_N; i++) {
         if (!seen[i] && (i == F_DUMP || i == F_KEY || i == F_FORMAT || i == F_VALUE)) {
@@ -684,6 +754,8 @@ int dump_parse(const char *line, size_t len, dump_rec *out, char *err, size_t er
         goto bad;
     }
     r.meta.size = r.len;
+    if (!*checksum) /* none given: nothing to check the value against */
+        r.meta.checksum = cairn_checksum(r.value, r.len);
     *out = r;
     out->meta.model = out->model; /* r.model was the local copy's */
     return 0;

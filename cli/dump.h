@@ -13,8 +13,13 @@
 
 #define DUMP_VERSION 1
 
+/* What dump_parse() found on a line. */
+enum { DUMP_RECORD = 0, DUMP_BLANK = 1, DUMP_MODEL = 2 };
+
 /* One parsed line. key and value are malloc'd (value NUL-terminated, not
- * counted in len); meta.model points into model; free with dump_rec_free. */
+ * counted in len); meta.model points into model; free with dump_rec_free.
+ * A model line (DUMP_MODEL) fills only model, with its full reference
+ * "ns/name@version", and value/len, with its schema; key is NULL. */
 typedef struct {
     char *key;
     char *value;
@@ -30,10 +35,19 @@ typedef struct {
 void dump_write(FILE *f, const char *key, const cairn_meta *m, const void *val,
                 size_t len);
 
+/* Write model ref ("ns/name@version") with its schema (len bytes of JSON)
+ * as one model line: {"dump":1,"model":"ns/name","version":N,"schema":...}.
+ * Line breaks between the schema's tokens become spaces. */
+void dump_write_model(FILE *f, const char *ref, const void *schema, size_t len);
+
 /* Parse one line (len bytes, without its newline; need not be
- * NUL-terminated). Returns 0 and fills *out; 1 for a blank line (nothing
- * in *out); -1 with a one-line reason in err (errsz bytes, which names the
- * field and the byte column) and nothing to free. */
+ * NUL-terminated). Returns DUMP_RECORD and fills *out; DUMP_MODEL for a
+ * model line (fills out->model, value and len); DUMP_BLANK for a blank
+ * line (nothing in *out); -1 with a one-line reason in err (errsz bytes,
+ * which names the field and the byte column) and nothing to free. A record
+ * line without a checksum (or with null) gets its value's own checksum
+ * (cairn_checksum()): nothing to check it against; a checksum given is
+ * checked by the store, whatever its value. */
 int dump_parse(const char *line, size_t len, dump_rec *out, char *err, size_t errsz);
 
 /* Free what dump_parse put in r. NULL is fine. */

@@ -466,9 +466,14 @@ CAIRN_API int cairn_delete_many(cairn_store *s, const char *const *keys,
  * meta [in]: borrowed. behavior [in].
  * From meta these fields are kept:
  *   format      checked against val as cairn_put() does (CAIRN_EFORMAT)
- *   model       the reference is kept as given ("" or NULL: none); the value
- *               is NOT validated against it (the model may not be
- *               registered in this store) — only its syntax is checked
+ *   model       "" or NULL: none. Else the reference is resolved in this
+ *               store's registry and the value validated against it, as
+ *               cairn_put_opts.model does: CAIRN_EMODEL when the model (or
+ *               that version of it) is not registered here, CAIRN_EVALIDATION
+ *               when the value does not match (the errors in
+ *               cairn_validation_errors()). The resolved "ns/name@version"
+ *               is kept. Register the models first (cairn_copy() carries
+ *               them; see CAIRN_MODEL_AT_VERSION).
  *   created_ms, updated_ms
  *               kept; 0 means now. updated_ms < created_ms is CAIRN_EINVAL
  *   expires_ms  kept as an instant (0: never), so the remaining TTL is what
@@ -479,8 +484,10 @@ CAIRN_API int cairn_delete_many(cairn_store *s, const char *const *keys,
  *               it gets max(version, the old version + 1), so versions never
  *               go back and compare-and-set never sees one twice. 0 counts
  *               as 1.
- *   checksum    non-zero: must be the XXH3-64 of val, else CAIRN_ECORRUPT
- *               (the value was damaged on the way); 0: not checked.
+ *   checksum    must be the XXH3-64 of val (cairn_checksum()), whatever
+ *               its value, 0 included, else CAIRN_ECORRUPT (the value was
+ *               damaged on the way). A caller that has no checksum computes
+ *               it with cairn_checksum().
  *   user_meta   kept (user_meta_len bytes, or up to its NUL when
  *               user_meta_len is 0); checked as cairn_put_opts.user_meta
  *               (CAIRN_EINVAL). NULL: none.
@@ -496,6 +503,14 @@ CAIRN_API int cairn_delete_many(cairn_store *s, const char *const *keys,
 CAIRN_API int cairn_put_record(cairn_store *s, const char *key, const void *val,
                                size_t len, const cairn_meta *meta,
                                cairn_behavior behavior);
+
+/*
+ * cairn_checksum — the checksum a record keeps of its value (XXH3-64 of the
+ * len bytes at val), as cairn_meta.checksum holds it and
+ * cairn_put_record() checks it. val [in]: borrowed; may be NULL when len
+ * is 0 (NULL with a non-zero len gives 0). Thread-safe, pure.
+ */
+CAIRN_API uint64_t cairn_checksum(const void *val, size_t len);
 
 /* One item of cairn_put_records(). meta is borrowed for the call. status is
  * written per item: CAIRN_OK or CAIRN_SKIPPED when the batch succeeded. When
@@ -575,6 +590,10 @@ typedef struct {
      * written), which returns it. */
     int (*on_corrupt)(void *ctx, const char *key, int status, const char *message);
     void *on_corrupt_ctx;
+    /* Non-zero: carry every model registered at the source, not only the
+     * versions the copied records reference (see cairn_copy()). */
+    int all_models;
+    int reserved;         /* must be 0 */
 } cairn_copy_opts;
 
 /*
@@ -589,13 +608,26 @@ typedef struct {
  * stops half-way (error, kill) leaves whole batches behind, and running it
  * again with CAIRN_SKIP_IF_EXISTS completes it without rewriting them.
  *
+ * Models: before any record is written, every model version the records
+ * to copy reference (a first pass over their keys' headers at the source),
+ * or every registered one with all_models, is registered at the
+ * destination as the same version with the same schema
+ * (cairn_model_register() with CAIRN_MODEL_AT_VERSION), so the records
+ * validate there (cairn_put_record() validates) and get --revalidate and
+ * put with a model work after the move. A version the destination already
+ * has with an equal schema is left alone; with a different schema the copy
+ * stops before any record with CAIRN_EDIFFERENT naming the model. A record
+ * whose model the source does not have registered (removed since) stops it
+ * with CAIRN_EMODEL naming the key.
+ *
  * from, to [in]: open stores (they may be of any backends; the same store
  * gives nothing but skips or conflicts). opt [in]: borrowed, may be NULL
  * (defaults). stats [out]: may be NULL; written on failure too (how far
  * the copy got).
  * Errors: those of cairn_list(), cairn_get_many() at the source,
  * cairn_put_records() at the destination (CAIRN_EEXISTS or
- * CAIRN_EDIFFERENT for a key already there, per behavior), CAIRN_EINVAL,
+ * CAIRN_EDIFFERENT for a key already there, per behavior), those of
+ * carrying the models (above), CAIRN_EINVAL,
  * CAIRN_ECORRUPT for a damaged record at the source (see skip_corrupt:
  * without it the copy stops there, with it the copy completes and then
  * returns it, stats->corrupt saying how many were left out), or the
@@ -692,12 +724,19 @@ CAIRN_API int cairn_stats_get(cairn_store *s, cairn_stats *out)
 #define CAIRN_MODEL_NEW_VERSION 0x1u /* cairn_model_register: a different
                                         schema under a taken name becomes
                                         its next version */
+#define CAIRN_MODEL_AT_VERSION 0x2u  /* cairn_model_register: ref names its
+                                        version ("ns/name@N"), and the
+                                        schema is registered as exactly
+                                        that version (carrying a model
+                                        between stores) */
 
 /*
  * cairn_model_register — register schema (len bytes of JSON) as ref.
  *
  * s [in]. ref [in]: borrowed; "name", "ns/name" (namespace "default" when
- * left out); no version. schema [in]: borrowed, len bytes. flags [in].
+ * left out); no version, except with CAIRN_MODEL_AT_VERSION, where
+ * "[ns/]name@N" is required. schema [in]: borrowed, len bytes. flags [in]:
+ * CAIRN_MODEL_NEW_VERSION or CAIRN_MODEL_AT_VERSION (not both).
  * resolved [out]: may be NULL; receives "ns/name@version" (at least
  * CAIRN_MODEL_MAX + 1 bytes).
  * Returns CAIRN_OK when registered, CAIRN_SKIPPED when the same schema
@@ -711,7 +750,11 @@ CAIRN_API int cairn_stats_get(cairn_store *s, cairn_stats *out)
  * version number left), CAIRN_EBUSY (lost 1000 races in a row), backend
  * errors. Atomic across processes: of many registering the same schema one
  * gets CAIRN_OK and the others CAIRN_SKIPPED; with CAIRN_MODEL_NEW_VERSION
- * different schemas all get versions of their own. Thread-safe.
+ * different schemas all get versions of their own.
+ * With CAIRN_MODEL_AT_VERSION: CAIRN_OK when version N was written (other
+ * versions are not needed: a store may hold version 3 alone), CAIRN_SKIPPED
+ * when version N holds an equal schema, CAIRN_EDIFFERENT when it holds a
+ * different one (the message names the first difference). Thread-safe.
  */
 CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *schema,
                                    size_t len, unsigned flags, char *resolved);

@@ -41,6 +41,7 @@ int cairn__opts_read(void *dst, size_t dst_size, size_t size0, size_t known, con
         cairn_options: offsetof(cairn_options, reserved),                   \
         cairn_cache_options: offsetof(cairn_cache_options, reserved),       \
         cairn_schema_opts: offsetof(cairn_schema_opts, reserved),           \
+        cairn_copy_opts: offsetof(cairn_copy_opts, reserved),               \
         default: sizeof *(dst))
 
 #define CAIRN__OPTS_READ(dst, src, what)                                    \

@@ -1,7 +1,8 @@
 /*
  * copy.c — cairn_copy(): stream the live records of one store into another
  * with their metadata, one batch at a time, through the public calls only
- * (list at the source, get_many, put_records at the destination).
+ * (list at the source, get_many, put_records at the destination), after
+ * the models they reference.
  */
 #include "base/error.h"
 #include "base/opts.h"
@@ -37,6 +38,112 @@ static void batch_clear(batch *b)
     }
     b->n = 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* Models: carried before the records                                  */
+/* ------------------------------------------------------------------ */
+
+/* The model references seen so far (a handful: one per model version). */
+typedef struct {
+    char (*refs)[CAIRN_MODEL_MAX + 1];
+    size_t n, cap;
+} refset;
+
+/* Register ref (as the source resolves it) at the destination as the same
+ * version with the same schema; key names the record that wants it. */
+static int carry_model(cairn_store *from, cairn_store *to, const char *ref, const char *key)
+{
+    char full[CAIRN_MODEL_MAX + 1];
+    cairn_value *v = NULL;
+    int rc = cairn_model_resolve(from, ref, full);
+    if (rc == CAIRN_ENOTFOUND && key)
+        return cairn__err(CAIRN_EMODEL,
+                          "copy %s: its model %s is not registered at the source: it cannot "
+                          "be carried (register it at the destination first)",
+                          key, ref);
+    if (rc == CAIRN_OK)
+        rc = cairn_model_schema(from, full, &v);
+    if (rc == CAIRN_OK) {
+        size_t len;
+        const void *schema = cairn_value_data(v, &len);
+        rc = cairn_model_register(to, full, schema, len, CAIRN_MODEL_AT_VERSION, NULL);
+        cairn_value_free(v);
+        if (rc == CAIRN_SKIPPED)
+            rc = CAIRN_OK;
+    }
+    return rc ? cairn__err_prefix(rc, "copy: carrying model %s", ref) : CAIRN_OK;
+}
+
+/* Carry ref unless it was already; key: the record that wants it. */
+static int carry_once(cairn_store *from, cairn_store *to, refset *set, const char *ref,
+                      const char *key)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (!strcmp(set->refs[i], ref))
+            return CAIRN_OK;
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 8;
+        void *p = realloc(set->refs, cap * sizeof *set->refs);
+        if (!p)
+            return cairn__err(CAIRN_ENOMEM, "copy: out of memory");
+        set->refs = p;
+        set->cap = cap;
+    }
+    int rc = carry_model(from, to, ref, key);
+    if (rc == CAIRN_OK)
+        snprintf(set->refs[set->n++], CAIRN_MODEL_MAX + 1, "%s", ref);
+    return rc;
+}
+
+typedef struct {
+    cairn_store *from, *to;
+    refset *set;
+} carry_all_ctx;
+
+static int carry_all_cb(void *ctx, const char *ns, const char *name, unsigned version,
+                        const char *ref)
+{
+    (void)ns;
+    (void)name;
+    (void)version;
+    carry_all_ctx *c = ctx;
+    return carry_once(c->from, c->to, c->set, ref, NULL);
+}
+
+/* Every model the records under prefix reference (a pass over their
+ * headers), or every registered one with all, registered at to. */
+static int carry_models(cairn_store *from, cairn_store *to, const char *prefix, bool all)
+{
+    refset set = {0};
+    cairn_iter *it = NULL;
+    int rc = CAIRN_OK;
+    if (all) {
+        carry_all_ctx c = {from, to, &set};
+        rc = cairn_model_list(from, carry_all_cb, &c);
+    }
+    if (rc == CAIRN_OK)
+        rc = cairn_list(from, prefix, &it);
+    while (rc == CAIRN_OK) {
+        const char *key;
+        cairn_meta md;
+        if ((rc = cairn_iter_next(it, &key, NULL)))
+            break;
+        /* A damaged header: the record loop reports it (or skips it). */
+        if ((rc = cairn_iter_meta(it, &md)) == CAIRN_ECORRUPT) {
+            rc = CAIRN_OK;
+            continue;
+        }
+        if (rc == CAIRN_OK && md.model && *md.model)
+            rc = carry_once(from, to, &set, md.model, key);
+    }
+    cairn_iter_free(it);
+    free(set.refs);
+    return rc == CAIRN_DONE ? CAIRN_OK : rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+/* ------------------------------------------------------------------ */
 
 /*
  * Read the batch's keys at the source into b->vals; *n: how many of them
@@ -147,7 +254,8 @@ CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_op
         rc = cairn__err(CAIRN_ENOMEM, "copy: out of memory");
         goto out;
     }
-    if ((rc = cairn_list(from, o.prefix, &it)))
+    if ((rc = carry_models(from, to, o.prefix, o.all_models)) ||
+        (rc = cairn_list(from, o.prefix, &it)))
         goto out;
     size_t bytes = 0;
     for (;;) {

@@ -508,6 +508,65 @@ static int schemas_equal(const void *a, size_t alen, const void *b, size_t blen,
     return CAIRN_OK;
 }
 
+/* Compare schema with what version r->version of r holds: *eq, and where
+ * they differ. CAIRN_ENOTFOUND when that version is not there. */
+static int schema_compare(cairn_store *s, const mref *r, const void *schema, size_t len,
+                          bool *eq, char *where, size_t cap)
+{
+    cairn_value *v;
+    int rc = schema_get(s, r, &v);
+    if (rc)
+        return rc;
+    size_t olen;
+    const void *old = cairn_value_data(v, &olen);
+    rc = schemas_equal(old, olen, schema, len, eq, where, cap);
+    cairn_value_free(v);
+    if (rc)
+        return cairn__err_prefix(rc, "model register %s/%s: stored schema", r->ns, r->name);
+    return CAIRN_OK;
+}
+
+/* Write version r->version of r (a new registry key) and bump the
+ * generation: CAIRN_EEXISTS when another writer took it first. */
+static int version_create(cairn_store *s, const mref *r, const void *schema, size_t len)
+{
+    char key[CAIRN_KEY_MAX + 1];
+    reg_key(r->ns, r->name, r->version, key);
+    cairn__sys_op ops[2] = {{key, CAIRN__SYS_CREATE, schema, len, 0},
+                            {REG_GEN, CAIRN__SYS_BUMP, NULL, 0, 0}};
+    return cairn__sys_write(s, ops, 2);
+}
+
+/* CAIRN_MODEL_AT_VERSION: r names its version; write it, or find it equal
+ * (CAIRN_SKIPPED) or different (CAIRN_EDIFFERENT). */
+static int register_at(cairn_store *s, const mref *r, const void *schema, size_t len)
+{
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        bool eq = false;
+        char where[256];
+        int rc = schema_compare(s, r, schema, len, &eq, where, sizeof where);
+        if (rc == CAIRN_OK && eq)
+            return CAIRN_SKIPPED;
+        if (rc == CAIRN_OK)
+            return cairn__err(CAIRN_EDIFFERENT,
+                              "model register %s/%s@%u: this store has a different schema "
+                              "as that version (%s)",
+                              r->ns, r->name, r->version, where);
+        if (rc != CAIRN_ENOTFOUND)
+            return cairn__err_prefix(rc, "model register %s/%s@%u", r->ns, r->name,
+                                     r->version);
+        rc = version_create(s, r, schema, len);
+        if (rc == CAIRN_EEXISTS) /* another writer took it: compare again */
+            continue;
+        if (rc)
+            return cairn__err_prefix(rc, "model register %s/%s@%u", r->ns, r->name,
+                                     r->version);
+        return CAIRN_OK;
+    }
+    return cairn__err(CAIRN_EBUSY, "model register %s/%s@%u: lost %d races to other writers",
+                      r->ns, r->name, r->version, MAX_ATTEMPTS);
+}
+
 CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *schema,
                                    size_t len, unsigned flags, char *resolved)
 {
@@ -517,15 +576,26 @@ CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *
         return rc;
     if ((rc = ref_parse(ref, &r)))
         return cairn__err_prefix(rc, "model register");
-    if (r.version)
+    const unsigned known = CAIRN_MODEL_NEW_VERSION | CAIRN_MODEL_AT_VERSION;
+    if (flags & ~known)
+        return cairn__err(CAIRN_EINVAL, "model register %s: unknown flags 0x%x", ref,
+                          flags & ~known);
+    if (flags == known)
+        return cairn__err(CAIRN_EINVAL, "model register %s: CAIRN_MODEL_NEW_VERSION and "
+                                        "CAIRN_MODEL_AT_VERSION together",
+                          ref);
+    bool at = flags & CAIRN_MODEL_AT_VERSION;
+    if (r.version && !at)
         return cairn__err(CAIRN_EINVAL,
                           "model register %s: a reference to register takes no version "
                           "(versions are numbered by the registry; see "
                           "CAIRN_MODEL_NEW_VERSION)",
                           ref);
-    if (flags & ~CAIRN_MODEL_NEW_VERSION)
-        return cairn__err(CAIRN_EINVAL, "model register %s: unknown flags 0x%x", ref,
-                          flags & ~CAIRN_MODEL_NEW_VERSION);
+    if (!r.version && at)
+        return cairn__err(CAIRN_EINVAL,
+                          "model register %s: CAIRN_MODEL_AT_VERSION needs a reference "
+                          "with its version (ns/name@N)",
+                          ref);
     if (!schema && len)
         return cairn__err(CAIRN_EINVAL, "model register %s: schema is NULL", ref);
     if ((rc = cairn__json_check(schema, len)))
@@ -538,28 +608,25 @@ CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *
                                  r.ns, r.name);
     }
     cairn_schema_free(sc);
+    if (at) {
+        if ((rc = register_at(s, &r, schema, len)) >= 0 && resolved)
+            ref_format(&r, r.version, resolved);
+        return rc;
+    }
 
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         unsigned newest;
         if ((rc = newest_version(s, r.ns, r.name, &newest)))
             return cairn__err_prefix(rc, "model register %s/%s", r.ns, r.name);
         if (newest) {
-            cairn_value *v;
+            bool eq = false;
+            char where[256];
             r.version = newest;
-            rc = schema_get(s, &r, &v);
+            rc = schema_compare(s, &r, schema, len, &eq, where, sizeof where);
             if (rc == CAIRN_ENOTFOUND)
                 continue; /* removed meanwhile: look again */
             if (rc)
                 return cairn__err_prefix(rc, "model register %s/%s", r.ns, r.name);
-            size_t olen;
-            const void *old = cairn_value_data(v, &olen);
-            bool eq = false;
-            char where[256];
-            rc = schemas_equal(old, olen, schema, len, &eq, where, sizeof where);
-            cairn_value_free(v);
-            if (rc)
-                return cairn__err_prefix(rc, "model register %s/%s: stored schema", r.ns,
-                                         r.name);
             if (eq) {
                 if (resolved)
                     ref_format(&r, newest, resolved);
@@ -576,11 +643,8 @@ CAIRN_API int cairn_model_register(cairn_store *s, const char *ref, const void *
                                   r.ns, r.name);
         }
         unsigned target = newest + 1;
-        char key[CAIRN_KEY_MAX + 1];
-        reg_key(r.ns, r.name, target, key);
-        cairn__sys_op ops[2] = {{key, CAIRN__SYS_CREATE, schema, len, 0},
-                                {REG_GEN, CAIRN__SYS_BUMP, NULL, 0, 0}};
-        rc = cairn__sys_write(s, ops, 2);
+        r.version = target;
+        rc = version_create(s, &r, schema, len);
         if (rc == CAIRN_EEXISTS) /* another writer took that version: look again */
             continue;
         if (rc)

@@ -4,6 +4,7 @@
  */
 #include "store/front.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +32,46 @@ static int check_meta(const cairn_meta *m, const void *val, size_t len)
     if (m->created_ms && m->updated_ms && m->updated_ms < m->created_ms)
         return cairn__err(CAIRN_EINVAL, "updated_ms %lld is before created_ms %lld",
                           (long long)m->updated_ms, (long long)m->created_ms);
-    if (m->checksum && (val || !len) && cairn__hash(val, len) != m->checksum)
+    /* Every checksum is checked, 0 too: a value never brings "no checksum"
+     * (a caller without one computes it with cairn_checksum()). */
+    if ((val || !len) && cairn__hash(val, len) != m->checksum)
         return cairn__err(CAIRN_ECORRUPT,
                           "checksum %016llx does not match the value (%016llx)",
                           (unsigned long long)m->checksum,
                           (unsigned long long)cairn__hash(val, len));
     return CAIRN_OK;
+}
+
+CAIRN_API uint64_t cairn_checksum(const void *val, size_t len)
+{
+    return val || !len ? cairn__hash(val, len) : 0;
+}
+
+/* The model of a record: resolved in this store's registry (not registered:
+ * CAIRN_EMODEL), the value validated against it, o->model pointed at the
+ * resolved reference in mref. *held keeps the last model resolved, so a
+ * batch of records under one model resolves it once; the caller releases
+ * it. */
+static int record_model(cairn_store *s, cairn_put_opts *o, const void *val, size_t len,
+                        char *mref, cairn__model **held, const char **held_ref)
+{
+    if (!*held || strcmp(*held_ref, o->model)) {
+        cairn__model_release(*held);
+        *held = NULL;
+        int rc = cairn__model_hold(s, o->model, mref, held);
+        if (rc)
+            return rc;
+        *held_ref = o->model;
+    } else {
+        snprintf(mref, CAIRN_MODEL_MAX + 1, "%s", cairn__model_ref(*held));
+    }
+    const void *v = val;
+    char *filled = NULL;
+    int rc = cairn__model_validate(*held, false, &v, &len, &filled);
+    free(filled); /* none without fill */
+    if (rc == CAIRN_OK)
+        o->model = mref;
+    return rc;
 }
 
 CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t n,
@@ -49,13 +84,17 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
         return cairn__err(CAIRN_EINVAL, "put_records: items is NULL");
     if ((unsigned)behavior > CAIRN_OVERWRITE)
         return cairn__err(CAIRN_EINVAL, "put_records: unknown behavior %d", (int)behavior);
-    /* Keys are normalised into one arena: one allocation per batch. */
+    /* Keys and resolved model references go into one arena each: one
+     * allocation per batch. */
     char *arena = malloc(n ? n * (CAIRN_KEY_MAX + 1) : 1);
+    char *mrefs = malloc(n ? n * (CAIRN_MODEL_MAX + 1) : 1);
+    cairn__model *held = NULL;
+    const char *held_ref = NULL;
     wctx *cs = calloc(n ? n : 1, sizeof *cs);
     const char **sorted = calloc(n ? n : 1, sizeof *sorted);
     size_t *idx = calloc(n ? n : 1, sizeof *idx); /* cs[j] is items[idx[j]] */
     size_t m = 0, i;
-    if (!arena || !cs || !sorted || !idx) {
+    if (!arena || !mrefs || !cs || !sorted || !idx) {
         rc = cairn__err(CAIRN_ENOMEM, "put_records: out of memory");
         goto out;
     }
@@ -74,12 +113,10 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
             o.format = md->format;
             o.model = md->model && *md->model ? md->model : NULL;
         }
-        /* The record keeps its model reference but is not validated here
-         * (the model may not exist in this store). */
         const char *um = md ? md->user_meta : NULL;
         size_t ul = um ? (md->user_meta_len ? md->user_meta_len : strlen(um)) : 0;
         if ((rc = check_meta(md, items[i].val, items[i].len)) || (rc = cairn__check_opts(&o)) ||
-            (rc = cairn__check_value(&o, items[i].val, items[i].len, false)) ||
+            (rc = cairn__check_value(&o, items[i].val, items[i].len, o.model != NULL)) ||
             (um && (rc = cairn__check_umeta(um, ul)))) {
             rc = cairn__err_prefix(rc, "put_record %s", k);
             goto bad_item;
@@ -87,6 +124,14 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
         if (md->expires_ms && cairn__expired(md->expires_ms, now)) {
             items[i].status = CAIRN_SKIPPED; /* already gone at the source */
             continue;
+        }
+        /* A record under a model is validated against this store's
+         * registry, as a put with that model would be. */
+        if (o.model && (rc = record_model(s, &o, items[i].val, items[i].len,
+                                          mrefs + i * (CAIRN_MODEL_MAX + 1), &held,
+                                          &held_ref))) {
+            rc = cairn__err_prefix(rc, "put_record %s", k);
+            goto bad_item;
         }
         cairn__wctx_init(&cs[m], s, OP_PUT, k, klen, &o);
         cs[m].now = now;
@@ -130,12 +175,14 @@ CAIRN_API int cairn_put_records(cairn_store *s, cairn_record_item *items, size_t
             COUNT(s, n_skip);
     }
 out:
+    cairn__model_release(held);
     for (i = 0; i < m; i++)
         free(cs[i].buf);
     free(idx);
     free(sorted);
     free(cs);
     free(arena);
+    free(mrefs);
     return rc;
 }
 

@@ -176,6 +176,7 @@ static void async_every_call(void **state)
     m.format = CAIRN_FORMAT_TEXT;
     m.created_ms = 1000;
     m.updated_ms = 2000;
+    m.checksum = cairn_checksum("hello", 5);
     AWAIT(cairn_async_put_record(ex, s, "r/1", "hello", 5, &m, CAIRN_FAIL_IF_EXISTS, NULL,
                                  NULL, &f),
           CAIRN_OK);
@@ -185,9 +186,10 @@ static void async_every_call(void **state)
     assert_int_equal(got.created_ms, 1000);
     assert_int_equal(got.format, CAIRN_FORMAT_TEXT);
     cairn_record_item ri[2] = {{"r/2", "\"x\"", 3, NULL, 0}, {"r/1", "\"y\"", 3, NULL, 0}};
-    cairn_meta m2 = {0};
+    cairn_meta m2 = {.checksum = cairn_checksum("\"x\"", 3)};
+    cairn_meta m3 = {.checksum = cairn_checksum("\"y\"", 3)};
     ri[0].meta = &m2;
-    ri[1].meta = &m2;
+    ri[1].meta = &m3;
     AWAIT(cairn_async_put_records(ex, s, ri, 2, CAIRN_SKIP_IF_EXISTS, NULL, NULL, &f),
           CAIRN_OK);
     assert_rc(cairn_future_item_status(f, 0), CAIRN_OK);

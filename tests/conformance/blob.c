@@ -358,7 +358,8 @@ static void user_meta_arrays_and_async(void **state)
     assert_int_equal(cairn_future_status(f), CAIRN_OK);
     cairn_future_release(f);
     char *rm_um = strdup("{\"rec\":1}");
-    cairn_meta rm = {.format = CAIRN_FORMAT_JSON, .user_meta = rm_um};
+    cairn_meta rm = {.format = CAIRN_FORMAT_JSON, .user_meta = rm_um,
+                     .checksum = cairn_checksum("2", 1)};
     assert_ok(cairn_async_put_record(ex, s, "um/async-rec", "2", 1, &rm, CAIRN_OVERWRITE,
                                      NULL, NULL, &f));
     free(rm_um);
@@ -389,7 +390,8 @@ static void user_meta_refused(void **state)
         assert_rc(cairn_put(s, "bad/kept", "2", 1, &o), CAIRN_EINVAL);
         cairn_put_item it = {"bad/many", "1", 1, 0};
         assert_rc(cairn_put_many(s, &it, 1, &o), CAIRN_EINVAL);
-        cairn_meta rm = {.format = CAIRN_FORMAT_JSON, .user_meta = bad[i]};
+        cairn_meta rm = {.format = CAIRN_FORMAT_JSON, .user_meta = bad[i],
+                         .checksum = cairn_checksum("1", 1)};
         assert_rc(cairn_put_record(s, "bad/rec", "1", 1, &rm, CAIRN_OVERWRITE),
                   CAIRN_EINVAL);
         double e[2] = {1, 2};

@@ -146,6 +146,24 @@ static size_t expect_same(cairn_store *a, cairn_store *b, const char *prefix)
     return n;
 }
 
+/* A meta of format f (JSON when 0) with val's checksum and model. */
+static cairn_meta meta_of(const char *val, cairn_format f, const char *model)
+{
+    return (cairn_meta){.format = f, .checksum = cairn_checksum(val, strlen(val)),
+                        .model = model};
+}
+
+/* Register schema as exactly ref ("ns/name@N") in s. */
+static void register_at(cairn_store *s, const char *ref, const char *schema)
+{
+    int rc = cairn_model_register(s, ref, schema, strlen(schema), CAIRN_MODEL_AT_VERSION,
+                                  NULL);
+    if (rc != CAIRN_OK && rc != CAIRN_SKIPPED)
+        fail_msg("register %s: %s: %s", ref, cairn_status_name(rc), cairn_errmsg());
+}
+
+#define THING_SCHEMA "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\"}}}"
+
 /* ---- cases ---- */
 
 /* put_record keeps what it is given and follows the write rules. */
@@ -153,6 +171,7 @@ static void put_record_keeps_metadata(void **state)
 {
     cairn_store *s = FX(state)->s;
     int64_t now = cairn_now_ms();
+    register_at(s, "ns/thing@2", THING_SCHEMA);
     const char *v = "{\"a\": 1.50}";
     size_t len = strlen(v);
     cairn_meta m = {.version = 7, .format = CAIRN_FORMAT_JSON,
@@ -170,25 +189,28 @@ static void put_record_keeps_metadata(void **state)
 
     /* Behaviours as put: exists, skip, different (equal: skipped). */
     assert_rc(cairn_put_record(s, "r/a", v, len, &m, CAIRN_FAIL_IF_EXISTS), CAIRN_EEXISTS);
-    assert_rc(cairn_put_record(s, "r/a", "1", 1, &(cairn_meta){0}, CAIRN_SKIP_IF_EXISTS),
-              CAIRN_SKIPPED);
+    cairn_meta one = meta_of("1", CAIRN_FORMAT_JSON, NULL);
+    assert_rc(cairn_put_record(s, "r/a", "1", 1, &one, CAIRN_SKIP_IF_EXISTS), CAIRN_SKIPPED);
     /* (An equal value under another model is different: models.c.) */
-    assert_rc(cairn_put_record(s, "r/a", "{\"a\":1.5}", 9,
-                               &(cairn_meta){.model = "ns/thing@2"}, CAIRN_FAIL_IF_DIFFERENT),
+    cairn_meta eq = meta_of("{\"a\":1.5}", CAIRN_FORMAT_JSON, "ns/thing@2");
+    assert_rc(cairn_put_record(s, "r/a", "{\"a\":1.5}", 9, &eq, CAIRN_FAIL_IF_DIFFERENT),
               CAIRN_SKIPPED);
-    assert_rc(cairn_put_record(s, "r/a", "2", 1, &(cairn_meta){0}, CAIRN_FAIL_IF_DIFFERENT),
+    cairn_meta two = meta_of("2", CAIRN_FORMAT_JSON, NULL);
+    assert_rc(cairn_put_record(s, "r/a", "2", 1, &two, CAIRN_FAIL_IF_DIFFERENT),
               CAIRN_EDIFFERENT);
     assert_int_equal(cf_meta(s, "r/a").version, 7);
 
     /* Overwrite: the version only moves forward. */
-    cairn_meta old = {.version = 2, .format = CAIRN_FORMAT_TEXT};
+    cairn_meta old = meta_of("t", CAIRN_FORMAT_TEXT, NULL);
+    old.version = 2;
     assert_ok(cairn_put_record(s, "r/a", "t", 1, &old, CAIRN_OVERWRITE));
     got = cf_meta(s, "r/a");
     assert_int_equal(got.version, 8);
     assert_int_equal(got.format, CAIRN_FORMAT_TEXT);
     assert_int_equal(got.expires_ms, 0);
     assert_true(got.created_ms >= now && got.updated_ms >= now); /* 0: now */
-    cairn_meta newer = {.version = 20};
+    cairn_meta newer = meta_of("3", CAIRN_FORMAT_JSON, NULL);
+    newer.version = 20;
     assert_ok(cairn_put_record(s, "r/a", "3", 1, &newer, CAIRN_OVERWRITE));
     assert_int_equal(cf_meta(s, "r/a").version, 20);
 
@@ -197,12 +219,18 @@ static void put_record_keeps_metadata(void **state)
     bad.checksum ^= 1;
     assert_rc(cairn_put_record(s, "r/b", v, len, &bad, CAIRN_OVERWRITE), CAIRN_ECORRUPT);
     assert_errmsg_has("checksum");
+    /* An all-zero checksum is checked too (it used to switch the check off). */
+    bad = m;
+    bad.checksum = 0;
+    assert_rc(cairn_put_record(s, "r/b", v, len, &bad, CAIRN_OVERWRITE), CAIRN_ECORRUPT);
+    assert_errmsg_has("checksum 0000000000000000 does not match");
     bad = m;
     bad.updated_ms = bad.created_ms - 1;
     assert_rc(cairn_put_record(s, "r/b", v, len, &bad, CAIRN_OVERWRITE), CAIRN_EINVAL);
     bad = m;
     bad.format = CAIRN_FORMAT_JSON;
-    bad.checksum = 0;
+    bad.checksum = cairn_checksum("{", 1);
+    bad.model = NULL;
     assert_rc(cairn_put_record(s, "r/b", "{", 1, &bad, CAIRN_OVERWRITE), CAIRN_EFORMAT);
     assert_rc(cairn_put_record(s, "_cairn/x", v, len, &m, CAIRN_OVERWRITE), CAIRN_EKEY);
     assert_rc(cairn_put_record(s, "r/b", v, len, NULL, CAIRN_OVERWRITE), CAIRN_EINVAL);
@@ -216,16 +244,90 @@ static void put_record_keeps_metadata(void **state)
     assert_rc(cairn_exists(s, "r/b"), CAIRN_ENOTFOUND);
 }
 
+/* A record under a model is validated against this store's registry, as a
+ * put with that model is: an unknown model or version is CAIRN_EMODEL, an
+ * invalid value CAIRN_EVALIDATION with its errors; nothing written. */
+static void put_record_validates_model(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    register_at(s, "ns/thing@2", THING_SCHEMA);
+    const char *bad = "{\"a\":\"x\"}", *good = "{\"a\":5}";
+    cairn_meta m = meta_of(bad, CAIRN_FORMAT_JSON, "ns/thing@2");
+    assert_rc(cairn_put_record(s, "v/a", bad, strlen(bad), &m, CAIRN_OVERWRITE),
+              CAIRN_EVALIDATION);
+    assert_errmsg_has("v/a");
+    const cairn_verrors *e = cairn_validation_errors();
+    assert_non_null(e);
+    assert_string_equal(cairn_verrors_path(e, 0), "/a");
+    assert_rc(cairn_exists(s, "v/a"), CAIRN_ENOTFOUND);
+    /* In a batch: the batch fails on that item, nothing is written. */
+    cairn_meta g = meta_of(good, CAIRN_FORMAT_JSON, "ns/thing@2");
+    cairn_record_item it[2] = {{"v/good", good, strlen(good), &g, 0},
+                               {"v/a", bad, strlen(bad), &m, 0}};
+    assert_rc(cairn_put_records(s, it, 2, CAIRN_OVERWRITE), CAIRN_EVALIDATION);
+    assert_int_equal(it[1].status, CAIRN_EVALIDATION);
+    assert_rc(cairn_exists(s, "v/good"), CAIRN_ENOTFOUND);
+    /* A model, or a version of it, that this store does not have. */
+    const char *unknown[] = {"ns/nope@1", "ns/thing@9", "nope"};
+    for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
+        cairn_meta u = meta_of(good, CAIRN_FORMAT_JSON, unknown[i]);
+        assert_rc(cairn_put_record(s, "v/u", good, strlen(good), &u, CAIRN_OVERWRITE),
+                  CAIRN_EMODEL);
+        assert_errmsg_has(unknown[i]);
+    }
+    assert_rc(cairn_exists(s, "v/u"), CAIRN_ENOTFOUND);
+    /* Valid: written under the resolved reference. */
+    cairn_meta n = meta_of(good, CAIRN_FORMAT_JSON, "thing");
+    assert_ok(cairn_put_record(s, "v/good", good, strlen(good), &n, CAIRN_OVERWRITE));
+    cairn_value *v;
+    assert_ok(cairn_get_model(s, "v/good", "ns/thing@2", CAIRN_GET_REVALIDATE, &v));
+    assert_string_equal(cairn_value_meta(v)->model, "ns/thing@2");
+    cairn_value_free(v);
+}
+
+/* cairn_model_register with CAIRN_MODEL_AT_VERSION: exactly that version,
+ * equal again is a skip, different is a conflict. */
+static void model_register_at_version(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    const char *sc = "{\"type\":\"object\"}", *other = "{\"type\":\"array\"}";
+    char res[CAIRN_MODEL_MAX + 1];
+    assert_ok(cairn_model_register(s, "at/m@3", sc, strlen(sc), CAIRN_MODEL_AT_VERSION, res));
+    assert_string_equal(res, "at/m@3");
+    assert_ok(cairn_model_resolve(s, "at/m", res));
+    assert_string_equal(res, "at/m@3"); /* alone: the newest */
+    const char *spaced = " { \"type\" : \"object\" } ";
+    assert_rc(cairn_model_register(s, "at/m@3", spaced, strlen(spaced), CAIRN_MODEL_AT_VERSION,
+                                   NULL),
+              CAIRN_SKIPPED);
+    assert_rc(cairn_model_register(s, "at/m@3", other, strlen(other), CAIRN_MODEL_AT_VERSION,
+                                   NULL),
+              CAIRN_EDIFFERENT);
+    assert_errmsg_has("at/m@3");
+    assert_ok(cairn_model_register(s, "at/m@1", other, strlen(other), CAIRN_MODEL_AT_VERSION,
+                                   NULL));
+    assert_rc(cairn_model_register(s, "at/m", sc, strlen(sc), CAIRN_MODEL_AT_VERSION, NULL),
+              CAIRN_EINVAL);
+    assert_rc(cairn_model_register(s, "at/m@4", sc, strlen(sc),
+                                   CAIRN_MODEL_AT_VERSION | CAIRN_MODEL_NEW_VERSION, NULL),
+              CAIRN_EINVAL);
+    /* The next plain registration of a new schema follows the newest. */
+    assert_ok(cairn_model_register(s, "at/m", "{}", 2, CAIRN_MODEL_NEW_VERSION, res));
+    assert_string_equal(res, "at/m@4");
+}
+
 /* A batch fails as a whole and names the item at fault. */
 static void put_records_names_the_bad_item(void **state)
 {
     cairn_store *s = FX(state)->s;
-    cairn_meta m = {.format = CAIRN_FORMAT_JSON};
-    cairn_meta t = {.format = CAIRN_FORMAT_TEXT};
+    cairn_meta m1 = meta_of("1", CAIRN_FORMAT_JSON, NULL);
+    cairn_meta m2 = meta_of("\"x\"", CAIRN_FORMAT_JSON, NULL);
+    cairn_meta m3 = meta_of("2", CAIRN_FORMAT_JSON, NULL);
+    cairn_meta t = meta_of("t", CAIRN_FORMAT_TEXT, NULL);
     assert_ok(cairn_put(s, "b/3", "1", 1, NULL));
-    cairn_record_item it[4] = {{"b/1", "1", 1, &m, -99},
-                               {"b/2", "\"x\"", 3, &m, -99},
-                               {"b/3", "2", 1, &m, -99},
+    cairn_record_item it[4] = {{"b/1", "1", 1, &m1, -99},
+                               {"b/2", "\"x\"", 3, &m2, -99},
+                               {"b/3", "2", 1, &m3, -99},
                                {"b/4", "t", 1, &t, -99}};
     /* b/3 exists: FAIL_IF_EXISTS fails on it, inside the transaction. */
     assert_rc(cairn_put_records(s, it, 4, CAIRN_FAIL_IF_EXISTS), CAIRN_EEXISTS);
@@ -237,14 +339,17 @@ static void put_records_names_the_bad_item(void **state)
     assert_rc(cairn_exists(s, "b/1"), CAIRN_ENOTFOUND);
     assert_rc(cairn_exists(s, "b/4"), CAIRN_ENOTFOUND);
     /* An invalid value is found before the transaction. */
+    cairn_meta brace = meta_of("{", CAIRN_FORMAT_JSON, NULL);
     it[1].val = "{";
     it[1].len = 1;
+    it[1].meta = &brace;
     assert_rc(cairn_put_records(s, it, 4, CAIRN_SKIP_IF_EXISTS), CAIRN_EFORMAT);
     assert_int_equal(it[1].status, CAIRN_EFORMAT);
     assert_int_equal(it[0].status, CAIRN_OK);
     assert_rc(cairn_exists(s, "b/1"), CAIRN_ENOTFOUND);
     it[1].val = "\"x\"";
     it[1].len = 3;
+    it[1].meta = &m2;
     assert_ok(cairn_put_records(s, it, 4, CAIRN_SKIP_IF_EXISTS));
     assert_int_equal(it[2].status, CAIRN_SKIPPED);
     assert_int_equal(it[3].status, CAIRN_OK);
@@ -273,11 +378,13 @@ static void copy_to_every_backend(void **state)
     assert_ok(put_with(src, K("text"), "h\xc3\xa9llo\nworld", 13, CAIRN_FORMAT_TEXT, 0, NULL));
     assert_ok(put_with(src, K("bytes"), bytes, sizeof bytes, CAIRN_FORMAT_BYTES, 0, NULL));
     assert_ok(put_with(src, K("empty"), "", 0, CAIRN_FORMAT_BYTES, 0, NULL));
-    /* A model reference the source does not register (put_record keeps it
-     * as it is; a put would validate against the registry). */
-    assert_ok(cairn_put_record(src, K("model"), "{\"n\":1}", 7,
-                               &(cairn_meta){.format = CAIRN_FORMAT_JSON, .model = "ns/m@3"},
-                               CAIRN_OVERWRITE));
+    /* A record under a model version registered alone (the copy carries
+     * it to the destination, before the records). */
+    char mref[96];
+    snprintf(mref, sizeof mref, "%s/m@3", prefix);
+    register_at(src, mref, THING_SCHEMA);
+    cairn_meta mm = meta_of("{\"n\":1}", CAIRN_FORMAT_JSON, mref);
+    assert_ok(cairn_put_record(src, K("model"), "{\"n\":1}", 7, &mm, CAIRN_OVERWRITE));
     assert_ok(put_with(src, K("ttl"), "1", 1, CAIRN_FORMAT_JSON, 3600000, NULL));
     assert_ok(put_with(src, K("deep/er/key"), "2", 1, CAIRN_FORMAT_JSON, 0, NULL));
     for (int i = 0; i < 3; i++) /* version 3 */
@@ -313,6 +420,15 @@ static void copy_to_every_backend(void **state)
         snprintf(key, sizeof key, "%s/ttl", prefix);
         int64_t left = cf_meta(dst, key).expires_ms - cairn_now_ms();
         assert_true(left > 3500000 && left <= 3600000);
+        /* The model came along: revalidation and puts under it work. */
+        cairn_value *v;
+        snprintf(key, sizeof key, "%s/model", prefix);
+        assert_ok(cairn_get_model(dst, key, NULL, CAIRN_GET_REVALIDATE, &v));
+        cairn_value_free(v);
+        snprintf(key, sizeof key, "%s/put-model", prefix);
+        cairn_put_opts po = {.model = mref};
+        assert_ok(cairn_put(dst, key, "{\"a\":2}", 7, &po));
+        assert_ok(cairn_delete(dst, key));
         /* Again: all skipped, nothing rewritten (versions unchanged). */
         assert_ok(cairn_copy(src, dst, &o, &st));
         assert_int_equal(st.copied, 0);
@@ -339,6 +455,62 @@ static int watch_cb(void *ctx, const cairn_copy_stats *st)
     if (w->stop_after && st->copied >= w->stop_after)
         return 42;
     return 0;
+}
+
+/* What cairn_copy carries of the registry: the versions the copied
+ * records reference (only those), every model with all_models, and a
+ * version the destination has with another schema stops the copy before
+ * any record is written. */
+static void copy_carries_models(void **state)
+{
+    cairn_store *src = FX(state)->s;
+    char prefix[64], a[96], b[96], unused[96], key[128];
+    unique_prefix(prefix, sizeof prefix);
+    snprintf(a, sizeof a, "%s/a@1", prefix);
+    snprintf(b, sizeof b, "%s/b@2", prefix);
+    snprintf(unused, sizeof unused, "%s/unused@1", prefix);
+    register_at(src, a, "{\"type\":\"object\",\"required\":[\"x\"]}");
+    register_at(src, b, THING_SCHEMA);
+    register_at(src, unused, "{}");
+    cairn_put_opts oa = {.model = a}, ob = {.model = b};
+    snprintf(key, sizeof key, "%s/r/a", prefix);
+    assert_ok(cairn_put(src, key, "{\"x\":1}", 7, &oa));
+    snprintf(key, sizeof key, "%s/r/b", prefix);
+    assert_ok(cairn_put(src, key, "{\"a\":1}", 7, &ob));
+
+    cairn_store *dst;
+    char res[CAIRN_MODEL_MAX + 1];
+    cairn_copy_opts o = {.struct_size = sizeof o, .prefix = prefix};
+    cairn_copy_stats st;
+    assert_ok(cairn_store_open("mem:", NULL, &dst));
+    assert_ok(cairn_copy(src, dst, &o, &st));
+    assert_int_equal(st.copied, 2);
+    assert_ok(cairn_model_resolve(dst, a, res));
+    assert_ok(cairn_model_resolve(dst, b, res));
+    assert_rc(cairn_model_resolve(dst, unused, res), CAIRN_ENOTFOUND);
+    snprintf(key, sizeof key, "%s/r/a", prefix);
+    cairn_value *v;
+    assert_ok(cairn_get_model(dst, key, a, CAIRN_GET_REVALIDATE, &v));
+    cairn_value_free(v);
+    /* all_models: the one no record uses too. */
+    o.all_models = 1;
+    o.behavior = CAIRN_SKIP_IF_EXISTS;
+    assert_ok(cairn_copy(src, dst, &o, &st));
+    assert_int_equal(st.skipped, 2);
+    assert_ok(cairn_model_resolve(dst, unused, res));
+    cairn_store_close(dst);
+
+    /* A conflict: the destination has b@2 with another schema. */
+    assert_ok(cairn_store_open("mem:", NULL, &dst));
+    register_at(dst, b, "{\"type\":\"array\"}");
+    o.all_models = 0;
+    assert_rc(cairn_copy(src, dst, &o, &st), CAIRN_EDIFFERENT);
+    assert_errmsg_has(b);
+    assert_int_equal(st.copied, 0);
+    uint64_t n;
+    assert_ok(cairn_count(dst, NULL, &n));
+    assert_int_equal(n, 0);
+    cairn_store_close(dst);
 }
 
 /* Interrupted half-way, then run again: complete, nothing written twice;
@@ -583,6 +755,9 @@ static void copy_in_constant_memory(void **state)
 const tr_case cf_copy_cases[] = {
     TR_CASE(put_record_keeps_metadata, TR_NONE, 0),
     TR_CASE(put_records_names_the_bad_item, TR_NONE, 0),
+    TR_CASE(put_record_validates_model, TR_NONE, 0),
+    TR_CASE(model_register_at_version, TR_NONE, 0),
+    TR_CASE(copy_carries_models, TR_NONE, 0),
     TR_CASE(copy_to_every_backend, TR_NONE, 0),
     TR_CASE(copy_resumes, TR_NONE, 0),
     TR_CASE(copy_corrupt_record, TR_NONE, 0),

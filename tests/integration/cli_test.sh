@@ -88,6 +88,24 @@ ci() {
     RC=$?
 }
 
+# on URL ARGS...: c on another store (a destination of copy, import);
+# oni URL FILE ARGS...: the same with stdin read from FILE.
+on() {
+    u=$1
+    shift
+    "$CAIRN" --store "$u" "$@" >"$T/out" 2>"$T/err" </dev/null
+    RC=$?
+}
+oni() {
+    u=$1 f=$2
+    shift 2
+    "$CAIRN" --store "$u" "$@" >"$T/out" 2>"$T/err" <"$f"
+    RC=$?
+}
+# other NAME: a new empty store's URL under $T (of the backend under test,
+# file for a store URL), for the check running.
+other() { store_url "${SCHEME:-file}" "$CHECK-$1"; }
+
 # rc NAME EXPECTED: check the last exit status.
 rc() {
     if [ "$RC" -eq "$2" ]; then
@@ -1222,6 +1240,137 @@ ns/point@1"
     rc "put --model: hr/Person is now the only Person" 0
     c get people/cy --meta
     has "put --model: resolved to the only namespace" "$T/out" '"model":"hr/Person@1"'
+}
+
+# ---- import checks every checksum and validates records against their
+# model (issue 15, defects 8 and 9) ----
+check_import_refuses() {
+    model_files
+    must model add Person "$T/person1.json"
+    printf '%s\n' '{"dump":1,"key":"z","format":"json","checksum":"0000000000000000","value":1}' \
+        >"$T/d.jsonl"
+    ci "$T/d.jsonl" import
+    rc "import: an all-zero checksum is checked like any other" 5
+    has "import: zero checksum: the line" "$T/err" "line 1:"
+    has "import: zero checksum: why" "$T/err" "checksum 0000000000000000 does not match"
+    c exists z
+    rc "import: zero checksum: nothing written" 3
+    printf '%s\n' '{"dump":1,"key":"z","format":"json","value":1}' >"$T/d.jsonl"
+    ci "$T/d.jsonl" import
+    rc "import: a line without a checksum" 0
+    good='{"dump":1,"key":"p/ok","format":"json","model":"default/Person@1","value":{"name":"Ann","age":3}}'
+    printf '%s\n%s\n' "$good" \
+        '{"dump":1,"key":"p/bad","format":"json","model":"default/Person@1","value":{"name":5}}' \
+        >"$T/d.jsonl"
+    ci "$T/d.jsonl" import
+    rc "import: a record its model refuses" 5
+    has "import: invalid record: the line" "$T/err" "line 2:"
+    has "import: invalid record: the key" "$T/err" "p/bad"
+    has "import: invalid record: the errors" "$T/err" "/name: "
+    has "import: invalid record: the missing field" "$T/err" "age"
+    c exists p/bad
+    rc "import: invalid record: not written" 3
+    c get p/ok --model Person --revalidate
+    rc "import: the valid line before it went in" 0
+    for m in default/Nobody@1 default/Person@7; do
+        printf '%s\n' '{"dump":1,"key":"p/u","format":"json","model":"'$m'","value":{"name":"U","age":1}}' \
+            >"$T/d.jsonl"
+        ci "$T/d.jsonl" import
+        rc "import: model $m not registered" 5
+        has "import: model $m not registered: why" "$T/err" "not registered"
+        has "import: model $m not registered: the line" "$T/err" "line 1:"
+        c exists p/u
+        rc "import: model $m not registered: not written" 3
+    done
+}
+
+# ---- copy and export carry the models; model export|import (issue 15,
+# friction 1) ----
+check_migrate_models() {
+    model_files
+    must model add Person "$T/person1.json"
+    must model add ns/point "$T/point.json"
+    must model add ns/unused "$T/any.json"
+    must put people/ann '{"name": "Ann", "age": 30}' --model Person
+    must put pts/1 '{"a": 1}' --model ns/point
+    must put plain 1
+    c export
+    rc "export" 0
+    cp "$T/out" "$T/dump.jsonl"
+    n=$(head -n 2 "$T/dump.jsonl" | grep -c '"schema":')
+    if [ "$n" -eq 2 ]; then ok; else bad "export: the 2 model lines do not come first: $(cat "$T/dump.jsonl")"; fi
+    has "export: a model line" "$T/dump.jsonl" '{"dump":1,"model":"default/Person","version":1,"schema":{'
+    if grep -q ns/unused "$T/dump.jsonl"; then bad "export: a model no record uses"; else ok; fi
+    json_lines "export: model lines" "$T/dump.jsonl"
+    D=$(other import)
+    oni "$D" "$T/dump.jsonl" import
+    rc "export|import into an empty store" 0
+    has "import: the models counted" "$T/err" "models: 2 registered"
+    on "$D" get people/ann --revalidate
+    rc "export|import: get --revalidate" 0
+    on "$D" put people/bob '{"name": "Bob", "age": 4}' --model Person
+    rc "export|import: put --model" 0
+    oni "$D" "$T/dump.jsonl" import
+    rc "import again: models already there" 0
+    has "import again: models counted as there" "$T/err" "0 registered, 2 already there"
+    D=$(other copy)
+    c copy --from "$URL" --to "$D"
+    rc "copy into an empty store" 0
+    on "$D" get pts/1 --revalidate
+    rc "copy: get --revalidate" 0
+    on "$D" put pts/2 '{"a": 2}' --model ns/point
+    rc "copy: put --model" 0
+    on "$D" model ls
+    out "copy: the referenced models only" "default/Person@1
+ns/point@1"
+    c copy --from "$URL" --to "$D" --models
+    rc "copy --models" 0
+    on "$D" model ls
+    has "copy --models: every model" "$T/out" "ns/unused@1"
+    c export --models
+    has "export --models: every model" "$T/out" '"model":"ns/unused","version":1'
+    # model export | model import
+    c model export
+    rc "model export" 0
+    n=$(grep -c '"schema":' "$T/out")
+    if [ "$n" -eq 3 ]; then ok; else bad "model export: $n lines, want 3: $(cat "$T/out")"; fi
+    c model export Person --output "$T/person.jsonl"
+    rc "model export NAME --output" 0
+    n=$(grep -c '"model":"default/Person"' "$T/person.jsonl")
+    if [ "$n" -eq 1 ] && [ "$(wc -l <"$T/person.jsonl")" -eq 1 ]; then ok; else bad "model export Person: $(cat "$T/person.jsonl")"; fi
+    c model export Nobody
+    rc "model export: a model not registered" 5
+    c model export --output "$T/models.jsonl"
+    D=$(other models)
+    on "$D" model import "$T/models.jsonl"
+    rc "model import" 0
+    has "model import: summary" "$T/err" "3 registered, 0 already there"
+    c model ls
+    cp "$T/out" "$T/src.ls"
+    on "$D" model ls
+    same "model export|import: the same models" "$T/src.ls" "$T/out"
+    oni "$D" "$T/models.jsonl" model import -
+    rc "model import again (stdin)" 0
+    has "model import again: all there" "$T/err" "0 registered, 3 already there"
+    on "$D" model import "$T/dump.jsonl"
+    rc "model import of a dump with records" 5
+    has "model import: a record line named" "$T/err" "line 3: a record"
+    # A conflict: version 1 of Person with another schema at the destination.
+    D=$(other conflict)
+    on "$D" model add Person "$T/person2.json"
+    oni "$D" "$T/dump.jsonl" import
+    rc "import: a model version with another schema" 4
+    has "import: conflict: the line" "$T/err" "line 1:"
+    has "import: conflict: why" "$T/err" "different schema"
+    on "$D" count
+    out "import: conflict: no record written" 0
+    on "$D" model import "$T/models.jsonl"
+    rc "model import: conflict" 4
+    c copy --from "$URL" --to "$D"
+    rc "copy: conflict" 4
+    has "copy: conflict: the model" "$T/err" "default/Person@1"
+    on "$D" count
+    out "copy: conflict: no record written" 0
 }
 
 # ---- bench (when built): a tiny run, on a store named by a backend ----

@@ -68,7 +68,8 @@ printf 'h\303\251llo\n"world"\\\n' | "$CAIRN" -s "$S" put "$P/text" -f text || b
 printf '\000\001\377\n\r"\\' | "$CAIRN" -s "$S" put "$P/bytes" -f bytes || bad "put bytes"
 "$CAIRN" -s "$S" put "$P/empty" '' -f bytes || bad "put empty"
 # A put under a model validates against the store's registry: register it
-# (the registry itself is not copied; the record keeps its reference).
+# (copy and export carry it: a record under a model is validated where it
+# goes).
 printf '{"type": "object"}' >"$T/m.json"
 "$CAIRN" -s "$S" model add m "$T/m.json" --namespace ns >/dev/null || bad "model add"
 "$CAIRN" -s "$S" put "$P/model" '{"n":1}' --model ns/m || bad "put model"
@@ -84,7 +85,10 @@ LIVE=11
 sleep 1 # $P/gone expires
 "$CAIRN" -s "$S" ls --json "$P" >"$T/src.ls" || bad "ls source"
 "$CAIRN" -s "$S" export "$P" >"$T/src.jsonl" 2>"$T/err" || bad "export source"
-if [ "$(wc -l <"$T/src.jsonl")" -eq $LIVE ]; then ok; else bad "export: $(wc -l <"$T/src.jsonl") lines, want $LIVE"; fi
+# One line per record, after the line of the model they reference.
+if [ "$(wc -l <"$T/src.jsonl")" -eq $((LIVE + 1)) ]; then ok; else bad "export: $(wc -l <"$T/src.jsonl") lines, want $((LIVE + 1))"; fi
+has "export: the model line first" "$T/src.jsonl" '{"dump":1,"model":"ns/m","version":1,"schema":{"type": "object"}}'
+if head -n 1 "$T/src.jsonl" | grep -q '"schema"'; then ok; else bad "export: the model line is not first"; fi
 if grep -q '"gone"\|/gone' "$T/src.jsonl"; then bad "export: an expired record was exported"; else ok; fi
 if grep -q '"key":"other"' "$T/src.jsonl"; then bad "export PREFIX: a key outside it"; else ok; fi
 has "export: first line has the dump version" "$T/src.jsonl" '{"dump":1,'
