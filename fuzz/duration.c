@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* Oracle: the total of s in ms with __int128 sums (no overflow here), or -1
- * when s is not a duration. */
+/* Oracle: the total of s in ms with __int128 sums (capped near 2^100, far
+ * past INT64_MAX), or -1 when s is not a duration. */
 static __int128 oracle(const char *s)
 {
     size_t n = strlen(s), i = 0;
@@ -21,15 +21,16 @@ static __int128 oracle(const char *s)
         return -1;
     if (strspn(s, "0123456789") == n) {
         __int128 v = 0;
-        for (; i < n; i++)
-            v = v * 10 + (s[i] - '0');
-        return n > 25 ? -2 : v * 1000;
+        for (; i < n; i++) /* (capped: past 2^80 is "too large" anyway) */
+            if (v <= ((__int128)1 << 80))
+                v = v * 10 + (s[i] - '0');
+        return v * 1000;
     }
     while (i < n) {
         __int128 v = 0;
         size_t d = 0;
         for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, d++)
-            if (v <= ((__int128)1 << 100))
+            if (v <= ((__int128)1 << 80))
                 v = v * 10 + (s[i] - '0');
         if (d == 0)
             return -1;
@@ -66,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(valid && ms == (int64_t)want, "'%s' gave %lld ms", s, (long long)ms);
     } else {
         FUZZ_CHECK(rc == CAIRN_EINVAL, "'%s': status %d", s, rc);
-        FUZZ_CHECK(!valid || want == -2, "'%s' refused: %s", s, cairn_errmsg());
+        FUZZ_CHECK(!valid, "'%s' refused: %s", s, cairn_errmsg());
         FUZZ_CHECK(ms == -7, "'%s': ms written on failure", s);
         FUZZ_CHECK(!strncmp(cairn_errmsg(), "duration '", 10), "message '%s'", cairn_errmsg());
     }
