@@ -315,7 +315,7 @@ check_usage() {
     rc "--format bad name" 2
     c put k 1 --ttl
     rc "--ttl without a value" 2
-    for d in 5 5x 1.5s ms -3s 0s "" 99999999999999999999d; do
+    for d in 5x 1.5s ms -3s 0s "" 1h30 99999999999999999999d; do # ("5" is 5 s)
         c put k 1 --ttl "$d"
         rc "--ttl '$d' rejected" 2
     done
@@ -811,26 +811,29 @@ check_ttl_durations() {
     # the URL's default, on any backend (file:DIR?default_ttl=1s, ...)
     case $URL in *\?*) sep='&' ;; *) sep='?' ;; esac
     base=$URL
-    URL="$base${sep}default_ttl=1s"
+    URL="$base${sep}default_ttl=2h"
     c put d/url 1
     rc "put on $URL" 0
-    ttl_is "?default_ttl=1s" d/url 1000
+    ttl_is "?default_ttl=2h" d/url 7200000
     c --default-ttl 1h put d/both 1
     ttl_is "--default-ttl wins over ?default_ttl=" d/both 3600000
+    URL="$base${sep}default_ttl=1s"
+    c put d/short 1
+    rc "put on $URL" 0
     URL="$base${sep}default_ttl=zz"
     c put d/bad 1
     rc "?default_ttl=zz" 5
     has "?default_ttl=zz names it" "$T/err" "'zz'"
     URL=$base
-    ttl_is "the URL's parameter names the same store" d/url 1000
+    ttl_is "the URL's parameter names the same store" d/url 7200000
     if [ "$SCHEME" = file ] && ls "$T" | grep -q default_ttl; then
         bad "?default_ttl= became part of a folder name: $(ls "$T")"
     fi
     sleep 1.2
-    c exists d/url
+    c exists d/short
     rc "?default_ttl=1s: gone after 1 s" 3
     c ls d
-    out "the others stay" "$(printf 'd/bare\nd/both\nd/global\nd/own\nd/sum')"
+    out "the others stay" "$(printf 'd/bare\nd/both\nd/global\nd/own\nd/sum\nd/url')"
 }
 
 # clear_on_tty ANSWER: `cairn clear` on a terminal (a pty, through python),
