@@ -1,5 +1,5 @@
 /* cli.h — what the parts of the cairn command share: exit statuses and the
- * small helpers (durations, numbers, JSON output, stdin) in cli/util.c. */
+ * small helpers (numbers, JSON output, stdin) in cli/util.c. */
 #ifndef CAIRN_CLI_H
 #define CAIRN_CLI_H
 
@@ -61,11 +61,6 @@ int cli_bench_async(const char *store_url, int argc, char **argv);
  * Returns CAIRN_OK or the status of a failed conversion (a msgpack value
  * with no JSON form). */
 int cli_cat(FILE *f, const cairn_value *v);
-
-/* Parse a duration: one or more <integer><unit> with unit ms, s, m, h or d
- * ("500ms", "30s", "1h30m"). *ms receives the total, which is > 0.
- * Returns 0, or -1 for anything else (empty, no unit, zero, overflow). */
-int cli_parse_duration(const char *s, int64_t *ms);
 
 /* Parse a whole decimal number (no sign for u64; optional +/- for i64).
  * Returns 0, or -1 when s is not entirely such a number or overflows. */

@@ -17,6 +17,7 @@ typedef struct cli_kept cli_kept;
  * own --store (allowed after the command too) updates it. */
 typedef struct {
     const char *store_url; /* from --store; NULL: $CAIRN_STORE, else the default */
+    int64_t default_ttl_ms; /* from --default-ttl; 0: the store URL's, else never */
     cli_kept *kept;        /* owned: the copies cli_args_url() made */
 } cli_ctx;
 
@@ -158,7 +159,8 @@ const char *cli_store_url(const cli_ctx *ctx);
  * CLI_STORE_WRITE). */
 bool cli_creates_store(const cli_command *cmd);
 
-/* Open the store for cmd; on failure report it and return the exit
+/* Open the store for cmd (with ctx->default_ttl_ms, from the global
+ * --default-ttl, as its default TTL); on failure report it and return the exit
  * status. Only a command marked CLI_STORE_WRITE creates a store: any
  * other on a store that is not there (a mistyped --store, an empty folder,
  * an LMDB folder given without lmdb:) is exit 3, "no cairn store at PATH",

@@ -62,9 +62,8 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         case O_TTL:
             if (!strcmp(args.val, "never"))
                 o.ttl_ms = -1;
-            else if (cli_parse_duration(args.val, &o.ttl_ms))
-                return cli_usage(cmd, "--ttl: bad duration '%s' (examples: 500ms, 30s, "
-                                      "5m, 2h, 1d, 1h30m, never)", args.val);
+            else if (cairn_duration_parse(args.val, &o.ttl_ms))
+                return cli_usage(cmd, "--ttl: %s, or never", cairn_errmsg());
             break;
         case O_FORMAT:
             if (cairn_format_parse(args.val, &o.format) != CAIRN_OK)
@@ -256,10 +255,12 @@ static int cmd_cat(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         return ex;
     cairn_value *v = NULL;
     int rc = cairn_get(s, pos[0], &v);
-    if (rc == CAIRN_OK)
-        rc = cli_cat(stdout, v);
     if (rc)
         ex = cli_fail(rc, "cat", pos[0]);
+    else if ((rc = cli_cat(stdout, v))) { /* the conversion's message names no key */
+        fprintf(stderr, "cairn: cat %s: %s\n", pos[0], cairn_errmsg());
+        ex = cli_exit_status(rc);
+    }
     cairn_value_free(v);
     cairn_store_close(s);
     return ex;
@@ -371,11 +372,13 @@ const cli_command cli_kv_commands[] = {
      "with a binary format (npy, msgpack, bytes) adds a hint on stderr. A\n"
      "skipped put exits 0 and says 'skipped' on stderr.\n",
      "  -e, --if-exists MODE  when KEY already holds a record: fail (default,\n"
-     "                        exit 4), skip (exit 0), different (fail only if\n"
-     "                        the stored value differs; JSON compared by\n"
-     "                        meaning), overwrite\n"
-     "  -t, --ttl DURATION    expire after DURATION: 500ms, 30s, 5m, 2h, 1d or a\n"
-     "                        sum such as 1h30m; 'never' for no expiry\n"
+     "                        exit 4; copy and import default to skip), skip\n"
+     "                        (exit 0), different (fail only if the stored\n"
+     "                        value differs; JSON compared by meaning),\n"
+     "                        overwrite\n"
+     "  -t, --ttl DURATION    expire after DURATION: seconds (300), or 500ms, 30s,\n"
+     "                        5m, 2h, 1d or a sum such as 1h30m; 'never' for no\n"
+     "                        expiry (default: the store's, see --default-ttl)\n"
      "  -f, --format FORMAT   json (default), text (UTF-8), bytes, msgpack (one\n"
      "                        MessagePack object) or npy (a NumPy .npy file of a\n"
      "                        numeric dtype; docs/formats.md)\n"

@@ -734,7 +734,8 @@ const cli_command cli_migrate_commands[] = {
      "      --to URL          the destination store\n"
      "  -p, --prefix P        copy only P and the keys under P/\n"
      "  -e, --if-exists MODE  when a key already holds a record at --to: skip\n"
-     "                        (default: keep it, even if its value differs),\n"
+     "                        (default, unlike put's fail: keep it, even if its\n"
+     "                        value differs),\n"
      "                        different (keep an equal value, stop with exit 4\n"
      "                        at a different one), overwrite, fail (exit 4)\n"
      "      --skip-corrupt    leave damaged records out, naming each on stderr, and\n"
@@ -764,7 +765,7 @@ const cli_command cli_migrate_commands[] = {
      "checksum given is checked. Records already expired are not imported. Resumable: keys\n"
      "already in the store are skipped. Stops at the first bad line, naming its\n"
      "number (exit 5): every line before it is imported, nothing from it on.\n",
-     "  -e, --if-exists MODE  as for copy: skip (default), different, overwrite,\n"
-     "                        fail\n", NULL, CLI_STORE_WRITE},
+     "  -e, --if-exists MODE  as for copy: skip (default, unlike put's fail),\n"
+     "                        different, overwrite, fail\n", NULL, CLI_STORE_WRITE},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

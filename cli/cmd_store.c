@@ -1,10 +1,13 @@
 /*
  * cmd_store.c — the commands on the store as a whole: purge (expired
- * records), upgrade (records of an older format) and stats.
+ * records), upgrade (records of an older format), clear (every record) and
+ * stats.
  */
 #include "cmd.h"
 
+#include <ctype.h>
 #include <string.h>
+#include <unistd.h>
 
 static int cmd_purge(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
@@ -30,6 +33,61 @@ static int cmd_upgrade(cli_ctx *ctx, const cli_command *cmd, int argc, char **ar
     uint64_t n = 0;
     int rc = cairn_upgrade(s, pos[0], &n);
     ex = cli_print_count(rc, n, "upgrade", NULL);
+
+    cairn_store_close(s);
+    return ex;
+}
+
+/* Ask on the terminal whether to remove the n records of the store; true
+ * for "y" or "yes" (any case). */
+static bool confirm_clear(const cli_ctx *ctx, uint64_t n)
+{
+    char shown[1024], line[64];
+    fprintf(stderr, "remove all %llu records from %s? [y/N] ", (unsigned long long)n,
+            cairn_url_redact(cli_store_url(ctx), shown, sizeof shown));
+    fflush(stderr);
+    if (!fgets(line, sizeof line, stdin))
+        return false;
+    size_t l = strcspn(line, "\r\n");
+    line[l] = '\0';
+    for (size_t i = 0; i < l; i++)
+        line[i] = (char)tolower((unsigned char)line[i]);
+    return !strcmp(line, "y") || !strcmp(line, "yes");
+}
+
+static int cmd_clear(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
+{
+    static const cli_opt specs[] = {{"--yes", "-y", false}, {NULL, NULL, false}};
+    bool yes = false;
+    int r;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        if (args.opt < 0)
+            return cli_usage(cmd, "unexpected argument '%s'", args.val);
+        yes = true;
+    }
+    if (r < 0)
+        return args.exit;
+    /* Asking needs someone to answer: a script says --yes. */
+    bool ask = !yes;
+    if (ask && !isatty(STDIN_FILENO))
+        return cli_usage(cmd, "removes every record: give --yes (no terminal to ask on)");
+    cairn_store *s;
+    int ex = cli_open_store(ctx, cmd, &s);
+    if (ex)
+        return ex;
+    uint64_t n = 0;
+    int rc = ask ? cairn_count(s, NULL, &n) : CAIRN_OK;
+    if (rc) {
+        ex = cli_fail(rc, "clear", NULL);
+    } else if (ask && n && !confirm_clear(ctx, n)) {
+        fprintf(stderr, "cairn clear: not confirmed; nothing removed\n");
+        ex = CLI_ERROR;
+    } else {
+        rc = cairn_clear(s, &n);
+        ex = cli_print_count(rc, n, "clear", NULL);
+    }
     cairn_store_close(s);
     return ex;
 }
@@ -92,6 +150,15 @@ const cli_command cli_store_commands[] = {
      "and user metadata stay. Old records read without it too. Each record is\n"
      "rewritten atomically; rerunning an interrupted upgrade finishes it, and\n"
      "a second run prints 0. Expired and corrupt records are left alone.\n", "",
+     NULL, CLI_STORE_REMOVE},
+    {"clear", cmd_clear, "clear [--yes]",
+     "remove every record (the models stay)",
+     "Remove every record of the store and print how many were removed. The\n"
+     "library's own records under _cairn/ (the model registry) stay. On a\n"
+     "terminal it first asks 'remove all N records from STORE? [y/N]' (not\n"
+     "confirmed: exit 1, nothing removed); elsewhere it needs --yes (without\n"
+     "it: exit 2, nothing removed). A store that is not there: exit 3.\n",
+     "  -y, --yes             remove without asking\n",
      NULL, CLI_STORE_REMOVE},
     {"stats", cmd_stats, "stats",
      "print store statistics (JSON)",

@@ -29,6 +29,8 @@ int cli_open_store_opts(const cli_ctx *ctx, const cli_command *cmd, cairn_option
                         cairn_store **s)
 {
     o.must_exist = !cli_creates_store(cmd);
+    if (!o.default_ttl_ms)
+        o.default_ttl_ms = ctx->default_ttl_ms;
     const char *url = cli_store_url(ctx);
     int rc = cairn_store_open(url, &o, s);
     if (rc) {

@@ -33,7 +33,7 @@ static const cli_command *find_command(const char *name)
 
 static void print_main_help(FILE *f)
 {
-    fprintf(f, "Usage: cairn [--store URL] COMMAND [ARGS...]\n\n"
+    fprintf(f, "Usage: cairn [--store URL] [--default-ttl DURATION] COMMAND [ARGS...]\n\n"
                "Keep the results and state of data pipelines in a store.\n\n"
                "Commands:\n");
     for (size_t k = 0; k < N_FAMILIES; k++)
@@ -43,12 +43,17 @@ static void print_main_help(FILE *f)
             "\nOptions:\n"
             "  -s, --store URL   the store: file:DIR (or a bare path), sqlite:PATH,\n"
             "                    lmdb:DIR, postgres://[user[:pw]@]host[:port]/db,\n"
-            "                    lmdb:DIR, redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P],\n"
-            "                    mem: (default: $CAIRN_STORE, else %s)\n"
+            "                    redis://[:PASSWORD@]HOST[:PORT][/DB][?prefix=P],\n"
+            "                    tiered:URL (a memory tier over URL), mem:\n"
+            "                    (default: $CAIRN_STORE, else %s);\n"
+            "                    any URL takes ?default_ttl=DURATION\n"
             "                    A password in URL is hidden from ps once read, but\n"
             "                    shows until then and stays in shell history: prefer\n"
             "                    $PGPASSWORD or ~/.pgpass (postgres), $REDISCLI_AUTH or\n"
             "                    $CAIRN_REDIS_PASSWORD (redis)\n"
+            "      --default-ttl DURATION\n"
+            "                    expiry of puts that give no --ttl: seconds (300) or\n"
+            "                    500ms, 30s, 5m, 2h, 1d, 1h30m (wins over the URL's)\n"
             "  -h, --help        show this help\n"
             "  -V, --version     print the version\n\n"
             "Exit status:\n",
@@ -76,9 +81,11 @@ static int cmd_help(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 
 static int run(cli_ctx *ctx, int argc, char **argv)
 {
-    enum { O_HELP, O_VERSION };
-    static const cli_opt opts[] = {
-        {"--help", "-h", false}, {"--version", "-V", false}, {NULL, NULL, false}};
+    enum { O_HELP, O_VERSION, O_DEFAULT_TTL };
+    static const cli_opt opts[] = {{"--help", "-h", false},
+                                   {"--version", "-V", false},
+                                   {"--default-ttl", NULL, true},
+                                   {NULL, NULL, false}};
     cli_args args;
     int r;
     /* The global options, up to the command; --store is taken here too
@@ -88,6 +95,11 @@ static int run(cli_ctx *ctx, int argc, char **argv)
         if (args.opt == O_HELP) {
             print_main_help(stdout);
             return CLI_OK;
+        }
+        if (args.opt == O_DEFAULT_TTL) {
+            if (cairn_duration_parse(args.val, &ctx->default_ttl_ms))
+                return cli_usage(NULL, "--default-ttl: %s", cairn_errmsg());
+            continue;
         }
         printf("cairn %s\n", CAIRN_VERSION_STRING);
         return CLI_OK;

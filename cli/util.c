@@ -55,7 +55,7 @@ void cli_print_exit_statuses(FILE *f)
 #undef CLI_EXIT_LINE
 }
 
-/* ---- numbers and durations ---- */
+/* ---- numbers ---- */
 
 int cli_parse_u64(const char *s, uint64_t *out)
 {
@@ -93,46 +93,6 @@ int cli_parse_i64(const char *s, int64_t *out)
             return -1;
         *out = (int64_t)u;
     }
-    return 0;
-}
-
-int cli_parse_duration(const char *s, int64_t *ms)
-{
-    static const struct {
-        const char *name;
-        int64_t ms;
-    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
-    int64_t total = 0;
-    if (!s || !*s)
-        return -1;
-    const char *p = s;
-    while (*p) {
-        int64_t n = 0;
-        if (*p < '0' || *p > '9')
-            return -1;
-        while (*p >= '0' && *p <= '9') {
-            int d = *p++ - '0';
-            if (n > (INT64_MAX - d) / 10)
-                return -1;
-            n = n * 10 + d;
-        }
-        size_t ul = 0;
-        while (p[ul] && (p[ul] < '0' || p[ul] > '9'))
-            ul++;
-        int64_t mult = 0;
-        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-            if (strlen(units[i].name) == ul && !strncmp(p, units[i].name, ul))
-                mult = units[i].ms;
-        if (!mult) /* no unit or an unknown one: "30" could mean s or ms */
-            return -1;
-        p += ul;
-        if (n > INT64_MAX / mult || total > INT64_MAX - n * mult)
-            return -1;
-        total += n * mult;
-    }
-    if (total <= 0)
-        return -1;
-    *ms = total;
     return 0;
 }
 

@@ -4,7 +4,7 @@
  * it reads never shown by cairn_url_redact nor in its messages, nor the
  * password a raw '/' cut short; alone or behind a wrapping scheme), then
  * cairn_store_open on URLs that can create nothing on disk (mem: and
- * unknown schemes).
+ * unknown schemes; ?default_ttl= read by the store whatever the scheme).
  */
 #include "common.h"
 
@@ -36,6 +36,11 @@ static void try_open(const char *url, const char *scheme)
         FUZZ_CHECK(rc == CAIRN_EURL, "unknown scheme '%s' gave %d", scheme, rc);
         FUZZ_CHECK(s == NULL, "a store was returned on error");
         FUZZ_CHECK(strstr(cairn_errmsg(), "unknown scheme") != NULL, "message: %s",
+                   cairn_errmsg());
+        return;
+    }
+    if (rc == CAIRN_EURL && strstr(url, "default_ttl=")) { /* a bad ?default_ttl= */
+        FUZZ_CHECK(s == NULL && strstr(cairn_errmsg(), "default_ttl"), "message: %s",
                    cairn_errmsg());
         return;
     }

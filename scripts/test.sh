@@ -33,7 +33,7 @@ B_FUZZ=$PREFIX-fuzz
 B_TSAN=$PREFIX-tsan
 # Unit cases run under ThreadSanitizer: the memory tier's threads.
 TSAN_CASES=(cache_threads tiered_threads cache_held_entry cache_basic arena_threads cache_arena_entries tiered_renew_threads)
-FUZZERS=(key url backend_url tiered_url record record_roundtrip json jdom canon schema model dump npy msgpack zrecord)
+FUZZERS=(key url duration backend_url tiered_url record record_roundtrip json jdom canon schema model dump npy msgpack zrecord)
 # What the ASan stage runs (ctest -L 'unit|conformance'): only these are
 # built there; the CLI, examples and benchmarks are built and run by the
 # -Werror stage. A unit or conformance test on another program fails loudly

@@ -177,6 +177,20 @@ CAIRN_API const char *cairn_version(void);
 CAIRN_API int cairn_version_number(void);
 
 /*
+ * cairn_duration_parse — read a duration as the CLI's --ttl and a store
+ * URL's ?default_ttl= take it: a bare integer is seconds ("300"); else one
+ * or more <integer><unit> with unit ms, s, m, h or d, summed ("500ms",
+ * "30s", "5m", "2h", "1d", "1h30m"). No sign, no spaces, no fractions.
+ * text [in]: borrowed, NUL-terminated. ms [out]: the total in
+ * milliseconds, always > 0; untouched on failure.
+ * Errors: CAIRN_EINVAL (NULL, empty, negative, zero, a number without a
+ * unit after a unit ("1h30"), an unknown unit, more than INT64_MAX ms),
+ * with a message that quotes the text and says what is wrong.
+ * Thread-safe.
+ */
+CAIRN_API int cairn_duration_parse(const char *text, int64_t *ms);
+
+/*
  * cairn_free — release a buffer the library handed out (the void * or
  * char * out-parameters of cairn_convert(), cairn_value_convert(),
  * cairn_schema_fill_defaults(), ...). p: [in], owned by the caller until

@@ -46,7 +46,8 @@ typedef enum {
 struct cairn_options {
     size_t struct_size;      /* 0 or sizeof(cairn_options): see common.h */
     cairn_durability durability;
-    int64_t default_ttl_ms;  /* TTL of puts that give none; <=0: never expire */
+    int64_t default_ttl_ms;  /* TTL of puts that give none; <0: never expire;
+                                0: the URL's ?default_ttl=, else never */
     int64_t busy_timeout_ms; /* wait for locks this long; 0: 10000 ms */
     uint64_t map_size;       /* lmdb: map size in bytes; 0: 64 GiB */
     int must_exist;          /* non-zero: open only a store that is there and
@@ -93,12 +94,20 @@ struct cairn_options {
  *                    the password may come from $REDISCLI_AUTH or
  *                    $CAIRN_REDIS_PASSWORD instead; it is never shown in a
  *                    message
+ *   tiered:URL       a memory tier over the store at URL
+ *
+ * Every URL also takes ?default_ttl=DURATION (or &default_ttl= after the
+ * backend's own parameters): the TTL of puts that give none, read by
+ * cairn_duration_parse() ("300" is seconds; "30s", "1h30m", ...) and taken
+ * out before the backend sees the URL. opt->default_ttl_ms, when not 0,
+ * wins over it.
  *
  * url [in]: borrowed. opt [in]: borrowed, may be NULL (defaults).
  * out [out]: owned, the handle; close it with cairn_store_close().
  * Errors: CAIRN_ENOTFOUND (opt->must_exist and no store there; never for
  * a store folder that cannot be made, which is CAIRN_EIO),
- * CAIRN_EURL (unknown scheme, named in the message; empty path),
+ * CAIRN_EURL (unknown scheme, named in the message; empty path; a bad
+ * default_ttl, quoted),
  * CAIRN_EUNSUPPORTED (backend not built in), CAIRN_EIO, CAIRN_EBUSY,
  * CAIRN_ECORRUPT (not a cairn store), CAIRN_EINVAL (bad options),
  * CAIRN_ENOMEM. Thread-safe.
@@ -311,12 +320,26 @@ CAIRN_API int cairn_delete(cairn_store *s, const char *key);
 /*
  * cairn_delete_prefix — remove every record under prefix (whole segments:
  * "teams" removes "teams" and "teams/x", never "teams2"). s [in].
- * prefix [in]: borrowed; NULL or "" is every key but the library's own.
+ * prefix [in]: borrowed, never "everything": NULL is CAIRN_EINVAL and ""
+ * (or "/") an empty key, CAIRN_EKEY, so that an empty variable cannot
+ * empty a store; cairn_clear() does that.
  * n [out]: may be NULL; the number of live records removed. Each record is removed
- * atomically; the whole is not one transaction. Thread-safe.
+ * atomically; the whole is not one transaction. Errors: CAIRN_EINVAL,
+ * CAIRN_EKEY (a bad or reserved prefix), the backend's. Thread-safe.
  */
 CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix,
                                   uint64_t *n);
+
+/*
+ * cairn_clear — remove every record of the store (seed 004's clear()), but
+ * the library's own under "_cairn/": the model registry stays, so records
+ * put afterwards can still name their models. s [in]. n [out]: may be
+ * NULL; the number of live records removed (expired ones go too, uncounted).
+ * Each record is removed atomically; the whole is not one transaction: a
+ * failure may leave part removed, and records written meanwhile may stay.
+ * Errors: CAIRN_EINVAL (s NULL), the backend's. Thread-safe.
+ */
+CAIRN_API int cairn_clear(cairn_store *s, uint64_t *n);
 
 /*
  * The function of cairn_update_v2(). ctx [in]: the caller's, as given.

@@ -465,3 +465,28 @@ int cairn__url_param_value(const cairn__url *u, const cairn__url_param *p, char 
                       "not %%00)",
                       u->who, (int)(p->name_len > 40 ? 40 : p->name_len), p->name);
 }
+
+void cairn__url_take_param(const char *url, const char *name, char *out, const char **value,
+                           size_t *vlen)
+{
+    const char *q = strchr(url, '?');
+    size_t base = q ? (size_t)(q - url) : strlen(url), nl = strlen(name), o = base;
+    memcpy(out, url, base);
+    *value = NULL;
+    *vlen = 0;
+    for (const char *p = q ? q + 1 : NULL; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t plen = amp ? (size_t)(amp - p) : strlen(p);
+        if (plen > nl && p[nl] == '=' && !memcmp(p, name, nl)) {
+            *value = p + nl + 1; /* the last one given wins */
+            *vlen = plen - nl - 1;
+        } else if (plen) {
+            out[o] = o == base ? '?' : '&';
+            o++;
+            memcpy(out + o, p, plen);
+            o += plen;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    out[o] = '\0';
+}

@@ -33,6 +33,15 @@ bool cairn__url_wraps(const char *s, size_t n);
  * of memory. */
 char *cairn__pct_decode(const char *p, size_t n, bool *bad);
 
+/* Take the parameter name=VALUE that the store itself reads (default_ttl)
+ * out of url's query, the text after its first '?', whatever the scheme:
+ * out (strlen(url) + 1 bytes) receives url without it (and without the '?'
+ * when nothing else is left), *value and *vlen its raw value, pointing
+ * into url (NULL and 0 when absent; given twice, the last). A url with no
+ * such parameter is copied as it is (a file path may hold a '?'). */
+void cairn__url_take_param(const char *url, const char *name, char *out, const char **value,
+                           size_t *vlen);
+
 /* ---- server URLs ----
  *
  *   [scheme:]//[user[:password]@]host[:port][/path][?query][#fragment]

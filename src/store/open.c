@@ -4,7 +4,9 @@
  */
 #include "store/front.h"
 #include "backend/registry.h"
+#include "base/url.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,20 @@ cairn__mcache *cairn__store_mcache(cairn_store *s)
 /* Open / close                                                        */
 /* ------------------------------------------------------------------ */
 
+/* The value of a URL's ?default_ttl=DURATION (v[0..n), still
+ * percent-encoded) into *ms. */
+static int url_default_ttl(const char *v, size_t n, const char *shown, int64_t *ms)
+{
+    bool bad = false;
+    char *text = cairn__pct_decode(v, n, &bad);
+    if (!text)
+        return bad ? cairn__err(CAIRN_EURL, "open %.200s: default_ttl: bad %% escape", shown)
+                   : cairn__err(CAIRN_ENOMEM, "open %.200s: out of memory", shown);
+    int rc = cairn_duration_parse(text, ms);
+    free(text);
+    return rc ? cairn__err_prefix(CAIRN_EURL, "open %.200s: default_ttl", shown) : CAIRN_OK;
+}
+
 CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
                                cairn_store **out)
 {
@@ -26,12 +42,26 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
     cairn__err_clear();
     if (!out)
         return cairn__err(CAIRN_EINVAL, "open: out is NULL");
-    int rc = cairn__backend_lookup(url, &m, &loc, shown, sizeof shown);
-    if (rc)
-        return rc;
+    if (!url)
+        return cairn__err(CAIRN_EURL, "empty store URL");
+    /* ?default_ttl= is the store's, whatever the backend: taken out of the
+     * URL before the backend sees it */
+    char *bare = malloc(strlen(url) + 1);
+    if (!bare)
+        return cairn__err(CAIRN_ENOMEM, "open: out of memory");
+    const char *ttl;
+    size_t ttl_len;
+    cairn__url_take_param(url, "default_ttl", bare, &ttl, &ttl_len);
     cairn_options o;
-    if ((rc = CAIRN__OPTS_READ(&o, opt, "options")))
-        return cairn__err_prefix(rc, "open %.200s", shown);
+    int rc = cairn__backend_lookup(bare, &m, &loc, shown, sizeof shown);
+    if (rc == CAIRN_OK && (rc = CAIRN__OPTS_READ(&o, opt, "options")))
+        cairn__err_prefix(rc, "open %.200s", shown);
+    if (rc == CAIRN_OK && ttl && o.default_ttl_ms == 0)
+        rc = url_default_ttl(ttl, ttl_len, shown, &o.default_ttl_ms);
+    if (rc) {
+        free(bare);
+        return rc;
+    }
     if ((unsigned)o.durability > CAIRN_DURABILITY_FULL)
         return cairn__err(CAIRN_EINVAL, "open %.200s: unknown durability %d", shown,
                           (int)o.durability);
@@ -47,15 +77,19 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
         o.compress_threshold = CAIRN__ZIP_MIN;
 
     cairn_store *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        free(bare);
         return cairn__err(CAIRN_ENOMEM, "open %.200s: out of memory", shown);
+    }
     s->m = m;
     s->opt = o;
     if ((rc = cairn__mcache_new(&s->mc))) {
         free(s);
+        free(bare);
         return cairn__err_prefix(rc, "open %.200s", shown);
     }
     rc = cairn__backend_open_at(m, loc, &s->opt, shown, &s->be);
+    free(bare);
     if (rc) {
         cairn__mcache_free(s->mc);
         free(s);

@@ -183,6 +183,20 @@ CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix, uint64_t *
     return CAIRN_OK;
 }
 
+CAIRN_API int cairn_clear(cairn_store *s, uint64_t *n)
+{
+    int rc;
+    if ((rc = check_store(s, "clear")))
+        return rc;
+    uint64_t d = 0;
+    if ((rc = sweep(s, NULL, OP_DELETE, &d))) /* NULL: all but _cairn/ */
+        return cairn__err_prefix(rc, "clear");
+    __atomic_add_fetch(&s->n_del, d, __ATOMIC_RELAXED);
+    if (n)
+        *n = d;
+    return CAIRN_OK;
+}
+
 CAIRN_API int cairn_purge_expired(cairn_store *s, uint64_t *n)
 {
     int rc;

@@ -344,6 +344,39 @@ static void delete_by_prefix(void **state)
     assert_rc(cairn_delete_prefix(s, "", &n), CAIRN_EKEY); /* never "everything" */
 }
 
+/* cairn_clear removes every user record (expired ones too) and keeps the
+ * library's own: the model registry. */
+static void clear_all(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    assert_ok(cairn_model_register(s, "ns/any", "{}", 2, 0, NULL));
+    put_keys(s, (const char *const[]){"a", "a/b", "z/y/x", "~", NULL});
+    cairn_put_opts brief = {.ttl_ms = 1};
+    assert_ok(cairn_put(s, "gone", "1", 1, &brief));
+    char key[32];
+    for (int i = 0; i < 300; i++) { /* more than one sweep batch */
+        snprintf(key, sizeof key, "bulk/%03d", i);
+        assert_ok(cf_put(s, key, "1", CAIRN_FAIL_IF_EXISTS));
+    }
+    tr_sleep_ms(20);
+    uint64_t n = 0, count = 9;
+    assert_ok(cairn_clear(s, &n));
+    assert_int_equal(n, 304);
+    assert_ok(cairn_count(s, NULL, &count));
+    assert_int_equal(count, 0);
+    cairn_stats st;
+    assert_ok(cairn_store_stats_get(s, &st));
+    assert_int_equal(st.expired, 0);
+    char ref[CAIRN_MODEL_MAX + 1];
+    assert_ok(cairn_model_resolve(s, "ns/any", ref)); /* the registry stays */
+    assert_ok(cairn_clear(s, &n)); /* an empty store */
+    assert_int_equal(n, 0);
+    assert_ok(cairn_clear(s, NULL));
+    assert_ok(cf_put(s, "a", "2", CAIRN_FAIL_IF_EXISTS));
+    cf_expect_str(s, "a", "2");
+    assert_rc(cairn_clear(NULL, &n), CAIRN_EINVAL);
+}
+
 static void reserved_keys_hidden(void **state)
 {
     cf_fx *fx = FX(state);
@@ -392,6 +425,7 @@ const tr_case cf_listing_cases[] = {
     TR_CASE(iterate_many_with_writes, TR_NONE, 0),
     TR_CASE(iterator_metadata, TR_NONE, 0),
     TR_CASE(delete_by_prefix, TR_NONE, 0),
+    TR_CASE(clear_all, TR_NONE, 0),
     TR_CASE(reserved_keys_hidden, TR_NONE, 0),
 };
 const size_t cf_listing_ncases = CF_NCASES(cf_listing_cases);

@@ -207,11 +207,67 @@ static void ttl_purge(void **state)
     assert_rc(cairn_exists(s, "p/001"), CAIRN_ENOTFOUND);
 }
 
+/* fx's URL with "default_ttl=TTL" added to its query. */
+static cairn_store *open_with_default_ttl(const cf_fx *fx, const char *ttl,
+                                          const cairn_options *opt, int *rc)
+{
+    char url[sizeof fx->url + 64];
+    snprintf(url, sizeof url, "%s%cdefault_ttl=%s", fx->url, strchr(fx->url, '?') ? '&' : '?',
+             ttl);
+    cairn_store *s = NULL;
+    *rc = cairn_store_open(url, opt, &s);
+    return s;
+}
+
+/* ?default_ttl=DURATION in any backend's URL is the store default: the
+ * backend sees its URL without it (the same records), puts that give no TTL
+ * get it, cairn_options.default_ttl_ms (when set) wins, and a bad one is
+ * CAIRN_EURL naming it. */
+static void ttl_url_default(void **state)
+{
+    cf_fx *fx = FX(state);
+    int rc;
+    cairn_store *s = open_with_default_ttl(fx, "1h", NULL, &rc);
+    if (rc)
+        fail_msg("open %s with default_ttl=1h: %s", fx->url, cairn_errmsg());
+    put_ttl(s, "u/meta", "1", 0, CAIRN_FAIL_IF_EXISTS);
+    cairn_meta m = cf_meta(s, "u/meta");
+    assert_int_equal(m.expires_ms, m.updated_ms + 3600 * 1000);
+    if (cf_be->persistent) /* the same store as fx's URL */
+        assert_ok(cairn_exists(fx->s, "u/meta"));
+    cairn_store_close(s);
+    /* an explicit option wins: -1 is never */
+    cairn_options never = {.default_ttl_ms = -1};
+    s = open_with_default_ttl(fx, "1h", &never, &rc);
+    assert_ok(rc);
+    assert_ok(cairn_put(s, "u/option", "4", 1, NULL));
+    assert_int_equal(cf_meta(s, "u/option").expires_ms, 0);
+    cairn_store_close(s);
+
+    s = open_with_default_ttl(fx, "50ms", NULL, &rc);
+    assert_ok(rc);
+    put_ttl(s, "v/default", "1", 0, CAIRN_FAIL_IF_EXISTS);
+    assert_ok(cairn_put(s, "v/null-opts", "2", 1, NULL));
+    put_ttl(s, "v/never", "3", -1, CAIRN_FAIL_IF_EXISTS);
+    tr_sleep_ms(WAIT_MS);
+    char *keys = cf_list(s, "v", NULL);
+    cf_expect_keys(keys, (const char *const[]){"v/never", NULL});
+    free(keys);
+    cairn_store_close(s);
+
+    s = open_with_default_ttl(fx, "5x", NULL, &rc);
+    assert_rc(rc, CAIRN_EURL);
+    assert_null(s);
+    if (!strstr(cairn_errmsg(), "default_ttl") || !strstr(cairn_errmsg(), "'5x'"))
+        fail_msg("bad default_ttl: message '%s'", cairn_errmsg());
+}
+
 const tr_case cf_ttl_cases[] = {
     TR_CASE(ttl_expiry_everywhere, TR_NONE, 0),
     TR_CASE(ttl_and_set_behaviours, TR_NONE, 0),
     TR_CASE(ttl_incr_and_update, TR_NONE, 0),
     TR_CASE(ttl_store_default, TR_NONE, 0),
+    TR_CASE(ttl_url_default, TR_NONE, 0),
     TR_CASE(ttl_purge, TR_NONE, 0),
 };
 const size_t cf_ttl_ncases = CF_NCASES(cf_ttl_cases);

@@ -276,8 +276,8 @@ check_reads_create_nothing() {
     for URL in $targets; do
         for cmd in "ls" "get k" "cat k" "exists k" "range a" "count" "stats" "export" \
             "model ls" "model show Person" "validate Person $R/doc.json" \
-            "copy --from $URL --to mem:" "rm k" "rm --prefix p" "purge" "model rm Person" \
-            "upgrade"; do
+            "copy --from $URL --to mem:" "rm k" "rm --prefix p" "purge" "clear --yes" \
+            "model rm Person" "upgrade"; do
             # shellcheck disable=SC2086
             c $cmd
             rc "$cmd on $URL" 3
@@ -335,7 +335,7 @@ check_usage() {
     rc "--format bad name" 2
     c put k 1 --ttl
     rc "--ttl without a value" 2
-    for d in 5 5x 1.5s ms -3s 0s "" 99999999999999999999d; do
+    for d in 5x 1.5s ms -3s 0s "" 1h30 99999999999999999999d; do # ("5" is 5 s)
         c put k 1 --ttl "$d"
         rc "--ttl '$d' rejected" 2
     done
@@ -789,6 +789,176 @@ check_ttl() {
     out "purge again" 0
     c rm --prefix ttl
     rc "rm --prefix ttl" 0
+}
+
+# ttl_of: expires_ms - updated_ms of the record whose get --meta is in
+# $T/out ("none" when it does not expire).
+ttl_of() {
+    u=$(sed -n 's/.*"updated_ms":\([0-9]*\).*/\1/p' "$T/out")
+    e=$(sed -n 's/.*"expires_ms":\([0-9]*\).*/\1/p' "$T/out")
+    if [ -n "$u" ] && [ -n "$e" ]; then echo $((e - u)); else echo none; fi
+}
+# ttl_is NAME KEY MS: the record under KEY expires MS after its write.
+ttl_is() {
+    c get "$2" --meta
+    got=$(ttl_of)
+    if [ "$got" = "$3" ]; then ok; else bad "$1: expires after $got ms, expected $3"; fi
+}
+
+# ---- durations: --ttl takes bare seconds; a store default from the URL's
+# ?default_ttl= or the global --default-ttl (issue 15) ----
+check_ttl_durations() {
+    c put d/bare 1 --ttl 300
+    rc "put --ttl 300 (bare seconds)" 0
+    ttl_is "--ttl 300 is 300 s" d/bare 300000
+    must put d/sum 1 --ttl 1h30m
+    ttl_is "--ttl 1h30m" d/sum 5400000
+    for v in 5x -5 0 1h30 1.5h; do
+        c put d/bad 1 --ttl "$v"
+        rc "put --ttl $v" 2
+        has "put --ttl $v names it" "$T/err" "'$v'"
+    done
+    c exists d/bad
+    rc "a refused --ttl stores nothing" 3
+    c --default-ttl 2h put d/global 1
+    rc "--default-ttl 2h put" 0
+    ttl_is "--default-ttl 2h" d/global 7200000
+    c --default-ttl 2h put d/own 1 --ttl 5s
+    ttl_is "--ttl wins over --default-ttl" d/own 5000
+    c --default-ttl nope put d/bad 1
+    rc "--default-ttl nope" 2
+    has "--default-ttl nope names it" "$T/err" "'nope'"
+    # the URL's default, on any backend (file:DIR?default_ttl=1s, ...)
+    case $URL in *\?*) sep='&' ;; *) sep='?' ;; esac
+    base=$URL
+    URL="$base${sep}default_ttl=2h"
+    c put d/url 1
+    rc "put on $URL" 0
+    ttl_is "?default_ttl=2h" d/url 7200000
+    c --default-ttl 1h put d/both 1
+    ttl_is "--default-ttl wins over ?default_ttl=" d/both 3600000
+    URL="$base${sep}default_ttl=1s"
+    c put d/short 1
+    rc "put on $URL" 0
+    URL="$base${sep}default_ttl=zz"
+    c put d/bad 1
+    rc "?default_ttl=zz" 5
+    has "?default_ttl=zz names it" "$T/err" "'zz'"
+    URL=$base
+    ttl_is "the URL's parameter names the same store" d/url 7200000
+    if [ "$SCHEME" = file ] && ls "$T" | grep -q default_ttl; then
+        bad "?default_ttl= became part of a folder name: $(ls "$T")"
+    fi
+    sleep 1.2
+    c exists d/short
+    rc "?default_ttl=1s: gone after 1 s" 3
+    c ls d
+    out "the others stay" "$(printf 'd/bare\nd/both\nd/global\nd/own\nd/sum\nd/url')"
+}
+
+# clear_on_tty ANSWER: `cairn clear` on a terminal (a pty, through python),
+# answering ANSWER; what it wrote in $T/out, its exit status in $RC.
+clear_on_tty() {
+    "$PY" - "$CAIRN" "$URL" "$1" >"$T/out" 2>"$T/err" <<'EOF'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "--store", sys.argv[2], "clear"])
+out = b""
+try:
+    while b"[y/N]" not in out:
+        d = os.read(fd, 1024)
+        if not d:
+            break
+        out += d
+    os.write(fd, sys.argv[3].encode() + b"\n")
+    while True:
+        d = os.read(fd, 1024)
+        if not d:
+            break
+        out += d
+except OSError:
+    pass
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(st))
+EOF
+    RC=$?
+}
+
+# ---- clear: every record but the models, only when confirmed (issue 15) ----
+check_clear() {
+    person_models
+    must put a 1
+    must put b/c 2
+    must put b/d 3 --ttl 1h
+    c clear
+    rc "clear without --yes and no terminal" 2
+    has "clear without --yes says to give it" "$T/err" "--yes"
+    c count
+    out "clear without --yes removes nothing" 3
+    c clear extra --yes
+    rc "clear with an argument" 2
+    if [ -n "$PY" ]; then
+        clear_on_tty n
+        rc "clear on a terminal answered n" 1
+        has "clear on a terminal asks" "$T/out" "remove all 3 records from "
+        c count
+        out "clear answered n removes nothing" 3
+        clear_on_tty y
+        rc "clear on a terminal answered y" 0
+        c count
+        out "clear answered y removes every record" 0
+        must put a 1
+        must put b/c 2
+        must put b/d 3 --ttl 1h
+    fi
+    c clear --yes
+    rc "clear --yes" 0
+    out "clear --yes counts the records" 3
+    c count
+    out "clear --yes leaves no record" 0
+    c model ls
+    out "clear keeps the models" "$(printf 'default/Person@1\ndefault/Person@2\nhr/Person@1\nns/point@1')"
+    c clear -y
+    out "clear on an empty store" 0
+    must put a 1
+    c get a
+    out "the store works after clear" 1
+}
+
+# ---- --help names each store scheme once, tiered: too; the --if-exists
+# defaults are told apart (issue 15) ----
+check_help_schemes() {
+    c --help
+    for scheme in file:DIR sqlite:PATH lmdb:DIR postgres:// redis:// tiered: mem: \
+        default_ttl=; do
+        n=$(grep -o -F -e "$scheme" "$T/out" | wc -l)
+        if [ "$n" -eq 1 ]; then ok; else bad "--help names $scheme $n times"; fi
+    done
+    has "--help tells --default-ttl" "$T/out" "--default-ttl DURATION"
+    # (the help's lines joined, as the phrases may wrap)
+    for cmd in put copy import; do
+        c "$cmd" --help
+        tr -s ' \n' '  ' <"$T/out" >"$T/$cmd.help"
+    done
+    has "put --help: --if-exists fails by default" "$T/put.help" "fail (default, exit 4;"
+    has "put --help: not so copy and import" "$T/put.help" "copy and import default to skip"
+    has "copy --help: skips by default" "$T/copy.help" "skip (default, unlike put's fail"
+    has "import --help: skips by default" "$T/import.help" "skip (default, unlike put's fail)"
+}
+
+# ---- cat: a value it cannot show names its key (issue 15) ----
+check_cat_names_key() {
+    # a msgpack map holding an extension (type 5), which has no JSON form
+    printf '\201\241a\307\001\005x' >"$T/ext.mp"
+    must put blob/ext --input "$T/ext.mp" --format msgpack
+    c cat blob/ext
+    rc "cat of a value with no JSON form" 5
+    has "cat's error names the key" "$T/err" "cat blob/ext:"
+    c cat blob/none
+    rc "cat of a missing key" 3
+    has "cat of a missing key names it" "$T/err" "blob/none"
 }
 
 # ---- stats ----

@@ -951,6 +951,63 @@ static void url_redact_raw_slash(void **state)
     expect_redact("sqlite:///tmp/x/a:b@c.db", "sqlite:///tmp/x/a:b@c.db");
 }
 
+static void expect_duration(const char *text, int64_t want)
+{
+    int64_t ms = -7;
+    int rc = cairn_duration_parse(text, &ms);
+    if (rc != CAIRN_OK || ms != want)
+        fail_msg("duration '%s': %d, %lld ms (%s), expected %lld", text, rc, (long long)ms,
+                 cairn_errmsg(), (long long)want);
+}
+
+/* Refused with a message that quotes the text and says why; *ms untouched. */
+static void expect_bad_duration(const char *text, const char *says)
+{
+    int64_t ms = -7;
+    char quoted[128];
+    snprintf(quoted, sizeof quoted, "'%s'", text);
+    int rc = cairn_duration_parse(text, &ms);
+    if (rc != CAIRN_EINVAL || ms != -7 || !strstr(cairn_errmsg(), quoted) ||
+        !strstr(cairn_errmsg(), says))
+        fail_msg("duration '%s': %d, %lld ms, message '%s' (expected EINVAL naming it and "
+                 "saying '%s')", text, rc, (long long)ms, cairn_errmsg(), says);
+}
+
+static void duration_parse(void **state)
+{
+    (void)state;
+    expect_duration("300", 300000); /* a bare number is seconds */
+    expect_duration("1", 1000);
+    expect_duration("500ms", 500);
+    expect_duration("30s", 30000);
+    expect_duration("5m", 300000);
+    expect_duration("2h", 7200000);
+    expect_duration("1d", 86400000);
+    expect_duration("1h30m", 5400000);
+    expect_duration("1d2h3m4s5ms", 93784005);
+    expect_duration("0s1ms", 1);
+    expect_duration("9223372036854775807ms", INT64_MAX);
+    expect_duration("9223372036854775s", INT64_C(9223372036854775000));
+    expect_bad_duration("", "empty");
+    expect_bad_duration("-5", "negative");
+    expect_bad_duration("-5s", "negative");
+    expect_bad_duration("0", "more than 0");
+    expect_bad_duration("0ms", "more than 0");
+    expect_bad_duration("1h30", "without a unit");
+    expect_bad_duration("5x", "unknown unit 'x'");
+    expect_bad_duration("5 s", "unknown unit ' s'");
+    expect_bad_duration("1.5h", "unknown unit '.'");
+    expect_bad_duration("s", "expected a number");
+    expect_bad_duration("+5", "expected a number");
+    expect_bad_duration("9223372036854775808", "too large");
+    expect_bad_duration("9223372036854776s", "too large");
+    expect_bad_duration("106751991168d", "too large");
+    expect_bad_duration("9223372036854775807ms1ms", "too large");
+    int64_t ms;
+    assert_int_equal(cairn_duration_parse(NULL, &ms), CAIRN_EINVAL);
+    assert_int_equal(cairn_duration_parse("1s", NULL), CAIRN_EINVAL);
+}
+
 const tr_case unit_misc_cases[] = {
     TR_CASE(url_split, TR_NONE, 0),
     TR_CASE(url_redact, TR_NONE, 0),
@@ -974,5 +1031,6 @@ const tr_case unit_misc_cases[] = {
     TR_CASE(opts_read_by_size, TR_NONE, 0),
     TR_CASE(deprecated_names_work, TR_NONE, 0),
     TR_CASE(stats_getters_one_shape, TR_NONE, 0),
+    TR_CASE(duration_parse, TR_NONE, 0),
 };
 const size_t unit_misc_ncases = UNIT_NCASES(unit_misc_cases);
