@@ -14,7 +14,7 @@
 #define ENDS_AT(T, last) (offsetof(T, last) + sizeof(((T *)0)->last))
 _Static_assert(sizeof(cairn_options) == ENDS_AT(cairn_options, reserved), "padding");
 _Static_assert(sizeof(cairn_put_opts) == ENDS_AT(cairn_put_opts, user_meta), "padding");
-_Static_assert(sizeof(cairn_copy_opts) == ENDS_AT(cairn_copy_opts, progress_ctx), "padding");
+_Static_assert(sizeof(cairn_copy_opts) == ENDS_AT(cairn_copy_opts, reserved), "padding");
 _Static_assert(sizeof(cairn_cache_options) == ENDS_AT(cairn_cache_options, reserved),
                "padding");
 _Static_assert(sizeof(cairn_schema_opts) == ENDS_AT(cairn_schema_opts, reserved), "padding");

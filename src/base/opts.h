@@ -41,10 +41,18 @@ int cairn__opts_read(void *dst, size_t dst_size, size_t size0, size_t known, con
         cairn_options: offsetof(cairn_options, reserved),                   \
         cairn_cache_options: offsetof(cairn_cache_options, reserved),       \
         cairn_schema_opts: offsetof(cairn_schema_opts, reserved),           \
+        cairn_copy_opts: offsetof(cairn_copy_opts, reserved),               \
+        default: sizeof *(dst))
+
+/* The 0.1.0 size of each option struct (struct_size 0 stands for it):
+ * where its first field added later begins. */
+#define CAIRN__OPTS_SIZE0(dst)                                              \
+    _Generic(*(dst),                                                        \
+        cairn_copy_opts: offsetof(cairn_copy_opts, raw_prefix),             \
         default: sizeof *(dst))
 
 #define CAIRN__OPTS_READ(dst, src, what)                                    \
-    cairn__opts_read((dst), sizeof *(dst), sizeof *(dst), CAIRN__OPTS_KNOWN(dst), (src), \
-                     (what))
+    cairn__opts_read((dst), sizeof *(dst), CAIRN__OPTS_SIZE0(dst), CAIRN__OPTS_KNOWN(dst), \
+                     (src), (what))
 
 #endif

@@ -104,7 +104,7 @@ CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_op
         rc = cairn__err(CAIRN_ENOMEM, "copy: out of memory");
         goto out;
     }
-    if ((rc = cairn_list(from, o.prefix, &it)))
+    if ((rc = (o.raw_prefix ? cairn_list_raw : cairn_list)(from, o.prefix, &it)))
         goto out;
     size_t bytes = 0;
     for (;;) {
