@@ -109,7 +109,7 @@ static int copy_progress(void *ctx, const cairn_copy_stats *st)
 
 /* --from is only read: it must exist. --to is made when cmd says so. */
 static int copy_run(const cli_command *cmd, const char *from_url, const char *to_url,
-                    const char *prefix, cairn_behavior behavior)
+                    const cli_prefix *prefix, cairn_behavior behavior)
 {
     cairn_store *from = NULL, *to = NULL;
     int ex = open_url(from_url, false, &from, "copy --from");
@@ -123,10 +123,11 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
     progress_init(&c.p, "copied");
     uint64_t total;
     /* The total costs a scan of the keys: only worth it for a bar. */
-    if (c.p.on && cairn_count(from, prefix, &total) == CAIRN_OK)
+    if (c.p.on && cli_count(from, prefix, &total) == CAIRN_OK)
         c.p.total = total;
-    cairn_copy_opts o = {.behavior = behavior, .prefix = prefix,
-                         .progress = copy_progress, .progress_ctx = &c};
+    cairn_copy_opts o = {.struct_size = sizeof o, .behavior = behavior, .prefix = prefix->text,
+                         .progress = copy_progress, .progress_ctx = &c,
+                         .raw_prefix = prefix->raw};
     cairn_copy_stats st = {0};
     int rc = cairn_copy(from, to, &o, &st);
     progress_show(&c.p, st.copied, st.skipped + st.expired, 0, true);
@@ -144,71 +145,38 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
 /* export                                                              */
 /* ------------------------------------------------------------------ */
 
-#define BATCH 256
-#define BATCH_BYTES (4u * 1024u * 1024u)
+typedef struct {
+    progress p;
+    uint64_t done;
+} exporter;
 
-/* Read the batch's keys and write the live ones; frees the keys. */
-static int export_flush(cairn_store *s, char **keys, size_t n, uint64_t *done)
+static int export_one(void *ctx, const cairn_value *v)
 {
-    cairn_value *vals[BATCH];
-    int rc = cairn_get_many(s, (const char *const *)keys, n, vals);
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (!vals[i])
-            continue; /* expired or removed since it was listed */
-        size_t len;
-        const void *data = cairn_value_data(vals[i], &len);
-        dump_write(stdout, cairn_value_key(vals[i]), cairn_value_meta(vals[i]), data, len);
-        (*done)++;
-    }
-    for (size_t i = 0; i < n; i++) {
-        cairn_value_free(vals[i]); /* NULL after a failed get_many */
-        free(keys[i]);
-    }
-    return rc;
+    exporter *e = ctx;
+    size_t len;
+    const void *data = cairn_value_data(v, &len);
+    dump_write(stdout, cairn_value_key(v), cairn_value_meta(v), data, len);
+    progress_show(&e->p, ++e->done, 0, 0, false);
+    return 0;
 }
 
-static int export_run(const cli_command *cmd, const char *url, const char *prefix)
+static int export_run(const cli_command *cmd, const char *url, const cli_prefix *prefix)
 {
     cairn_store *s;
     int ex = open_url(url, cli_creates_store(cmd), &s, "export");
     if (ex)
         return ex;
-    progress p;
-    progress_init(&p, "exported");
-    uint64_t total, done = 0;
-    if (p.on && cairn_count(s, prefix, &total) == CAIRN_OK)
-        p.total = total;
+    exporter e = {.done = 0};
+    progress_init(&e.p, "exported");
+    uint64_t total;
+    if (e.p.on && cli_count(s, prefix, &total) == CAIRN_OK)
+        e.p.total = total;
     cairn_iter *it = NULL;
-    char *keys[BATCH];
-    size_t n = 0, bytes = 0;
-    int rc = cairn_list(s, prefix, &it);
-    while (rc == CAIRN_OK && !ferror(stdout)) { /* main reports a write error */
-        const char *key;
-        size_t klen;
-        cairn_meta m;
-        if ((rc = cairn_iter_next(it, &key, &klen)) || (rc = cairn_iter_meta(it, &m)))
-            break;
-        if (!(keys[n] = strdup(key))) {
-            fprintf(stderr, "cairn: export: out of memory\n");
-            ex = CLI_ERROR;
-            break;
-        }
-        n++;
-        bytes += m.size;
-        if (n == BATCH || bytes >= BATCH_BYTES) {
-            rc = export_flush(s, keys, n, &done);
-            n = bytes = 0;
-            progress_show(&p, done, 0, 0, false);
-        }
-    }
-    if (rc == CAIRN_DONE && !ex) {
-        rc = export_flush(s, keys, n, &done);
-        n = 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        free(keys[i]);
-    progress_show(&p, done, 0, 0, true);
-    if (rc && rc != CAIRN_DONE)
+    int rc = cli_list(s, prefix, &it);
+    if (rc == CAIRN_OK)
+        rc = cli_each_value(s, it, -1, export_one, &e);
+    progress_show(&e.p, e.done, 0, 0, true);
+    if (rc)
         ex = report(rc, "export");
     cairn_iter_free(it);
     cairn_store_close(s);
@@ -222,10 +190,10 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
 typedef struct {
     cairn_store *s;
     cairn_behavior behavior;
-    dump_rec recs[BATCH];
-    uint64_t lines[BATCH];
-    char keys[BATCH][CAIRN_KEY_MAX + 1]; /* normal forms ("" when invalid) */
-    cairn_record_item items[BATCH];
+    dump_rec recs[CLI_BATCH];
+    uint64_t lines[CLI_BATCH];
+    char keys[CLI_BATCH][CAIRN_KEY_MAX + 1]; /* normal forms ("" when invalid) */
+    cairn_record_item items[CLI_BATCH];
     size_t n, bytes;
     uint64_t imported, skipped, expired;
 } importer;
@@ -354,7 +322,7 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
         }
         im->lines[im->n++] = lineno;
         im->bytes += r->len;
-        if (im->n == BATCH || im->bytes >= BATCH_BYTES) {
+        if (im->n == CLI_BATCH || im->bytes >= CLI_BATCH_BYTES) {
             ex = imp_flush(im);
             progress_show(&p, im->imported, im->skipped + im->expired, pos, false);
         }
@@ -386,13 +354,15 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
 
 static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS };
+    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS, O_RAW_PREFIX };
     static const cli_opt specs[] = {{"--from", NULL, true},
                                     {"--to", NULL, true},
                                     {"--prefix", "-p", true},
                                     {"--if-exists", "-e", true},
+                                    {"--raw-prefix", NULL, true},
                                     {NULL, NULL, false}};
     const char *from = NULL, *to = NULL, *prefix = NULL;
+    bool raw = false;
     cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
     int r;
     cli_args args;
@@ -410,7 +380,11 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                 return CLI_ERROR;
             break;
         case O_PREFIX:
+        case O_RAW_PREFIX:
+            if (prefix)
+                return cli_usage(cmd, "--prefix or --raw-prefix given twice");
             prefix = args.val;
+            raw = args.opt == O_RAW_PREFIX;
             break;
         case O_IF_EXISTS:
             if (cli_parse_behavior(args.val, &b))
@@ -425,16 +399,31 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                          cmd->synopsis);
     if (!strcmp(from, to))
         return cli_usage(cmd, "--from and --to name the same store");
-    return copy_run(cmd, from, to, prefix, b);
+    cli_prefix p;
+    cli_prefix_arg(&p, prefix, raw);
+    return copy_run(cmd, from, to, &p, b);
 }
 
 static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    const char *pos[1] = {NULL};
-    int ex;
-    if (cli_positionals(ctx, cmd, argc, argv, pos, 0, 1, &ex) < 0)
-        return ex;
-    return export_run(cmd, cli_store_url(ctx), pos[0]);
+    static const cli_opt specs[] = {{"--raw-prefix", NULL, true}, {NULL, NULL, false}};
+    const char *pos = NULL, *raw = NULL;
+    int r;
+    cli_args args;
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
+    while ((r = cli_args_next(&args)) == 1) {
+        const char **slot = args.opt == 0 ? &raw : &pos;
+        if (*slot)
+            return cli_usage(cmd, "unexpected argument '%s'", args.val);
+        *slot = args.val;
+    }
+    if (r < 0)
+        return args.exit;
+    if (pos && raw)
+        return cli_usage(cmd, "give either PREFIX or --raw-prefix P, not both");
+    cli_prefix p;
+    cli_prefix_arg(&p, raw ? raw : pos, raw != NULL);
+    return export_run(cmd, cli_store_url(ctx), &p);
 }
 
 static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -457,7 +446,8 @@ static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
 }
 
 const cli_command cli_migrate_commands[] = {
-    {"copy", cmd_copy, "copy --from URL --to URL [--prefix P] [--if-exists MODE]",
+    {"copy", cmd_copy,
+     "copy --from URL --to URL [--prefix P | --raw-prefix P] [--if-exists MODE]",
      "copy records between stores, with their metadata",
      "Copy the live records of the store --from into the store --to (created if\n"
      "needed), keeping each record's format, model, version, created and updated\n"
@@ -468,18 +458,22 @@ const cli_command cli_migrate_commands[] = {
      "summary line (copied, skipped, expired) always ends on stderr.\n",
      "      --from URL        the source store (must exist)\n"
      "      --to URL          the destination store\n"
-     "  -p, --prefix P        copy only P and the keys under P/\n"
+     "  -p, --prefix P        copy only P and the keys under P/ ('P*': the keys\n"
+     "                        that start with P, as --raw-prefix P)\n"
+     "      --raw-prefix P    copy only the keys that start with the bytes of P\n"
      "  -e, --if-exists MODE  when a key already holds a record at --to: skip\n"
      "                        (default: keep it, even if its value differs),\n"
      "                        different (keep an equal value, stop with exit 4\n"
      "                        at a different one), overwrite, fail (exit 4)\n",
      NULL, CLI_STORE_WRITE},
-    {"export", cmd_export, "export [PREFIX] > dump.jsonl",
+    {"export", cmd_export, "export [PREFIX | --raw-prefix P] > dump.jsonl",
      "write records as a JSON Lines dump on stdout",
      "Write the live records under PREFIX (every record without one) on stdout,\n"
      "one JSON object per line with the key, the metadata and the value (the\n"
-     "dump format of docs/cli.md). Streams; a progress line on a terminal.\n",
-     "", NULL, CLI_STORE_READ},
+     "dump format of docs/cli.md). Streams; a progress line on a terminal.\n"
+     "A PREFIX ending in '*' is a raw prefix, as for ls.\n",
+     "      --raw-prefix P    export the keys that start with the bytes of P\n",
+     NULL, CLI_STORE_READ},
     {"import", cmd_import, "import [--if-exists MODE] < dump.jsonl",
      "read a JSON Lines dump from stdin into the store",
      "Store the records of a dump (from 'cairn export') read on stdin, with their\n"

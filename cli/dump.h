@@ -30,6 +30,13 @@ typedef struct {
 void dump_write(FILE *f, const char *key, const cairn_meta *m, const void *val,
                 size_t len);
 
+/* One record as the JSON object of `ls --values`, `range --values` and
+ * `get KEY KEY...` (no newline): the fields of `get --meta`
+ * (cli_json_meta), then "encoding" and "value" written as in a dump
+ * (json inline, text as a string, binary formats in base64). */
+void dump_write_json(FILE *f, const char *key, const cairn_meta *m, const void *val,
+                     size_t len);
+
 /* Parse one line (len bytes, without its newline; need not be
  * NUL-terminated). Returns 0 and fills *out; 1 for a blank line (nothing
  * in *out); -1 with a one-line reason in err (errsz bytes, which names the
