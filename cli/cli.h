@@ -81,6 +81,9 @@ void cli_json_str(FILE *f, const char *s, size_t n);
  * instead when m came from a listing, which does not read it),
  * created/updated/expires as ISO-8601 and *_ms. */
 void cli_json_meta(FILE *f, const char *key, const cairn_meta *m);
+/* The same object left open (no closing brace), for a caller that adds
+ * fields (dump_write_json). */
+void cli_json_meta_fields(FILE *f, const char *key, const cairn_meta *m);
 
 /* Read all of fd into a new malloc'd buffer (*buf, *len; *buf is never NULL
  * on success). Returns 0; -1 on a read error (errno set); -2 when more than

@@ -215,4 +215,50 @@ int cli_load_model(cairn_store *s, const char *what, uint64_t line, const char *
 /* --if-exists MODE of put, copy and import. 0, or -1 for an unknown MODE. */
 int cli_parse_behavior(const char *v, cairn_behavior *b);
 
+/* A prefix argument of ls, count, export, rm --prefix and copy --prefix:
+ * whole segments (cairn_list), or a raw string prefix (cairn_list_raw). */
+typedef struct {
+    const char *text; /* NULL: none (every key) */
+    bool raw;
+    char buf[CAIRN_KEY_MAX + 1];
+} cli_prefix;
+
+/* Set p from arg (NULL: none). raw (--raw-prefix P): arg as it is, raw.
+ * Otherwise a trailing '*' makes arg a raw prefix without it ("item:*"),
+ * and a trailing "\*" stands for a segment prefix ending in a literal '*'
+ * (keys never hold a backslash). p keeps a view of arg. */
+void cli_prefix_arg(cli_prefix *p, const char *arg, bool raw);
+/* cairn_list() or cairn_list_raw(), and cairn_count() or cairn_count_raw(),
+ * as p says. */
+int cli_list(cairn_store *s, const cli_prefix *p, cairn_iter **it);
+int cli_count(cairn_store *s, const cli_prefix *p, uint64_t *n);
+
+/* Records per cairn_get_many() when a command reads what it lists
+ * (export, ls --values): CLI_BATCH keys, or fewer holding CLI_BATCH_BYTES
+ * of values. */
+#define CLI_BATCH 256
+#define CLI_BATCH_BYTES (4u * 1024u * 1024u)
+
+/* Called with each record of cli_each_value(); v is borrowed for the call.
+ * Non-zero stops the walk, which returns it. */
+typedef int (*cli_value_fn)(void *ctx, const cairn_value *v);
+
+/* Called with a record of cli_each_value() that reads as damaged
+ * (CAIRN_ECORRUPT): key and msg (cairn_errmsg() of its read) are borrowed
+ * for the call. 0 leaves it out and goes on; non-zero stops the walk,
+ * which returns it. */
+typedef int (*cli_corrupt_fn)(void *ctx, const char *key, const char *msg);
+
+/* The records of the keys it yields (at most limit keys; negative: all),
+ * read in batches with one cairn_get_many() each and handed to fn in key
+ * order; a key that expired or went since it was listed is left out. A
+ * damaged record goes to bad (NULL: the walk stops there with
+ * CAIRN_ECORRUPT, every record before it handed to fn and stdout
+ * flushed). Stops at a write error on stdout (main reports it). Returns
+ * CAIRN_OK, fn's or bad's non-zero return, or a library status
+ * (CAIRN_ECORRUPT, CAIRN_ENOMEM) for the caller to report. it stays the
+ * caller's. */
+int cli_each_value(cairn_store *s, cairn_iter *it, int64_t limit, cli_value_fn fn,
+                   cli_corrupt_fn bad, void *ctx);
+
 #endif

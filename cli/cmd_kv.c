@@ -2,6 +2,7 @@
  * cmd_kv.c — the commands on one key: put, get, cat, exists, rm, incr.
  */
 #include "cmd.h"
+#include "dump.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -182,6 +183,45 @@ static int write_file(const char *path, const cairn_value *v)
     return CLI_OK;
 }
 
+/* get KEY KEY...: one cairn_get_many(), then one JSON line per key in the
+ * order given: the record (with --meta, its metadata only) or, for a key
+ * with no live record, {"key":K,"error":"not found"} (with a message on
+ * stderr and exit 3 at the end). */
+static int get_several(cairn_store *s, const char **keys, size_t n, bool meta)
+{
+    cairn_value **vals = calloc(n, sizeof *vals);
+    if (!vals) {
+        fprintf(stderr, "cairn: get: out of memory\n");
+        return CLI_ERROR;
+    }
+    int rc = cairn_get_many(s, keys, n, vals);
+    int ex = rc ? cli_fail(rc, "get", NULL) : CLI_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!vals[i]) {
+            char kb[CAIRN_KEY_MAX + 1];
+            const char *k = display_key(keys[i], kb);
+            fputs("{\"key\":", stdout);
+            cli_json_str(stdout, k, strlen(k));
+            fputs(",\"error\":\"not found\"}\n", stdout);
+            fprintf(stderr, "cairn: get %s: not found\n", k);
+            ex = CLI_NOTFOUND;
+            continue;
+        }
+        size_t len;
+        const void *data = cairn_value_data(vals[i], &len);
+        if (meta)
+            cli_json_meta(stdout, cairn_value_key(vals[i]), cairn_value_meta(vals[i]));
+        else
+            dump_write_json(stdout, cairn_value_key(vals[i]), cairn_value_meta(vals[i]), data,
+                            len);
+        putchar('\n');
+    }
+    for (size_t i = 0; i < n; i++)
+        cairn_value_free(vals[i]);
+    free(vals);
+    return ex;
+}
+
 static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     enum { O_META, O_MODEL, O_REVALIDATE, O_OUT };
@@ -194,6 +234,13 @@ static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     const char *key = NULL, *model = NULL, *outfile = NULL;
     unsigned flags = 0;
     int r;
+    size_t nkeys = 0;
+    /* Keys are collected in place: positionals never outnumber argv. */
+    const char **keys = calloc((size_t)argc, sizeof *keys);
+    if (!keys) {
+        fprintf(stderr, "cairn: get: out of memory\n");
+        return CLI_ERROR;
+    }
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
@@ -205,21 +252,33 @@ static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
             flags |= CAIRN_GET_REVALIDATE;
         } else if (args.opt == O_OUT) {
             outfile = args.val;
-        } else if (key) {
-            return cli_usage(cmd, "unexpected argument '%s'", args.val);
         } else {
-            key = args.val;
+            keys[nkeys++] = args.val;
         }
     }
-    if (r < 0)
+    if (r < 0) { /* a usage error, or --help printed */
+        free(keys);
         return args.exit;
-    if (!key)
-        return cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
-
-    cairn_store *s;
-    int ex = cli_open_store(ctx, cmd, &s);
-    if (ex)
+    }
+    int ex = CLI_OK;
+    if (!nkeys)
+        ex = cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
+    else if (nkeys > 1 && (outfile || model || flags))
+        ex = cli_usage(cmd, "%s takes one KEY", outfile ? "--out" : model ? "--model"
+                                                                        : "--revalidate");
+    cairn_store *s = NULL;
+    if (ex || (ex = cli_open_store(ctx, cmd, &s))) {
+        free(keys);
         return ex;
+    }
+    if (nkeys > 1) {
+        ex = get_several(s, keys, nkeys, meta);
+        free(keys);
+        cairn_store_close(s);
+        return ex;
+    }
+    key = keys[0];
+    free(keys);
     cairn_value *v = NULL;
     int rc = model || flags ? cairn_get_model(s, key, model, flags, &v)
                             : cairn_get(s, key, &v);
@@ -285,8 +344,10 @@ static int cmd_exists(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
 
 static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    static const cli_opt specs[] = {{"--prefix", "-p", true}, {NULL, NULL, false}};
+    static const cli_opt specs[] = {{"--prefix", "-p", true}, {"--raw-prefix", NULL, true},
+                                    {NULL, NULL, false}};
     const char *prefix = NULL;
+    bool raw = false;
     int r, nkeys = 0;
     /* Keys are collected in place: positionals never outnumber argv. */
     const char **keys = calloc((size_t)argc, sizeof *keys);
@@ -297,20 +358,23 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
-        if (args.opt == 0) {
+        if (args.opt >= 0) {
             if (prefix) {
                 free(keys);
-                return cli_usage(cmd, "--prefix given twice");
+                return cli_usage(cmd, "--prefix or --raw-prefix given twice");
             }
             prefix = args.val;
+            raw = args.opt == 1;
         } else {
             keys[nkeys++] = args.val;
         }
     }
+    if (r < 0) { /* a usage error, or --help printed */
+        free(keys);
+        return args.exit;
+    }
     int ex = CLI_OK;
-    if (r < 0)
-        ex = args.exit;
-    else if (prefix && nkeys)
+    if (prefix && nkeys)
         ex = cli_usage(cmd, "give either KEY... or --prefix PREFIX, not both");
     else if (!prefix && !nkeys)
         ex = cli_usage(cmd, "missing KEY (usage: cairn %s)", cmd->synopsis);
@@ -320,9 +384,11 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         return ex;
     }
     if (prefix) {
+        cli_prefix p;
+        cli_prefix_arg(&p, prefix, raw);
         uint64_t n = 0;
-        int rc = cairn_delete_prefix(s, prefix, &n);
-        ex = cli_print_count(rc, n, "rm --prefix", prefix);
+        int rc = (p.raw ? cairn_delete_prefix_raw : cairn_delete_prefix)(s, p.text, &n);
+        ex = cli_print_count(rc, n, "rm --prefix", p.text);
     } else {
         /* Every key is tried; the exit status is the first failure's. */
         for (int i = 0; i < nkeys; i++) {
@@ -399,9 +465,13 @@ const cli_command cli_kv_commands[] = {
      "                        are otherwise zstd-compressed when that saves space)\n"
      "      --compress-min N  compress values of N bytes or more (default 4096)\n",
      NULL, CLI_STORE_WRITE},
-    {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]]",
+    {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]] | get KEY KEY... [--meta]",
      "print a value, or its metadata with --meta",
-     "Print the value under KEY, byte for byte (no newline is added).\n",
+     "Print the value under KEY, byte for byte (no newline is added).\n"
+     "Several KEYs are read in one round trip (cairn_get_many) and printed as one\n"
+     "JSON line each, in the order given: the fields of --meta, then \"encoding\"\n"
+     "and \"value\" as in export (with --meta: the metadata only). A KEY with no\n"
+     "live record gets {\"key\":KEY,\"error\":\"not found\"}, and the exit status is 3.\n",
      "  -o, --out FILE        write the value's bytes to FILE instead ('-': stdout);\n"
      "                        with --meta the metadata still goes to stdout\n"
      "  -m, --meta            print the metadata as one JSON object instead: key,\n"
@@ -428,12 +498,17 @@ const cli_command cli_kv_commands[] = {
      "exit 0 if KEY exists, 3 if not",
      "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", "",
      NULL, CLI_STORE_READ},
-    {"rm", cmd_rm, "rm KEY... | rm --prefix PREFIX",
+    {"rm", cmd_rm, "rm KEY... | rm --prefix PREFIX | rm --raw-prefix P",
      "remove keys, or every key under a prefix",
      "Remove the records under the KEYs (exit 3 if one is absent; the others\n"
      "are removed all the same), or every record under PREFIX (whole segments)\n"
-     "and print how many were removed.\n",
-     "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n", NULL, CLI_STORE_REMOVE},
+     "and print how many were removed. A PREFIX ending in '*' is a raw prefix\n"
+     "('item:*': every key that starts with 'item:'; '\\*' for a literal '*').\n"
+     "The library's own _cairn/ records are never removed; an empty prefix is\n"
+     "refused (exit 5).\n",
+     "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n"
+     "      --raw-prefix P    remove every key that starts with the bytes of P\n",
+     NULL, CLI_STORE_REMOVE},
     {"incr", cmd_incr, "incr KEY [BY]",
      "add to an integer and print it",
      "Atomically add BY (default 1; may be negative) to the JSON integer under\n"

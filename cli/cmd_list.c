@@ -3,6 +3,7 @@
  * stream from the store's iterator, one key (or JSON object) per line.
  */
 #include "cmd.h"
+#include "dump.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,27 +40,66 @@ static int print_keys(cairn_iter *it, bool json, int64_t limit, const char *what
     }
 }
 
-static const cli_opt list_specs[] = {
-    {"--limit", "-n", true}, {"--json", "-j", false}, {NULL, NULL, false}};
+/* One record as a JSON line (ls --values, range --values). */
+static int print_value(void *ctx, const cairn_value *v)
+{
+    (void)ctx;
+    size_t len;
+    const void *data = cairn_value_data(v, &len);
+    dump_write_json(stdout, cairn_value_key(v), cairn_value_meta(v), data, len);
+    putchar('\n');
+    return 0;
+}
 
-/* ls and range share options; pos receives up to max positionals.
- * Returns their number, or -1 to stop with *exit. */
+/* Print the listing of it as its options say. */
+static int print_listing(cairn_store *s, cairn_iter *it, bool json, bool values, int64_t limit,
+                         const char *what)
+{
+    if (!values)
+        return print_keys(it, json, limit, what);
+    int rc = cli_each_value(s, it, limit, print_value, NULL, NULL);
+    return rc ? cli_fail(rc, what, NULL) : CLI_OK;
+}
+
+/* The options of ls, range and count (each takes those of its specs). */
+typedef struct {
+    bool json, values;
+    int64_t limit;
+    const char *raw; /* --raw-prefix P */
+} list_opts;
+
+static const cli_opt ls_specs[] = {{"--limit", "-n", true},     {"--json", "-j", false},
+                                   {"--values", "-v", false},   {"--raw-prefix", NULL, true},
+                                   {NULL, NULL, false}};
+static const cli_opt range_specs[] = {{"--limit", "-n", true}, {"--json", "-j", false},
+                                      {"--values", "-v", false}, {NULL, NULL, false}};
+static const cli_opt count_specs[] = {{"--raw-prefix", NULL, true}, {NULL, NULL, false}};
+
+/* pos receives up to max positionals. Returns their number, or -1 to stop
+ * with *exit. */
 static int list_args(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-                     const char **pos, int min, int max, bool *json, int64_t *limit, int *exit)
+                     const cli_opt *specs, const char **pos, int min, int max, list_opts *o,
+                     int *exit)
 {
     int r, npos = 0;
     uint64_t u;
     cli_args args;
-    cli_args_init(&args, ctx, cmd, argc, argv, list_specs, 0);
+    *o = (list_opts){.limit = -1};
+    cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
-        if (args.opt == 0) {
+        const char *name = args.opt < 0 ? "" : specs[args.opt].name;
+        if (!strcmp(name, "--limit")) {
             if (cli_parse_u64(args.val, &u) || u > INT64_MAX) {
                 *exit = cli_usage(cmd, "--limit: '%s' is not a number", args.val);
                 return -1;
             }
-            *limit = (int64_t)u;
-        } else if (args.opt == 1) {
-            *json = true;
+            o->limit = (int64_t)u;
+        } else if (!strcmp(name, "--json")) {
+            o->json = true;
+        } else if (!strcmp(name, "--values")) {
+            o->values = true;
+        } else if (!strcmp(name, "--raw-prefix")) {
+            o->raw = args.val;
         } else if (npos == max) {
             *exit = cli_usage(cmd, "unexpected argument '%s'", args.val);
             return -1;
@@ -75,26 +115,31 @@ static int list_args(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
         *exit = cli_usage(cmd, "missing argument (usage: cairn %s)", cmd->synopsis);
         return -1;
     }
+    if (o->raw && npos) {
+        *exit = cli_usage(cmd, "give either PREFIX or --raw-prefix P, not both");
+        return -1;
+    }
     return npos;
 }
 
 static int cmd_ls(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1] = {NULL};
-    bool json = false;
-    int64_t limit = -1;
+    list_opts o;
     int ex;
-    if (list_args(ctx, cmd, argc, argv, pos, 0, 1, &json, &limit, &ex) < 0)
+    if (list_args(ctx, cmd, argc, argv, ls_specs, pos, 0, 1, &o, &ex) < 0)
         return ex;
+    cli_prefix p;
+    cli_prefix_arg(&p, o.raw ? o.raw : pos[0], o.raw != NULL);
     cairn_store *s;
     if ((ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     cairn_iter *it;
-    int rc = cairn_list(s, pos[0], &it);
+    int rc = cli_list(s, &p, &it);
     if (rc) {
-        ex = cli_fail(rc, "ls", pos[0]);
+        ex = cli_fail(rc, "ls", p.text);
     } else {
-        ex = print_keys(it, json, limit, "ls");
+        ex = print_listing(s, it, o.json, o.values, o.limit, "ls");
         cairn_iter_free(it);
     }
     cairn_store_close(s);
@@ -104,10 +149,9 @@ static int cmd_ls(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static int cmd_range(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[2] = {NULL, NULL};
-    bool json = false;
-    int64_t limit = -1;
+    list_opts o;
     int ex;
-    if (list_args(ctx, cmd, argc, argv, pos, 1, 2, &json, &limit, &ex) < 0)
+    if (list_args(ctx, cmd, argc, argv, range_specs, pos, 1, 2, &o, &ex) < 0)
         return ex;
     /* "" START is the first key; "" or no END is past the last. */
     const char *start = pos[0] && *pos[0] ? pos[0] : NULL;
@@ -117,12 +161,12 @@ static int cmd_range(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
         return ex;
     cairn_iter *it;
     /* --limit 0 prints nothing, but the library reads 0 as "no limit":
-     * print_keys applies the limit, the library only gets a positive one. */
-    int rc = cairn_range(s, start, end, limit > 0 ? (uint64_t)limit : 0, &it);
+     * print_listing applies the limit, the library only gets a positive one. */
+    int rc = cairn_range(s, start, end, o.limit > 0 ? (uint64_t)o.limit : 0, &it);
     if (rc) {
         ex = cli_fail(rc, "range", start ? start : "");
     } else {
-        ex = print_keys(it, json, limit, "range");
+        ex = print_listing(s, it, o.json, o.values, o.limit, "range");
         cairn_iter_free(it);
     }
     cairn_store_close(s);
@@ -132,35 +176,48 @@ static int cmd_range(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
 static int cmd_count(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1] = {NULL};
-    cairn_store *s;
+    list_opts o;
     int ex;
-    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 1, &s, &ex) < 0)
+    if (list_args(ctx, cmd, argc, argv, count_specs, pos, 0, 1, &o, &ex) < 0)
+        return ex;
+    cli_prefix p;
+    cli_prefix_arg(&p, o.raw ? o.raw : pos[0], o.raw != NULL);
+    cairn_store *s;
+    if ((ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     uint64_t n = 0;
-    int rc = cairn_count(s, pos[0], &n);
-    ex = cli_print_count(rc, n, "count", pos[0]);
+    int rc = cli_count(s, &p, &n);
+    ex = cli_print_count(rc, n, "count", p.text);
     cairn_store_close(s);
     return ex;
 }
 
 const cli_command cli_list_commands[] = {
-    {"ls", cmd_ls, "ls [PREFIX] [--limit N] [--json]",
+    {"ls", cmd_ls, "ls [PREFIX | --raw-prefix P] [--limit N] [--json] [--values]",
      "list keys under a prefix",
      "Print the live keys under PREFIX (whole segments: 'a' lists 'a' and 'a/x',\n"
-     "never 'ab'), one per line, sorted bytewise. No PREFIX: every key.\n",
+     "never 'ab'), one per line, sorted bytewise. No PREFIX: every key. A PREFIX\n"
+     "ending in '*' is a raw prefix: 'item:*' lists every key that starts with\n"
+     "'item:' ('item:1', 'item:22'); end it in '\\*' for a literal '*'.\n",
+     "      --raw-prefix P    the keys that start with the bytes of P (as 'P*')\n"
      "  -n, --limit N         print at most N keys\n"
-     "  -j, --json            one JSON object per line: the key and its metadata\n",
+     "  -j, --json            one JSON object per line: the key and its metadata\n"
+     "  -v, --values          one JSON object per line: the key, its metadata and\n"
+     "                        its value (\"encoding\" and \"value\" as in export)\n",
      NULL, CLI_STORE_READ},
-    {"range", cmd_range, "range START [END] [--limit N] [--json]",
+    {"range", cmd_range, "range START [END] [--limit N] [--json] [--values]",
      "list keys from START up to END",
      "Print the live keys k with START <= k < END (bytewise), one per line.\n"
      "No END (or an empty one): up to the last key; an empty START: from the first.\n",
      "  -n, --limit N         print at most N keys (the first ones)\n"
-     "  -j, --json            one JSON object per line: the key and its metadata\n",
+     "  -j, --json            one JSON object per line: the key and its metadata\n"
+     "  -v, --values          one JSON object per line with the value too, as ls\n",
      NULL, CLI_STORE_READ},
-    {"count", cmd_count, "count [PREFIX]",
+    {"count", cmd_count, "count [PREFIX | --raw-prefix P]",
      "count keys under a prefix",
-     "Print the number of live keys under PREFIX (all keys without one).\n", "",
+     "Print the number of live keys under PREFIX (all keys without one); a PREFIX\n"
+     "ending in '*' is a raw prefix, as for ls.\n",
+     "      --raw-prefix P    count the keys that start with the bytes of P\n",
      NULL, CLI_STORE_READ},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

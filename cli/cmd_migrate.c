@@ -202,7 +202,7 @@ static int export_model_cb(void *ctx, const char *ns, const char *name, unsigned
 
 /* The model lines at the head of a dump: every model with all, then those
  * the records under prefix reference (a pass over their headers). */
-static int export_models(cairn_store *s, model_set *set, const char *prefix, bool all)
+static int export_models(cairn_store *s, model_set *set, const cli_prefix *prefix, bool all)
 {
     void *c[2] = {s, set};
     int rc = all ? cairn_model_list(s, export_model_cb, c) : CAIRN_OK;
@@ -212,7 +212,7 @@ static int export_models(cairn_store *s, model_set *set, const char *prefix, boo
         return report(rc, "export");
     cairn_iter *it = NULL;
     int ex = CLI_OK;
-    rc = cairn_list(s, prefix, &it);
+    rc = cli_list(s, prefix, &it);
     while (rc == CAIRN_OK && !ex) {
         const char *key;
         cairn_meta m;
@@ -257,7 +257,7 @@ static int copy_corrupt(void *ctx, const char *key, int status, const char *msg)
 
 /* --from is only read: it must exist. --to is made when cmd says so. */
 static int copy_run(const cli_command *cmd, const char *from_url, const char *to_url,
-                    const char *prefix, cairn_behavior behavior, bool skip_corrupt,
+                    const cli_prefix *prefix, cairn_behavior behavior, bool skip_corrupt,
                     bool all_models)
 {
     cairn_store *from = NULL, *to = NULL;
@@ -272,12 +272,13 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
     progress_init(&c.p, "copied");
     uint64_t total;
     /* The total costs a scan of the keys: only worth it for a bar. */
-    if (c.p.on && cairn_count(from, prefix, &total) == CAIRN_OK)
+    if (c.p.on && cli_count(from, prefix, &total) == CAIRN_OK)
         c.p.total = total;
-    cairn_copy_opts o = {.struct_size = sizeof o, .behavior = behavior, .prefix = prefix,
-                         .progress = copy_progress, .progress_ctx = &c,
-                         .skip_corrupt = skip_corrupt, .on_corrupt = copy_corrupt,
-                         .on_corrupt_ctx = &c, .all_models = all_models};
+    cairn_copy_opts o = {.struct_size = sizeof o, .behavior = behavior, .prefix = prefix->text,
+                         .raw_prefix = prefix->raw, .progress = copy_progress,
+                         .progress_ctx = &c, .skip_corrupt = skip_corrupt,
+                         .on_corrupt = copy_corrupt, .on_corrupt_ctx = &c,
+                         .all_models = all_models};
     cairn_copy_stats st = {0};
     int rc = cairn_copy(from, to, &o, &st);
     progress_show(&c.p, st.copied, st.skipped + st.expired + st.corrupt, 0, true);
@@ -305,63 +306,42 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
 /* export                                                              */
 /* ------------------------------------------------------------------ */
 
-#define BATCH 256
-#define BATCH_BYTES (4u * 1024u * 1024u)
-
 typedef struct {
     cairn_store *s;
     model_set *set; /* the model lines written */
-    bool skip_corrupt;
     uint64_t done, corrupt;
+    int ex; /* an exit status export_one reported */
     progress p;
 } exporter;
 
-/* Read the batch's keys and write the live ones; frees the keys. One
- * damaged record fails cairn_get_many() as a whole, so the keys are then
- * read one at a time: every line before it is written, and it is skipped
- * (--skip-corrupt) or stops the export. A record under a model no line was
- * written for yet (written since the first pass) gets it first; a failure
- * there is an exit status in *ex. */
-static int export_flush(exporter *e, char **keys, size_t n, int *ex)
+/* One record's line, after its model's line when none was written for it
+ * yet (a record written since the first pass). */
+static int export_one(void *ctx, const cairn_value *v)
 {
-    cairn_value *vals[BATCH];
-    int rc = cairn_get_many(e->s, (const char *const *)keys, n, vals);
-    bool one_by_one = rc == CAIRN_ECORRUPT;
-    if (one_by_one)
-        rc = CAIRN_OK;
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (one_by_one && (rc = cairn_get(e->s, keys[i], &vals[i]))) {
-            if (rc == CAIRN_ECORRUPT && e->skip_corrupt) {
-                corrupt_skipped(&e->p, "export", keys[i], cairn_errmsg());
-                e->corrupt++;
-            }
-            if (rc == CAIRN_ENOTFOUND || (rc == CAIRN_ECORRUPT && e->skip_corrupt))
-                rc = CAIRN_OK;
-            continue;
-        }
-        if (!vals[i])
-            continue; /* expired or removed since it was listed */
-        size_t len;
-        const void *data = cairn_value_data(vals[i], &len);
-        const cairn_meta *m = cairn_value_meta(vals[i]);
-        if (*m->model && (*ex = export_model(e->s, e->set, m->model, cairn_value_key(vals[i]))))
-            break;
-        dump_write(stdout, cairn_value_key(vals[i]), m, data, len);
-        e->done++;
-    }
-    /* What is written is out before an error is reported. */
-    fflush(stdout);
-    for (size_t i = 0; i < n; i++) {
-        cairn_value_free(vals[i]); /* NULL when not read */
-        free(keys[i]);
-    }
-    return rc;
+    exporter *e = ctx;
+    size_t len;
+    const void *data = cairn_value_data(v, &len);
+    const cairn_meta *m = cairn_value_meta(v);
+    if (*m->model && (e->ex = export_model(e->s, e->set, m->model, cairn_value_key(v))))
+        return -1; /* reported */
+    dump_write(stdout, cairn_value_key(v), m, data, len);
+    progress_show(&e->p, ++e->done, e->corrupt, 0, false);
+    return 0;
 }
 
-static int export_run(const cli_command *cmd, const char *url, const char *prefix,
+/* A damaged record with --skip-corrupt: named, counted, left out. */
+static int export_corrupt(void *ctx, const char *key, const char *msg)
+{
+    exporter *e = ctx;
+    corrupt_skipped(&e->p, "export", key, msg);
+    e->corrupt++;
+    return 0;
+}
+
+static int export_run(const cli_command *cmd, const char *url, const cli_prefix *prefix,
                       bool skip_corrupt, bool all_models)
 {
-    exporter e = {.skip_corrupt = skip_corrupt};
+    exporter e = {.done = 0};
     int ex = open_url(url, cli_creates_store(cmd), &e.s, "export");
     if (ex)
         return ex;
@@ -374,46 +354,16 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
     }
     progress_init(&e.p, "exported");
     uint64_t total;
-    if (e.p.on && cairn_count(e.s, prefix, &total) == CAIRN_OK)
+    if (e.p.on && cli_count(e.s, prefix, &total) == CAIRN_OK)
         e.p.total = total;
     cairn_iter *it = NULL;
-    char *keys[BATCH];
-    size_t n = 0, bytes = 0;
-    int rc = cairn_list(e.s, prefix, &it);
-    while (rc == CAIRN_OK && !ex && !ferror(stdout)) { /* main reports a write error */
-        const char *key;
-        size_t klen;
-        cairn_meta m;
-        if ((rc = cairn_iter_next(it, &key, &klen)))
-            break;
-        /* A damaged header: its read in the batch reports it. */
-        if ((rc = cairn_iter_meta(it, &m)) == CAIRN_ECORRUPT)
-            m.size = 0;
-        else if (rc)
-            break;
-        rc = CAIRN_OK;
-        if (!(keys[n] = strdup(key))) {
-            fprintf(stderr, "cairn: export: out of memory\n");
-            ex = CLI_ERROR;
-            break;
-        }
-        n++;
-        bytes += m.size;
-        if (n == BATCH || bytes >= BATCH_BYTES) {
-            rc = export_flush(&e, keys, n, &ex);
-            n = bytes = 0;
-            progress_show(&e.p, e.done, e.corrupt, 0, false);
-        }
-    }
-    if (rc == CAIRN_DONE && !ex) {
-        rc = export_flush(&e, keys, n, &ex);
-        n = 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        free(keys[i]);
+    int rc = cli_list(e.s, prefix, &it);
+    if (rc == CAIRN_OK)
+        rc = cli_each_value(e.s, it, -1, export_one, skip_corrupt ? export_corrupt : NULL, &e);
     progress_show(&e.p, e.done, e.corrupt, 0, true);
-    bool stopped = ex || (rc && rc != CAIRN_DONE);
-    if (!ex && rc && rc != CAIRN_DONE) {
+    ex = e.ex;
+    bool stopped = ex || rc;
+    if (!ex && rc) {
         ex = report(rc, "export");
         corrupt_hint("export", rc);
     } else if (e.corrupt && !ex) {
@@ -439,10 +389,10 @@ static int export_run(const cli_command *cmd, const char *url, const char *prefi
 typedef struct {
     cairn_store *s;
     cairn_behavior behavior;
-    dump_rec recs[BATCH];
-    uint64_t lines[BATCH];
-    char keys[BATCH][CAIRN_KEY_MAX + 1]; /* normal forms ("" when invalid) */
-    cairn_record_item items[BATCH];
+    dump_rec recs[CLI_BATCH];
+    uint64_t lines[CLI_BATCH];
+    char keys[CLI_BATCH][CAIRN_KEY_MAX + 1]; /* normal forms ("" when invalid) */
+    cairn_record_item items[CLI_BATCH];
     size_t n, bytes;
     uint64_t imported, skipped, expired;
     cli_model_counts models;
@@ -586,7 +536,7 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
         }
         im->lines[im->n++] = lineno;
         im->bytes += r->len;
-        if (im->n == BATCH || im->bytes >= BATCH_BYTES) {
+        if (im->n == CLI_BATCH || im->bytes >= CLI_BATCH_BYTES) {
             ex = imp_flush(im);
             progress_show(&p, im->imported, im->skipped + im->expired, pos, false);
         }
@@ -621,16 +571,17 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
 
 static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS, O_SKIP_CORRUPT, O_MODELS };
+    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS, O_RAW_PREFIX, O_SKIP_CORRUPT, O_MODELS };
     static const cli_opt specs[] = {{"--from", NULL, true},
                                     {"--to", NULL, true},
                                     {"--prefix", "-p", true},
                                     {"--if-exists", "-e", true},
+                                    {"--raw-prefix", NULL, true},
                                     {"--skip-corrupt", NULL, false},
                                     {"--models", NULL, false},
                                     {NULL, NULL, false}};
     const char *from = NULL, *to = NULL, *prefix = NULL;
-    bool skip_corrupt = false, all_models = false;
+    bool raw = false, skip_corrupt = false, all_models = false;
     cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
     int r;
     cli_args args;
@@ -648,7 +599,11 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                 return CLI_ERROR;
             break;
         case O_PREFIX:
+        case O_RAW_PREFIX:
+            if (prefix)
+                return cli_usage(cmd, "--prefix or --raw-prefix given twice");
             prefix = args.val;
+            raw = args.opt == O_RAW_PREFIX;
             break;
         case O_IF_EXISTS:
             if (cli_parse_behavior(args.val, &b))
@@ -669,31 +624,44 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                          cmd->synopsis);
     if (!strcmp(from, to))
         return cli_usage(cmd, "--from and --to name the same store");
-    return copy_run(cmd, from, to, prefix, b, skip_corrupt, all_models);
+    cli_prefix p;
+    cli_prefix_arg(&p, prefix, raw);
+    return copy_run(cmd, from, to, &p, b, skip_corrupt, all_models);
 }
 
 static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    static const cli_opt specs[] = {
-        {"--skip-corrupt", NULL, false}, {"--models", NULL, false}, {NULL, NULL, false}};
-    const char *prefix = NULL;
+    enum { O_RAW_PREFIX, O_SKIP_CORRUPT, O_MODELS };
+    static const cli_opt specs[] = {{"--raw-prefix", NULL, true},
+                                    {"--skip-corrupt", NULL, false},
+                                    {"--models", NULL, false},
+                                    {NULL, NULL, false}};
+    const char *pos = NULL, *raw = NULL;
     bool skip_corrupt = false, all_models = false;
     int r;
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
-        if (args.opt == 0)
+        if (args.opt == O_SKIP_CORRUPT) {
             skip_corrupt = true;
-        else if (args.opt == 1)
+            continue;
+        }
+        if (args.opt == O_MODELS) {
             all_models = true;
-        else if (prefix)
+            continue;
+        }
+        const char **slot = args.opt == O_RAW_PREFIX ? &raw : &pos;
+        if (*slot)
             return cli_usage(cmd, "unexpected argument '%s'", args.val);
-        else
-            prefix = args.val;
+        *slot = args.val;
     }
     if (r < 0)
         return args.exit;
-    return export_run(cmd, cli_store_url(ctx), prefix, skip_corrupt, all_models);
+    if (pos && raw)
+        return cli_usage(cmd, "give either PREFIX or --raw-prefix P, not both");
+    cli_prefix p;
+    cli_prefix_arg(&p, raw ? raw : pos, raw != NULL);
+    return export_run(cmd, cli_store_url(ctx), &p, skip_corrupt, all_models);
 }
 
 static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
@@ -717,7 +685,7 @@ static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
 
 const cli_command cli_migrate_commands[] = {
     {"copy", cmd_copy,
-     "copy --from URL --to URL [--prefix P] [--if-exists MODE] [--skip-corrupt] [--models]",
+     "copy --from URL --to URL [--prefix P | --raw-prefix P] [--if-exists MODE] [--skip-corrupt] [--models]",
      "copy records between stores, with their metadata and models",
      "Copy the live records of the store --from into the store --to (created if\n"
      "needed), keeping each record's format, model, version, created and updated\n"
@@ -732,7 +700,9 @@ const cli_command cli_migrate_commands[] = {
      "always ends on stderr.\n",
      "      --from URL        the source store (must exist)\n"
      "      --to URL          the destination store\n"
-     "  -p, --prefix P        copy only P and the keys under P/\n"
+     "  -p, --prefix P        copy only P and the keys under P/ ('P*': the keys\n"
+     "                        that start with P, as --raw-prefix P)\n"
+     "      --raw-prefix P    copy only the keys that start with the bytes of P\n"
      "  -e, --if-exists MODE  when a key already holds a record at --to: skip\n"
      "                        (default, unlike put's fail: keep it, even if its\n"
      "                        value differs),\n"
@@ -743,14 +713,17 @@ const cli_command cli_migrate_commands[] = {
      "      --models          carry every registered model, not only those the\n"
      "                        copied records reference\n",
      NULL, CLI_STORE_WRITE},
-    {"export", cmd_export, "export [PREFIX] [--skip-corrupt] [--models] > dump.jsonl",
+    {"export", cmd_export,
+     "export [PREFIX | --raw-prefix P] [--skip-corrupt] [--models] > dump.jsonl",
      "write records as a JSON Lines dump on stdout",
      "Write the live records under PREFIX (every record without one) on stdout,\n"
      "one JSON object per line with the key, the metadata and the value (the\n"
      "dump format of docs/cli.md), after one line per model version they\n"
      "reference (its schema), so that import registers them first. Streams; a\n"
      "progress line on a terminal. A damaged record stops the export, naming\n"
-     "its key (exit 1), after every line before it.\n",
+     "its key (exit 1), after every line before it. A PREFIX ending in '*' is\n"
+     "a raw prefix, as for ls.\n",
+     "      --raw-prefix P    export the keys that start with the bytes of P\n"
      "      --skip-corrupt    leave damaged records out, naming each on stderr, and\n"
      "                        go on; exit 1 at the end when any was left out\n"
      "      --models          write every registered model, not only those the\n"

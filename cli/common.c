@@ -126,3 +126,112 @@ int cli_parse_behavior(const char *v, cairn_behavior *b)
         }
     return -1;
 }
+
+/* ---- prefixes ---- */
+
+void cli_prefix_arg(cli_prefix *p, const char *arg, bool raw)
+{
+    p->text = arg;
+    p->raw = raw;
+    size_t n = arg ? strlen(arg) : 0;
+    if (raw || n == 0 || arg[n - 1] != '*')
+        return;
+    /* "P*": the raw prefix P; "P\*": the segment prefix "P*" (a key holds
+     * no backslash, so the escape is never part of one). */
+    bool escaped = n >= 2 && arg[n - 2] == '\\';
+    if (n - 1 > CAIRN_KEY_MAX) { /* the library refuses it as too long */
+        p->raw = !escaped;
+        return;
+    }
+    memcpy(p->buf, arg, n - 1);
+    if (escaped) /* "P\" becomes "P*" */
+        p->buf[n - 2] = '*';
+    p->buf[n - 1] = '\0';
+    p->text = p->buf;
+    p->raw = !escaped;
+}
+
+int cli_list(cairn_store *s, const cli_prefix *p, cairn_iter **it)
+{
+    return (p->raw ? cairn_list_raw : cairn_list)(s, p->text, it);
+}
+
+int cli_count(cairn_store *s, const cli_prefix *p, uint64_t *n)
+{
+    return (p->raw ? cairn_count_raw : cairn_count)(s, p->text, n);
+}
+
+/* ---- records of a listing ---- */
+
+/* Read the batch's keys, hand the live ones to fn; frees the keys. One
+ * damaged record fails cairn_get_many() as a whole, so the keys are then
+ * read one at a time: fn sees every record before it, and bad decides
+ * whether the walk goes on. What is written is flushed before an error is
+ * reported. */
+static int values_flush(cairn_store *s, char **keys, size_t n, cli_value_fn fn,
+                        cli_corrupt_fn bad, void *ctx)
+{
+    cairn_value *vals[CLI_BATCH];
+    int rc = cairn_get_many(s, (const char *const *)keys, n, vals);
+    bool one_by_one = rc == CAIRN_ECORRUPT;
+    if (one_by_one)
+        rc = CAIRN_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (one_by_one && (rc = cairn_get(s, keys[i], &vals[i]))) {
+            if (rc == CAIRN_ENOTFOUND)
+                rc = CAIRN_OK;
+            else if (rc == CAIRN_ECORRUPT && bad)
+                rc = bad(ctx, keys[i], cairn_errmsg());
+            continue;
+        }
+        if (vals[i]) /* NULL: expired or removed since it was listed */
+            rc = fn(ctx, vals[i]);
+    }
+    fflush(stdout);
+    for (size_t i = 0; i < n; i++) {
+        cairn_value_free(vals[i]); /* NULL when not read */
+        free(keys[i]);
+    }
+    return rc;
+}
+
+int cli_each_value(cairn_store *s, cairn_iter *it, int64_t limit, cli_value_fn fn,
+                   cli_corrupt_fn bad, void *ctx)
+{
+    char *keys[CLI_BATCH];
+    size_t n = 0, bytes = 0;
+    int64_t listed = 0;
+    int rc = CAIRN_OK;
+    while (!ferror(stdout) && (limit < 0 || listed < limit)) { /* main reports a write error */
+        const char *key;
+        size_t klen;
+        cairn_meta m;
+        if ((rc = cairn_iter_next(it, &key, &klen)))
+            break;
+        /* A damaged header: its read in the batch reports it. */
+        if ((rc = cairn_iter_meta(it, &m)) == CAIRN_ECORRUPT)
+            m.size = 0;
+        else if (rc)
+            break;
+        if (!(keys[n] = strdup(key))) {
+            rc = CAIRN_ENOMEM;
+            break;
+        }
+        n++;
+        listed++;
+        bytes += m.size;
+        if (n == CLI_BATCH || bytes >= CLI_BATCH_BYTES) {
+            rc = values_flush(s, keys, n, fn, bad, ctx);
+            n = bytes = 0;
+            if (rc)
+                break;
+        }
+    }
+    if (rc == CAIRN_DONE || rc == CAIRN_OK) {
+        rc = values_flush(s, keys, n, fn, bad, ctx);
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    return rc;
+}

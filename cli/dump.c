@@ -58,14 +58,42 @@ static void write_int_or_null(FILE *f, const char *name, int64_t v)
         fprintf(f, ",\"%s\":null", name);
 }
 
+/* How a value is written in a JSON line: "base64" for binary formats,
+ * "json" inline when its bytes survive it exactly, else "text". */
+static const char *value_encoding(const cairn_meta *m, const void *val, size_t len)
+{
+    return m->format == CAIRN_FORMAT_BYTES || m->format == CAIRN_FORMAT_MSGPACK ||
+                   m->format == CAIRN_FORMAT_NPY
+               ? "base64"
+           : m->format == CAIRN_FORMAT_JSON && json_inline(val, len) ? "json"
+                                                                      : "text";
+}
+
+/* The value as a JSON value, per enc (value_encoding). */
+static void write_value(FILE *f, const char *enc, const void *val, size_t len)
+{
+    if (!strcmp(enc, "json"))
+        fwrite(val, 1, len, f);
+    else if (!strcmp(enc, "base64"))
+        write_base64(f, val, len);
+    else
+        cli_json_str(f, val, len);
+}
+
+void dump_write_json(FILE *f, const char *key, const cairn_meta *m, const void *val,
+                     size_t len)
+{
+    const char *enc = value_encoding(m, val, len);
+    cli_json_meta_fields(f, key, m);
+    fprintf(f, ",\"encoding\":\"%s\",\"value\":", enc);
+    write_value(f, enc, val, len);
+    putc('}', f);
+}
+
 void dump_write(FILE *f, const char *key, const cairn_meta *m, const void *val,
                 size_t len)
 {
-    const char *enc = m->format == CAIRN_FORMAT_BYTES || m->format == CAIRN_FORMAT_MSGPACK ||
-                              m->format == CAIRN_FORMAT_NPY
-                          ? "base64"
-                      : m->format == CAIRN_FORMAT_JSON && json_inline(val, len) ? "json"
-                                                                                 : "text";
+    const char *enc = value_encoding(m, val, len);
     fprintf(f, "{\"dump\":%d,\"key\":", DUMP_VERSION);
     cli_json_str(f, key, strlen(key));
     fprintf(f, ",\"format\":\"%s\",\"encoding\":\"%s\",\"model\":",
@@ -90,12 +118,7 @@ void dump_write(FILE *f, const char *key, const cairn_meta *m, const void *val,
     write_int_or_null(f, "updated_ms", m->updated_ms);
     write_int_or_null(f, "expires_ms", m->expires_ms);
     fprintf(f, ",\"checksum\":\"%016llx\",\"value\":", (unsigned long long)m->checksum);
-    if (!strcmp(enc, "json"))
-        fwrite(val, 1, len, f);
-    else if (!strcmp(enc, "base64"))
-        write_base64(f, val, len);
-    else
-        cli_json_str(f, val, len);
+    write_value(f, enc, val, len);
     fputs("}\n", f);
 }
 

@@ -39,6 +39,12 @@ void dump_write(FILE *f, const char *key, const cairn_meta *m, const void *val,
  * as one model line: {"dump":1,"model":"ns/name","version":N,"schema":...}.
  * Line breaks between the schema's tokens become spaces. */
 void dump_write_model(FILE *f, const char *ref, const void *schema, size_t len);
+/* One record as the JSON object of `ls --values`, `range --values` and
+ * `get KEY KEY...` (no newline): the fields of `get --meta`
+ * (cli_json_meta), then "encoding" and "value" written as in a dump
+ * (json inline, text as a string, binary formats in base64). */
+void dump_write_json(FILE *f, const char *key, const cairn_meta *m, const void *val,
+                     size_t len);
 
 /* Parse one line (len bytes, without its newline; need not be
  * NUL-terminated). Returns DUMP_RECORD and fills *out; DUMP_MODEL for a

@@ -198,7 +198,7 @@ static void json_time(FILE *f, const char *name, int64_t ms)
     fprintf(f, ",\"%s\":\"%s\",\"%s_ms\":%lld", name, iso, name, (long long)ms);
 }
 
-void cli_json_meta(FILE *f, const char *key, const cairn_meta *m)
+void cli_json_meta_fields(FILE *f, const char *key, const cairn_meta *m)
 {
     fputs("{\"key\":", f);
     cli_json_str(f, key, strlen(key));
@@ -229,6 +229,11 @@ void cli_json_meta(FILE *f, const char *key, const cairn_meta *m)
     json_time(f, "created", m->created_ms);
     json_time(f, "updated", m->updated_ms);
     json_time(f, "expires", m->expires_ms);
+}
+
+void cli_json_meta(FILE *f, const char *key, const cairn_meta *m)
+{
+    cli_json_meta_fields(f, key, m);
     putc('}', f);
 }
 

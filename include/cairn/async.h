@@ -282,6 +282,9 @@ CAIRN_API int cairn_async_delete(cairn_executor *ex, cairn_store *s, const char 
 /* cairn_delete_prefix: prefix may be NULL; the count in cairn_future_u64(). */
 CAIRN_API int cairn_async_delete_prefix(cairn_executor *ex, cairn_store *s,
                                         const char *prefix, CAIRN__ASYNC_TAIL);
+/* cairn_delete_prefix_raw: prefix copied; the count in cairn_future_u64(). */
+CAIRN_API int cairn_async_delete_prefix_raw(cairn_executor *ex, cairn_store *s,
+                                            const char *prefix, CAIRN__ASYNC_TAIL);
 /* cairn_update_v2: fn runs on a worker thread (possibly more than once, as
  * with the sync call), with ctx, both borrowed until completion; opt
  * copied. */
@@ -299,6 +302,9 @@ CAIRN_API int cairn_async_incr(cairn_executor *ex, cairn_store *s, const char *k
 /* cairn_count: cairn_future_u64(). */
 CAIRN_API int cairn_async_count(cairn_executor *ex, cairn_store *s, const char *prefix,
                                 CAIRN__ASYNC_TAIL);
+/* cairn_count_raw: cairn_future_u64(). */
+CAIRN_API int cairn_async_count_raw(cairn_executor *ex, cairn_store *s, const char *prefix,
+                                    CAIRN__ASYNC_TAIL);
 /*
  * cairn_list / cairn_range, collected: the worker walks the iterator and the
  * future holds the keys (cairn_future_key_count / cairn_future_key), so the
@@ -309,6 +315,9 @@ CAIRN_API int cairn_async_count(cairn_executor *ex, cairn_store *s, const char *
  */
 CAIRN_API int cairn_async_list(cairn_executor *ex, cairn_store *s, const char *prefix,
                                uint64_t limit, CAIRN__ASYNC_TAIL);
+/* cairn_list_raw, collected as cairn_async_list(). */
+CAIRN_API int cairn_async_list_raw(cairn_executor *ex, cairn_store *s, const char *prefix,
+                                   uint64_t limit, CAIRN__ASYNC_TAIL);
 CAIRN_API int cairn_async_range(cairn_executor *ex, cairn_store *s, const char *start,
                                 const char *end, uint64_t limit, CAIRN__ASYNC_TAIL);
 /* cairn_put_many: the items (keys, values) and opt copied; per-item

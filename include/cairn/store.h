@@ -342,6 +342,20 @@ CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix,
 CAIRN_API int cairn_clear(cairn_store *s, uint64_t *n);
 
 /*
+ * cairn_delete_prefix_raw — remove every record whose key starts with the
+ * bytes of prefix (a raw prefix: "item:" removes "item:1" and "item:2/x";
+ * "a/b" removes "a/b", "a/b/c" and "a/bc"). The prefix is taken as it is
+ * (not normalised: "a/" does not remove "a"). The library's own records
+ * ("_cairn/...") are never removed, even by a prefix that reaches them
+ * ("_"). s [in]. prefix [in]: borrowed. n [out]: may be NULL, as
+ * cairn_delete_prefix(). Errors: CAIRN_EINVAL for NULL, "" (never
+ * "everything") or a prefix longer than CAIRN_KEY_MAX; CAIRN_EKEY for a
+ * prefix in the library's namespace ("_cairn", "_cairn/..."); others as
+ * cairn_delete_prefix(). Not one transaction. Thread-safe.
+ */
+CAIRN_API int cairn_delete_prefix_raw(cairn_store *s, const char *prefix, uint64_t *n);
+
+/*
  * The function of cairn_update_v2(). ctx [in]: the caller's, as given.
  * cur [in]: the current live value (a view, valid during the call), NULL
  * when absent or expired. val, len [out]: the new value, in memory that is
@@ -407,6 +421,20 @@ CAIRN_API int cairn_incr(cairn_store *s, const char *key, int64_t by,
 CAIRN_API int cairn_list(cairn_store *s, const char *prefix, cairn_iter **out);
 
 /*
+ * cairn_list_raw — as cairn_list(), over the live keys that start with the
+ * bytes of prefix (a raw string prefix, where cairn_list() matches whole
+ * segments): "item:" yields "item:1" and "item:22"; "teams" yields
+ * "teams", "teams/eng" and "teams2/x"; "teams/" yields "teams/eng" but not
+ * "teams". The prefix is not normalised, and need not be a valid key.
+ * NULL or "" yields every key. The library's own keys ("_cairn/...") are
+ * never yielded, whatever the prefix ("_", "_cairn/": none of them).
+ * s [in]. prefix [in]: borrowed, may be NULL. out [out]: owned, released
+ * with cairn_iter_free(). Errors: CAIRN_EINVAL (out NULL, prefix longer
+ * than CAIRN_KEY_MAX). Thread-safe.
+ */
+CAIRN_API int cairn_list_raw(cairn_store *s, const char *prefix, cairn_iter **out);
+
+/*
  * cairn_range — iterate over live keys k with start <= k < end, bytewise;
  * start NULL: from the first key; end NULL: to the last; limit 0: no limit,
  * otherwise at most limit keys (the first ones in order). s [in].
@@ -434,6 +462,10 @@ CAIRN_API void cairn_iter_free(cairn_iter *it);
 /* cairn_count — number of live keys under prefix (as cairn_list()).
  * s [in]. prefix [in]: borrowed, may be NULL. out [out]. Thread-safe. */
 CAIRN_API int cairn_count(cairn_store *s, const char *prefix, uint64_t *out);
+/* cairn_count_raw — number of live keys that start with the bytes of prefix
+ * (as cairn_list_raw(): the library's own never counted). s [in].
+ * prefix [in]: borrowed, may be NULL. out [out]. Thread-safe. */
+CAIRN_API int cairn_count_raw(cairn_store *s, const char *prefix, uint64_t *out);
 
 /* ------------------------------------------------------------------ */
 /* Batches                                                             */
@@ -616,7 +648,10 @@ typedef struct {
     /* Non-zero: carry every model registered at the source, not only the
      * versions the copied records reference (see cairn_copy()). */
     int all_models;
-    int reserved;         /* must be 0 */
+    /* Non-zero: prefix is a raw string prefix, as cairn_list_raw() (keys
+     * that start with its bytes; never the library's own). */
+    int raw_prefix;
+    int reserved[2]; /* must be 0 */
 } cairn_copy_opts;
 
 /*

@@ -272,17 +272,36 @@ int cairn_async_delete(cairn_executor *ex, cairn_store *s, const char *key, CAIR
     return cairn__job_submit(f, ok, fut);
 }
 
+/* f->flags of the prefix calls: PREFIX_RAW for their _raw form. */
+#define PREFIX_RAW 1u
+
 static int run_delete_prefix(cairn_future *f)
 {
-    return cairn_delete_prefix(f->s, f->key, &f->u64);
+    return (f->flags & PREFIX_RAW ? cairn_delete_prefix_raw
+                                  : cairn_delete_prefix)(f->s, f->key, &f->u64);
+}
+
+/* A job of run over prefix (copied); flags: PREFIX_RAW or 0. */
+static int prefix_job(cairn_executor *ex, cairn_store *s, int (*run)(cairn_future *),
+                      const char *prefix, uint64_t u64_arg, unsigned flags, CAIRN__ASYNC_TAIL)
+{
+    JOB(run, s);
+    f->key = cairn__job_strdup(f, prefix, &ok);
+    f->u64_arg = u64_arg;
+    f->flags = flags;
+    return cairn__job_submit(f, ok, fut);
 }
 
 int cairn_async_delete_prefix(cairn_executor *ex, cairn_store *s, const char *prefix,
                               CAIRN__ASYNC_TAIL)
 {
-    JOB(run_delete_prefix, s);
-    f->key = cairn__job_strdup(f, prefix, &ok);
-    return cairn__job_submit(f, ok, fut);
+    return prefix_job(ex, s, run_delete_prefix, prefix, 0, 0, cb, arg, fut);
+}
+
+int cairn_async_delete_prefix_raw(cairn_executor *ex, cairn_store *s, const char *prefix,
+                                  CAIRN__ASYNC_TAIL)
+{
+    return prefix_job(ex, s, run_delete_prefix, prefix, 0, PREFIX_RAW, cb, arg, fut);
 }
 
 /* ---- update, incr ---- */
@@ -342,15 +361,19 @@ int cairn_async_incr(cairn_executor *ex, cairn_store *s, const char *key, int64_
 
 static int run_count(cairn_future *f)
 {
-    return cairn_count(f->s, f->key, &f->u64);
+    return (f->flags & PREFIX_RAW ? cairn_count_raw : cairn_count)(f->s, f->key, &f->u64);
 }
 
 int cairn_async_count(cairn_executor *ex, cairn_store *s, const char *prefix,
                       CAIRN__ASYNC_TAIL)
 {
-    JOB(run_count, s);
-    f->key = cairn__job_strdup(f, prefix, &ok);
-    return cairn__job_submit(f, ok, fut);
+    return prefix_job(ex, s, run_count, prefix, 0, 0, cb, arg, fut);
+}
+
+int cairn_async_count_raw(cairn_executor *ex, cairn_store *s, const char *prefix,
+                          CAIRN__ASYNC_TAIL)
+{
+    return prefix_job(ex, s, run_count, prefix, 0, PREFIX_RAW, cb, arg, fut);
 }
 
 /* Walk it into the job's keys, at most limit (0: all); frees it. */
@@ -373,17 +396,20 @@ static int collect(cairn_future *f, cairn_iter *it, uint64_t limit)
 static int run_list(cairn_future *f)
 {
     cairn_iter *it;
-    int rc = cairn_list(f->s, f->key, &it);
+    int rc = (f->flags & PREFIX_RAW ? cairn_list_raw : cairn_list)(f->s, f->key, &it);
     return rc ? rc : collect(f, it, f->u64_arg);
 }
 
 int cairn_async_list(cairn_executor *ex, cairn_store *s, const char *prefix, uint64_t limit,
                      CAIRN__ASYNC_TAIL)
 {
-    JOB(run_list, s);
-    f->key = cairn__job_strdup(f, prefix, &ok);
-    f->u64_arg = limit;
-    return cairn__job_submit(f, ok, fut);
+    return prefix_job(ex, s, run_list, prefix, limit, 0, cb, arg, fut);
+}
+
+int cairn_async_list_raw(cairn_executor *ex, cairn_store *s, const char *prefix,
+                         uint64_t limit, CAIRN__ASYNC_TAIL)
+{
+    return prefix_job(ex, s, run_list, prefix, limit, PREFIX_RAW, cb, arg, fut);
 }
 
 static int run_range(cairn_future *f)

@@ -110,9 +110,12 @@ static int carry_all_cb(void *ctx, const char *ns, const char *name, unsigned ve
     return carry_once(c->from, c->to, c->set, ref, NULL);
 }
 
-/* Every model the records under prefix reference (a pass over their
- * headers), or every registered one with all, registered at to. */
-static int carry_models(cairn_store *from, cairn_store *to, const char *prefix, bool all)
+/* Every model the records under prefix (listed by list: a segment or a
+ * raw prefix) reference (a pass over their headers), or every registered
+ * one with all, registered at to. */
+static int carry_models(cairn_store *from, cairn_store *to,
+                        int (*list)(cairn_store *, const char *, cairn_iter **),
+                        const char *prefix, bool all)
 {
     refset set = {0};
     cairn_iter *it = NULL;
@@ -122,7 +125,7 @@ static int carry_models(cairn_store *from, cairn_store *to, const char *prefix, 
         rc = cairn_model_list(from, carry_all_cb, &c);
     }
     if (rc == CAIRN_OK)
-        rc = cairn_list(from, prefix, &it);
+        rc = list(from, prefix, &it);
     while (rc == CAIRN_OK) {
         const char *key;
         cairn_meta md;
@@ -254,8 +257,10 @@ CAIRN_API int cairn_copy(cairn_store *from, cairn_store *to, const cairn_copy_op
         rc = cairn__err(CAIRN_ENOMEM, "copy: out of memory");
         goto out;
     }
-    if ((rc = carry_models(from, to, o.prefix, o.all_models)) ||
-        (rc = cairn_list(from, o.prefix, &it)))
+    int (*list)(cairn_store *, const char *, cairn_iter **) =
+        o.raw_prefix ? cairn_list_raw : cairn_list;
+    if ((rc = carry_models(from, to, list, o.prefix, o.all_models)) ||
+        (rc = list(from, o.prefix, &it)))
         goto out;
     size_t bytes = 0;
     for (;;) {

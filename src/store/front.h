@@ -190,6 +190,10 @@ struct cairn_iter {
     cairn__rec cur; /* metadata of the current key, for cairn_iter_meta */
 };
 
+/* An iterator over the keys under prefix: whole segments, or (raw) the
+ * keys that start with its bytes; what names the call in details. */
+int cairn__list_iter(cairn_store *s, const char *what, const char *prefix, bool raw,
+                     cairn_iter **out);
 /* Does key pass the iterator's filters (prefix by segment, reserved)? */
 bool cairn__iter_wants(const cairn_iter *it, const char *key, size_t klen);
 

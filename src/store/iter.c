@@ -110,13 +110,33 @@ static int iter_new(cairn_store *s, const char *lo, size_t lolen, const char *hi
     return CAIRN_OK;
 }
 
-CAIRN_API int cairn_list(cairn_store *s, const char *prefix, cairn_iter **out)
+/* Keys starting with the bytes of p (a raw prefix): [p, succ) where succ is
+ * p with trailing 0xff bytes dropped and its last byte incremented (none
+ * left: no upper bound). The library's own keys are always hidden. */
+static int iter_raw(cairn_store *s, const char *what, const char *p, cairn_iter **out)
+{
+    size_t plen = strlen(p);
+    if (plen > CAIRN_KEY_MAX)
+        return cairn__err(CAIRN_EINVAL, "%s: raw prefix longer than %d bytes", what,
+                          CAIRN_KEY_MAX);
+    if (!plen)
+        return iter_new(s, NULL, 0, NULL, 0, NULL, 0, 0, true, out);
+    char hi[CAIRN_KEY_MAX + 1];
+    size_t hilen = plen;
+    memcpy(hi, p, plen);
+    while (hilen && (unsigned char)hi[hilen - 1] == 0xff)
+        hilen--;
+    if (hilen)
+        hi[hilen - 1] = (char)((unsigned char)hi[hilen - 1] + 1);
+    return iter_new(s, p, plen, hilen ? hi : NULL, hilen, NULL, 0, 0, true, out);
+}
+
+int cairn__list_iter(cairn_store *s, const char *what, const char *prefix, bool raw,
+                     cairn_iter **out)
 {
     int rc;
-    if ((rc = check_store(s, "list")))
-        return rc;
-    if (!out)
-        return cairn__err(CAIRN_EINVAL, "list: out is NULL");
+    if (raw)
+        return iter_raw(s, what, prefix ? prefix : "", out);
     bool all = !prefix;
     if (prefix) {
         /* "", "/" and the like list everything. */
@@ -129,7 +149,7 @@ CAIRN_API int cairn_list(cairn_store *s, const char *prefix, cairn_iter **out)
         return iter_new(s, NULL, 0, NULL, 0, NULL, 0, 0, true, out);
     char k[CAIRN_KEY_MAX + 2];
     size_t klen;
-    if ((rc = cairn__check_key("list", prefix, k, &klen, false)))
+    if ((rc = cairn__check_key(what, prefix, k, &klen, false)))
         return rc;
     /* Keys equal to k or under "k/": scan [k, k"0") ('0' follows '/'),
      * then keep whole-segment matches. */
@@ -138,6 +158,27 @@ CAIRN_API int cairn_list(cairn_store *s, const char *prefix, cairn_iter **out)
     hi[klen] = '0';
     return iter_new(s, k, klen, hi, klen + 1, k, klen, 0, !cairn__key_reserved(k, klen),
                     out);
+}
+
+static int list(cairn_store *s, const char *what, const char *prefix, bool raw,
+                cairn_iter **out)
+{
+    int rc;
+    if ((rc = check_store(s, what)))
+        return rc;
+    if (!out)
+        return cairn__err(CAIRN_EINVAL, "%s: out is NULL", what);
+    return cairn__list_iter(s, what, prefix, raw, out);
+}
+
+CAIRN_API int cairn_list(cairn_store *s, const char *prefix, cairn_iter **out)
+{
+    return list(s, "list", prefix, false, out);
+}
+
+CAIRN_API int cairn_list_raw(cairn_store *s, const char *prefix, cairn_iter **out)
+{
+    return list(s, "list_raw", prefix, true, out);
 }
 
 CAIRN_API int cairn_range(cairn_store *s, const char *start, const char *end,

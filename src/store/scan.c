@@ -34,10 +34,10 @@ static int tally_cb(void *ctx, const char *key, size_t klen, const void *rec,
     return 0;
 }
 
-static int tally_scan(cairn_store *s, const char *prefix, tally *t)
+static int tally_scan(cairn_store *s, const char *prefix, bool raw, tally *t)
 {
     cairn_iter *it;
-    int rc = cairn_list(s, prefix, &it);
+    int rc = cairn__list_iter(s, "list", prefix, raw, &it);
     if (rc)
         return rc;
     t->it = it;
@@ -46,18 +46,29 @@ static int tally_scan(cairn_store *s, const char *prefix, tally *t)
     return rc > 0 ? CAIRN_EIO : rc;
 }
 
-CAIRN_API int cairn_count(cairn_store *s, const char *prefix, uint64_t *out)
+static int count(cairn_store *s, const char *what, const char *prefix, bool raw,
+                 uint64_t *out)
 {
     tally t = {0};
     int rc;
-    if ((rc = check_store(s, "count")))
+    if ((rc = check_store(s, what)))
         return rc;
     if (!out)
-        return cairn__err(CAIRN_EINVAL, "count: out is NULL");
-    if ((rc = tally_scan(s, prefix, &t)))
-        return cairn__err_prefix(rc, "count");
+        return cairn__err(CAIRN_EINVAL, "%s: out is NULL", what);
+    if ((rc = tally_scan(s, prefix, raw, &t)))
+        return cairn__err_prefix(rc, "%s", what);
     *out = t.live;
     return CAIRN_OK;
+}
+
+CAIRN_API int cairn_count(cairn_store *s, const char *prefix, uint64_t *out)
+{
+    return count(s, "count", prefix, false, out);
+}
+
+CAIRN_API int cairn_count_raw(cairn_store *s, const char *prefix, uint64_t *out)
+{
+    return count(s, "count_raw", prefix, true, out);
 }
 
 CAIRN_API int cairn_store_stats_get(cairn_store *s, cairn_stats *out)
@@ -68,7 +79,7 @@ CAIRN_API int cairn_store_stats_get(cairn_store *s, cairn_stats *out)
         return rc;
     if (!out)
         return cairn__err(CAIRN_EINVAL, "stats: out is NULL");
-    if ((rc = tally_scan(s, NULL, &t)))
+    if ((rc = tally_scan(s, NULL, false, &t)))
         return cairn__err_prefix(rc, "stats");
     memset(out, 0, sizeof *out);
     out->backend = s->m->name;
@@ -116,10 +127,10 @@ static int collect_cb(void *ctx, const char *key, size_t klen, const void *rec,
     return c->n == ITER_BATCH ? 1 : 0;
 }
 
-static int sweep(cairn_store *s, const char *prefix, op_kind kind, uint64_t *n_out)
+static int sweep(cairn_store *s, const char *prefix, bool raw, op_kind kind, uint64_t *n_out)
 {
     cairn_iter *it;
-    int rc = cairn_list(s, prefix, &it);
+    int rc = cairn__list_iter(s, "list", prefix, raw, &it);
     if (rc)
         return rc;
     if (kind != OP_DELETE)
@@ -163,24 +174,48 @@ static int sweep(cairn_store *s, const char *prefix, op_kind kind, uint64_t *n_o
     return rc;
 }
 
-CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix, uint64_t *n)
+/* Both forms refuse what a slip of the hand would make "everything" (NULL,
+ * an empty prefix) and the library's own namespace; a raw prefix that
+ * merely reaches into it ("_", "_cai") never removes the library's keys,
+ * which every raw listing hides. */
+static int delete_prefix(cairn_store *s, const char *what, const char *prefix, bool raw,
+                         uint64_t *n)
 {
     int rc;
-    if ((rc = check_store(s, "delete_prefix")))
+    if ((rc = check_store(s, what)))
         return rc;
     if (!prefix)
-        return cairn__err(CAIRN_EINVAL, "delete_prefix: prefix is NULL");
+        return cairn__err(CAIRN_EINVAL, "%s: prefix is NULL", what);
     char k[CAIRN_KEY_MAX + 1];
-    size_t klen;
-    if ((rc = cairn__check_key("delete_prefix", prefix, k, &klen, true)))
-        return rc;
+    size_t klen = strlen(prefix);
+    if (!raw) {
+        if ((rc = cairn__check_key(what, prefix, k, &klen, true)))
+            return rc;
+        prefix = k;
+    } else if (!klen) {
+        return cairn__err(CAIRN_EINVAL, "%s: the prefix is empty (it would remove every key)",
+                          what);
+    } else if (cairn__key_reserved(prefix, klen)) {
+        return cairn__err(CAIRN_EKEY, "%s %s: invalid key: '_cairn/' is reserved for "
+                                      "the library's own records", what, prefix);
+    }
     uint64_t d = 0;
-    if ((rc = sweep(s, k, OP_DELETE, &d)))
-        return cairn__err_prefix(rc, "delete_prefix %s", k);
+    if ((rc = sweep(s, prefix, raw, OP_DELETE, &d)))
+        return cairn__err_prefix(rc, "%s %s", what, prefix);
     __atomic_add_fetch(&s->n_del, d, __ATOMIC_RELAXED);
     if (n)
         *n = d;
     return CAIRN_OK;
+}
+
+CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix, uint64_t *n)
+{
+    return delete_prefix(s, "delete_prefix", prefix, false, n);
+}
+
+CAIRN_API int cairn_delete_prefix_raw(cairn_store *s, const char *prefix, uint64_t *n)
+{
+    return delete_prefix(s, "delete_prefix_raw", prefix, true, n);
 }
 
 CAIRN_API int cairn_clear(cairn_store *s, uint64_t *n)
@@ -189,7 +224,7 @@ CAIRN_API int cairn_clear(cairn_store *s, uint64_t *n)
     if ((rc = check_store(s, "clear")))
         return rc;
     uint64_t d = 0;
-    if ((rc = sweep(s, NULL, OP_DELETE, &d))) /* NULL: all but _cairn/ */
+    if ((rc = sweep(s, NULL, false, OP_DELETE, &d))) /* NULL: all but _cairn/ */
         return cairn__err_prefix(rc, "clear");
     __atomic_add_fetch(&s->n_del, d, __ATOMIC_RELAXED);
     if (n)
@@ -208,7 +243,7 @@ CAIRN_API int cairn_purge_expired(cairn_store *s, uint64_t *n)
         if (rc > 0)
             rc = CAIRN_EIO;
     } else {
-        rc = sweep(s, NULL, OP_PURGE, &d);
+        rc = sweep(s, NULL, false, OP_PURGE, &d);
     }
     if (rc)
         return cairn__err_prefix(rc, "purge");
@@ -223,7 +258,7 @@ CAIRN_API int cairn_upgrade(cairn_store *s, const char *prefix, uint64_t *n)
     if ((rc = check_store(s, "upgrade")))
         return rc;
     uint64_t d = 0;
-    if ((rc = sweep(s, prefix, OP_UPGRADE, &d)))
+    if ((rc = sweep(s, prefix, false, OP_UPGRADE, &d)))
         return cairn__err_prefix(rc, "upgrade");
     if (n)
         *n = d;

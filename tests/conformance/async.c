@@ -154,6 +154,17 @@ static void async_every_call(void **state)
     AWAIT(cairn_async_range(ex, s, NULL, NULL, 1, NULL, NULL, &f), CAIRN_OK);
     assert_int_equal(cairn_future_key_count(f), 1);
     cairn_future_release(f);
+    /* raw prefixes: "b/" as bytes, not "b" as a segment */
+    AWAIT(cairn_async_count_raw(ex, s, "b/", NULL, NULL, &f), CAIRN_OK);
+    assert_int_equal(cairn_future_u64(f), 3);
+    cairn_future_release(f);
+    AWAIT(cairn_async_list_raw(ex, s, "b/", 2, NULL, NULL, &f), CAIRN_OK);
+    assert_int_equal(cairn_future_key_count(f), 2);
+    assert_string_equal(cairn_future_key(f, 1, NULL), "b/2");
+    cairn_future_release(f);
+    AWAIT(cairn_async_list_raw(ex, s, "b/3x", 0, NULL, NULL, &f), CAIRN_OK);
+    assert_int_equal(cairn_future_key_count(f), 0);
+    cairn_future_release(f);
 
     /* delete, delete_many, delete_prefix */
     AWAIT(cairn_async_delete(ex, s, "b/1", NULL, NULL, &f), CAIRN_OK);
@@ -164,6 +175,12 @@ static void async_every_call(void **state)
     AWAIT(cairn_async_delete_many(ex, s, dk, 2, NULL, NULL, &f), CAIRN_OK);
     assert_int_equal(cairn_future_u64(f), 1);
     cairn_future_release(f);
+    AWAIT(cairn_async_delete_prefix_raw(ex, s, "", NULL, NULL, &f), CAIRN_EINVAL);
+    cairn_future_release(f);
+    AWAIT(cairn_async_delete_prefix_raw(ex, s, "b/", NULL, NULL, &f), CAIRN_OK);
+    assert_int_equal(cairn_future_u64(f), 1);
+    cairn_future_release(f);
+    assert_ok(cf_put(s, "b/3", "3", CAIRN_FAIL_IF_EXISTS));
     AWAIT(cairn_async_delete_prefix(ex, s, "b", NULL, NULL, &f), CAIRN_OK);
     assert_int_equal(cairn_future_u64(f), 1);
     cairn_future_release(f);

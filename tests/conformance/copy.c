@@ -752,6 +752,34 @@ static void copy_in_constant_memory(void **state)
     tr_rm_rf(dir);
 }
 
+/* raw_prefix: the keys that start with the prefix's bytes. */
+static void copy_raw_prefix(void **state)
+{
+    cairn_store *src = FX(state)->s;
+    const char *const keys[] = {"rp:1", "rp:2/x", "rp", "rpx"};
+    for (size_t i = 0; i < 4; i++)
+        assert_ok(cairn_put(src, keys[i], "1", 1, NULL));
+    cairn_store *dst;
+    assert_ok(cairn_store_open("mem:", NULL, &dst));
+    cairn_copy_opts o = {.struct_size = sizeof o, .prefix = "rp:", .raw_prefix = 1};
+    cairn_copy_stats st;
+    assert_ok(cairn_copy(src, dst, &o, &st));
+    assert_int_equal(st.copied, 2);
+    cairn_iter *it;
+    assert_ok(cairn_list(dst, NULL, &it));
+    char *got = cf_drain(it, NULL);
+    cf_expect_keys(got, (const char *const[]){"rp:1", "rp:2/x", NULL});
+    free(got);
+    cairn_store_close(dst);
+    /* struct_size 0 is this layout (0.1.0 is not released yet): raw_prefix
+     * is read */
+    assert_ok(cairn_store_open("mem:", NULL, &dst));
+    o.struct_size = 0;
+    assert_ok(cairn_copy(src, dst, &o, &st));
+    assert_int_equal(st.copied, 2);
+    cairn_store_close(dst);
+}
+
 const tr_case cf_copy_cases[] = {
     TR_CASE(put_record_keeps_metadata, TR_NONE, 0),
     TR_CASE(put_records_names_the_bad_item, TR_NONE, 0),
@@ -761,6 +789,7 @@ const tr_case cf_copy_cases[] = {
     TR_CASE(copy_to_every_backend, TR_NONE, 0),
     TR_CASE(copy_resumes, TR_NONE, 0),
     TR_CASE(copy_corrupt_record, TR_NONE, 0),
+    TR_CASE(copy_raw_prefix, TR_NONE, 0),
     TR_CASE(copy_in_constant_memory, TR_HEAVY, 300),
 };
 const size_t cf_copy_ncases = CF_NCASES(cf_copy_cases);

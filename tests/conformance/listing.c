@@ -1,7 +1,8 @@
 /*
  * listing.c — conformance: list by whole segments, bytewise order, range
  * bounds and limits, count, iterators over more keys than one batch with
- * writes in between, iterator metadata, delete by prefix, reserved keys.
+ * writes in between, iterator metadata, delete by prefix, reserved keys;
+ * raw (string) prefixes: list, count, delete, and the reserved keys.
  */
 #include "conf.h"
 
@@ -26,6 +27,24 @@ static void expect_list(cairn_store *s, const char *prefix, const char *const *w
     assert_ok(cairn_count(s, prefix, &c));
     if (c != n)
         fail_msg("count(%s) = %llu, list gave %zu", prefix ? prefix : "NULL",
+                 (unsigned long long)c, n);
+}
+
+/* expect_list() of a raw prefix: cairn_list_raw() and cairn_count_raw(). */
+static void expect_raw(cairn_store *s, const char *prefix, const char *const *want)
+{
+    size_t n = 0, count;
+    while (want[n])
+        n++;
+    cairn_iter *it;
+    assert_ok(cairn_list_raw(s, prefix, &it));
+    char *got = cf_drain(it, &count);
+    cf_expect_keys(got, want);
+    free(got);
+    uint64_t c = 0;
+    assert_ok(cairn_count_raw(s, prefix, &c));
+    if (c != n)
+        fail_msg("count_raw(%s) = %llu, list_raw gave %zu", prefix ? prefix : "NULL",
                  (unsigned long long)c, n);
 }
 
@@ -418,6 +437,117 @@ static void reserved_keys_hidden(void **state)
     expect_list(s, "_cairn", raw);
 }
 
+/* A raw prefix matches the bytes of the key, not whole segments. */
+static void list_raw_prefix(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    put_keys(s, (const char *const[]){"item:1", "item:22", "item:1/x", "item", "items",
+                                      "itemx", "a", "a/b", "a/b/c", "a/bc", NULL});
+    const char *const items[] = {"item:1", "item:1/x", "item:22", NULL};
+    expect_raw(s, "item:", items);
+    expect_list(s, "item:", (const char *const[]){NULL}); /* no such segment */
+    expect_raw(s, "item:1", (const char *const[]){"item:1", "item:1/x", NULL});
+    expect_raw(s, "a/b", (const char *const[]){"a/b", "a/b/c", "a/bc", NULL});
+    expect_list(s, "a/b", (const char *const[]){"a/b", "a/b/c", NULL});
+    /* "a" is a segment match of "a/" (normalised to "a"), not a raw one */
+    expect_raw(s, "a/", (const char *const[]){"a/b", "a/b/c", "a/bc", NULL});
+    expect_list(s, "a/", (const char *const[]){"a", "a/b", "a/b/c", "a/bc", NULL});
+    expect_raw(s, "//a", (const char *const[]){NULL}); /* not normalised */
+    expect_raw(s, "item:3", (const char *const[]){NULL});
+    expect_raw(s, "\xff", (const char *const[]){NULL}); /* no upper bound */
+    expect_raw(s, "a\xff", (const char *const[]){NULL});
+    size_t all;
+    free(cf_list(s, NULL, &all));
+    assert_int_equal(all, 10);
+    uint64_t c;
+    assert_ok(cairn_count_raw(s, "", &c));
+    assert_int_equal(c, 10);
+    assert_ok(cairn_count_raw(s, NULL, &c));
+    assert_int_equal(c, 10);
+    /* more than one batch of the iterator, keys after them left out */
+    char key[32];
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof key, "bulk:%03d", i);
+        assert_ok(cf_put(s, key, "1", CAIRN_FAIL_IF_EXISTS));
+    }
+    put_keys(s, (const char *const[]){"bulk", "bulk/x", "bulkz", NULL});
+    cairn_iter *it;
+    assert_ok(cairn_list_raw(s, "bulk:", &it));
+    size_t n = 0;
+    free(cf_drain(it, &n));
+    assert_int_equal(n, 300);
+    assert_ok(cairn_count_raw(s, "bulk:", &c));
+    assert_int_equal(c, 300);
+    char big[CAIRN_KEY_MAX + 2];
+    memset(big, 'k', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_rc(cairn_list_raw(s, big, &it), CAIRN_EINVAL);
+    assert_rc(cairn_count_raw(s, big, &c), CAIRN_EINVAL);
+    assert_rc(cairn_list_raw(s, "a", NULL), CAIRN_EINVAL);
+}
+
+static void delete_by_raw_prefix(void **state)
+{
+    cairn_store *s = FX(state)->s;
+    put_keys(s, (const char *const[]){"item:1", "item:2/x", "item", "items", "a", "a/b",
+                                      "a/b/c", "a/bc", NULL});
+    char key[32];
+    for (int i = 0; i < 300; i++) { /* more than one sweep batch */
+        snprintf(key, sizeof key, "item:bulk/%03d", i);
+        assert_ok(cf_put(s, key, "1", CAIRN_FAIL_IF_EXISTS));
+    }
+    uint64_t n = 0;
+    assert_ok(cairn_delete_prefix_raw(s, "item:", &n));
+    assert_int_equal(n, 302);
+    expect_list(s, NULL, (const char *const[]){"a", "a/b", "a/b/c", "a/bc", "item", "items",
+                                               NULL});
+    assert_ok(cairn_delete_prefix_raw(s, "item:", &n));
+    assert_int_equal(n, 0);
+    assert_ok(cairn_delete_prefix_raw(s, "a/", &n)); /* not "a" itself */
+    assert_int_equal(n, 3);
+    expect_list(s, NULL, (const char *const[]){"a", "item", "items", NULL});
+    assert_ok(cairn_delete_prefix_raw(s, "ite", NULL));
+    expect_list(s, NULL, (const char *const[]){"a", NULL});
+    assert_ok(cf_put(s, "item:1", "2", CAIRN_FAIL_IF_EXISTS)); /* writable again */
+    cf_expect_str(s, "item:1", "2");
+    /* never "everything" */
+    assert_rc(cairn_delete_prefix_raw(s, NULL, &n), CAIRN_EINVAL);
+    assert_rc(cairn_delete_prefix_raw(s, "", &n), CAIRN_EINVAL);
+    expect_list(s, NULL, (const char *const[]){"a", "item:1", NULL});
+}
+
+/* No raw prefix lists, counts or deletes the library's own records. */
+static void raw_prefix_hides_reserved(void **state)
+{
+    cf_fx *fx = FX(state);
+    cf_reopen_tap(fx);
+    cairn_store *s = fx->s;
+    const char *const raw[] = {"_cairn", "_cairn/processes/p", "_cairn/registry/ns/m", NULL};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n;
+        char *rec = cf_make_record("{}", 2, CAIRN_FORMAT_JSON, &n);
+        cf_raw_put(raw[i], rec, n);
+        free(rec);
+    }
+    put_keys(s, (const char *const[]){"_cairnx", "_b", "a", NULL});
+    expect_raw(s, "", (const char *const[]){"_b", "_cairnx", "a", NULL});
+    expect_raw(s, NULL, (const char *const[]){"_b", "_cairnx", "a", NULL});
+    expect_raw(s, "_", (const char *const[]){"_b", "_cairnx", NULL});
+    expect_raw(s, "_cairn", (const char *const[]){"_cairnx", NULL});
+    expect_raw(s, "_cairn/", (const char *const[]){NULL});
+    uint64_t n = 0;
+    assert_rc(cairn_delete_prefix_raw(s, "_cairn", &n), CAIRN_EKEY);
+    assert_rc(cairn_delete_prefix_raw(s, "_cairn/", &n), CAIRN_EKEY);
+    assert_rc(cairn_delete_prefix_raw(s, "_cairn/registry", &n), CAIRN_EKEY);
+    expect_list(s, "_cairn", raw);
+    assert_ok(cairn_delete_prefix_raw(s, "_", &n));
+    assert_int_equal(n, 2);
+    assert_ok(cairn_delete_prefix_raw(s, "_cai", &n));
+    assert_int_equal(n, 0);
+    expect_list(s, NULL, (const char *const[]){"a", NULL});
+    expect_list(s, "_cairn", raw); /* all still there */
+}
+
 const tr_case cf_listing_cases[] = {
     TR_CASE(list_whole_segments, TR_NONE, 0),
     TR_CASE(list_bytewise_order, TR_NONE, 0),
@@ -427,5 +557,8 @@ const tr_case cf_listing_cases[] = {
     TR_CASE(delete_by_prefix, TR_NONE, 0),
     TR_CASE(clear_all, TR_NONE, 0),
     TR_CASE(reserved_keys_hidden, TR_NONE, 0),
+    TR_CASE(list_raw_prefix, TR_NONE, 0),
+    TR_CASE(delete_by_raw_prefix, TR_NONE, 0),
+    TR_CASE(raw_prefix_hides_reserved, TR_NONE, 0),
 };
 const size_t cf_listing_ncases = CF_NCASES(cf_listing_cases);

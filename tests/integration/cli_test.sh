@@ -712,6 +712,120 @@ check_list() {
     out "rm --prefix removed the prefix" 0
 }
 
+# ---- raw prefixes: PREFIX ending in '*', --raw-prefix P ----
+check_raw_prefix() {
+    for k in item:1 item:22 item:1/x item items 'star*' 'star*/x' starry _b; do
+        must put "$k" 1
+    done
+    c ls item:
+    rc "ls item: (a segment no key has)" 0
+    out "ls item: matches whole segments only" ""
+    c ls 'item:*'
+    rc "ls 'item:*'" 0
+    out "ls 'item:*' is a raw prefix" "$(printf 'item:1\nitem:1/x\nitem:22')"
+    c ls --raw-prefix item:
+    out "ls --raw-prefix" "$(printf 'item:1\nitem:1/x\nitem:22')"
+    c ls item: --raw-prefix item:
+    rc "ls PREFIX and --raw-prefix" 2
+    c ls 'star\*'
+    out "ls 'P\\*' is the segment prefix 'P*'" "$(printf 'star*\nstar*/x')"
+    c ls --raw-prefix 'star*'
+    out "--raw-prefix takes '*' as it is" "$(printf 'star*\nstar*/x')"
+    c ls 'star*'
+    out "ls 'star*'" "$(printf 'star*\nstar*/x\nstarry')"
+    c count 'item*'
+    rc "count 'P*'" 0
+    out "count 'P*'" 5
+    c count --raw-prefix item:
+    out "count --raw-prefix" 3
+    c count item
+    out "count PREFIX stays by segment" 1
+    c export 'item:*'
+    rc "export 'P*'" 0
+    n=$(grep -c '"dump":1' "$T/out")
+    [ "$n" -eq 3 ] && ok || bad "export 'item:*': $n records, expected 3"
+    c export --raw-prefix item:1
+    n=$(grep -c '"dump":1' "$T/out")
+    [ "$n" -eq 2 ] && ok || bad "export --raw-prefix item:1: $n records, expected 2"
+    c copy --from "$URL" --to "file:$T/rawcopy" --raw-prefix item:
+    rc "copy --raw-prefix" 0
+    "$CAIRN" --store "file:$T/rawcopy" ls >"$T/out" 2>"$T/err"
+    out "copy --raw-prefix copied the raw matches" "$(printf 'item:1\nitem:1/x\nitem:22')"
+    c copy --from "$URL" --to "file:$T/rawcopy2" --prefix 'star*'
+    rc "copy --prefix 'P*'" 0
+    "$CAIRN" --store "file:$T/rawcopy2" count >"$T/out" 2>"$T/err"
+    out "copy --prefix 'P*' is raw" 3
+    # the library's own records: never listed nor removed by a raw prefix
+    model_files
+    must model add Person "$T/person1.json"
+    c ls '_*'
+    out "ls '_*' hides _cairn/" "_b"
+    c ls '*'
+    if grep -q '^_cairn' "$T/out"; then bad "ls '*' shows reserved keys"; else ok; fi
+    c rm --prefix '*'
+    rc "rm --prefix '*' (everything) is refused" 5
+    c rm --raw-prefix _cairn
+    rc "rm --raw-prefix _cairn is refused" 5
+    c rm --prefix '_*'
+    rc "rm --prefix '_*'" 0
+    out "rm --prefix '_*' removed only _b" 1
+    c model ls
+    out "the models survive a raw rm" "default/Person@1"
+    c rm --prefix 'item:*'
+    rc "rm --prefix 'P*'" 0
+    out "rm --prefix 'P*' prints the count" 3
+    c rm --raw-prefix 'star*'
+    out "rm --raw-prefix" 2
+    c ls
+    out "rm by raw prefix kept the rest" "$(printf 'item\nitems\nstarry')"
+}
+
+# ---- ls/range --values, get KEY KEY... ----
+check_values() {
+    must put a/1 '{"n": 1}'
+    must put --format text a/2 "two
+lines"
+    printf '\000\001\377' >"$T/bin"
+    must put --format bytes --input "$T/bin" a/3
+    c ls a --values
+    rc "ls --values" 0
+    json_lines "ls --values lines" "$T/out"
+    n=$(wc -l <"$T/out")
+    [ "$n" -eq 3 ] && ok || bad "ls --values: $n lines, expected 3"
+    has "ls --values: get --meta's fields" "$T/out" '{"key":"a/1","version":1,"format":"json",'
+    has "ls --values: json inline" "$T/out" '"encoding":"json","value":{"n": 1}}'
+    has "ls --values: text as a string" "$T/out" '"encoding":"text","value":"two\nlines"}'
+    has "ls --values: bytes in base64 as export" "$T/out" '"encoding":"base64","value":"AAH/"}'
+    c ls 'a*' --values --limit 1
+    n=$(wc -l <"$T/out")
+    [ "$n" -eq 1 ] && ok || bad "ls --values --limit 1: $n lines"
+    c range a/2 a/4 --values
+    rc "range --values" 0
+    json_lines "range --values lines" "$T/out"
+    n=$(wc -l <"$T/out")
+    [ "$n" -eq 2 ] && ok || bad "range --values: $n lines, expected 2"
+    has "range --values value" "$T/out" '"key":"a/3",'
+    c get a/3 a/nope a/1
+    rc "get KEY KEY... with one absent" 3
+    json_lines "get KEY KEY... lines" "$T/out"
+    sed -n 1p "$T/out" >"$T/l1"
+    has "get KEY...: first line is the first key" "$T/l1" '"key":"a/3",'
+    sed -n 2p "$T/out" >"$T/l2"
+    has "get KEY...: an absent key in its line" "$T/l2" '{"key":"a/nope","error":"not found"}'
+    sed -n 3p "$T/out" >"$T/l3"
+    has "get KEY...: third line" "$T/l3" '"value":{"n": 1}}'
+    has "get KEY...: absent key on stderr" "$T/err" "a/nope: not found"
+    c get a/1 a/2
+    rc "get KEY KEY" 0
+    c get a/1 a/2 --meta
+    rc "get KEY KEY --meta" 0
+    if grep -q '"value"' "$T/out"; then bad "get --meta KEY KEY printed values"; else ok; fi
+    c get a/1 a/2 --out "$T/x"
+    rc "get KEY KEY --out" 2
+    c get a/1
+    out "get KEY alone is unchanged" '{"n": 1}'
+}
+
 # ---- incr ----
 check_incr() {
     must put runs/1 '{"loss": 0.3}'

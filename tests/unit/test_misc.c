@@ -628,6 +628,9 @@ static void opts_read_by_size(void **state)
     nc.newer_field = 0;
     assert_ok(cairn_copy(s, d, &nc.known, NULL));
     assert_ok(cairn_exists(d, "k"));
+    /* its reserved field must be 0 */
+    cairn_copy_opts kc = {.struct_size = sizeof kc, .reserved = {0, 1}};
+    assert_rc(cairn_copy(s, d, &kc, NULL), CAIRN_EUNSUPPORTED);
     cairn_store_close(d);
 
     NEWER(cairn_cache_options) nk;
