@@ -23,10 +23,28 @@ static bool names_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* put --json: what became of the put (rc CAIRN_OK or CAIRN_SKIPPED). */
+static void put_json(cairn_store *s, const char *key, int rc, const cairn_put_opts *o,
+                     size_t len)
+{
+    char kb[CAIRN_KEY_MAX + 1], model[CAIRN_MODEL_MAX + 1];
+    cli_jobj j;
+    cli_jobj_begin(&j, stdout);
+    cli_jobj_str(&j, "key", display_key(key, kb));
+    cli_jobj_str(&j, "status", rc == CAIRN_SKIPPED ? "skipped" : "stored");
+    cli_jobj_str(&j, "format", cairn_format_name(o->format));
+    cli_jobj_u64(&j, "size", len);
+    /* The reference the record keeps (ns/name@version), as get --meta says. */
+    bool modelled = o->model && rc == CAIRN_OK &&
+                    cairn_model_resolve(s, o->model, model) == CAIRN_OK;
+    cli_jobj_str(&j, "model", modelled ? model : NULL);
+    cli_jobj_end(&j);
+}
+
 static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL, O_FILL, O_INPUT, O_META,
-           O_NO_COMPRESS, O_COMPRESS_MIN };
+           O_NO_COMPRESS, O_COMPRESS_MIN, O_JSON };
     static const cli_opt specs[] = {{"--if-exists", "-e", true},
                                     {"--ttl", "-t", true},
                                     {"--format", "-f", true},
@@ -37,8 +55,10 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                                     {"--meta", NULL, true},
                                     {"--no-compress", NULL, false},
                                     {"--compress-min", NULL, true},
+                                    CLI_OPT_JSON,
                                     {NULL, NULL, false}};
     const char *input = NULL; /* a file to read the value from; "-": stdin */
+    bool json = false;
     cairn_put_opts o = {0};
     cairn_options so = {0};
     bool have_behavior = false;
@@ -99,6 +119,9 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
             so.compress_threshold = (int64_t)n;
             break;
         }
+        case O_JSON:
+            json = true;
+            break;
         }
     }
     if (r < 0)
@@ -146,6 +169,8 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     } else if (rc) {
         ex = cli_fail_validation(rc, "put", key, cairn_validation_errors());
     }
+    if (json && (rc == CAIRN_OK || rc == CAIRN_SKIPPED))
+        put_json(s, key, rc, &o, len);
     /* A binary value is rarely typed: a file's name where the value goes
      * most likely meant its contents (before 0.1.0, npy and msgpack read
      * it). The same for a value refused as not JSON. */
@@ -185,11 +210,12 @@ static int write_file(const char *path, const cairn_value *v)
 
 static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_META, O_MODEL, O_REVALIDATE, O_OUT };
+    enum { O_META, O_MODEL, O_REVALIDATE, O_OUT, O_JSON };
     static const cli_opt specs[] = {{"--meta", "-m", false},
                                     {"--model", "-M", true},
                                     {"--revalidate", NULL, false},
                                     {"--out", "-o", true},
+                                    CLI_OPT_JSON, /* the same as --meta */
                                     {NULL, NULL, false}};
     bool meta = false;
     const char *key = NULL, *model = NULL, *outfile = NULL;
@@ -198,7 +224,7 @@ static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
-        if (args.opt == O_META) {
+        if (args.opt == O_META || args.opt == O_JSON) {
             meta = true;
         } else if (args.opt == O_MODEL) {
             model = args.val;
@@ -268,9 +294,10 @@ static int cmd_cat(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static int cmd_exists(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1];
+    bool json = false;
     cairn_store *s;
     int ex;
-    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 1, 1, &s, &ex) < 0)
+    if (cli_positionals_open_json(ctx, cmd, argc, argv, pos, 1, 1, &json, &s, &ex) < 0)
         return ex;
     int rc = cairn_exists(s, pos[0]);
     /* Absence is the answer, not an error: exit 3 without a message. */
@@ -278,14 +305,24 @@ static int cmd_exists(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
         ex = CLI_NOTFOUND;
     else if (rc)
         ex = cli_fail(rc, "exists", pos[0]);
+    if (json && (rc == CAIRN_OK || rc == CAIRN_ENOTFOUND)) {
+        char kb[CAIRN_KEY_MAX + 1];
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        cli_jobj_str(&j, "key", display_key(pos[0], kb));
+        cli_jobj_bool(&j, "exists", rc == CAIRN_OK);
+        cli_jobj_end(&j);
+    }
     cairn_store_close(s);
     return ex;
 }
 
 static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    static const cli_opt specs[] = {{"--prefix", "-p", true}, {NULL, NULL, false}};
+    static const cli_opt specs[] = {{"--prefix", "-p", true}, CLI_OPT_JSON,
+                                    {NULL, NULL, false}};
     const char *prefix = NULL;
+    bool json = false;
     int r, nkeys = 0;
     /* Keys are collected in place: positionals never outnumber argv. */
     const char **keys = calloc((size_t)argc, sizeof *keys);
@@ -296,7 +333,9 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
-        if (args.opt == 0) {
+        if (args.opt == 1) {
+            json = true;
+        } else if (args.opt == 0) {
             if (prefix) {
                 free(keys);
                 return cli_usage(cmd, "--prefix given twice");
@@ -318,19 +357,47 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         free(keys);
         return ex;
     }
+    cli_jobj j;
     if (prefix) {
         uint64_t n = 0;
         int rc = cairn_delete_prefix(s, prefix, &n);
-        ex = cli_print_count(rc, n, "rm --prefix", prefix);
+        if (json && rc == CAIRN_OK) {
+            cli_jobj_begin(&j, stdout);
+            cli_jobj_str(&j, "prefix", prefix);
+            cli_jobj_u64(&j, "removed", n);
+            cli_jobj_end(&j);
+        } else {
+            ex = cli_print_count(rc, n, "rm --prefix", prefix);
+        }
     } else {
-        /* Every key is tried; the exit status is the first failure's. */
+        /* Every key is tried; the exit status is the first failure's. With
+         * --json the keys removed are listed (in place: their number is
+         * known only at the end), then the count. */
+        uint64_t removed = 0;
+        if (json) {
+            cli_jobj_begin(&j, stdout);
+            cli_jobj_name(&j, "keys");
+            putchar('[');
+        }
         for (int i = 0; i < nkeys; i++) {
             int rc = cairn_delete(s, keys[i]);
             if (rc) {
                 int e = cli_fail(rc, "rm", keys[i]);
                 if (!ex)
                     ex = e;
+            } else if (json) {
+                char kb[CAIRN_KEY_MAX + 1];
+                const char *k = display_key(keys[i], kb);
+                if (removed)
+                    putchar(',');
+                cli_json_str(stdout, k, strlen(k));
+                removed++;
             }
+        }
+        if (json) {
+            putchar(']');
+            cli_jobj_u64(&j, "removed", removed);
+            cli_jobj_end(&j);
         }
     }
     cairn_store_close(s);
@@ -341,8 +408,9 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[2] = {NULL, NULL};
+    bool json = false;
     int ex;
-    int n = cli_positionals(ctx, cmd, argc, argv, pos, 1, 2, &ex);
+    int n = cli_positionals_json(ctx, cmd, argc, argv, pos, 1, 2, &json, &ex);
     if (n < 0)
         return ex;
     int64_t by = 1;
@@ -353,10 +421,18 @@ static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         return ex;
     int64_t v;
     int rc = cairn_incr(s, pos[0], by, &v);
-    if (rc)
+    if (rc) {
         ex = cli_fail(rc, "incr", pos[0]);
-    else
+    } else if (json) {
+        char kb[CAIRN_KEY_MAX + 1];
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        cli_jobj_str(&j, "key", display_key(pos[0], kb));
+        cli_jobj_i64(&j, "value", v);
+        cli_jobj_end(&j);
+    } else {
         printf("%lld\n", (long long)v);
+    }
     cairn_store_close(s);
     return ex;
 }

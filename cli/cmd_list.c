@@ -8,9 +8,33 @@
 #include <string.h>
 
 
+/* One JSON object for the record under key, whose header m the listing
+ * read: the user metadata is not in it, so a record that has some is
+ * read whole (get --meta's object, the same fields). Returns an exit
+ * status; CLI_OK and nothing printed when it went away meanwhile. */
+static int print_meta(cairn_store *s, const char *key, const cairn_meta *m, const char *what)
+{
+    if (!m->user_meta_len) {
+        cli_json_meta(stdout, key, m);
+        putchar('\n');
+        return CLI_OK;
+    }
+    cairn_value *v = NULL;
+    int rc = cairn_get(s, key, &v);
+    if (rc == CAIRN_ENOTFOUND)
+        return CLI_OK;
+    if (rc)
+        return cli_fail(rc, what, key);
+    cli_json_meta(stdout, key, cairn_value_meta(v));
+    putchar('\n');
+    cairn_value_free(v);
+    return CLI_OK;
+}
+
 /* Print the keys of it: one per line, or one JSON object per line; at most
  * limit of them unless limit is negative. */
-static int print_keys(cairn_iter *it, bool json, int64_t limit, const char *what)
+static int print_keys(cairn_store *s, cairn_iter *it, bool json, int64_t limit,
+                      const char *what)
 {
     int64_t n = 0;
     for (;;) {
@@ -27,8 +51,9 @@ static int print_keys(cairn_iter *it, bool json, int64_t limit, const char *what
             cairn_meta m;
             if ((rc = cairn_iter_meta(it, &m)))
                 return cli_fail(rc, what, key);
-            cli_json_meta(stdout, key, &m);
-            putchar('\n');
+            int ex = print_meta(s, key, &m, what);
+            if (ex)
+                return ex;
         } else {
             fwrite(key, 1, klen, stdout);
             putchar('\n');
@@ -94,7 +119,7 @@ static int cmd_ls(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     if (rc) {
         ex = cli_fail(rc, "ls", pos[0]);
     } else {
-        ex = print_keys(it, json, limit, "ls");
+        ex = print_keys(s, it, json, limit, "ls");
         cairn_iter_free(it);
     }
     cairn_store_close(s);
@@ -122,7 +147,7 @@ static int cmd_range(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
     if (rc) {
         ex = cli_fail(rc, "range", start ? start : "");
     } else {
-        ex = print_keys(it, json, limit, "range");
+        ex = print_keys(s, it, json, limit, "range");
         cairn_iter_free(it);
     }
     cairn_store_close(s);
@@ -132,13 +157,22 @@ static int cmd_range(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
 static int cmd_count(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1] = {NULL};
+    bool json = false;
     cairn_store *s;
     int ex;
-    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 1, &s, &ex) < 0)
+    if (cli_positionals_open_json(ctx, cmd, argc, argv, pos, 0, 1, &json, &s, &ex) < 0)
         return ex;
     uint64_t n = 0;
     int rc = cairn_count(s, pos[0], &n);
-    ex = cli_print_count(rc, n, "count", pos[0]);
+    if (json && rc == CAIRN_OK) {
+        cli_jobj o;
+        cli_jobj_begin(&o, stdout);
+        cli_jobj_str(&o, "prefix", pos[0]);
+        cli_jobj_u64(&o, "count", n);
+        cli_jobj_end(&o);
+    } else {
+        ex = cli_print_count(rc, n, "count", pos[0]);
+    }
     cairn_store_close(s);
     return ex;
 }
@@ -149,18 +183,21 @@ const cli_command cli_list_commands[] = {
      "Print the live keys under PREFIX (whole segments: 'a' lists 'a' and 'a/x',\n"
      "never 'ab'), one per line, sorted bytewise. No PREFIX: every key.\n",
      "  -n, --limit N         print at most N keys\n"
-     "  -j, --json            one JSON object per line: the key and its metadata\n",
+     "  -j, --json            one JSON object per line: the key and its metadata,\n"
+     "                        as get --meta prints them (meta: the user metadata)\n",
      NULL, CLI_STORE_READ},
     {"range", cmd_range, "range START [END] [--limit N] [--json]",
      "list keys from START up to END",
      "Print the live keys k with START <= k < END (bytewise), one per line.\n"
      "No END (or an empty one): up to the last key; an empty START: from the first.\n",
      "  -n, --limit N         print at most N keys (the first ones)\n"
-     "  -j, --json            one JSON object per line: the key and its metadata\n",
+     "  -j, --json            one JSON object per line: the key and its metadata,\n"
+     "                        as get --meta prints them (meta: the user metadata)\n",
      NULL, CLI_STORE_READ},
-    {"count", cmd_count, "count [PREFIX]",
+    {"count", cmd_count, "count [PREFIX] [--json]",
      "count keys under a prefix",
-     "Print the number of live keys under PREFIX (all keys without one).\n", "",
+     "Print the number of live keys under PREFIX (all keys without one).\n",
+     "  -j, --json            print {\"prefix\":PREFIX or null,\"count\":N}\n",
      NULL, CLI_STORE_READ},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };
