@@ -113,6 +113,8 @@ void cli_jobj_bool(cli_jobj *o, const char *name, bool b);
  * value, its line breaks written as spaces so the object stays on one
  * line (JSON strings hold none, so only white space changes). */
 void cli_jobj_raw(cli_jobj *o, const char *name, const char *json, size_t n);
+/* The closing brace; cli_jobj_end() adds the newline of a whole line. */
+void cli_jobj_close(cli_jobj *o);
 void cli_jobj_end(cli_jobj *o);
 
 /* Read all of fd into a new malloc'd buffer (*buf, *len; *buf is never NULL

@@ -315,6 +315,11 @@ void cli_jobj_raw(cli_jobj *o, const char *name, const char *json, size_t n)
         putc(json[i] == '\n' || json[i] == '\r' ? ' ' : json[i], o->f);
 }
 
+void cli_jobj_close(cli_jobj *o)
+{
+    putc('}', o->f);
+}
+
 void cli_jobj_end(cli_jobj *o)
 {
     fputs("}\n", o->f);
