@@ -470,7 +470,10 @@ const cli_command cli_kv_commands[] = {
      "                        object: exit 5\n"
      "      --no-compress     store the value as it is (values of 4 KiB or more\n"
      "                        are otherwise zstd-compressed when that saves space)\n"
-     "      --compress-min N  compress values of N bytes or more (default 4096)\n",
+     "      --compress-min N  compress values of N bytes or more (default 4096)\n"
+     "  -j, --json            print what became of it on stdout: {\"key\":K,\n"
+     "                        \"status\":\"stored\"|\"skipped\",\"format\":F,\"size\":N,\n"
+     "                        \"model\":\"ns/name@N\"|null}\n",
      NULL, CLI_STORE_WRITE},
     {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]]",
      "print a value, or its metadata with --meta",
@@ -486,7 +489,8 @@ const cli_command cli_kv_commands[] = {
      "                        NAME@N only version N\n"
      "      --revalidate      validate the value against the model as registered\n"
      "                        now (REF, else the record's own model, newest\n"
-     "                        version); invalid: exit 5 with every error on stderr\n",
+     "                        version); invalid: exit 5 with every error on stderr\n"
+     "  -j, --json            the same as --meta\n",
      NULL, CLI_STORE_READ},
     {"cat", cmd_cat, "cat KEY",
      "print a value rendered by its format",
@@ -497,19 +501,24 @@ const cli_command cli_kv_commands[] = {
      "logical order, one line per run of the last axis, bytes as a hex dump\n"
      "(offset, 16 bytes in hex, the printable ones). 'cairn get' gives the bytes.\n",
      "", NULL, CLI_STORE_READ},
-    {"exists", cmd_exists, "exists KEY",
+    {"exists", cmd_exists, "exists KEY [--json]",
      "exit 0 if KEY exists, 3 if not",
-     "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", "",
+     "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n",
+     "  -j, --json            also print {\"key\":KEY,\"exists\":true|false}\n",
      NULL, CLI_STORE_READ},
     {"rm", cmd_rm, "rm KEY... | rm --prefix PREFIX",
      "remove keys, or every key under a prefix",
      "Remove the records under the KEYs (exit 3 if one is absent; the others\n"
      "are removed all the same), or every record under PREFIX (whole segments)\n"
      "and print how many were removed.\n",
-     "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n", NULL, CLI_STORE_REMOVE},
-    {"incr", cmd_incr, "incr KEY [BY]",
+     "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n"
+     "  -j, --json            print {\"keys\":[the keys removed],\"removed\":N}, or\n"
+     "                        with --prefix {\"prefix\":PREFIX,\"removed\":N}\n",
+     NULL, CLI_STORE_REMOVE},
+    {"incr", cmd_incr, "incr KEY [BY] [--json]",
      "add to an integer and print it",
      "Atomically add BY (default 1; may be negative) to the JSON integer under\n"
-     "KEY (an absent key counts as 0) and print the new value.\n", "", NULL, CLI_STORE_WRITE},
+     "KEY (an absent key counts as 0) and print the new value.\n",
+     "  -j, --json            print {\"key\":KEY,\"value\":N}\n", NULL, CLI_STORE_WRITE},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

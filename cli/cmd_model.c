@@ -286,7 +286,8 @@ static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
 }
 
 static const cli_command model_commands[] = {
-    {"model add", cmd_model_add, "model add NAME SCHEMA_FILE [--namespace NS] [--new-version]",
+    {"model add", cmd_model_add,
+     "model add NAME SCHEMA_FILE [--namespace NS] [--new-version] [--json]",
      "register a JSON Schema as a model",
      "Register the JSON Schema in SCHEMA_FILE ('-': stdin) as model NAME (\"name\" or\n"
      "\"ns/name\"; namespace 'default' when none is given) and print its reference\n"
@@ -294,27 +295,35 @@ static const cli_command model_commands[] = {
      "stderr); a different schema under a taken name fails (exit 4, naming the first\n"
      "difference) unless --new-version registers it as the next version.\n",
      "  -n, --namespace NS    the model's namespace (default: 'default')\n"
-     "      --new-version     register a different schema as the next version\n",
+     "      --new-version     register a different schema as the next version\n"
+     "  -j, --json            print {\"model\":\"ns/name@N\",\"namespace\":NS,\"name\":\n"
+     "                        NAME,\"version\":N,\"status\":\"registered\"|\"unchanged\"}\n",
      NULL, CLI_STORE_WRITE},
-    {"model ls", cmd_model_ls, "model ls",
+    {"model ls", cmd_model_ls, "model ls [--json]",
      "list models",
      "Print every registered model version as ns/name@version, one per line,\n"
-     "sorted by namespace, name and version.\n", "", NULL, CLI_STORE_READ},
-    {"model show", cmd_model_show, "model show NAME [--namespace NS]",
+     "sorted by namespace, name and version.\n",
+     "  -j, --json            one JSON object per line: {\"model\":\"ns/name@N\",\n"
+     "                        \"namespace\":NS,\"name\":NAME,\"version\":N}\n",
+     NULL, CLI_STORE_READ},
+    {"model show", cmd_model_show, "model show NAME [--namespace NS] [--json]",
      "print a model's schema",
      "Print the JSON Schema of model NAME (\"name\", \"ns/name\" or \"ns/name@N\";\n"
      "the newest version unless @N is given) on stdout and its full reference on\n"
      "stderr. A name without a namespace means the 'default' namespace if it has\n"
      "the name, else the only namespace that does (exit 5 when several do, and\n"
      "when none does).\n",
-     "  -n, --namespace NS    the model's namespace\n",
+     "  -n, --namespace NS    the model's namespace\n"
+     "  -j, --json            print one JSON object on stdout: model, namespace,\n"
+     "                        name, version (as model ls --json) and schema\n",
      NULL, CLI_STORE_READ},
-    {"model rm", cmd_model_rm, "model rm NAME [--namespace NS]",
+    {"model rm", cmd_model_rm, "model rm NAME [--namespace NS] [--json]",
      "remove a model",
      "Remove model NAME: every version, or only version N with \"name@N\". Print\n"
      "how many versions were removed (exit 5 for a model that is not registered).\n"
      "Records stored under it keep their metadata.\n",
-     "  -n, --namespace NS    the model's namespace\n",
+     "  -n, --namespace NS    the model's namespace\n"
+     "  -j, --json            print {\"model\":NAME as given,\"removed\":N}\n",
      NULL, CLI_STORE_REMOVE},
 };
 #define N_MODEL_COMMANDS (sizeof model_commands / sizeof model_commands[0])
@@ -354,12 +363,15 @@ const cli_command cli_model_commands[] = {
      "register, list, show and remove models (JSON Schemas)",
      "Manage the models of the store; see 'cairn model --help'.\n", "",
      print_model_help, CLI_STORE_READ},
-    {"validate", cmd_validate, "validate [NS/]NAME FILE",
+    {"validate", cmd_validate, "validate [NS/]NAME FILE [--json]",
      "validate a JSON document against a model",
      "Validate the JSON document in FILE ('-': stdin) against model [NS/]NAME[@N]\n"
      "without storing it. Valid: exit 0, silently. Invalid: exit 5 with every\n"
      "error on stderr, one per line, as '/path: rule'. A model that is not\n"
-     "registered: exit 5; a FILE that cannot be opened: exit 2.\n", "", NULL,
-     CLI_STORE_READ},
+     "registered: exit 5; a FILE that cannot be opened: exit 2.\n",
+     "  -j, --json            print {\"model\":\"ns/name@N\",\"valid\":B,\"errors\":\n"
+     "                        [{\"path\":JSON_POINTER,\"message\":RULE}...],\n"
+     "                        \"truncated\":B} on stdout, valid or not (same exit)\n",
+     NULL, CLI_STORE_READ},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };
