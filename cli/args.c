@@ -228,13 +228,18 @@ int cli_args_next(cli_args *a)
     return 0;
 }
 
-int cli_positionals(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-                    const char **pos, int min, int max, int *exit)
+int cli_positionals_json(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                         const char **pos, int min, int max, bool *json, int *exit)
 {
+    static const cli_opt json_opts[] = {CLI_OPT_JSON, {NULL, NULL, false}};
     int n = 0, r;
     cli_args a;
-    cli_args_init(&a, ctx, cmd, argc, argv, NULL, 0);
+    cli_args_init(&a, ctx, cmd, argc, argv, json ? json_opts : NULL, 0);
     while ((r = cli_args_next(&a)) == 1) {
+        if (a.opt == 0) {
+            *json = true;
+            continue;
+        }
         if (n == max) {
             *exit = cli_usage(cmd, "unexpected argument '%s'", a.val);
             return -1;
@@ -252,11 +257,24 @@ int cli_positionals(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
     return n;
 }
 
-int cli_positionals_open(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-                         const char **pos, int min, int max, cairn_store **s, int *exit)
+int cli_positionals(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                    const char **pos, int min, int max, int *exit)
 {
-    int n = cli_positionals(ctx, cmd, argc, argv, pos, min, max, exit);
+    return cli_positionals_json(ctx, cmd, argc, argv, pos, min, max, NULL, exit);
+}
+
+int cli_positionals_open_json(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                              const char **pos, int min, int max, bool *json,
+                              cairn_store **s, int *exit)
+{
+    int n = cli_positionals_json(ctx, cmd, argc, argv, pos, min, max, json, exit);
     if (n < 0 || (*exit = cli_open_store(ctx, cmd, s)) != CLI_OK)
         return -1;
     return n;
+}
+
+int cli_positionals_open(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                         const char **pos, int min, int max, cairn_store **s, int *exit)
+{
+    return cli_positionals_open_json(ctx, cmd, argc, argv, pos, min, max, NULL, s, exit);
 }

@@ -3,6 +3,7 @@
 #ifndef CAIRN_CLI_H
 #define CAIRN_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,13 +78,42 @@ void cli_json_str(FILE *f, const char *s, size_t n);
 
 /* Write the metadata of the record under key as one JSON object (no
  * newline): key, version, format, size, checksum, compression,
- * stored_size, model, meta (the user metadata object or null; meta_size
- * instead when m came from a listing, which does not read it),
- * created/updated/expires as ISO-8601 and *_ms. */
+ * stored_size, model, meta (the user metadata object or null),
+ * created/updated/expires as ISO-8601 and *_ms. m->user_meta must be read
+ * when m->user_meta_len says there is some (a listing reads headers only:
+ * cairn_get() the record first). The names are the vocabulary of every
+ * --json output (docs/cli.md, "JSON output"). */
 void cli_json_meta(FILE *f, const char *key, const cairn_meta *m);
 /* The same object left open (no closing brace), for a caller that adds
  * fields (dump_write_json). */
 void cli_json_meta_fields(FILE *f, const char *key, const cairn_meta *m);
+
+/* One JSON object on one line, written field by field: cli_jobj_begin(),
+ * then a cli_jobj_* call per field (names are plain ASCII, written as
+ * they are; string values go through cli_json_str()), then cli_jobj_end(),
+ * which writes the closing brace and a newline. The one way the commands
+ * print a --json result besides cli_json_meta(). */
+typedef struct {
+    FILE *f;
+    bool more; /* a field was written: the next one needs a comma */
+} cli_jobj;
+
+void cli_jobj_begin(cli_jobj *o, FILE *f);
+/* "name": then the value, which the caller writes to o->f itself (an
+ * array, a nested object, raw JSON). */
+void cli_jobj_name(cli_jobj *o, const char *name);
+/* A string field; s NULL writes null. */
+void cli_jobj_str(cli_jobj *o, const char *name, const char *s);
+void cli_jobj_u64(cli_jobj *o, const char *name, uint64_t n);
+void cli_jobj_i64(cli_jobj *o, const char *name, int64_t n);
+void cli_jobj_bool(cli_jobj *o, const char *name, bool b);
+/* JSON text (n bytes, already valid JSON, such as a stored schema) as the
+ * value, its line breaks written as spaces so the object stays on one
+ * line (JSON strings hold none, so only white space changes). */
+void cli_jobj_raw(cli_jobj *o, const char *name, const char *json, size_t n);
+/* The closing brace; cli_jobj_end() adds the newline of a whole line. */
+void cli_jobj_close(cli_jobj *o);
+void cli_jobj_end(cli_jobj *o);
 
 /* Read all of fd into a new malloc'd buffer (*buf, *len; *buf is never NULL
  * on success). Returns 0; -1 on a read error (errno set); -2 when more than

@@ -128,12 +128,25 @@ const char *cli_args_url(cli_args *a);
 int cli_positionals(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
                     const char **pos, int min, int max, int *exit);
 
+/* The --json option every command with a JSON form takes (docs/cli.md,
+ * "JSON output"): put it in the command's cli_opt list. */
+#define CLI_OPT_JSON {"--json", "-j", false}
+
+/* cli_positionals() for a command whose one option is --json: *json is
+ * set when it was given. */
+int cli_positionals_json(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                         const char **pos, int min, int max, bool *json, int *exit);
+
 /* cli_positionals(), then the store opened for cmd (cli_open_store): the
  * start of a command with no options of its own. Returns
  * the number of positionals with *s open and *exit CLI_OK, or -1 with the
  * exit status to stop with in *exit (nothing open; CLI_OK after --help). */
 int cli_positionals_open(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
                          const char **pos, int min, int max, cairn_store **s, int *exit);
+/* The same with --json (cli_positionals_json). */
+int cli_positionals_open_json(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+                              const char **pos, int min, int max, bool *json,
+                              cairn_store **s, int *exit);
 
 /* True for an argument that looks like an option ("-x", "--x", not "-"
  * nor "-5"). */

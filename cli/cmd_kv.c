@@ -24,10 +24,28 @@ static bool names_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* put --json: what became of the put (rc CAIRN_OK or CAIRN_SKIPPED). */
+static void put_json(cairn_store *s, const char *key, int rc, const cairn_put_opts *o,
+                     size_t len)
+{
+    char kb[CAIRN_KEY_MAX + 1], model[CAIRN_MODEL_MAX + 1];
+    cli_jobj j;
+    cli_jobj_begin(&j, stdout);
+    cli_jobj_str(&j, "key", display_key(key, kb));
+    cli_jobj_str(&j, "status", rc == CAIRN_SKIPPED ? "skipped" : "stored");
+    cli_jobj_str(&j, "format", cairn_format_name(o->format));
+    cli_jobj_u64(&j, "size", len);
+    /* The reference the record keeps (ns/name@version), as get --meta says. */
+    bool modelled = o->model && rc == CAIRN_OK &&
+                    cairn_model_resolve(s, o->model, model) == CAIRN_OK;
+    cli_jobj_str(&j, "model", modelled ? model : NULL);
+    cli_jobj_end(&j);
+}
+
 static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     enum { O_IF_EXISTS, O_TTL, O_FORMAT, O_IF_VERSION, O_MODEL, O_FILL, O_INPUT, O_META,
-           O_NO_COMPRESS, O_COMPRESS_MIN };
+           O_NO_COMPRESS, O_COMPRESS_MIN, O_JSON };
     static const cli_opt specs[] = {{"--if-exists", "-e", true},
                                     {"--ttl", "-t", true},
                                     {"--format", "-f", true},
@@ -38,8 +56,10 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                                     {"--meta", NULL, true},
                                     {"--no-compress", NULL, false},
                                     {"--compress-min", NULL, true},
+                                    CLI_OPT_JSON,
                                     {NULL, NULL, false}};
     const char *input = NULL; /* a file to read the value from; "-": stdin */
+    bool json = false;
     cairn_put_opts o = {0};
     cairn_options so = {0};
     bool have_behavior = false;
@@ -99,6 +119,9 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
             so.compress_threshold = (int64_t)n;
             break;
         }
+        case O_JSON:
+            json = true;
+            break;
         }
     }
     if (r < 0)
@@ -146,6 +169,8 @@ static int cmd_put(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     } else if (rc) {
         ex = cli_fail_validation(rc, "put", key, cairn_validation_errors());
     }
+    if (json && (rc == CAIRN_OK || rc == CAIRN_SKIPPED))
+        put_json(s, key, rc, &o, len);
     /* A binary value is rarely typed: a file's name where the value goes
      * most likely meant its contents (before 0.1.0, npy and msgpack read
      * it). The same for a value refused as not JSON. */
@@ -224,11 +249,12 @@ static int get_several(cairn_store *s, const char **keys, size_t n, bool meta)
 
 static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_META, O_MODEL, O_REVALIDATE, O_OUT };
+    enum { O_META, O_MODEL, O_REVALIDATE, O_OUT, O_JSON };
     static const cli_opt specs[] = {{"--meta", "-m", false},
                                     {"--model", "-M", true},
                                     {"--revalidate", NULL, false},
                                     {"--out", "-o", true},
+                                    CLI_OPT_JSON, /* the same as --meta */
                                     {NULL, NULL, false}};
     bool meta = false;
     const char *key = NULL, *model = NULL, *outfile = NULL;
@@ -244,7 +270,7 @@ static int cmd_get(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
-        if (args.opt == O_META) {
+        if (args.opt == O_META || args.opt == O_JSON) {
             meta = true;
         } else if (args.opt == O_MODEL) {
             model = args.val;
@@ -328,9 +354,10 @@ static int cmd_cat(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static int cmd_exists(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1];
+    bool json = false;
     cairn_store *s;
     int ex;
-    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 1, 1, &s, &ex) < 0)
+    if (cli_positionals_open_json(ctx, cmd, argc, argv, pos, 1, 1, &json, &s, &ex) < 0)
         return ex;
     int rc = cairn_exists(s, pos[0]);
     /* Absence is the answer, not an error: exit 3 without a message. */
@@ -338,6 +365,14 @@ static int cmd_exists(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
         ex = CLI_NOTFOUND;
     else if (rc)
         ex = cli_fail(rc, "exists", pos[0]);
+    if (json && (rc == CAIRN_OK || rc == CAIRN_ENOTFOUND)) {
+        char kb[CAIRN_KEY_MAX + 1];
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        cli_jobj_str(&j, "key", display_key(pos[0], kb));
+        cli_jobj_bool(&j, "exists", rc == CAIRN_OK);
+        cli_jobj_end(&j);
+    }
     cairn_store_close(s);
     return ex;
 }
@@ -345,9 +380,9 @@ static int cmd_exists(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
 static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     static const cli_opt specs[] = {{"--prefix", "-p", true}, {"--raw-prefix", NULL, true},
-                                    {NULL, NULL, false}};
+                                    CLI_OPT_JSON, {NULL, NULL, false}};
     const char *prefix = NULL;
-    bool raw = false;
+    bool raw = false, json = false;
     int r, nkeys = 0;
     /* Keys are collected in place: positionals never outnumber argv. */
     const char **keys = calloc((size_t)argc, sizeof *keys);
@@ -358,7 +393,9 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
-        if (args.opt >= 0) {
+        if (args.opt == 2) {
+            json = true;
+        } else if (args.opt >= 0) {
             if (prefix) {
                 free(keys);
                 return cli_usage(cmd, "--prefix or --raw-prefix given twice");
@@ -383,21 +420,49 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         free(keys);
         return ex;
     }
+    cli_jobj j;
     if (prefix) {
         cli_prefix p;
         cli_prefix_arg(&p, prefix, raw);
         uint64_t n = 0;
         int rc = (p.raw ? cairn_delete_prefix_raw : cairn_delete_prefix)(s, p.text, &n);
-        ex = cli_print_count(rc, n, "rm --prefix", p.text);
+        if (json && rc == CAIRN_OK) {
+            cli_jobj_begin(&j, stdout);
+            cli_jobj_str(&j, "prefix", p.text);
+            cli_jobj_u64(&j, "removed", n);
+            cli_jobj_end(&j);
+        } else {
+            ex = cli_print_count(rc, n, "rm --prefix", p.text);
+        }
     } else {
-        /* Every key is tried; the exit status is the first failure's. */
+        /* Every key is tried; the exit status is the first failure's. With
+         * --json the keys removed are listed (in place: their number is
+         * known only at the end), then the count. */
+        uint64_t removed = 0;
+        if (json) {
+            cli_jobj_begin(&j, stdout);
+            cli_jobj_name(&j, "keys");
+            putchar('[');
+        }
         for (int i = 0; i < nkeys; i++) {
             int rc = cairn_delete(s, keys[i]);
             if (rc) {
                 int e = cli_fail(rc, "rm", keys[i]);
                 if (!ex)
                     ex = e;
+            } else if (json) {
+                char kb[CAIRN_KEY_MAX + 1];
+                const char *k = display_key(keys[i], kb);
+                if (removed)
+                    putchar(',');
+                cli_json_str(stdout, k, strlen(k));
+                removed++;
             }
+        }
+        if (json) {
+            putchar(']');
+            cli_jobj_u64(&j, "removed", removed);
+            cli_jobj_end(&j);
         }
     }
     cairn_store_close(s);
@@ -408,8 +473,9 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[2] = {NULL, NULL};
+    bool json = false;
     int ex;
-    int n = cli_positionals(ctx, cmd, argc, argv, pos, 1, 2, &ex);
+    int n = cli_positionals_json(ctx, cmd, argc, argv, pos, 1, 2, &json, &ex);
     if (n < 0)
         return ex;
     int64_t by = 1;
@@ -420,10 +486,18 @@ static int cmd_incr(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         return ex;
     int64_t v;
     int rc = cairn_incr(s, pos[0], by, &v);
-    if (rc)
+    if (rc) {
         ex = cli_fail(rc, "incr", pos[0]);
-    else
+    } else if (json) {
+        char kb[CAIRN_KEY_MAX + 1];
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        cli_jobj_str(&j, "key", display_key(pos[0], kb));
+        cli_jobj_i64(&j, "value", v);
+        cli_jobj_end(&j);
+    } else {
         printf("%lld\n", (long long)v);
+    }
     cairn_store_close(s);
     return ex;
 }
@@ -463,7 +537,10 @@ const cli_command cli_kv_commands[] = {
      "                        object: exit 5\n"
      "      --no-compress     store the value as it is (values of 4 KiB or more\n"
      "                        are otherwise zstd-compressed when that saves space)\n"
-     "      --compress-min N  compress values of N bytes or more (default 4096)\n",
+     "      --compress-min N  compress values of N bytes or more (default 4096)\n"
+     "  -j, --json            print what became of it on stdout: {\"key\":K,\n"
+     "                        \"status\":\"stored\"|\"skipped\",\"format\":F,\"size\":N,\n"
+     "                        \"model\":\"ns/name@N\"|null}\n",
      NULL, CLI_STORE_WRITE},
     {"get", cmd_get, "get KEY [--out FILE] [--meta] [--model REF [--revalidate]] | get KEY KEY... [--meta]",
      "print a value, or its metadata with --meta",
@@ -483,7 +560,8 @@ const cli_command cli_kv_commands[] = {
      "                        NAME@N only version N\n"
      "      --revalidate      validate the value against the model as registered\n"
      "                        now (REF, else the record's own model, newest\n"
-     "                        version); invalid: exit 5 with every error on stderr\n",
+     "                        version); invalid: exit 5 with every error on stderr\n"
+     "  -j, --json            the same as --meta\n",
      NULL, CLI_STORE_READ},
     {"cat", cmd_cat, "cat KEY",
      "print a value rendered by its format",
@@ -494,9 +572,10 @@ const cli_command cli_kv_commands[] = {
      "logical order, one line per run of the last axis, bytes as a hex dump\n"
      "(offset, 16 bytes in hex, the printable ones). 'cairn get' gives the bytes.\n",
      "", NULL, CLI_STORE_READ},
-    {"exists", cmd_exists, "exists KEY",
+    {"exists", cmd_exists, "exists KEY [--json]",
      "exit 0 if KEY exists, 3 if not",
-     "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n", "",
+     "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n",
+     "  -j, --json            also print {\"key\":KEY,\"exists\":true|false}\n",
      NULL, CLI_STORE_READ},
     {"rm", cmd_rm, "rm KEY... | rm --prefix PREFIX | rm --raw-prefix P",
      "remove keys, or every key under a prefix",
@@ -507,11 +586,14 @@ const cli_command cli_kv_commands[] = {
      "The library's own _cairn/ records are never removed; an empty prefix is\n"
      "refused (exit 5).\n",
      "  -p, --prefix PREFIX   remove PREFIX and every key under PREFIX/\n"
-     "      --raw-prefix P    remove every key that starts with the bytes of P\n",
+     "      --raw-prefix P    remove every key that starts with the bytes of P\n"
+     "  -j, --json            print {\"keys\":[the keys removed],\"removed\":N}, or\n"
+     "                        with --prefix {\"prefix\":PREFIX,\"removed\":N}\n",
      NULL, CLI_STORE_REMOVE},
-    {"incr", cmd_incr, "incr KEY [BY]",
+    {"incr", cmd_incr, "incr KEY [BY] [--json]",
      "add to an integer and print it",
      "Atomically add BY (default 1; may be negative) to the JSON integer under\n"
-     "KEY (an absent key counts as 0) and print the new value.\n", "", NULL, CLI_STORE_WRITE},
+     "KEY (an absent key counts as 0) and print the new value.\n",
+     "  -j, --json            print {\"key\":KEY,\"value\":N}\n", NULL, CLI_STORE_WRITE},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

@@ -9,9 +9,33 @@
 #include <string.h>
 
 
+/* One JSON object for the record under key, whose header m the listing
+ * read: the user metadata is not in it, so a record that has some is
+ * read whole (get --meta's object, the same fields). Returns an exit
+ * status; CLI_OK and nothing printed when it went away meanwhile. */
+static int print_meta(cairn_store *s, const char *key, const cairn_meta *m, const char *what)
+{
+    if (!m->user_meta_len) {
+        cli_json_meta(stdout, key, m);
+        putchar('\n');
+        return CLI_OK;
+    }
+    cairn_value *v = NULL;
+    int rc = cairn_get(s, key, &v);
+    if (rc == CAIRN_ENOTFOUND)
+        return CLI_OK;
+    if (rc)
+        return cli_fail(rc, what, key);
+    cli_json_meta(stdout, key, cairn_value_meta(v));
+    putchar('\n');
+    cairn_value_free(v);
+    return CLI_OK;
+}
+
 /* Print the keys of it: one per line, or one JSON object per line; at most
  * limit of them unless limit is negative. */
-static int print_keys(cairn_iter *it, bool json, int64_t limit, const char *what)
+static int print_keys(cairn_store *s, cairn_iter *it, bool json, int64_t limit,
+                      const char *what)
 {
     int64_t n = 0;
     for (;;) {
@@ -28,8 +52,9 @@ static int print_keys(cairn_iter *it, bool json, int64_t limit, const char *what
             cairn_meta m;
             if ((rc = cairn_iter_meta(it, &m)))
                 return cli_fail(rc, what, key);
-            cli_json_meta(stdout, key, &m);
-            putchar('\n');
+            int ex = print_meta(s, key, &m, what);
+            if (ex)
+                return ex;
         } else {
             fwrite(key, 1, klen, stdout);
             putchar('\n');
@@ -56,7 +81,7 @@ static int print_listing(cairn_store *s, cairn_iter *it, bool json, bool values,
                          const char *what)
 {
     if (!values)
-        return print_keys(it, json, limit, what);
+        return print_keys(s, it, json, limit, what);
     int rc = cli_each_value(s, it, limit, print_value, NULL, NULL);
     return rc ? cli_fail(rc, what, NULL) : CLI_OK;
 }
@@ -73,7 +98,8 @@ static const cli_opt ls_specs[] = {{"--limit", "-n", true},     {"--json", "-j",
                                    {NULL, NULL, false}};
 static const cli_opt range_specs[] = {{"--limit", "-n", true}, {"--json", "-j", false},
                                       {"--values", "-v", false}, {NULL, NULL, false}};
-static const cli_opt count_specs[] = {{"--raw-prefix", NULL, true}, {NULL, NULL, false}};
+static const cli_opt count_specs[] = {{"--raw-prefix", NULL, true}, CLI_OPT_JSON,
+                                      {NULL, NULL, false}};
 
 /* pos receives up to max positionals. Returns their number, or -1 to stop
  * with *exit. */
@@ -187,7 +213,15 @@ static int cmd_count(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
         return ex;
     uint64_t n = 0;
     int rc = cli_count(s, &p, &n);
-    ex = cli_print_count(rc, n, "count", p.text);
+    if (o.json && rc == CAIRN_OK) {
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        cli_jobj_str(&j, "prefix", p.text);
+        cli_jobj_u64(&j, "count", n);
+        cli_jobj_end(&j);
+    } else {
+        ex = cli_print_count(rc, n, "count", p.text);
+    }
     cairn_store_close(s);
     return ex;
 }
@@ -201,7 +235,8 @@ const cli_command cli_list_commands[] = {
      "'item:' ('item:1', 'item:22'); end it in '\\*' for a literal '*'.\n",
      "      --raw-prefix P    the keys that start with the bytes of P (as 'P*')\n"
      "  -n, --limit N         print at most N keys\n"
-     "  -j, --json            one JSON object per line: the key and its metadata\n"
+     "  -j, --json            one JSON object per line: the key and its metadata,\n"
+     "                        as get --meta prints them (meta: the user metadata)\n"
      "  -v, --values          one JSON object per line: the key, its metadata and\n"
      "                        its value (\"encoding\" and \"value\" as in export)\n",
      NULL, CLI_STORE_READ},
@@ -210,14 +245,16 @@ const cli_command cli_list_commands[] = {
      "Print the live keys k with START <= k < END (bytewise), one per line.\n"
      "No END (or an empty one): up to the last key; an empty START: from the first.\n",
      "  -n, --limit N         print at most N keys (the first ones)\n"
-     "  -j, --json            one JSON object per line: the key and its metadata\n"
+     "  -j, --json            one JSON object per line: the key and its metadata,\n"
+     "                        as get --meta prints them (meta: the user metadata)\n"
      "  -v, --values          one JSON object per line with the value too, as ls\n",
      NULL, CLI_STORE_READ},
-    {"count", cmd_count, "count [PREFIX | --raw-prefix P]",
+    {"count", cmd_count, "count [PREFIX | --raw-prefix P] [--json]",
      "count keys under a prefix",
      "Print the number of live keys under PREFIX (all keys without one); a PREFIX\n"
      "ending in '*' is a raw prefix, as for ls.\n",
-     "      --raw-prefix P    count the keys that start with the bytes of P\n",
+     "      --raw-prefix P    count the keys that start with the bytes of P\n"
+     "  -j, --json            print {\"prefix\":PREFIX or null,\"count\":N}\n",
      NULL, CLI_STORE_READ},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

@@ -258,7 +258,7 @@ static int copy_corrupt(void *ctx, const char *key, int status, const char *msg)
 /* --from is only read: it must exist. --to is made when cmd says so. */
 static int copy_run(const cli_command *cmd, const char *from_url, const char *to_url,
                     const cli_prefix *prefix, cairn_behavior behavior, bool skip_corrupt,
-                    bool all_models)
+                    bool all_models, bool json)
 {
     cairn_store *from = NULL, *to = NULL;
     int ex = open_url(from_url, false, &from, "copy --from");
@@ -291,12 +291,24 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
         ex = report(rc, "copy");
         corrupt_hint("copy", rc);
     }
-    fprintf(stderr, "cairn: copy: %llu copied, %llu skipped (already there), %llu expired",
-            (unsigned long long)st.copied, (unsigned long long)st.skipped,
-            (unsigned long long)st.expired);
-    if (st.corrupt)
-        fprintf(stderr, ", %llu corrupt (left out)", (unsigned long long)st.corrupt);
-    fprintf(stderr, "%s\n", rc && !completed ? " (stopped by the error above)" : "");
+    bool stopped = rc && !completed;
+    if (json) {
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        cli_jobj_u64(&j, "copied", st.copied);
+        cli_jobj_u64(&j, "skipped", st.skipped);
+        cli_jobj_u64(&j, "expired", st.expired);
+        cli_jobj_u64(&j, "corrupt", st.corrupt);
+        cli_jobj_bool(&j, "stopped", stopped);
+        cli_jobj_end(&j);
+    } else {
+        fprintf(stderr, "cairn: copy: %llu copied, %llu skipped (already there), %llu expired",
+                (unsigned long long)st.copied, (unsigned long long)st.skipped,
+                (unsigned long long)st.expired);
+        if (st.corrupt)
+            fprintf(stderr, ", %llu corrupt (left out)", (unsigned long long)st.corrupt);
+        fprintf(stderr, "%s\n", stopped ? " (stopped by the error above)" : "");
+    }
     cairn_store_close(to);
     cairn_store_close(from);
     return ex;
@@ -339,7 +351,7 @@ static int export_corrupt(void *ctx, const char *key, const char *msg)
 }
 
 static int export_run(const cli_command *cmd, const char *url, const cli_prefix *prefix,
-                      bool skip_corrupt, bool all_models)
+                      bool skip_corrupt, bool all_models, bool json)
 {
     exporter e = {.done = 0};
     int ex = open_url(url, cli_creates_store(cmd), &e.s, "export");
@@ -369,8 +381,16 @@ static int export_run(const cli_command *cmd, const char *url, const cli_prefix 
     } else if (e.corrupt && !ex) {
         ex = cli_exit_status(CAIRN_ECORRUPT);
     }
-    /* A summary when the dump is not whole (a complete one stays quiet). */
-    if (ex) {
+    /* A summary when the dump is not whole (a complete one stays quiet);
+     * with --json always, as one JSON object: stdout holds the dump. */
+    if (json) {
+        cli_jobj j;
+        cli_jobj_begin(&j, stderr);
+        cli_jobj_u64(&j, "exported", e.done);
+        cli_jobj_u64(&j, "corrupt", e.corrupt);
+        cli_jobj_bool(&j, "stopped", stopped);
+        cli_jobj_end(&j);
+    } else if (ex) {
         fprintf(stderr, "cairn: export: %llu exported", (unsigned long long)e.done);
         if (e.corrupt)
             fprintf(stderr, ", %llu corrupt (left out)", (unsigned long long)e.corrupt);
@@ -463,7 +483,8 @@ static int imp_flush(importer *im)
     return ex;
 }
 
-static int import_run(const cli_command *cmd, const char *url, cairn_behavior behavior)
+static int import_run(const cli_command *cmd, const char *url, cairn_behavior behavior,
+                      bool json)
 {
     importer *im = calloc(1, sizeof *im);
     if (!im) {
@@ -551,13 +572,25 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
     imp_clear(im);
     free(line);
     progress_show(&p, im->imported, im->skipped + im->expired, pos, true);
-    fprintf(stderr, "cairn: import: %llu imported, %llu skipped (already there), "
-                    "%llu expired%s\n",
-            (unsigned long long)im->imported, (unsigned long long)im->skipped,
-            (unsigned long long)im->expired, ex ? " (stopped by the error above)" : "");
-    if (im->models.added || im->models.same)
-        fprintf(stderr, "cairn: import: models: %llu registered, %llu already there\n",
-                (unsigned long long)im->models.added, (unsigned long long)im->models.same);
+    if (json) {
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        cli_jobj_u64(&j, "imported", im->imported);
+        cli_jobj_u64(&j, "skipped", im->skipped);
+        cli_jobj_u64(&j, "expired", im->expired);
+        cli_jobj_u64(&j, "models_registered", im->models.added);
+        cli_jobj_u64(&j, "models_there", im->models.same);
+        cli_jobj_bool(&j, "stopped", ex != CLI_OK);
+        cli_jobj_end(&j);
+    } else {
+        fprintf(stderr, "cairn: import: %llu imported, %llu skipped (already there), "
+                        "%llu expired%s\n",
+                (unsigned long long)im->imported, (unsigned long long)im->skipped,
+                (unsigned long long)im->expired, ex ? " (stopped by the error above)" : "");
+        if (im->models.added || im->models.same)
+            fprintf(stderr, "cairn: import: models: %llu registered, %llu already there\n",
+                    (unsigned long long)im->models.added, (unsigned long long)im->models.same);
+    }
     cairn_store_close(im->s);
     free(im);
     return ex;
@@ -571,7 +604,7 @@ static int import_run(const cli_command *cmd, const char *url, cairn_behavior be
 
 static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS, O_RAW_PREFIX, O_SKIP_CORRUPT, O_MODELS };
+    enum { O_FROM, O_TO, O_PREFIX, O_IF_EXISTS, O_RAW_PREFIX, O_SKIP_CORRUPT, O_MODELS, O_JSON };
     static const cli_opt specs[] = {{"--from", NULL, true},
                                     {"--to", NULL, true},
                                     {"--prefix", "-p", true},
@@ -579,9 +612,10 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
                                     {"--raw-prefix", NULL, true},
                                     {"--skip-corrupt", NULL, false},
                                     {"--models", NULL, false},
+                                    CLI_OPT_JSON,
                                     {NULL, NULL, false}};
     const char *from = NULL, *to = NULL, *prefix = NULL;
-    bool raw = false, skip_corrupt = false, all_models = false;
+    bool raw = false, skip_corrupt = false, all_models = false, json = false;
     cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
     int r;
     cli_args args;
@@ -615,6 +649,9 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         case O_MODELS:
             all_models = true;
             break;
+        case O_JSON:
+            json = true;
+            break;
         }
     }
     if (r < 0)
@@ -626,18 +663,19 @@ static int cmd_copy(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         return cli_usage(cmd, "--from and --to name the same store");
     cli_prefix p;
     cli_prefix_arg(&p, prefix, raw);
-    return copy_run(cmd, from, to, &p, b, skip_corrupt, all_models);
+    return copy_run(cmd, from, to, &p, b, skip_corrupt, all_models, json);
 }
 
 static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_RAW_PREFIX, O_SKIP_CORRUPT, O_MODELS };
+    enum { O_RAW_PREFIX, O_SKIP_CORRUPT, O_MODELS, O_JSON };
     static const cli_opt specs[] = {{"--raw-prefix", NULL, true},
                                     {"--skip-corrupt", NULL, false},
                                     {"--models", NULL, false},
+                                    CLI_OPT_JSON,
                                     {NULL, NULL, false}};
     const char *pos = NULL, *raw = NULL;
-    bool skip_corrupt = false, all_models = false;
+    bool skip_corrupt = false, all_models = false, json = false;
     int r;
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
@@ -648,6 +686,10 @@ static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
         }
         if (args.opt == O_MODELS) {
             all_models = true;
+            continue;
+        }
+        if (args.opt == O_JSON) {
+            json = true;
             continue;
         }
         const char **slot = args.opt == O_RAW_PREFIX ? &raw : &pos;
@@ -661,13 +703,15 @@ static int cmd_export(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
         return cli_usage(cmd, "give either PREFIX or --raw-prefix P, not both");
     cli_prefix p;
     cli_prefix_arg(&p, raw ? raw : pos, raw != NULL);
-    return export_run(cmd, cli_store_url(ctx), &p, skip_corrupt, all_models);
+    return export_run(cmd, cli_store_url(ctx), &p, skip_corrupt, all_models, json);
 }
 
 static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    static const cli_opt specs[] = {{"--if-exists", "-e", true}, {NULL, NULL, false}};
+    static const cli_opt specs[] = {{"--if-exists", "-e", true}, CLI_OPT_JSON,
+                                    {NULL, NULL, false}};
     cairn_behavior b = CAIRN_SKIP_IF_EXISTS;
+    bool json = false;
     int r;
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
@@ -675,12 +719,14 @@ static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
         if (args.opt < 0)
             return cli_usage(cmd, "unexpected argument '%s' (the dump comes on stdin)",
                              args.val);
-        if (cli_parse_behavior(args.val, &b))
+        if (args.opt == 1)
+            json = true;
+        else if (cli_parse_behavior(args.val, &b))
             return cli_usage(cmd, IF_EXISTS_USAGE, args.val);
     }
     if (r < 0)
         return args.exit;
-    return import_run(cmd, cli_store_url(ctx), b);
+    return import_run(cmd, cli_store_url(ctx), b, json);
 }
 
 const cli_command cli_migrate_commands[] = {
@@ -697,7 +743,7 @@ const cli_command cli_migrate_commands[] = {
      "copy completes it. A damaged record at --from stops the copy, naming its\n"
      "key (exit 1), after every record before it. A progress line is shown when\n"
      "stderr is a terminal; a summary line (copied, skipped, expired, corrupt)\n"
-     "always ends on stderr.\n",
+     "always ends on stderr (on stdout as one JSON object with --json).\n",
      "      --from URL        the source store (must exist)\n"
      "      --to URL          the destination store\n"
      "  -p, --prefix P        copy only P and the keys under P/ ('P*': the keys\n"
@@ -711,7 +757,9 @@ const cli_command cli_migrate_commands[] = {
      "      --skip-corrupt    leave damaged records out, naming each on stderr, and\n"
      "                        go on; exit 1 at the end when any was left out\n"
      "      --models          carry every registered model, not only those the\n"
-     "                        copied records reference\n",
+     "                        copied records reference\n"
+     "  -j, --json            the summary on stdout as {\"copied\":N,\"skipped\":N,\n"
+     "                        \"expired\":N,\"corrupt\":N,\"stopped\":false}\n",
      NULL, CLI_STORE_WRITE},
     {"export", cmd_export,
      "export [PREFIX | --raw-prefix P] [--skip-corrupt] [--models] > dump.jsonl",
@@ -727,7 +775,9 @@ const cli_command cli_migrate_commands[] = {
      "      --skip-corrupt    leave damaged records out, naming each on stderr, and\n"
      "                        go on; exit 1 at the end when any was left out\n"
      "      --models          write every registered model, not only those the\n"
-     "                        records reference\n",
+     "                        records reference\n"
+     "  -j, --json            end stderr with the summary, always, as one JSON\n"
+     "                        object: {\"exported\":N,\"corrupt\":N,\"stopped\":false}\n",
      NULL, CLI_STORE_READ},
     {"import", cmd_import, "import [--if-exists MODE] < dump.jsonl",
      "read a JSON Lines dump from stdin into the store",
@@ -739,6 +789,10 @@ const cli_command cli_migrate_commands[] = {
      "already in the store are skipped. Stops at the first bad line, naming its\n"
      "number (exit 5): every line before it is imported, nothing from it on.\n",
      "  -e, --if-exists MODE  as for copy: skip (default, unlike put's fail),\n"
-     "                        different, overwrite, fail\n", NULL, CLI_STORE_WRITE},
+     "                        different, overwrite, fail\n"
+     "  -j, --json            the summary on stdout, not stderr, as {\"imported\":N,\n"
+     "                        \"skipped\":N,\"expired\":N,\"models_registered\":N,\n"
+     "                        \"models_there\":N,\"stopped\":false}\n",
+     NULL, CLI_STORE_WRITE},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

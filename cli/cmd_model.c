@@ -24,13 +24,35 @@ static int model_ref_arg(const cli_command *cmd, const char *name, const char *n
     return CLI_OK;
 }
 
+/* The fields naming a model version, from its full reference ref
+ * ("ns/name@N"; a namespace holds no '/', a name may): model (ref itself),
+ * namespace, name, version. */
+static void model_json_fields(cli_jobj *j, const char *ref)
+{
+    const char *slash = strchr(ref, '/'), *at = strrchr(ref, '@');
+    char ns[CAIRN_MODEL_MAX + 1] = "", name[CAIRN_MODEL_MAX + 1] = "";
+    uint64_t version = 0;
+    if (slash && at && at > slash) {
+        snprintf(ns, sizeof ns, "%.*s", (int)(slash - ref), ref);
+        snprintf(name, sizeof name, "%.*s", (int)(at - slash - 1), slash + 1);
+        if (cli_parse_u64(at + 1, &version))
+            version = 0;
+    }
+    cli_jobj_str(j, "model", ref);
+    cli_jobj_str(j, "namespace", ns);
+    cli_jobj_str(j, "name", name);
+    cli_jobj_u64(j, "version", version);
+}
+
 static int cmd_model_add(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    enum { O_NS, O_NEW };
+    enum { O_NS, O_NEW, O_JSON };
     static const cli_opt specs[] = {{"--namespace", "-n", true},
                                     {"--new-version", NULL, false},
+                                    CLI_OPT_JSON,
                                     {NULL, NULL, false}};
     const char *pos[2], *ns = NULL;
+    bool json = false;
     unsigned flags = 0;
     int npos = 0, r;
     cli_args args;
@@ -40,6 +62,8 @@ static int cmd_model_add(cli_ctx *ctx, const cli_command *cmd, int argc, char **
             ns = args.val;
         else if (args.opt == O_NEW)
             flags |= CAIRN_MODEL_NEW_VERSION;
+        else if (args.opt == O_JSON)
+            json = true;
         else if (npos == 2)
             return cli_usage(cmd, "unexpected argument '%s'", args.val);
         else
@@ -62,12 +86,17 @@ static int cmd_model_add(cli_ctx *ctx, const cli_command *cmd, int argc, char **
     }
     char resolved[CAIRN_MODEL_MAX + 1];
     int rc = cairn_model_register(s, ref, schema, len, flags, resolved);
-    if (rc == CAIRN_SKIPPED) {
+    if (rc == CAIRN_SKIPPED)
         fprintf(stderr, "cairn: model add %s: unchanged (the same schema is %s)\n", ref,
                 resolved);
-        printf("%s\n", resolved);
-    } else if (rc) {
+    if (rc && rc != CAIRN_SKIPPED) {
         ex = cli_fail(rc, "model add", ref);
+    } else if (json) {
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        model_json_fields(&j, resolved);
+        cli_jobj_str(&j, "status", rc == CAIRN_SKIPPED ? "unchanged" : "registered");
+        cli_jobj_end(&j);
     } else {
         printf("%s\n", resolved);
     }
@@ -76,25 +105,33 @@ static int cmd_model_add(cli_ctx *ctx, const cli_command *cmd, int argc, char **
     return ex;
 }
 
+/* ctx: a bool, true for --json (one object per line). */
 static int print_model(void *ctx, const char *ns, const char *name, unsigned version,
                        const char *ref)
 {
-    (void)ctx;
     (void)ns;
     (void)name;
     (void)version;
-    printf("%s\n", ref);
+    if (*(const bool *)ctx) {
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        model_json_fields(&j, ref);
+        cli_jobj_end(&j);
+    } else {
+        printf("%s\n", ref);
+    }
     return ferror(stdout) ? CAIRN_EIO : 0;
 }
 
 static int cmd_model_ls(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1];
+    bool json = false;
     cairn_store *s;
     int ex;
-    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 0, &s, &ex) < 0)
+    if (cli_positionals_open_json(ctx, cmd, argc, argv, pos, 0, 0, &json, &s, &ex) < 0)
         return ex;
-    int rc = cairn_model_list(s, print_model, NULL);
+    int rc = cairn_model_list(s, print_model, &json);
     if (rc == CAIRN_EIO && ferror(stdout))
         ex = CLI_ERROR; /* reported by main's final flush check */
     else if (rc)
@@ -103,12 +140,14 @@ static int cmd_model_ls(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
     return ex;
 }
 
-/* model show / model rm: NAME [--namespace NS] into ref. Returns an exit
+/* model show / model rm: NAME [--namespace NS] [--json] into ref (and
+ * *json). Returns an exit
  * status; CLI_OK with an empty ref when there is nothing more to do (help). */
 static int model_name_args(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-                           char *ref, size_t cap)
+                           char *ref, size_t cap, bool *json)
 {
-    static const cli_opt specs[] = {{"--namespace", "-n", true}, {NULL, NULL, false}};
+    static const cli_opt specs[] = {{"--namespace", "-n", true}, CLI_OPT_JSON,
+                                    {NULL, NULL, false}};
     const char *name = NULL, *ns = NULL;
     int r;
     ref[0] = '\0'; /* stays empty when --help was answered */
@@ -117,6 +156,8 @@ static int model_name_args(cli_ctx *ctx, const cli_command *cmd, int argc, char 
     while ((r = cli_args_next(&args)) == 1) {
         if (args.opt == 0)
             ns = args.val;
+        else if (args.opt == 1)
+            *json = true;
         else if (name)
             return cli_usage(cmd, "unexpected argument '%s'", args.val);
         else
@@ -132,7 +173,8 @@ static int model_name_args(cli_ctx *ctx, const cli_command *cmd, int argc, char 
 static int cmd_model_show(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     char ref[CAIRN_MODEL_MAX + 1];
-    int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref);
+    bool json = false;
+    int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref, &json);
     cairn_store *s;
     if (ex || !ref[0] || (ex = cli_open_store(ctx, cmd, &s)))
         return ex;
@@ -143,6 +185,14 @@ static int cmd_model_show(cli_ctx *ctx, const cli_command *cmd, int argc, char *
         rc = cairn_model_schema(s, resolved, &v);
     if (rc) {
         ex = cli_fail_model(rc, "model show", ref, NULL);
+    } else if (json) { /* the schema is JSON the registry checked */
+        size_t len;
+        const char *data = cairn_value_data(v, &len);
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        model_json_fields(&j, resolved);
+        cli_jobj_raw(&j, "schema", data, len);
+        cli_jobj_end(&j);
     } else {
         size_t len;
         const char *data = cairn_value_data(v, &len);
@@ -160,13 +210,24 @@ static int cmd_model_show(cli_ctx *ctx, const cli_command *cmd, int argc, char *
 static int cmd_model_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     char ref[CAIRN_MODEL_MAX + 1];
-    int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref);
+    bool json = false;
+    int ex = model_name_args(ctx, cmd, argc, argv, ref, sizeof ref, &json);
     cairn_store *s;
     if (ex || !ref[0] || (ex = cli_open_store(ctx, cmd, &s)))
         return ex;
     uint64_t n = 0;
     int rc = cairn_model_remove(s, ref, &n);
-    ex = rc ? cli_fail_model(rc, "model rm", ref, NULL) : cli_print_count(rc, n, NULL, NULL);
+    if (rc) {
+        ex = cli_fail_model(rc, "model rm", ref, NULL);
+    } else if (json) {
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        cli_jobj_str(&j, "model", ref);
+        cli_jobj_u64(&j, "removed", n);
+        cli_jobj_end(&j);
+    } else {
+        ex = cli_print_count(rc, n, NULL, NULL);
+    }
     cairn_store_close(s);
     return ex;
 }
@@ -310,11 +371,39 @@ static int cmd_model_import(cli_ctx *ctx, const cli_command *cmd, int argc, char
     return ex;
 }
 
+/* validate --json: {"model":REF,"valid":B,"errors":[{"path":P,"message":M}...],
+ * "truncated":B}, REF the version validated against (ns/name@N); errs
+ * NULL or empty: valid. */
+static void validate_json(cairn_store *s, const char *ref, const cairn_verrors *errs)
+{
+    size_t n = errs ? cairn_verrors_count(errs) : 0;
+    char resolved[CAIRN_MODEL_MAX + 1];
+    cli_jobj j;
+    cli_jobj_begin(&j, stdout);
+    cli_jobj_str(&j, "model", cairn_model_resolve(s, ref, resolved) == CAIRN_OK ? resolved : ref);
+    cli_jobj_bool(&j, "valid", n == 0);
+    cli_jobj_name(&j, "errors");
+    putchar('[');
+    for (size_t i = 0; i < n; i++) {
+        cli_jobj e;
+        if (i)
+            putchar(',');
+        cli_jobj_begin(&e, stdout);
+        cli_jobj_str(&e, "path", cairn_verrors_path(errs, i));
+        cli_jobj_str(&e, "message", cairn_verrors_rule(errs, i));
+        cli_jobj_close(&e);
+    }
+    putchar(']');
+    cli_jobj_bool(&j, "truncated", errs && cairn_verrors_truncated(errs));
+    cli_jobj_end(&j);
+}
+
 static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[2];
+    bool json = false;
     int ex;
-    if (cli_positionals(ctx, cmd, argc, argv, pos, 2, 2, &ex) < 0)
+    if (cli_positionals_json(ctx, cmd, argc, argv, pos, 2, 2, &json, &ex) < 0)
         return ex;
     char *doc = NULL;
     size_t len = 0;
@@ -327,8 +416,11 @@ static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
     }
     cairn_verrors *errs = NULL;
     int rc = cairn_validate(s, pos[0], doc, len, &errs);
-    if (rc)
-        ex = cli_fail_model(rc, "validate", pos[1], errs);
+    bool judged = rc == CAIRN_OK || (rc == CAIRN_EVALIDATION && errs);
+    if (json && judged)
+        validate_json(s, pos[0], errs);
+    if (rc) /* with --json the errors are in the object, the message stays */
+        ex = cli_fail_model(rc, "validate", pos[1], json ? NULL : errs);
     cairn_verrors_free(errs);
     cairn_store_close(s);
     free(doc);
@@ -336,7 +428,8 @@ static int cmd_validate(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
 }
 
 static const cli_command model_commands[] = {
-    {"model add", cmd_model_add, "model add NAME SCHEMA_FILE [--namespace NS] [--new-version]",
+    {"model add", cmd_model_add,
+     "model add NAME SCHEMA_FILE [--namespace NS] [--new-version] [--json]",
      "register a JSON Schema as a model",
      "Register the JSON Schema in SCHEMA_FILE ('-': stdin) as model NAME (\"name\" or\n"
      "\"ns/name\"; namespace 'default' when none is given) and print its reference\n"
@@ -344,27 +437,35 @@ static const cli_command model_commands[] = {
      "stderr); a different schema under a taken name fails (exit 4, naming the first\n"
      "difference) unless --new-version registers it as the next version.\n",
      "  -n, --namespace NS    the model's namespace (default: 'default')\n"
-     "      --new-version     register a different schema as the next version\n",
+     "      --new-version     register a different schema as the next version\n"
+     "  -j, --json            print {\"model\":\"ns/name@N\",\"namespace\":NS,\"name\":\n"
+     "                        NAME,\"version\":N,\"status\":\"registered\"|\"unchanged\"}\n",
      NULL, CLI_STORE_WRITE},
-    {"model ls", cmd_model_ls, "model ls",
+    {"model ls", cmd_model_ls, "model ls [--json]",
      "list models",
      "Print every registered model version as ns/name@version, one per line,\n"
-     "sorted by namespace, name and version.\n", "", NULL, CLI_STORE_READ},
-    {"model show", cmd_model_show, "model show NAME [--namespace NS]",
+     "sorted by namespace, name and version.\n",
+     "  -j, --json            one JSON object per line: {\"model\":\"ns/name@N\",\n"
+     "                        \"namespace\":NS,\"name\":NAME,\"version\":N}\n",
+     NULL, CLI_STORE_READ},
+    {"model show", cmd_model_show, "model show NAME [--namespace NS] [--json]",
      "print a model's schema",
      "Print the JSON Schema of model NAME (\"name\", \"ns/name\" or \"ns/name@N\";\n"
      "the newest version unless @N is given) on stdout and its full reference on\n"
      "stderr. A name without a namespace means the 'default' namespace if it has\n"
      "the name, else the only namespace that does (exit 5 when several do, and\n"
      "when none does).\n",
-     "  -n, --namespace NS    the model's namespace\n",
+     "  -n, --namespace NS    the model's namespace\n"
+     "  -j, --json            print one JSON object on stdout: model, namespace,\n"
+     "                        name, version (as model ls --json) and schema\n",
      NULL, CLI_STORE_READ},
-    {"model rm", cmd_model_rm, "model rm NAME [--namespace NS]",
+    {"model rm", cmd_model_rm, "model rm NAME [--namespace NS] [--json]",
      "remove a model",
      "Remove model NAME: every version, or only version N with \"name@N\". Print\n"
      "how many versions were removed (exit 5 for a model that is not registered).\n"
      "Records stored under it keep their metadata.\n",
-     "  -n, --namespace NS    the model's namespace\n",
+     "  -n, --namespace NS    the model's namespace\n"
+     "  -j, --json            print {\"model\":NAME as given,\"removed\":N}\n",
      NULL, CLI_STORE_REMOVE},
     {"model export", cmd_model_export, "model export [NAME...] [--output FILE]",
      "write models as JSON Lines",
@@ -421,12 +522,15 @@ const cli_command cli_model_commands[] = {
      "register, list, show, remove, export and import models (JSON Schemas)",
      "Manage the models of the store; see 'cairn model --help'.\n", "",
      print_model_help, CLI_STORE_READ},
-    {"validate", cmd_validate, "validate [NS/]NAME FILE",
+    {"validate", cmd_validate, "validate [NS/]NAME FILE [--json]",
      "validate a JSON document against a model",
      "Validate the JSON document in FILE ('-': stdin) against model [NS/]NAME[@N]\n"
      "without storing it. Valid: exit 0, silently. Invalid: exit 5 with every\n"
      "error on stderr, one per line, as '/path: rule'. A model that is not\n"
-     "registered: exit 5; a FILE that cannot be opened: exit 2.\n", "", NULL,
-     CLI_STORE_READ},
+     "registered: exit 5; a FILE that cannot be opened: exit 2.\n",
+     "  -j, --json            print {\"model\":\"ns/name@N\",\"valid\":B,\"errors\":\n"
+     "                        [{\"path\":JSON_POINTER,\"message\":RULE}...],\n"
+     "                        \"truncated\":B} on stdout, valid or not (same exit)\n",
+     NULL, CLI_STORE_READ},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL, CLI_STORE_READ},
 };

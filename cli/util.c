@@ -215,14 +215,10 @@ void cli_json_meta_fields(FILE *f, const char *key, const cairn_meta *m)
         cli_json_str(f, m->model, strlen(m->model));
     else
         fputs("null", f);
-    /* User metadata: a JSON object the library checked, printed as it is.
-     * A listing reads headers only: there it is left out (meta_size says
-     * whether there is some). */
+    /* User metadata: a JSON object the library checked, printed as it is. */
     if (m->user_meta) {
         fputs(",\"meta\":", f);
         fwrite(m->user_meta, 1, m->user_meta_len, f);
-    } else if (m->user_meta_len) {
-        fprintf(f, ",\"meta_size\":%zu", m->user_meta_len);
     } else {
         fputs(",\"meta\":null", f);
     }
@@ -235,6 +231,63 @@ void cli_json_meta(FILE *f, const char *key, const cairn_meta *m)
 {
     cli_json_meta_fields(f, key, m);
     putc('}', f);
+}
+
+void cli_jobj_begin(cli_jobj *o, FILE *f)
+{
+    o->f = f;
+    o->more = false;
+    putc('{', f);
+}
+
+void cli_jobj_name(cli_jobj *o, const char *name)
+{
+    fprintf(o->f, "%s\"%s\":", o->more ? "," : "", name);
+    o->more = true;
+}
+
+void cli_jobj_str(cli_jobj *o, const char *name, const char *s)
+{
+    cli_jobj_name(o, name);
+    if (s)
+        cli_json_str(o->f, s, strlen(s));
+    else
+        fputs("null", o->f);
+}
+
+void cli_jobj_u64(cli_jobj *o, const char *name, uint64_t n)
+{
+    cli_jobj_name(o, name);
+    fprintf(o->f, "%llu", (unsigned long long)n);
+}
+
+void cli_jobj_i64(cli_jobj *o, const char *name, int64_t n)
+{
+    cli_jobj_name(o, name);
+    fprintf(o->f, "%lld", (long long)n);
+}
+
+void cli_jobj_bool(cli_jobj *o, const char *name, bool b)
+{
+    cli_jobj_name(o, name);
+    fputs(b ? "true" : "false", o->f);
+}
+
+void cli_jobj_raw(cli_jobj *o, const char *name, const char *json, size_t n)
+{
+    cli_jobj_name(o, name);
+    for (size_t i = 0; i < n; i++)
+        putc(json[i] == '\n' || json[i] == '\r' ? ' ' : json[i], o->f);
+}
+
+void cli_jobj_close(cli_jobj *o)
+{
+    putc('}', o->f);
+}
+
+void cli_jobj_end(cli_jobj *o)
+{
+    fputs("}\n", o->f);
 }
 
 /* ---- stdin ---- */

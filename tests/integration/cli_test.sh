@@ -1722,6 +1722,118 @@ check_corrupt_records() {
     out "copy --skip-corrupt copies the others" 4
 }
 
+# json_is NAME FILE EXPR: FILE holds one JSON object per line and the
+# Python expression EXPR holds of d, the list of them (d[0] the first).
+json_is() {
+    [ -n "$PY" ] || return 0
+    if "$PY" -c '
+import json, sys
+d = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+assert d and all(isinstance(o, dict) for o in d), "not one JSON object per line"
+assert eval(sys.argv[2]), "does not hold: " + sys.argv[2]
+' "$2" "$3" 2>"$T/pyerr"; then
+        ok
+    else
+        bad "$1: $(tail -n 1 "$T/pyerr"): $(head -c 300 "$2")"
+    fi
+}
+
+# ---- --json: every command, one vocabulary (docs/cli.md, "JSON output") ----
+check_json() {
+    model_files
+    c put /runs//1 '{"loss": 0.3}' --meta '{"src":"a\u0001\"b"}' --json
+    rc "put --json" 0
+    json_is "put --json" "$T/out" \
+        'd == [{"key":"runs/1","status":"stored","format":"json","size":13,"model":None}]'
+    c put runs/1 2 --if-exists skip -j
+    json_is "put --json skipped" "$T/out" 'd[0]["status"] == "skipped"'
+    c put 'q"k' '"x"' --json
+    json_is "put --json escapes the key" "$T/out" "d[0][\"key\"] == 'q\"k'"
+    c get runs/1 --json
+    rc "get --json" 0
+    json_is "get --json is get --meta" "$T/out" \
+        'd[0]["meta"] == {"src":"a\x01\"b"} and d[0]["version"] == 1'
+    cp "$T/out" "$T/getmeta"
+    for cmd in "ls" "ls runs" "range runs"; do
+        # shellcheck disable=SC2086 # the command and its arguments
+        c $cmd --json
+        rc "$cmd --json" 0
+        json_is "$cmd --json: meta as get --meta, no meta_size" "$T/out" \
+            '[o for o in d if o["key"] == "runs/1"][0]["meta"] == {"src":"a\x01\"b"} and all("meta_size" not in o and "meta" in o for o in d)'
+    done
+    c ls runs --json
+    [ -z "$PY" ] || "$PY" -c 'import json, sys; a, b = (json.loads(open(f).read()) for f in sys.argv[1:]); sys.exit(a != b)' \
+        "$T/out" "$T/getmeta" && ok || bad "ls --json and get --meta differ"
+    c count runs --json
+    rc "count --json" 0
+    json_is "count --json" "$T/out" 'd == [{"prefix":"runs","count":1}]'
+    c count --json
+    json_is "count --json without a prefix" "$T/out" 'd == [{"prefix":None,"count":2}]'
+    c incr n 5 --json
+    rc "incr --json" 0
+    json_is "incr --json" "$T/out" 'd == [{"key":"n","value":5}]'
+    c exists runs/1 --json
+    rc "exists --json" 0
+    json_is "exists --json" "$T/out" 'd == [{"key":"runs/1","exists":True}]'
+    c exists nope --json
+    rc "exists --json of an absent key" 3
+    json_is "exists --json of an absent key" "$T/out" 'd == [{"key":"nope","exists":False}]'
+    c rm n nope --json
+    rc "rm --json with an absent key" 3
+    json_is "rm --json" "$T/out" 'd == [{"keys":["n"],"removed":1}]'
+    c rm --prefix nothing --json
+    json_is "rm --prefix --json" "$T/out" 'd == [{"prefix":"nothing","removed":0}]'
+    c purge --json
+    rc "purge --json" 0
+    json_is "purge --json" "$T/out" 'd == [{"removed":0}]'
+    c stats --json
+    rc "stats --json" 0
+    json_is "stats --json" "$T/out" 'd[0]["keys"] == 2'
+    c model add ns/point "$T/point.json" --json
+    rc "model add --json" 0
+    json_is "model add --json" "$T/out" \
+        'd == [{"model":"ns/point@1","namespace":"ns","name":"point","version":1,"status":"registered"}]'
+    c model add ns/point "$T/point.json" --json
+    json_is "model add --json unchanged" "$T/out" 'd[0]["status"] == "unchanged"'
+    c model ls --json
+    rc "model ls --json" 0
+    json_is "model ls --json" "$T/out" \
+        'd == [{"model":"ns/point@1","namespace":"ns","name":"point","version":1}]'
+    c model show ns/point --json
+    rc "model show --json" 0
+    json_is "model show --json" "$T/out" \
+        'd[0]["model"] == "ns/point@1" and d[0]["schema"]["properties"]["a"] == {"type":"integer"}'
+    printf '{"a": "x"}' >"$T/bad.json"
+    c validate ns/point "$T/bad.json" --json
+    rc "validate --json invalid" 5
+    json_is "validate --json invalid" "$T/out" \
+        'd[0]["model"] == "ns/point@1" and d[0]["valid"] is False and d[0]["errors"][0]["path"] == "/a" and d[0]["errors"][0]["message"]'
+    printf '{"a": 1}' >"$T/good.json"
+    c validate ns/point "$T/good.json" --json
+    rc "validate --json valid" 0
+    json_is "validate --json valid" "$T/out" 'd[0]["valid"] is True and d[0]["errors"] == []'
+    to=$(store_url file json_copy)
+    "$CAIRN" copy --from "$URL" --to "$to" --json >"$T/out" 2>"$T/err"
+    RC=$?
+    rc "copy --json" 0
+    json_is "copy --json summary on stdout" "$T/out" \
+        'd == [{"copied":2,"skipped":0,"expired":0,"corrupt":0,"stopped":False}]'
+    c export --json
+    rc "export --json" 0
+    cp "$T/out" "$T/dump"
+    tail -n 1 "$T/err" >"$T/last"
+    json_is "export --json summary ends stderr" "$T/last" \
+        'd == [{"exported":2,"corrupt":0,"stopped":False}]'
+    "$CAIRN" --store "$(store_url file json_import)" import --json <"$T/dump" >"$T/out" 2>"$T/err"
+    RC=$?
+    rc "import --json" 0
+    json_is "import --json summary on stdout" "$T/out" \
+        'd == [{"imported":2,"skipped":0,"expired":0,"models_registered":0,"models_there":0,"stopped":False}]'
+    c model rm ns/point --json
+    rc "model rm --json" 0
+    json_is "model rm --json" "$T/out" 'd == [{"model":"ns/point","removed":1}]'
+}
+
 # ---- output errors ----
 check_output() {
     must put k 1
