@@ -203,9 +203,15 @@ int cli_fail_model(int rc, const char *what, const char *ref, const cairn_verror
 int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *len);
 
 /* The end of a command that prints a number (count, purge, rm --prefix,
- * model rm): n on a line when rc is CAIRN_OK, else cli_fail(rc, what,
- * key). Returns the exit status. */
+ * model rm, upgrade, clear): n on a line when rc is CAIRN_OK, else
+ * cli_fail(rc, what, key). Returns the exit status. */
 int cli_print_count(int rc, uint64_t n, const char *what, const char *key);
+
+/* The same, the number as field of a JSON object when json (led by
+ * name:key when name is not NULL; key NULL is null): {"prefix":"p",
+ * "removed":3}. */
+int cli_print_count_json(int rc, uint64_t n, bool json, const char *field, const char *name,
+                         const char *what, const char *key);
 
 /* ---- models in dumps (cmd_migrate.c; the line format: dump.h) ---- */
 

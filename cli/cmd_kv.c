@@ -426,14 +426,7 @@ static int cmd_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
         cli_prefix_arg(&p, prefix, raw);
         uint64_t n = 0;
         int rc = (p.raw ? cairn_delete_prefix_raw : cairn_delete_prefix)(s, p.text, &n);
-        if (json && rc == CAIRN_OK) {
-            cli_jobj_begin(&j, stdout);
-            cli_jobj_str(&j, "prefix", p.text);
-            cli_jobj_u64(&j, "removed", n);
-            cli_jobj_end(&j);
-        } else {
-            ex = cli_print_count(rc, n, "rm --prefix", p.text);
-        }
+        ex = cli_print_count_json(rc, n, json, "removed", "prefix", "rm --prefix", p.text);
     } else {
         /* Every key is tried; the exit status is the first failure's. With
          * --json the keys removed are listed (in place: their number is
@@ -577,7 +570,7 @@ const cli_command cli_kv_commands[] = {
      "Exit 0 when KEY holds a live record, 3 (silently) when it does not.\n",
      "  -j, --json            also print {\"key\":KEY,\"exists\":true|false}\n",
      NULL, CLI_STORE_READ},
-    {"rm", cmd_rm, "rm KEY... | rm --prefix PREFIX | rm --raw-prefix P",
+    {"rm", cmd_rm, "rm KEY... | rm --prefix PREFIX | rm --raw-prefix P [--json]",
      "remove keys, or every key under a prefix",
      "Remove the records under the KEYs (exit 3 if one is absent; the others\n"
      "are removed all the same), or every record under PREFIX (whole segments)\n"

@@ -213,15 +213,7 @@ static int cmd_count(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
         return ex;
     uint64_t n = 0;
     int rc = cli_count(s, &p, &n);
-    if (o.json && rc == CAIRN_OK) {
-        cli_jobj j;
-        cli_jobj_begin(&j, stdout);
-        cli_jobj_str(&j, "prefix", p.text);
-        cli_jobj_u64(&j, "count", n);
-        cli_jobj_end(&j);
-    } else {
-        ex = cli_print_count(rc, n, "count", p.text);
-    }
+    ex = cli_print_count_json(rc, n, o.json, "count", "prefix", "count", p.text);
     cairn_store_close(s);
     return ex;
 }

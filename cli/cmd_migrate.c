@@ -731,7 +731,8 @@ static int cmd_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **arg
 
 const cli_command cli_migrate_commands[] = {
     {"copy", cmd_copy,
-     "copy --from URL --to URL [--prefix P | --raw-prefix P] [--if-exists MODE] [--skip-corrupt] [--models]",
+     "copy --from URL --to URL [--prefix P | --raw-prefix P] [--if-exists MODE] "
+     "[--skip-corrupt] [--models] [--json]",
      "copy records between stores, with their metadata and models",
      "Copy the live records of the store --from into the store --to (created if\n"
      "needed), keeping each record's format, model, version, created and updated\n"
@@ -762,7 +763,7 @@ const cli_command cli_migrate_commands[] = {
      "                        \"expired\":N,\"corrupt\":N,\"stopped\":false}\n",
      NULL, CLI_STORE_WRITE},
     {"export", cmd_export,
-     "export [PREFIX | --raw-prefix P] [--skip-corrupt] [--models] > dump.jsonl",
+     "export [PREFIX | --raw-prefix P] [--skip-corrupt] [--models] [--json] > dump.jsonl",
      "write records as a JSON Lines dump on stdout",
      "Write the live records under PREFIX (every record without one) on stdout,\n"
      "one JSON object per line with the key, the metadata and the value (the\n"
@@ -779,7 +780,7 @@ const cli_command cli_migrate_commands[] = {
      "  -j, --json            end stderr with the summary, always, as one JSON\n"
      "                        object: {\"exported\":N,\"corrupt\":N,\"stopped\":false}\n",
      NULL, CLI_STORE_READ},
-    {"import", cmd_import, "import [--if-exists MODE] < dump.jsonl",
+    {"import", cmd_import, "import [--if-exists MODE] [--json] < dump.jsonl",
      "read a JSON Lines dump from stdin into the store",
      "Store the records of a dump (from 'cairn export') read on stdin, with their\n"
      "metadata, after registering its model lines (a version the store has with\n"

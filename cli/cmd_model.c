@@ -217,17 +217,10 @@ static int cmd_model_rm(cli_ctx *ctx, const cli_command *cmd, int argc, char **a
         return ex;
     uint64_t n = 0;
     int rc = cairn_model_remove(s, ref, &n);
-    if (rc) {
+    if (rc)
         ex = cli_fail_model(rc, "model rm", ref, NULL);
-    } else if (json) {
-        cli_jobj j;
-        cli_jobj_begin(&j, stdout);
-        cli_jobj_str(&j, "model", ref);
-        cli_jobj_u64(&j, "removed", n);
-        cli_jobj_end(&j);
-    } else {
-        ex = cli_print_count(rc, n, NULL, NULL);
-    }
+    else
+        ex = cli_print_count_json(rc, n, json, "removed", "model", NULL, ref);
     cairn_store_close(s);
     return ex;
 }

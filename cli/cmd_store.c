@@ -19,14 +19,7 @@ static int cmd_purge(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
         return ex;
     uint64_t n = 0;
     int rc = cairn_purge_expired(s, &n);
-    if (json && rc == CAIRN_OK) {
-        cli_jobj j;
-        cli_jobj_begin(&j, stdout);
-        cli_jobj_u64(&j, "removed", n);
-        cli_jobj_end(&j);
-    } else {
-        ex = cli_print_count(rc, n, "purge", NULL);
-    }
+    ex = cli_print_count_json(rc, n, json, "removed", NULL, "purge", NULL);
     cairn_store_close(s);
     return ex;
 }
@@ -34,14 +27,14 @@ static int cmd_purge(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
 static int cmd_upgrade(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1] = {NULL};
+    bool json = false;
     cairn_store *s;
     int ex;
-    if (cli_positionals_open(ctx, cmd, argc, argv, pos, 0, 1, &s, &ex) < 0)
+    if (cli_positionals_open_json(ctx, cmd, argc, argv, pos, 0, 1, &json, &s, &ex) < 0)
         return ex;
     uint64_t n = 0;
     int rc = cairn_upgrade(s, pos[0], &n);
-    ex = cli_print_count(rc, n, "upgrade", NULL);
-
+    ex = cli_print_count_json(rc, n, json, "upgraded", "prefix", "upgrade", pos[0]);
     cairn_store_close(s);
     return ex;
 }
@@ -65,15 +58,15 @@ static bool confirm_clear(const cli_ctx *ctx, uint64_t n)
 
 static int cmd_clear(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
-    static const cli_opt specs[] = {{"--yes", "-y", false}, {NULL, NULL, false}};
-    bool yes = false;
+    static const cli_opt specs[] = {{"--yes", "-y", false}, CLI_OPT_JSON, {NULL, NULL, false}};
+    bool yes = false, json = false;
     int r;
     cli_args args;
     cli_args_init(&args, ctx, cmd, argc, argv, specs, 0);
     while ((r = cli_args_next(&args)) == 1) {
         if (args.opt < 0)
             return cli_usage(cmd, "unexpected argument '%s'", args.val);
-        yes = true;
+        *(args.opt == 0 ? &yes : &json) = true;
     }
     if (r < 0)
         return args.exit;
@@ -94,7 +87,7 @@ static int cmd_clear(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv
         ex = CLI_ERROR;
     } else {
         rc = cairn_clear(s, &n);
-        ex = cli_print_count(rc, n, "clear", NULL);
+        ex = cli_print_count_json(rc, n, json, "removed", NULL, "clear", NULL);
     }
     cairn_store_close(s);
     return ex;
@@ -149,7 +142,7 @@ const cli_command cli_store_commands[] = {
      "(Expired records are already invisible; this reclaims their space.)\n",
      "  -j, --json            print {\"removed\":N}\n",
      NULL, CLI_STORE_REMOVE},
-    {"upgrade", cmd_upgrade, "upgrade [PREFIX]",
+    {"upgrade", cmd_upgrade, "upgrade [PREFIX] [--json]",
      "rewrite records of an older format in the current one",
      "Rewrite, in place, the records under PREFIX (every record, the library's\n"
      "own included, without one) that an older cairn wrote in an older record\n"
@@ -159,16 +152,18 @@ const cli_command cli_store_commands[] = {
      "one. Only the header changes: value, version, times, expiry (TTL), model\n"
      "and user metadata stay. Old records read without it too. Each record is\n"
      "rewritten atomically; rerunning an interrupted upgrade finishes it, and\n"
-     "a second run prints 0. Expired and corrupt records are left alone.\n", "",
+     "a second run prints 0. Expired and corrupt records are left alone.\n",
+     "  -j, --json            print {\"prefix\":PREFIX or null,\"upgraded\":N}\n",
      NULL, CLI_STORE_REMOVE},
-    {"clear", cmd_clear, "clear [--yes]",
+    {"clear", cmd_clear, "clear [--yes] [--json]",
      "remove every record (the models stay)",
      "Remove every record of the store and print how many were removed. The\n"
      "library's own records under _cairn/ (the model registry) stay. On a\n"
      "terminal it first asks 'remove all N records from STORE? [y/N]' (not\n"
      "confirmed: exit 1, nothing removed); elsewhere it needs --yes (without\n"
      "it: exit 2, nothing removed). A store that is not there: exit 3.\n",
-     "  -y, --yes             remove without asking\n",
+     "  -y, --yes             remove without asking\n"
+     "  -j, --json            print {\"removed\":N}\n",
      NULL, CLI_STORE_REMOVE},
     {"stats", cmd_stats, "stats [--json]",
      "print store statistics (JSON)",

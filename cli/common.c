@@ -85,6 +85,20 @@ int cli_print_count(int rc, uint64_t n, const char *what, const char *key)
     return CLI_OK;
 }
 
+int cli_print_count_json(int rc, uint64_t n, bool json, const char *field, const char *name,
+                         const char *what, const char *key)
+{
+    if (rc || !json)
+        return cli_print_count(rc, n, what, key);
+    cli_jobj j;
+    cli_jobj_begin(&j, stdout);
+    if (name)
+        cli_jobj_str(&j, name, key);
+    cli_jobj_u64(&j, field, n);
+    cli_jobj_end(&j);
+    return CLI_OK;
+}
+
 int cli_read_file_arg(const char *what, const char *path, char **buf, size_t *len)
 {
     int fd = STDIN_FILENO;

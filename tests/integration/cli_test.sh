@@ -1786,6 +1786,9 @@ check_json() {
     c purge --json
     rc "purge --json" 0
     json_is "purge --json" "$T/out" 'd == [{"removed":0}]'
+    c upgrade runs --json
+    rc "upgrade --json" 0
+    json_is "upgrade --json" "$T/out" 'd == [{"prefix":"runs","upgraded":0}]'
     c stats --json
     rc "stats --json" 0
     json_is "stats --json" "$T/out" 'd[0]["keys"] == 2'
@@ -1832,6 +1835,12 @@ check_json() {
     c model rm ns/point --json
     rc "model rm --json" 0
     json_is "model rm --json" "$T/out" 'd == [{"model":"ns/point","removed":1}]'
+    c count --json
+    json_is "count --json" "$T/out" 'len(d) == 1 and d[0]["prefix"] is None'
+    want=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["count"])' "$T/out")
+    c clear --yes --json
+    rc "clear --json" 0
+    json_is "clear --json" "$T/out" "d == [{\"removed\":$want}]"
 }
 
 # ---- output errors ----
