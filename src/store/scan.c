@@ -174,6 +174,22 @@ static int sweep(cairn_store *s, const char *prefix, bool raw, op_kind kind, uin
     return rc;
 }
 
+/* Remove the keys under prefix (NULL: every key but the library's own),
+ * counting them in the store's deletes and in *n (may be NULL). */
+static int remove_swept(cairn_store *s, const char *what, const char *prefix, bool raw,
+                        uint64_t *n)
+{
+    uint64_t d = 0;
+    int rc = sweep(s, prefix, raw, OP_DELETE, &d);
+    if (rc)
+        return prefix ? cairn__err_prefix(rc, "%s %s", what, prefix)
+                      : cairn__err_prefix(rc, "%s", what);
+    __atomic_add_fetch(&s->n_del, d, __ATOMIC_RELAXED);
+    if (n)
+        *n = d;
+    return CAIRN_OK;
+}
+
 /* Both forms refuse what a slip of the hand would make "everything" (NULL,
  * an empty prefix) and the library's own namespace; a raw prefix that
  * merely reaches into it ("_", "_cai") never removes the library's keys,
@@ -199,13 +215,7 @@ static int delete_prefix(cairn_store *s, const char *what, const char *prefix, b
         return cairn__err(CAIRN_EKEY, "%s %s: invalid key: '_cairn/' is reserved for "
                                       "the library's own records", what, prefix);
     }
-    uint64_t d = 0;
-    if ((rc = sweep(s, prefix, raw, OP_DELETE, &d)))
-        return cairn__err_prefix(rc, "%s %s", what, prefix);
-    __atomic_add_fetch(&s->n_del, d, __ATOMIC_RELAXED);
-    if (n)
-        *n = d;
-    return CAIRN_OK;
+    return remove_swept(s, what, prefix, raw, n);
 }
 
 CAIRN_API int cairn_delete_prefix(cairn_store *s, const char *prefix, uint64_t *n)
@@ -223,13 +233,7 @@ CAIRN_API int cairn_clear(cairn_store *s, uint64_t *n)
     int rc;
     if ((rc = check_store(s, "clear")))
         return rc;
-    uint64_t d = 0;
-    if ((rc = sweep(s, NULL, false, OP_DELETE, &d))) /* NULL: all but _cairn/ */
-        return cairn__err_prefix(rc, "clear");
-    __atomic_add_fetch(&s->n_del, d, __ATOMIC_RELAXED);
-    if (n)
-        *n = d;
-    return CAIRN_OK;
+    return remove_swept(s, "clear", NULL, false, n); /* NULL: all but _cairn/ */
 }
 
 CAIRN_API int cairn_purge_expired(cairn_store *s, uint64_t *n)
