@@ -220,8 +220,23 @@ static int get_several(cairn_store *s, const char **keys, size_t n, bool meta)
         return CLI_ERROR;
     }
     int rc = cairn_get_many(s, keys, n, vals);
-    int ex = rc ? cli_fail(rc, "get", NULL) : CLI_OK;
-    for (size_t i = 0; i < n && !rc; i++) {
+    /* One damaged record fails the whole read: the keys are then read one
+     * at a time, and only the damaged one's line says so. */
+    bool one_by_one = rc == CAIRN_ECORRUPT;
+    int ex = rc && !one_by_one ? cli_fail(rc, "get", NULL) : CLI_OK;
+    for (size_t i = 0; i < n && (!rc || one_by_one); i++) {
+        int grc = one_by_one ? cairn_get(s, keys[i], &vals[i]) : CAIRN_OK;
+        if (grc && grc != CAIRN_ENOTFOUND) {
+            char kb[CAIRN_KEY_MAX + 1];
+            const char *k = display_key(keys[i], kb);
+            int e = cli_fail(grc, "get", k);
+            fputs("{\"key\":", stdout);
+            cli_json_str(stdout, k, strlen(k));
+            fprintf(stdout, ",\"error\":\"%s\"}\n", cairn_strerror(grc));
+            if (!ex)
+                ex = e;
+            continue;
+        }
         if (!vals[i]) {
             char kb[CAIRN_KEY_MAX + 1];
             const char *k = display_key(keys[i], kb);
@@ -229,7 +244,8 @@ static int get_several(cairn_store *s, const char **keys, size_t n, bool meta)
             cli_json_str(stdout, k, strlen(k));
             fputs(",\"error\":\"not found\"}\n", stdout);
             fprintf(stderr, "cairn: get %s: not found\n", k);
-            ex = CLI_NOTFOUND;
+            if (!ex)
+                ex = CLI_NOTFOUND;
             continue;
         }
         size_t len;

@@ -283,13 +283,17 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
     int rc = cairn_copy(from, to, &o, &st);
     progress_show(&c.p, st.copied, st.skipped + st.expired + st.corrupt, 0, true);
     /* With --skip-corrupt, CAIRN_ECORRUPT is a completed copy that left
-     * records out: each was named, the summary counts them. */
-    bool completed = skip_corrupt && rc == CAIRN_ECORRUPT;
+     * records out (each was named, the summary counts them) when every
+     * record seen is accounted for; else it stopped at a damaged record
+     * elsewhere (one at --to, a model at --from), reported below. */
+    bool completed = skip_corrupt && rc == CAIRN_ECORRUPT && st.corrupt &&
+                     st.seen == st.copied + st.skipped + st.expired + st.corrupt;
     if (completed)
         ex = cli_exit_status(rc);
     else if (rc) {
         ex = report(rc, "copy");
-        corrupt_hint("copy", rc);
+        if (!skip_corrupt)
+            corrupt_hint("copy", rc);
     }
     bool stopped = rc && !completed;
     if (json) {

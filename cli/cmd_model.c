@@ -309,8 +309,9 @@ static int cmd_model_export(cli_ctx *ctx, const cli_command *cmd, int argc, char
 static int cmd_model_import(cli_ctx *ctx, const cli_command *cmd, int argc, char **argv)
 {
     const char *pos[1] = {"-"};
+    bool json = false;
     int ex;
-    if (cli_positionals(ctx, cmd, argc, argv, pos, 0, 1, &ex) < 0)
+    if (cli_positionals_json(ctx, cmd, argc, argv, pos, 0, 1, &json, &ex) < 0)
         return ex;
     FILE *in = stdin;
     if (strcmp(pos[0], "-") && !(in = fopen(pos[0], "r"))) {
@@ -357,9 +358,18 @@ static int cmd_model_import(cli_ctx *ctx, const cli_command *cmd, int argc, char
     free(line);
     if (in != stdin)
         fclose(in);
-    fprintf(stderr, "cairn: model import: %llu registered, %llu already there%s\n",
-            (unsigned long long)n.added, (unsigned long long)n.same,
-            ex ? " (stopped by the error above)" : "");
+    if (json) {
+        cli_jobj j;
+        cli_jobj_begin(&j, stdout);
+        cli_jobj_u64(&j, "models_registered", n.added);
+        cli_jobj_u64(&j, "models_there", n.same);
+        cli_jobj_bool(&j, "stopped", ex != CLI_OK);
+        cli_jobj_end(&j);
+    } else {
+        fprintf(stderr, "cairn: model import: %llu registered, %llu already there%s\n",
+                (unsigned long long)n.added, (unsigned long long)n.same,
+                ex ? " (stopped by the error above)" : "");
+    }
     cairn_store_close(s);
     return ex;
 }
@@ -465,17 +475,20 @@ static const cli_command model_commands[] = {
      "Write models, one line per version with its schema (the model lines of\n"
      "the dump format, docs/cli.md): every registered model, or those NAMEd\n"
      "(\"name\" or \"ns/name\": every version; \"ns/name@N\": that one). A NAME\n"
-     "that is not registered is exit 5. 'cairn model import' reads them back.\n",
+     "that is not registered is exit 5. 'cairn model import' reads them back.\n"
+     "Its output is JSON Lines already: it has no --json.\n",
      "  -o, --output FILE     write to FILE instead of stdout\n",
      NULL, CLI_STORE_READ},
-    {"model import", cmd_model_import, "model import [FILE|-]",
+    {"model import", cmd_model_import, "model import [FILE|-] [--json]",
      "register the models of model lines",
      "Register each model line of FILE (stdin without one or with '-'; from\n"
      "'cairn model export' or 'cairn export') as exactly its version. A version\n"
      "already registered with an equal schema is left alone; with a different\n"
      "one it is exit 4 (naming the line), and so are the lines after it. A\n"
      "record line or a bad line is exit 5. A summary line ends on stderr.\n",
-     "", NULL, CLI_STORE_WRITE},
+     "  -j, --json            the summary on stdout, not stderr, as\n"
+     "                        {\"models_registered\":N,\"models_there\":N,\"stopped\":false}\n",
+     NULL, CLI_STORE_WRITE},
 };
 #define N_MODEL_COMMANDS (sizeof model_commands / sizeof model_commands[0])
 

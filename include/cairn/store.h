@@ -688,7 +688,9 @@ typedef struct {
  * carrying the models (above), CAIRN_EINVAL,
  * CAIRN_ECORRUPT for a damaged record at the source (see skip_corrupt:
  * without it the copy stops there, with it the copy completes and then
- * returns it, stats->corrupt saying how many were left out), or the
+ * returns it, stats->corrupt saying how many were left out; it completed
+ * when stats->seen == copied + skipped + expired + corrupt, else it stopped
+ * at a damaged record elsewhere, e.g. one already at the destination), or the
  * progress or on_corrupt callback's non-zero return. Thread-safe in the sense of
  * the stores' handles; the copy itself is not one transaction.
  */

@@ -54,25 +54,31 @@ CAIRN_API int cairn_store_open(const char *url, const cairn_options *opt,
     cairn__url_take_param(url, "default_ttl", bare, &ttl, &ttl_len);
     cairn_options o;
     int rc = cairn__backend_lookup(bare, &m, &loc, shown, sizeof shown);
+    /* Messages show the URL as given, redacted: a password holding a '?'
+     * must not show through the URL without its parameter. */
+    cairn_url_redact(url, shown, sizeof shown);
     if (rc == CAIRN_OK && (rc = CAIRN__OPTS_READ(&o, opt, "options")))
         cairn__err_prefix(rc, "open %.200s", shown);
-    if (rc == CAIRN_OK && ttl && o.default_ttl_ms == 0)
-        rc = url_default_ttl(ttl, ttl_len, shown, &o.default_ttl_ms);
+    /* The URL's value is checked even where the options' wins. */
+    int64_t url_ttl = 0;
+    if (rc == CAIRN_OK && ttl && (rc = url_default_ttl(ttl, ttl_len, shown, &url_ttl)) == 0 &&
+        o.default_ttl_ms == 0)
+        o.default_ttl_ms = url_ttl;
+    if (rc == CAIRN_OK && (unsigned)o.durability > CAIRN_DURABILITY_FULL)
+        rc = cairn__err(CAIRN_EINVAL, "open %.200s: unknown durability %d", shown,
+                        (int)o.durability);
+    if (rc == CAIRN_OK && o.busy_timeout_ms < 0)
+        rc = cairn__err(CAIRN_EINVAL, "open %.200s: negative busy_timeout_ms", shown);
+    if (rc == CAIRN_OK && (rc = cairn__zip_level_check(o.compress_level)))
+        cairn__err_prefix(rc, "open %.200s", shown);
     if (rc) {
         free(bare);
         return rc;
     }
-    if ((unsigned)o.durability > CAIRN_DURABILITY_FULL)
-        return cairn__err(CAIRN_EINVAL, "open %.200s: unknown durability %d", shown,
-                          (int)o.durability);
-    if (o.busy_timeout_ms < 0)
-        return cairn__err(CAIRN_EINVAL, "open %.200s: negative busy_timeout_ms", shown);
     if (o.busy_timeout_ms == 0)
         o.busy_timeout_ms = 10000;
     if (o.default_ttl_ms < 0)
         o.default_ttl_ms = 0;
-    if ((rc = cairn__zip_level_check(o.compress_level)))
-        return cairn__err_prefix(rc, "open %.200s", shown);
     if (o.compress_threshold == 0)
         o.compress_threshold = CAIRN__ZIP_MIN;
 

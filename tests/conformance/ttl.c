@@ -260,6 +260,10 @@ static void ttl_url_default(void **state)
     assert_null(s);
     if (!strstr(cairn_errmsg(), "default_ttl") || !strstr(cairn_errmsg(), "'5x'"))
         fail_msg("bad default_ttl: message '%s'", cairn_errmsg());
+    /* refused even where the option would win (it was thrown away unread) */
+    s = open_with_default_ttl(fx, "5x", &never, &rc);
+    assert_rc(rc, CAIRN_EURL);
+    assert_null(s);
 }
 
 const tr_case cf_ttl_cases[] = {

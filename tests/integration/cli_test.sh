@@ -1119,6 +1119,19 @@ check_binding() {
     c export runs
     rc "export over another key's record" 1
     has "export names the key" "$T/err" "runs/b"
+    c get runs/a runs/b nope
+    rc "get KEY KEY... over another key's record" 1
+    json_is "get KEY KEY...: the others still read, the damaged one says so" "$T/out" \
+        'len(d) == 3 and d[0]["value"] == {"who":"a"} and d[1] == {"key":"runs/b","error":"corrupt record"} and d[2]["error"] == "not found"'
+    has "get KEY KEY... names the damaged key" "$T/err" "runs/b"
+    # a damaged record at --to stops a copy: --skip-corrupt (damaged
+    # records at --from) must not call that a completed copy
+    "$CAIRN" --store "file:$T/bsrc" put runs/b '{"who":"other"}' >/dev/null 2>&1
+    c copy --from "file:$T/bsrc" --to "$URL" --skip-corrupt --json
+    rc "copy onto another key's record" 1
+    json_is "copy onto another key's record: stopped, not completed" "$T/out" \
+        'd[0]["stopped"] is True and d[0]["corrupt"] == 0 and d[0]["copied"] == 0'
+    has "copy onto another key's record: the error is shown" "$T/err" "runs/b"
     c put runs/b '{"who":"b"}' --if-exists overwrite
     c get runs/b
     out "overwrite repairs it" '{"who":"b"}'
@@ -1636,6 +1649,9 @@ ns/point@1"
     oni "$D" "$T/models.jsonl" model import -
     rc "model import again (stdin)" 0
     has "model import again: all there" "$T/err" "0 registered, 3 already there"
+    on "$D" model import "$T/models.jsonl" --json
+    json_is "model import --json" "$T/out" \
+        'd == [{"models_registered":0,"models_there":3,"stopped":False}]'
     on "$D" model import "$T/dump.jsonl"
     rc "model import of a dump with records" 5
     has "model import: a record line named" "$T/err" "line 3: a record"

@@ -93,6 +93,15 @@ static void url_redact_pg(void **state)
     assert_string_equal(cairn_url_redact("postgres://u:secret@h/db", NULL, 0), "");
     char one[1];
     assert_string_equal(cairn_url_redact("x", one, 1), "");
+    /* A password holding "?default_ttl=": the open's message shows the URL
+     * as given, redacted, not what is left once the parameter is taken
+     * out (that showed "redis://:s3cr"). */
+    cairn_store *s = NULL;
+    assert_int_not_equal(
+        cairn_store_open("redis://:s3cr?default_ttl=1h@127.0.0.1:1/0", NULL, &s), CAIRN_OK);
+    assert_null(s);
+    if (strstr(cairn_errmsg(), "s3cr"))
+        fail_msg("the password shows: %s", cairn_errmsg());
 }
 
 /* ---- the server URL parser (cairn__url_parse) ---- */
