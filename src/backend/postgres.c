@@ -706,8 +706,9 @@ static int table_exists(pg *s, conn *c, bool *yes)
 }
 
 /* Create the table unless it exists. Processes may race to create it:
- * CREATE TABLE IF NOT EXISTS can still fail on the catalog's unique index
- * then, which means the other one won. */
+ * CREATE TABLE IF NOT EXISTS can still fail on the catalog's unique indexes
+ * then (the table's name, or its row type's: SQLSTATE 42710), which means
+ * the other one won; the statement is run again and finds it. */
 static int table_setup(pg *s, conn *c, bool must_exist)
 {
     bool yes = false;
@@ -733,7 +734,10 @@ static int table_setup(pg *s, conn *c, bool must_exist)
             rc = CAIRN_OK;
             if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
                 const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-                bool race = state && (!strcmp(state, "23505") || !strcmp(state, "42P07"));
+                /* unique_violation in the catalog, duplicate_table, and
+                 * duplicate_object (the table's row type, pg_type) */
+                bool race = state && (!strcmp(state, "23505") || !strcmp(state, "42P07") ||
+                                      !strcmp(state, "42710"));
                 rc = race && attempt < 3 ? RETRY
                                          : pg_fail(s, c, r, i ? "create the expiry index"
                                                               : "create the table");
