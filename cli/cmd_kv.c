@@ -35,9 +35,15 @@ static void put_json(cairn_store *s, const char *key, int rc, const cairn_put_op
     cli_jobj_str(&j, "status", rc == CAIRN_SKIPPED ? "skipped" : "stored");
     cli_jobj_str(&j, "format", cairn_format_name(o->format));
     cli_jobj_u64(&j, "size", len);
-    /* The reference the record keeps (ns/name@version), as get --meta says. */
-    bool modelled = o->model && rc == CAIRN_OK &&
-                    cairn_model_resolve(s, o->model, model) == CAIRN_OK;
+    /* The reference the record keeps (ns/name@version), as get --meta says:
+     * read back, since resolving the name again could meet a version
+     * registered since the put. */
+    cairn_value *v = NULL;
+    bool modelled = o->model && rc == CAIRN_OK && cairn_get(s, key, &v) == CAIRN_OK &&
+                    *cairn_value_meta(v)->model;
+    if (modelled)
+        snprintf(model, sizeof model, "%s", cairn_value_meta(v)->model);
+    cairn_value_free(v);
     cli_jobj_str(&j, "model", modelled ? model : NULL);
     cli_jobj_end(&j);
 }

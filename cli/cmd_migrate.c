@@ -292,7 +292,8 @@ static int copy_run(const cli_command *cmd, const char *from_url, const char *to
         ex = cli_exit_status(rc);
     else if (rc) {
         ex = report(rc, "copy");
-        if (!skip_corrupt)
+        /* --skip-corrupt is for damaged records at --from (read), not at --to */
+        if (!skip_corrupt && !strncmp(cairn_errmsg(), "get ", 4))
             corrupt_hint("copy", rc);
     }
     bool stopped = rc && !completed;

@@ -1132,6 +1132,10 @@ check_binding() {
     json_is "copy onto another key's record: stopped, not completed" "$T/out" \
         'd[0]["stopped"] is True and d[0]["corrupt"] == 0 and d[0]["copied"] == 0'
     has "copy onto another key's record: the error is shown" "$T/err" "runs/b"
+    c copy --from "file:$T/bsrc" --to "$URL"
+    rc "copy onto another key's record, no --skip-corrupt" 1
+    grep -q -- "--skip-corrupt" "$T/err" &&
+        bad "copy onto another key's record: --skip-corrupt (for --from) suggested"
     c put runs/b '{"who":"b"}' --if-exists overwrite
     c get runs/b
     out "overwrite repairs it" '{"who":"b"}'
@@ -1724,6 +1728,7 @@ check_corrupt_records() {
     RC=$?
     rc "copy at a damaged record" 1
     has "copy names the key" "$T/err" "get k/3: corrupt record"
+    has "copy at a damaged record: the way on" "$T/err" "--skip-corrupt leaves damaged records out"
     has "copy counts what came before" "$T/err" "2 copied"
     "$CAIRN" --store "$to" count >"$T/out" 2>"$T/err"
     out "copy copies what came before" 2
@@ -1814,6 +1819,10 @@ check_json() {
         'd == [{"model":"ns/point@1","namespace":"ns","name":"point","version":1,"status":"registered"}]'
     c model add ns/point "$T/point.json" --json
     json_is "model add --json unchanged" "$T/out" 'd[0]["status"] == "unchanged"'
+    c put pt/1 '{"a":1}' --model ns/point --json
+    json_is "put --model --json: the record's reference" "$T/out" \
+        'd[0]["model"] == "ns/point@1" and d[0]["status"] == "stored"'
+    must rm pt/1
     c model ls --json
     rc "model ls --json" 0
     json_is "model ls --json" "$T/out" \
