@@ -76,6 +76,11 @@ void cli_iso8601(int64_t ms, char out[40]);
  * output is always valid JSON. */
 void cli_json_str(FILE *f, const char *s, size_t n);
 
+/* Write n bytes of JSON the library checked (a schema, user metadata) on
+ * one line: line breaks, which only white space between tokens can hold,
+ * become spaces. */
+void cli_json_raw(FILE *f, const char *json, size_t n);
+
 /* Write the metadata of the record under key as one JSON object (no
  * newline): key, version, format, size, checksum, compression,
  * stored_size, model, meta (the user metadata object or null),

@@ -232,26 +232,22 @@ static int get_several(cairn_store *s, const char **keys, size_t n, bool meta)
     int ex = rc && !one_by_one ? cli_fail(rc, "get", NULL) : CLI_OK;
     for (size_t i = 0; i < n && (!rc || one_by_one); i++) {
         int grc = one_by_one ? cairn_get(s, keys[i], &vals[i]) : CAIRN_OK;
-        if (grc && grc != CAIRN_ENOTFOUND) {
+        if (grc || !vals[i]) { /* its line says why: "not found", "corrupt record" */
+            int st = grc ? grc : CAIRN_ENOTFOUND;
             char kb[CAIRN_KEY_MAX + 1];
             const char *k = display_key(keys[i], kb);
-            int e = cli_fail(grc, "get", k);
-            fputs("{\"key\":", stdout);
-            cli_json_str(stdout, k, strlen(k));
-            fprintf(stdout, ",\"error\":\"%s\"}\n", cairn_strerror(grc));
+            int e = CLI_NOTFOUND;
+            if (st == CAIRN_ENOTFOUND)
+                fprintf(stderr, "cairn: get %s: not found\n", k);
+            else
+                e = cli_fail(st, "get", k);
+            cli_jobj j;
+            cli_jobj_begin(&j, stdout);
+            cli_jobj_str(&j, "key", k);
+            cli_jobj_str(&j, "error", cairn_strerror(st));
+            cli_jobj_end(&j);
             if (!ex)
                 ex = e;
-            continue;
-        }
-        if (!vals[i]) {
-            char kb[CAIRN_KEY_MAX + 1];
-            const char *k = display_key(keys[i], kb);
-            fputs("{\"key\":", stdout);
-            cli_json_str(stdout, k, strlen(k));
-            fputs(",\"error\":\"not found\"}\n", stdout);
-            fprintf(stderr, "cairn: get %s: not found\n", k);
-            if (!ex)
-                ex = CLI_NOTFOUND;
             continue;
         }
         size_t len;

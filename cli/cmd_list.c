@@ -15,18 +15,16 @@
  * status; CLI_OK and nothing printed when it went away meanwhile. */
 static int print_meta(cairn_store *s, const char *key, const cairn_meta *m, const char *what)
 {
-    if (!m->user_meta_len) {
-        cli_json_meta(stdout, key, m);
-        putchar('\n');
-        return CLI_OK;
-    }
     cairn_value *v = NULL;
-    int rc = cairn_get(s, key, &v);
-    if (rc == CAIRN_ENOTFOUND)
-        return CLI_OK;
-    if (rc)
-        return cli_fail(rc, what, key);
-    cli_json_meta(stdout, key, cairn_value_meta(v));
+    if (m->user_meta_len) {
+        int rc = cairn_get(s, key, &v);
+        if (rc == CAIRN_ENOTFOUND)
+            return CLI_OK;
+        if (rc)
+            return cli_fail(rc, what, key);
+        m = cairn_value_meta(v);
+    }
+    cli_json_meta(stdout, key, m);
     putchar('\n');
     cairn_value_free(v);
     return CLI_OK;
@@ -93,10 +91,10 @@ typedef struct {
     const char *raw; /* --raw-prefix P */
 } list_opts;
 
-static const cli_opt ls_specs[] = {{"--limit", "-n", true},     {"--json", "-j", false},
-                                   {"--values", "-v", false},   {"--raw-prefix", NULL, true},
+static const cli_opt ls_specs[] = {{"--limit", "-n", true},   CLI_OPT_JSON,
+                                   {"--values", "-v", false}, {"--raw-prefix", NULL, true},
                                    {NULL, NULL, false}};
-static const cli_opt range_specs[] = {{"--limit", "-n", true}, {"--json", "-j", false},
+static const cli_opt range_specs[] = {{"--limit", "-n", true}, CLI_OPT_JSON,
                                       {"--values", "-v", false}, {NULL, NULL, false}};
 static const cli_opt count_specs[] = {{"--raw-prefix", NULL, true}, CLI_OPT_JSON,
                                       {NULL, NULL, false}};

@@ -108,10 +108,8 @@ void dump_write(FILE *f, const char *key, const cairn_meta *m, const void *val,
         fputs(",\"meta\":", f);
         if (json_inline(m->user_meta, m->user_meta_len))
             fwrite(m->user_meta, 1, m->user_meta_len, f);
-        else /* a line is a record: drop line breaks and outer blanks */
-            for (size_t i = 0; i < m->user_meta_len; i++)
-                putc(m->user_meta[i] == '\n' || m->user_meta[i] == '\r' ? ' '
-                                                                       : m->user_meta[i], f);
+        else /* a line is a record: no line breaks */
+            cli_json_raw(f, m->user_meta, m->user_meta_len);
     }
     fprintf(f, ",\"version\":%llu", (unsigned long long)m->version);
     write_int_or_null(f, "created_ms", m->created_ms);
@@ -137,8 +135,7 @@ void dump_write_model(FILE *f, const char *ref, const void *schema, size_t len)
     }
     while (len && strchr(" \t\r\n", sc[len - 1]))
         len--;
-    for (size_t i = 0; i < len; i++)
-        putc(sc[i] == '\n' || sc[i] == '\r' ? ' ' : sc[i], f);
+    cli_json_raw(f, sc, len);
     fputs("}\n", f);
 }
 
@@ -549,7 +546,6 @@ static int model_line(cur *c, const bool *seen, const char *model, int64_t versi
         return fail(c, "out of memory");
     memcpy(r.value, sstart, r.len);
     r.value[r.len] = '\0';
-    r.meta.model = out->model;
     *out = r;
     out->meta.model = out->model;
     return DUMP_MODEL;

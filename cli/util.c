@@ -273,11 +273,16 @@ void cli_jobj_bool(cli_jobj *o, const char *name, bool b)
     fputs(b ? "true" : "false", o->f);
 }
 
+void cli_json_raw(FILE *f, const char *json, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        putc(json[i] == '\n' || json[i] == '\r' ? ' ' : json[i], f);
+}
+
 void cli_jobj_raw(cli_jobj *o, const char *name, const char *json, size_t n)
 {
     cli_jobj_name(o, name);
-    for (size_t i = 0; i < n; i++)
-        putc(json[i] == '\n' || json[i] == '\r' ? ' ' : json[i], o->f);
+    cli_json_raw(o->f, json, n);
 }
 
 void cli_jobj_close(cli_jobj *o)
