@@ -59,8 +59,7 @@ static size_t ghost_record(const char *g, size_t glen, const char *key, size_t k
                            int64_t now)
 {
     cairn__rec r;
-    if (cairn__rec_decode(g, glen, false, &r) != CAIRN_OK ||
-        cairn__rec_check_key(&r, key, klen) != CAIRN_OK) {
+    if (cairn__rec_decode_key(g, glen, false, key, klen, &r) != CAIRN_OK) {
         cairn__err_clear();
         return 0;
     }

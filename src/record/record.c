@@ -294,6 +294,13 @@ int cairn__rec_check_key(const cairn__rec *r, const char *key, size_t klen)
                       (unsigned long long)h);
 }
 
+int cairn__rec_decode_key(const void *rec, size_t len, bool verify, const char *key,
+                          size_t klen, cairn__rec *out)
+{
+    int rc = cairn__rec_decode(rec, len, verify, out);
+    return rc ? rc : cairn__rec_check_key(out, key, klen);
+}
+
 int cairn__rec_check_sum(const cairn__rec *r, const void *value)
 {
     uint64_t h = cairn__hash(value, (size_t)r->meta.size);

@@ -85,6 +85,11 @@ int cairn__rec_decode(const void *rec, size_t len, bool verify, cairn__rec *out)
  * "corrupt record: the record at KEY belongs to another key". */
 int cairn__rec_check_key(const cairn__rec *r, const char *key, size_t klen);
 
+/* cairn__rec_decode(), then cairn__rec_check_key(): the record as read
+ * under key, where another key's record is as corrupt as a damaged one. */
+int cairn__rec_decode_key(const void *rec, size_t len, bool verify, const char *key,
+                          size_t klen, cairn__rec *out);
+
 /* After a header-only decode of a record of rec_len bytes: does the body
  * have the size the header says, and does the user metadata match its
  * checksum? CAIRN_OK or CAIRN_ECORRUPT. */

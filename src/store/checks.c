@@ -18,11 +18,16 @@ int cairn__check_key(const char *what, const char *key, char *buf, size_t *len,
     int rc = cairn__key_norm(key, buf, len);
     if (rc)
         return cairn__err_prefix(rc, "%s %s", what, key ? key : "(null)");
-    if (write && cairn__key_reserved(buf, *len))
-        return cairn__err(CAIRN_EKEY, "%s %s: invalid key: '_cairn/' is reserved for "
-                                      "the library's own records",
-                          what, buf);
-    return CAIRN_OK;
+    return write ? cairn__check_unreserved(what, buf, *len) : CAIRN_OK;
+}
+
+int cairn__check_unreserved(const char *what, const char *key, size_t len)
+{
+    if (!cairn__key_reserved(key, len))
+        return CAIRN_OK;
+    return cairn__err(CAIRN_EKEY, "%s %s: invalid key: '_cairn/' is reserved for "
+                                  "the library's own records",
+                      what, key);
 }
 
 /* Check val for its format. validated: a model's validator will parse it

@@ -70,6 +70,10 @@ static inline int check_store(cairn_store *s, const char *what)
 /* Normalise key into buf (CAIRN_KEY_MAX + 1 bytes); writes refuse the
  * reserved namespace. The detail names what and the key. */
 int cairn__check_key(const char *what, const char *key, char *buf, size_t *len, bool write);
+
+/* CAIRN_EKEY naming what and key (len bytes, a key or a raw prefix) when
+ * it lies in the library's namespace "_cairn"; else CAIRN_OK. */
+int cairn__check_unreserved(const char *what, const char *key, size_t len);
 /* Check val for its format (validated: a model's validator parses it next). */
 int cairn__check_value(const cairn_put_opts *o, const void *val, size_t len, bool validated);
 int cairn__check_opts(const cairn_put_opts *o);

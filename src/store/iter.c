@@ -231,9 +231,8 @@ CAIRN_API int cairn_iter_meta(cairn_iter *it, cairn_meta *meta)
         return cairn__err(CAIRN_EINVAL, "iter_meta: no current key");
     iter_item *item = &it->items[it->pos - 1];
     const char *key = it->arena + item->koff;
-    int rc = cairn__rec_decode(it->arena + item->hoff, item->hlen, false, &it->cur);
-    if (rc == CAIRN_OK)
-        rc = cairn__rec_check_key(&it->cur, key, item->klen);
+    int rc = cairn__rec_decode_key(it->arena + item->hoff, item->hlen, false, key, item->klen,
+                                   &it->cur);
     if (rc)
         return cairn__err_prefix(rc, "list %s", key);
     *meta = it->cur.meta;

@@ -34,11 +34,11 @@ static int check_meta(const cairn_meta *m, const void *val, size_t len)
                           (long long)m->updated_ms, (long long)m->created_ms);
     /* Every checksum is checked, 0 too: a value never brings "no checksum"
      * (a caller without one computes it with cairn_checksum()). */
-    if ((val || !len) && cairn__hash(val, len) != m->checksum)
+    uint64_t sum = cairn_checksum(val, len);
+    if ((val || !len) && sum != m->checksum)
         return cairn__err(CAIRN_ECORRUPT,
                           "checksum %016llx does not match the value (%016llx)",
-                          (unsigned long long)m->checksum,
-                          (unsigned long long)cairn__hash(val, len));
+                          (unsigned long long)m->checksum, (unsigned long long)sum);
     return CAIRN_OK;
 }
 

@@ -211,9 +211,8 @@ static int delete_prefix(cairn_store *s, const char *what, const char *prefix, b
     } else if (!klen) {
         return cairn__err(CAIRN_EINVAL, "%s: the prefix is empty (it would remove every key)",
                           what);
-    } else if (cairn__key_reserved(prefix, klen)) {
-        return cairn__err(CAIRN_EKEY, "%s %s: invalid key: '_cairn/' is reserved for "
-                                      "the library's own records", what, prefix);
+    } else if ((rc = cairn__check_unreserved(what, prefix, klen))) {
+        return rc;
     }
     return remove_swept(s, what, prefix, raw, n);
 }

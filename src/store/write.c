@@ -31,6 +31,14 @@ int cairn__take_umeta(wctx *c)
     return CAIRN_OK;
 }
 
+/* The header of c's record, bound to c's key (header version 2), into buf
+ * (CAIRN__HEAD_MAX bytes); usum: the user metadata's XXH3-64. */
+static size_t bound_head(const wctx *c, char *buf, const cairn_meta *m, uint64_t usum)
+{
+    uint64_t ks = cairn__hash(c->key, c->klen);
+    return cairn__rec_head(buf, m, usum, &ks);
+}
+
 static int encode(wctx *c, const cairn__rec *old, bool have_old, const cairn__iov *iov,
                   size_t niov, const void **out, size_t *olen)
 {
@@ -108,8 +116,7 @@ static int encode(wctx *c, const cairn__rec *old, bool have_old, const cairn__io
             }
     }
     char head[CAIRN__HEAD_MAX];
-    uint64_t ks = cairn__hash(c->key, c->klen);
-    size_t h = cairn__rec_head(head, &m, ul ? cairn__hash(um, ul) : 0, &ks);
+    size_t h = bound_head(c, head, &m, ul ? cairn__hash(um, ul) : 0);
     memcpy(body - h, head, h);
     *out = body - h;
     *olen = h + ul + (size_t)m.stored_size;
@@ -181,8 +188,7 @@ static int upgrade(wctx *c, const cairn__rec *r, const void *rec, size_t rlen,
     int rc = cairn__grow(&c->buf, &c->cap, CAIRN__HEAD_MAX + body);
     if (rc)
         return rc;
-    uint64_t ks = cairn__hash(c->key, c->klen);
-    size_t h = cairn__rec_head(c->buf, &r->meta, r->umeta_sum, &ks);
+    size_t h = bound_head(c, c->buf, &r->meta, r->umeta_sum);
     memcpy(c->buf + h, (const char *)rec + r->head_len, body);
     *out = c->buf;
     *olen = h + body;
@@ -213,10 +219,7 @@ static int write_decide(wctx *c, const void *rec, size_t rlen, const void **out,
                        c->o.behavior == CAIRN_FAIL_IF_DIFFERENT);
     c->status = CAIRN_OK;
     if (rec) {
-        int rc = cairn__rec_decode(rec, rlen, need_value, &old);
-        /* Another key's record is as corrupt as a damaged one here. */
-        if (rc == CAIRN_OK)
-            rc = cairn__rec_check_key(&old, c->key, c->klen);
+        int rc = cairn__rec_decode_key(rec, rlen, need_value, c->key, c->klen, &old);
         if (rc == CAIRN_OK && need_value)
             rc = cairn__rec_load(&old, &c->otmp);
         if (rc == CAIRN_OK) {
