@@ -11,6 +11,7 @@
  *   cairn/formats.h  msgpack <-> JSON, numeric arrays (.npy)
  *   cairn/cache.h    the memory tier and the tiered store
  *   cairn/async.h    every store call on an executor, with futures
+ *   cairn/table.h    the table cache: rows by id, cached as Parquet
  */
 #ifndef CAIRN_H
 #define CAIRN_H
@@ -22,5 +23,6 @@
 #include "cairn/formats.h"
 #include "cairn/cache.h"
 #include "cairn/async.h"
+#include "cairn/table.h"
 
 #endif /* CAIRN_H */
